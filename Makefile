@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app checkin
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+TRANSLATIONS := checkin/translations
+
+.PHONY: run test test-fast test-slow lint format translations bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+
+translations: $(VENV)/.installed
+	@for dir in $(wildcard $(TRANSLATIONS)/*); do \
+		$(BIN)/pybabel compile --use-fuzzy -d $$dir -f 2>/dev/null || exit 1; done
+
+run: $(VENV)/.installed instance/config.py translations
+	$(FLASK) demo
+	@echo "checkin is at http://127.0.0.1:5000/  (Ctrl+C stops it)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one).
+test: $(VENV)/.installed-test translations
+	$(BIN)/ruff check checkin tests bench
+	$(BIN)/ruff format --check checkin tests bench
+	if $(BIN)/python -c "import psycopg; psycopg.connect('$(POSTGRES_URL:postgresql+psycopg%=postgresql%)', connect_timeout=3).close()" 2>/dev/null; then \
+		CHECKIN_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest; \
+	else \
+		echo "No PostgreSQL on 127.0.0.1:5432: running the SQLite variant only."; \
+		test -z "$$CHECKIN_REQUIRE_POSTGRES" || exit 1; \
+		$(BIN)/pytest; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check checkin tests bench
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format checkin tests bench
+	$(BIN)/ruff check --fix checkin tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

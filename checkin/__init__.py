@@ -1,0 +1,133 @@
+"""checkin: health-protocol check-in at the door with an atomic daily walk-in quota."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from checkin.extensions import babel, csrf, db, login_manager
+from checkin.models import utcnow
+from checkin.web import LANGUAGES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure an app: config, extensions, blueprints, error handlers, commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Load defaults, then instance/config.py, then CHECKIN_* variables, then the test config."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'checkin.db'}",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        BABEL_DEFAULT_LOCALE="id",
+        BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
+        BABEL_TRANSLATION_DIRECTORIES="translations/door;translations/manage",
+        WTF_CSRF_TIME_LIMIT=None,
+        # Seconds to sleep between screening and claiming a slot; only tests widen races with it.
+        RACE_DELAY=0.0,
+        CLOCK=utcnow,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CHECKIN")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing):
+            raise RuntimeError(
+                "SECRET_KEY is not set: put it in instance/config.py or CHECKIN_SECRET_KEY "
+                "(`make run` writes one on first start)."
+            )
+        app.config["SECRET_KEY"] = "development only"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        # A writer waits for the lock instead of failing at once while another tablet commits.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 5})
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    """Turn on WAL, foreign keys and safe-enough syncing for every SQLite connection."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def select_locale() -> str:
+    """Use the language the user picked, else Bahasa Indonesia."""
+    chosen = session.get("lang") or request.args.get("lang")
+    return chosen if chosen in LANGUAGES else "id"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension instances to this app."""
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the door, manager, auth and API blueprints."""
+    from checkin import api, auth, door, health, manage
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(door.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer errors as JSON under /api and as friendly pages elsewhere."""
+    from checkin import errors
+
+    errors.register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send a strict CSP and the usual hardening headers with every response."""
+    from checkin import security
+
+    app.after_request(security.add_headers)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the checkin commands to the flask CLI."""
+    from checkin import cli
+
+    cli.register(app)

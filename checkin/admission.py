@@ -1,0 +1,108 @@
+"""Pure admission rules: screen one reading against a site's policy, no database, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# Temperatures are handled in tenths of a degree (deci-Celsius) so that 37.3 compares exactly.
+PLAUSIBLE_MIN_DC = 340
+PLAUSIBLE_MAX_DC = 420
+DEFAULT_FEVER_CUTOFF_DC = 373
+DEFAULT_RECHECK_MINUTES = 5
+DEFAULT_DAILY_QUOTA = 60
+
+ADMITTED = "admitted"
+REFUSED = "refused"
+RECHECK = "recheck"
+STATUSES = (ADMITTED, REFUSED, RECHECK)
+
+FEVER = "fever"
+NO_HAND_SANITISER = "no_hand_sanitiser"
+NO_MASK = "no_mask"
+NO_DISTANCING = "no_distancing"
+QUOTA_FULL = "quota_full"
+REASONS = (FEVER, NO_HAND_SANITISER, NO_MASK, NO_DISTANCING, QUOTA_FULL)
+
+PURPOSES = ("jht_claim", "jkk_claim", "jkm_claim", "jp_claim", "jkp_claim", "enquiry", "other")
+
+
+class ImplausibleTemperature(ValueError):
+    """A reading outside the thermometer's plausible range: an instrument error, not a fever."""
+
+
+def to_decicelsius(value: float | str | Decimal) -> int:
+    """Round a Celsius reading half-up to one decimal and return it in tenths of a degree."""
+    try:
+        tenths = (Decimal(str(value)) * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ImplausibleTemperature(f"{value!r} is not a number") from exc
+    if not tenths.is_finite():
+        raise ImplausibleTemperature(f"{value!r} is not a number")
+    return int(tenths)
+
+
+def check_plausible(temperature_dc: int) -> None:
+    """Raise ImplausibleTemperature unless the reading lies within 34.0-42.0 °C."""
+    if not PLAUSIBLE_MIN_DC <= temperature_dc <= PLAUSIBLE_MAX_DC:
+        raise ImplausibleTemperature(
+            f"{temperature_dc / 10:.1f} °C is outside 34.0-42.0 °C: re-measure, "
+            "the thermometer is probably misread"
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The admission settings of one site."""
+
+    fever_cutoff_dc: int = DEFAULT_FEVER_CUTOFF_DC
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What door staff measured and ticked for one visitor."""
+
+    temperature_dc: int
+    hand_sanitiser: bool
+    mask: bool
+    distancing: bool
+    is_recheck: bool = False
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The protocol verdict before the quota is consulted."""
+
+    status: str
+    reasons: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Tell whether the visitor may take a slot if one is left."""
+        return self.status == ADMITTED
+
+
+def screen(reading: Reading, policy: Policy) -> Screening:
+    """Screen a reading: every failing reason listed; a first high reading asks for a re-test."""
+    check_plausible(reading.temperature_dc)
+    feverish = reading.temperature_dc >= policy.fever_cutoff_dc
+    reasons = tuple(
+        reason
+        for reason, failed in (
+            (FEVER, feverish),
+            (NO_HAND_SANITISER, not reading.hand_sanitiser),
+            (NO_MASK, not reading.mask),
+            (NO_DISTANCING, not reading.distancing),
+        )
+        if failed
+    )
+    if not reasons:
+        return Screening(ADMITTED, ())
+    if reasons == (FEVER,) and not reading.is_recheck:
+        return Screening(RECHECK, reasons)
+    return Screening(REFUSED, reasons)
+
+
+def quota_refusal() -> Screening:
+    """Return the verdict for a visitor who passed the protocol when no slot is left."""
+    return Screening(REFUSED, (QUOTA_FULL,))

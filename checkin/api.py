@@ -1,0 +1,238 @@
+"""JSON API v1: check-ins from tablets and scanners, the quota, the log and reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from checkin import services
+from checkin.errors import json_error
+from checkin.extensions import csrf
+from checkin.schemas import (
+    CheckInResultSchema,
+    CheckInSchema,
+    DailyReportSchema,
+    ErrorSchema,
+    QuotaSchema,
+    ReportQuerySchema,
+    VisitPageSchema,
+    VisitQuerySchema,
+)
+from checkin.web import current_site, now, roles_required
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token clients carry no cookie to forge; browser sessions are CSRF-checked in require_csrf.
+csrf.exempt(bp)
+
+DEFAULT_REPORT_DAYS = 30
+
+
+class InvalidInputError(HTTPException):
+    """422 with the per-field messages in ``errors``."""
+
+    code = 422
+    description = "The input is invalid; nothing was stored."
+
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+@bp.before_request
+def require_csrf() -> None:
+    """Check the CSRF token of writes made with a browser session instead of a bearer token."""
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and "Authorization" not in request.headers
+        and current_user.is_authenticated
+        and current_app.config.get("WTF_CSRF_ENABLED", True)
+    ):
+        csrf.protect()
+
+
+def load(schema: Schema, data: Any) -> Any:
+    """Validate ``data`` with ``schema`` or answer 422 with the field errors."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise InvalidInputError(errors) from exc
+
+
+def json_body() -> Any:
+    """Return the parsed JSON body or answer 400."""
+    if not request.is_json:
+        raise BadRequest("Send a JSON body with 'Content-Type: application/json'.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("The body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+@bp.post("/checkins")
+@roles_required("door", "manager")
+def create_checkin() -> tuple[Response, int, dict[str, str]]:
+    """Screen one visitor and store the check; 201 with the decision and the quota."""
+    data = load(CheckInSchema(), json_body())
+    try:
+        result = services.check_in(current_site(), current_user._get_current_object(), data, now())
+    except services.InvalidInput as exc:
+        raise InvalidInputError(exc.errors) from exc
+    body = CheckInResultSchema().dump(result.visit) | {"quota": QuotaSchema().dump(result.quota)}
+    return jsonify(body), 201, {"Location": url_for("api.list_checkins", day=body["day"])}
+
+
+@bp.get("/quota/today")
+@roles_required("door", "manager", "admin")
+def quota_today() -> Response:
+    """Return today's walk-in quota of the account's site."""
+    return jsonify(QuotaSchema().dump(services.quota_today(current_site(), now())))
+
+
+@bp.get("/checkins")
+@roles_required("manager", "admin")
+def list_checkins() -> Response:
+    """Return one page of a day's checks in time order."""
+    query = load(VisitQuerySchema(), request.args)
+    site = current_site()
+    day = query["day"] or site.local_day(now())
+    page = services.entry_log(
+        site,
+        day,
+        status=query["status"],
+        reason=query["reason"],
+        after=query["after"],
+        limit=query["limit"],
+    )
+    return jsonify(
+        VisitPageSchema().dump({"day": day, "items": page.visits, "next_after": page.next_after})
+    )
+
+
+@bp.get("/reports/daily")
+@roles_required("manager", "admin")
+def daily_report() -> Response:
+    """Return per-day counts and refusal reasons over a date range (last 30 days by default)."""
+    query = load(ReportQuerySchema(), request.args)
+    site = current_site()
+    end = query["end"] or site.local_day(now())
+    start = query["start"] or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    try:
+        days = services.daily_report(site, start, end)
+    except services.InvalidInput as exc:
+        raise InvalidInputError(exc.errors) from exc
+    return jsonify(DailyReportSchema().dump({"start": start, "end": end, "days": days}))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI 3 document of this API."""
+    return jsonify(openapi_spec().to_dict())
+
+
+@bp.errorhandler(InvalidInputError)
+def invalid_input(error: InvalidInputError) -> Response:
+    """Answer 422 with the documented error shape."""
+    return json_error(422, error.description, error.errors)
+
+
+def openapi_spec() -> APISpec:
+    """Build the OpenAPI document from the marshmallow schemas."""
+    spec = APISpec(
+        title="checkin API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Health-protocol check-in with a daily walk-in quota."},
+        servers=[{"url": "/api/v1"}],
+        components={
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            }
+        },
+        security=[{"bearer": []}, {"session": []}],
+    )
+    for name, schema in (
+        # Nested schemas first, so that their components keep these names.
+        ("Quota", QuotaSchema),
+        ("CheckIn", CheckInSchema),
+        ("CheckInResult", CheckInResultSchema),
+        ("VisitPage", VisitPageSchema),
+        ("DailyReport", DailyReportSchema),
+        ("Error", ErrorSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+
+    def answer(description: str, schema: str = "Error") -> dict:
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        }
+
+    errors = {
+        "401": answer("Not logged in and no valid bearer token"),
+        "403": answer("The account's role may not do this"),
+    }
+    spec.path(
+        "/checkins",
+        operations={
+            "post": {
+                "summary": "Screen a visitor and store the check",
+                "description": "Unknown fields are refused with 422.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": "CheckIn"}},
+                },
+                "responses": {
+                    "201": answer("The stored check and today's quota", "CheckInResult"),
+                    "400": answer("Body is not a JSON object"),
+                    "413": answer("Body larger than 64 KB"),
+                    "422": answer("Invalid input; nothing stored"),
+                    **errors,
+                },
+            },
+            "get": {
+                "summary": "One page of a day's checks in time order (managers)",
+                "parameters": [{"in": "query", "schema": VisitQuerySchema}],
+                "responses": {
+                    "200": answer("A page of checks", "VisitPage"),
+                    "422": answer("Invalid query"),
+                    **errors,
+                },
+            },
+        },
+    )
+    spec.path(
+        "/quota/today",
+        operations={
+            "get": {
+                "summary": "Today's walk-in quota of the account's site",
+                "responses": {"200": answer("The quota", "Quota"), **errors},
+            }
+        },
+    )
+    spec.path(
+        "/reports/daily",
+        operations={
+            "get": {
+                "summary": "Per-day counts and refusal reasons (managers)",
+                "parameters": [{"in": "query", "schema": ReportQuerySchema}],
+                "responses": {
+                    "200": answer("One entry per day, quiet days included", "DailyReport"),
+                    "422": answer("Invalid range"),
+                    **errors,
+                },
+            }
+        },
+    )
+    return spec

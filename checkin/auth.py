@@ -1,0 +1,112 @@
+"""Login, logout, language choice, and how requests are tied to an account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import Unauthorized
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from checkin import services
+from checkin.errors import wants_json
+from checkin.extensions import db, login_manager
+from checkin.models import User
+from checkin.web import LANGUAGES, now
+
+bp = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {"door": "door.index", "manager": "manage.log", "admin": "manage.log"}
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the account stored in the session."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.request_loader
+def load_user_from_token(req) -> User | None:
+    """Return the account an ``Authorization: Bearer`` token acts as."""
+    scheme, _space, secret = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    return services.user_for_token(secret.strip())
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Answer 401 to API clients and send people to the login page."""
+    if wants_json():
+        raise Unauthorized("Log in or send 'Authorization: Bearer <token>'.")
+    return redirect(url_for("auth.login", next=request.full_path))
+
+
+def home_url() -> str:
+    """Return the start page for the logged-in account's role."""
+    return url_for(HOME_BY_ROLE[current_user.role])
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, so login cannot redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form and log the account in."""
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        user = services.authenticate(username, form.password.data, now())
+        if user is not None:
+            session.clear()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or home_url())
+        if services.is_locked(username, now()):
+            flash(
+                _(
+                    "Too many failed attempts: this account is locked for %(minutes)d minutes.",
+                    minutes=services.LOCKOUT_MINUTES,
+                ),
+                "error",
+            )
+            status = 429
+        else:
+            flash(_("Wrong username or password."), "error")
+            status = 401
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Log out and return to the login page."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/lang/<code>")
+def set_language(code: str):
+    """Remember the chosen interface language and go back."""
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.login"))

@@ -1,0 +1,108 @@
+"""Flask commands: create the database, accounts, API tokens and a demo site."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from checkin import services
+from checkin.demo import seed_history
+from checkin.extensions import db
+from checkin.models import ROLES, Site, User
+
+DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
+DEMO_ONLINE_URL = "https://www.bpjsketenagakerjaan.go.id/"
+DEMO_ACCOUNTS = (
+    ("door", "door", "pintu-demo-1"),
+    ("door2", "door", "pintu-demo-2"),
+    ("manager", "manager", "manajer-demo"),
+    ("admin", "admin", "admin-demo"),
+)
+DEMO_HISTORY_DAYS = 90
+
+user_cli = AppGroup("user", help="Manage staff accounts.")
+token_cli = AppGroup("token", help="Manage API tokens.")
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the tables that do not exist yet."""
+    db.create_all()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def site_by_code(code: str | None) -> Site | None:
+    """Return the site with ``code`` or stop with a clear message."""
+    if code is None:
+        return None
+    site = db.session.scalar(sa.select(Site).where(Site.code == code))
+    if site is None:
+        raise click.BadParameter(f"no site with code {code!r}", param_hint="--site")
+    return site
+
+
+@user_cli.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--site", "site_code", help="Code of the account's site (door and manager need one).")
+@click.password_option(help="Asked for when not given.")
+def add_user(username: str, role: str, site_code: str | None, password: str) -> None:
+    """Create a staff account."""
+    site = site_by_code(site_code)
+    if role != "admin" and site is None:
+        raise click.BadParameter(f"a {role} account needs --site", param_hint="--site")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise click.BadParameter(f"{username!r} already exists", param_hint="USERNAME")
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    services.add_user(username, role, password, site)
+    click.echo(f"Added {role} {username}.")
+
+
+@token_cli.command("add")
+@click.argument("username")
+@click.option("--label", default="", help="What the token is for, e.g. 'scanner at door 1'.")
+def add_token(username: str, label: str) -> None:
+    """Print a new API token for USERNAME (shown only this once)."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.BadParameter(f"no account {username!r}", param_hint="USERNAME")
+    click.echo(services.issue_token(user, label))
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create a demo site with accounts and 90 days of history, unless it exists."""
+    db.create_all()
+    code, name, timezone = DEMO_SITE
+    if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is None:
+        site = services.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
+        staff = [
+            services.add_user(username, role, password, site)
+            for username, role, password in DEMO_ACCOUNTS
+        ]
+        today = site.local_day(current_app.config["CLOCK"]())
+        count = seed_history(
+            site,
+            [user for user in staff if user.role == "door"],
+            today - timedelta(days=DEMO_HISTORY_DAYS),
+            today - timedelta(days=1),
+            random.Random(2020),
+        )
+        click.echo(f"Demo site {code} ({name}) created with {count} past checks.")
+    else:
+        click.echo(f"Demo site {code} exists already; nothing changed.")
+    click.echo("Demo logins (username / password):")
+    for username, role, password in DEMO_ACCOUNTS:
+        click.echo(f"  {role:8} {username:8} / {password}")
+
+
+def register(app: Flask) -> None:
+    """Add the commands to ``app.cli``."""
+    for command in (init_db, demo, user_cli, token_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,463 @@
+"""Transactions of checkin: each public function that writes commits once, or not at all."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from checkin import admission
+from checkin.extensions import db
+from checkin.models import ApiToken, AuditEntry, DayQuota, Site, User, Visit, hash_token
+
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+ALREADY_RETESTED = "This visitor has already been re-tested."
+
+
+class InvalidInput(Exception):
+    """Input that passed the schema but breaks a rule needing the database; nothing was stored."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A site's walk-in quota for one local day."""
+
+    day: date
+    limit: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        """Return how many walk-in slots remain."""
+        return max(self.limit - self.used, 0)
+
+
+@dataclass(frozen=True)
+class CheckInData:
+    """A validated check-in: the reading plus optional visitor details (NIK already cut to 4)."""
+
+    temperature_dc: int
+    hand_sanitiser: bool
+    mask: bool
+    distancing: bool
+    visitor_name: str | None = None
+    phone: str | None = None
+    nik_last4: str | None = None
+    purpose: str | None = None
+    recheck_of: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    """The stored visit and the day's quota right after it."""
+
+    visit: Visit
+    quota: Quota
+
+
+def quota_today(site: Site, now: datetime) -> Quota:
+    """Return the site's quota for its local day at ``now``, without writing anything."""
+    day = site.local_day(now)
+    row = db.session.execute(
+        sa.select(DayQuota.limit, DayQuota.used).where(
+            DayQuota.site_id == site.id, DayQuota.day == day
+        )
+    ).first()
+    if row is None:
+        return Quota(day, site.daily_quota, 0)
+    return Quota(day, row.limit, row.used)
+
+
+def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
+    """Screen a visitor, claim a slot atomically if they pass, and store the visit."""
+    day = site.local_day(now)
+    if data.recheck_of is not None:
+        _check_recheck_allowed(site, data.recheck_of, day, now)
+    screening = admission.screen(
+        admission.Reading(
+            temperature_dc=data.temperature_dc,
+            hand_sanitiser=data.hand_sanitiser,
+            mask=data.mask,
+            distancing=data.distancing,
+            is_recheck=data.recheck_of is not None,
+        ),
+        site.policy,
+    )
+    # The first statement of the transaction writes, so SQLite takes its write lock here and
+    # concurrent check-ins queue on the busy timeout instead of failing on a stale snapshot.
+    _ensure_day_row(site, day)
+    slot = None
+    if screening.passed:
+        claimed = _update_day_row(
+            site.id,
+            day,
+            {
+                **_tally(admission.ADMITTED, (), +1),
+                "used": DayQuota.used + 1,
+                "issued": DayQuota.issued + 1,
+            },
+            DayQuota.used < DayQuota.limit,
+        )
+        if claimed is None:
+            screening = admission.quota_refusal()
+        else:
+            slot, quota = claimed.issued, Quota(day, claimed.limit, claimed.used)
+    if slot is None:
+        tallied = _update_day_row(site.id, day, _tally(screening.status, screening.reasons, +1))
+        quota = Quota(day, tallied.limit, tallied.used)
+
+    local = now.astimezone(site.zone)
+    visit = Visit(
+        site_id=site.id,
+        day=day,
+        local_hour=local.hour,
+        checked_at=now,
+        recorded_by_id=recorder.id if recorder else None,
+        visitor_name=data.visitor_name,
+        phone=data.phone,
+        nik_last4=data.nik_last4,
+        purpose=data.purpose,
+        temperature_dc=data.temperature_dc,
+        hand_sanitiser=data.hand_sanitiser,
+        mask=data.mask,
+        distancing=data.distancing,
+        status=screening.status,
+        reason_codes=",".join(screening.reasons),
+        slot=slot,
+        recheck_of_id=data.recheck_of,
+    )
+    db.session.add(visit)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if data.recheck_of is not None:
+            raise InvalidInput({"recheck_of": [ALREADY_RETESTED]}) from exc
+        raise
+    return CheckInResult(visit, quota)
+
+
+def _check_recheck_allowed(site: Site, first_id: int, day: date, now: datetime) -> None:
+    """Raise InvalidInput unless ``first_id`` is today's un-retested re-check of this site."""
+    first = db.session.get(Visit, first_id)
+    if first is None or first.site_id != site.id or first.status != admission.RECHECK:
+        raise InvalidInput({"recheck_of": ["No visit of this site is waiting for a re-test."]})
+    if first.voided or first.day != day:
+        raise InvalidInput({"recheck_of": ["A re-test must follow a valid reading of today."]})
+    retested = db.session.scalar(sa.select(Visit.id).where(Visit.recheck_of_id == first_id))
+    if retested is not None:
+        raise InvalidInput({"recheck_of": [ALREADY_RETESTED]})
+    ready_at = first.checked_at + timedelta(minutes=site.recheck_minutes)
+    if now < ready_at:
+        local = ready_at.astimezone(site.zone).strftime("%H:%M")
+        raise InvalidInput(
+            {"recheck_of": [f"Let the visitor rest: re-test possible from {local}."]}
+        )
+
+
+def _ensure_day_row(site: Site, day: date) -> None:
+    """Create the site's counter row for ``day`` unless it exists, racing safely."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(DayQuota)
+        .values(site_id=site.id, day=day, limit=site.daily_quota)
+        .on_conflict_do_nothing(index_elements=["site_id", "day"])
+    )
+
+
+def _tally(status: str, reasons: tuple[str, ...] | list[str], step: int) -> dict:
+    """Return the counter increments that record (or, with step -1, unrecord) one decision."""
+    values = {"checks": DayQuota.checks + step}
+    if status == admission.REFUSED:
+        values["refused"] = DayQuota.refused + step
+        for reason in reasons:
+            column = getattr(DayQuota, f"refused_{reason}")
+            values[f"refused_{reason}"] = column + step
+    elif status == admission.RECHECK:
+        values["rechecks"] = DayQuota.rechecks + step
+    return values
+
+
+def _update_day_row(
+    site_id: int, day: date, values: dict, condition: sa.ColumnElement[bool] | None = None
+) -> sa.Row | None:
+    """Apply ``values`` to the day row (only where ``condition`` holds) and return the result."""
+    statement = sa.update(DayQuota).where(DayQuota.site_id == site_id, DayQuota.day == day)
+    if condition is not None:
+        statement = statement.where(condition)
+    return db.session.execute(
+        statement.values(values).returning(DayQuota.limit, DayQuota.used, DayQuota.issued),
+        execution_options={"synchronize_session": False},
+    ).first()
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The settings a manager may change for their site."""
+
+    daily_quota: int
+    fever_cutoff_dc: int
+    online_service_url: str
+
+
+def update_site_settings(site: Site, settings: SiteSettings, by: User, now: datetime) -> Quota:
+    """Apply a manager's settings; the quota applies today at once but never below today's used."""
+    if settings.daily_quota < 0:
+        raise InvalidInput({"daily_quota": ["The quota cannot be negative."]})
+    admission.check_plausible(settings.fever_cutoff_dc)
+    day = site.local_day(now)
+    _ensure_day_row(site, day)
+    changed = _update_day_row(
+        site.id, day, {"limit": settings.daily_quota}, DayQuota.used <= settings.daily_quota
+    )
+    if changed is None:
+        db.session.rollback()
+        used = quota_today(site, now).used
+        raise InvalidInput(
+            {
+                "daily_quota": [
+                    f"{used} visitors are already admitted today: "
+                    f"the quota cannot be lower than {used}."
+                ]
+            }
+        )
+    before = SiteSettings(site.daily_quota, site.fever_cutoff_dc, site.online_service_url)
+    changes = [
+        f"{name}: {getattr(before, name)} -> {value}"
+        for name, value in vars(settings).items()
+        if getattr(before, name) != value
+    ]
+    site.daily_quota = settings.daily_quota
+    site.fever_cutoff_dc = settings.fever_cutoff_dc
+    site.online_service_url = settings.online_service_url
+    if changes:
+        _audit(site, by, now, "settings", "; ".join(changes))
+    db.session.commit()
+    return Quota(day, changed.limit, changed.used)
+
+
+def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
+    """Mark a mistaken check as void, uncount it, and free its slot in the same atomic way."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput({"reason": ["Say why this check is void."]})
+    voided = db.session.execute(
+        sa.update(Visit)
+        .where(Visit.id == visit.id, Visit.voided_at.is_(None))
+        .values(voided_at=now, voided_by_id=by.id, void_reason=reason[:200]),
+        execution_options={"synchronize_session": False},
+    )
+    if voided.rowcount != 1:
+        db.session.rollback()
+        raise InvalidInput({"reason": ["This check is already void."]})
+    values = _tally(visit.status, visit.reasons, -1)
+    if visit.status == admission.ADMITTED:
+        values["used"] = DayQuota.used - 1
+    _update_day_row(visit.site_id, visit.day, values)
+    _audit(
+        visit.site,
+        by,
+        now,
+        "void",
+        f"visit {visit.id} ({visit.day}, {visit.status}, slot {visit.slot}): {reason[:200]}",
+    )
+    db.session.commit()
+    db.session.refresh(visit)
+
+
+def _audit(site: Site, by: User | None, now: datetime, action: str, detail: str) -> None:
+    """Add an audit entry to the current transaction."""
+    db.session.add(
+        AuditEntry(
+            site_id=site.id,
+            user_id=by.id if by else None,
+            at=now,
+            action=action,
+            detail=detail[:500],
+        )
+    )
+
+
+def audit_log(site: Site, limit: int = 200) -> list[AuditEntry]:
+    """Return the site's latest audit entries, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.site_id == site.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_checks(site: Site, now: datetime, limit: int = 10) -> list[Visit]:
+    """Return the site's latest checks of its local day, newest first, for the door screen."""
+    return list(
+        db.session.scalars(
+            sa.select(Visit)
+            .where(Visit.site_id == site.id, Visit.day == site.local_day(now))
+            .order_by(Visit.checked_at.desc(), Visit.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+LOCKOUT_AFTER = 5
+LOCKOUT_MINUTES = 15
+
+
+def authenticate(username: str, password: str, now: datetime) -> User | None:
+    """Return the account if the password matches; lock it for a while after repeated failures."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.active:
+        # Hash anyway so the response time does not reveal which usernames exist.
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if user.check_password(password):
+        user.failed_logins = 0
+        user.locked_until = None
+        db.session.commit()
+        return user
+    user.failed_logins += 1
+    if user.failed_logins >= LOCKOUT_AFTER:
+        user.failed_logins = 0
+        user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
+    db.session.commit()
+    return None
+
+
+def is_locked(username: str, now: datetime) -> bool:
+    """Tell whether the account is locked after too many failed logins."""
+    locked_until = db.session.scalar(sa.select(User.locked_until).where(User.username == username))
+    return locked_until is not None and locked_until > now
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a day's entry log and where the next page starts."""
+
+    visits: list[Visit]
+    next_after: int | None
+
+
+def entry_log(
+    site: Site,
+    day: date,
+    *,
+    status: str | None = None,
+    reason: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> LogPage:
+    """Return a day's checks in time order, one keyset page after visit id ``after``."""
+    query = sa.select(Visit).where(Visit.site_id == site.id, Visit.day == day)
+    if status is not None:
+        query = query.where(Visit.status == status)
+    if reason is not None:
+        query = query.where(Visit.reason_codes.contains(reason))
+    if after is not None:
+        after_time = sa.select(Visit.checked_at).where(Visit.id == after).scalar_subquery()
+        query = query.where(sa.tuple_(Visit.checked_at, Visit.id) > sa.tuple_(after_time, after))
+    visits = list(db.session.scalars(query.order_by(Visit.checked_at, Visit.id).limit(limit + 1)))
+    more = len(visits) > limit
+    visits = visits[:limit]
+    return LogPage(visits, visits[-1].id if more else None)
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """The counts of one site-day, read from its rollup row."""
+
+    day: date
+    limit: int
+    checks: int = 0
+    admitted: int = 0
+    refused: int = 0
+    rechecks: int = 0
+    reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(admission.REASONS, 0))
+
+
+MAX_REPORT_DAYS = 3700
+
+
+def daily_report(site: Site, start: date, end: date) -> list[DaySummary]:
+    """Return one summary per day from ``start`` to ``end`` inclusive, zero for quiet days."""
+    if end < start:
+        raise InvalidInput({"to": ["The end date is before the start date."]})
+    if (end - start).days >= MAX_REPORT_DAYS:
+        raise InvalidInput({"to": [f"A report covers at most {MAX_REPORT_DAYS} days."]})
+    rows = {
+        row.day: row
+        for row in db.session.scalars(
+            sa.select(DayQuota).where(DayQuota.site_id == site.id, DayQuota.day.between(start, end))
+        )
+    }
+    summaries = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = rows.get(day)
+        if row is None:
+            summaries.append(DaySummary(day, site.daily_quota))
+        else:
+            summaries.append(
+                DaySummary(
+                    day,
+                    row.limit,
+                    checks=row.checks,
+                    admitted=row.used,
+                    refused=row.refused,
+                    rechecks=row.rechecks,
+                    reasons=row.reason_counts(),
+                )
+            )
+    return summaries
+
+
+def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: object) -> Site:
+    """Create a site."""
+    site = Site(code=code, name=name, timezone=timezone, **settings)
+    db.session.add(site)
+    db.session.commit()
+    return site
+
+
+def add_user(username: str, role: str, password: str, site: Site | None = None) -> User:
+    """Create an account with a hashed password."""
+    user = User(username=username, role=role, site=site)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def issue_token(user: User, label: str = "") -> str:
+    """Create an API token for ``user`` and return its secret, which is shown only once."""
+    secret = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, label=label, token_hash=hash_token(secret)))
+    db.session.commit()
+    return secret
+
+
+def user_for_token(secret: str) -> User | None:
+    """Return the active user a bearer token acts as, or None for unknown or revoked tokens."""
+    token = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    return token.user

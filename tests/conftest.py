@@ -1,0 +1,211 @@
+"""Fixtures: an app per database engine, a settable clock, clients and factories."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from checkin import create_app, services
+from checkin.extensions import db
+from checkin.models import Site, User
+from checkin.services import CheckInData, CheckInResult
+
+POSTGRES_URL = os.environ.get("CHECKIN_TEST_POSTGRES_URL")
+ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+PASSWORD = "correct horse battery"
+# 10:00 in Kediri (WIB, UTC+7): office hours, well away from midnight.
+DEFAULT_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock tests can set and advance; the app reads it through config['CLOCK']."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class IsolatedClient(FlaskClient):
+    """Serve each request in its own app context, as a server would, not in the test's.
+
+    Otherwise the request shares the test's ``g`` (Flask-Login caches the user there) and its
+    database session, and tests would pass that fail in production.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        # End the test's own transaction so it sees what the request committed.
+        db.session.rollback()
+        return response
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Create a private PostgreSQL database for this test run and drop it afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("CHECKIN_TEST_POSTGRES_URL is not set")
+    name = f"checkin_test_{os.getpid()}"
+    server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = sa.make_url(POSTGRES_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    server.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Return the URL of an empty database of each engine under test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'checkin.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Return the app's clock, set to a weekday morning in Kediri."""
+    return Clock(DEFAULT_NOW)
+
+
+@pytest.fixture
+def app_config(database_url: str, clock: Clock) -> dict[str, Any]:
+    """Return the test configuration; tests may change it before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "CLOCK": clock,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """Return an app with fresh tables, inside an app context."""
+    app = create_app(app_config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Return a CLI runner of ``app``."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_site(app: Flask) -> Callable[..., Site]:
+    """Return a factory of sites; the first is Kediri (WIB) with the default rules."""
+    counter = iter(range(1, 1000))
+
+    def make(code: str | None = None, timezone: str = "Asia/Jakarta", **settings: Any) -> Site:
+        number = next(counter)
+        code = code or f"S{number}"
+        return services.add_site(code, f"Kantor Cabang {code}", timezone, **settings)
+
+    return make
+
+
+@pytest.fixture
+def site(make_site: Callable[..., Site]) -> Site:
+    """Return the default site of a test."""
+    return make_site("KDR", online_service_url="https://example.org/online")
+
+
+@pytest.fixture
+def make_user(app: Flask, site: Site) -> Callable[..., User]:
+    """Return a factory of accounts (password ``PASSWORD``), on ``site`` unless told."""
+    counter = iter(range(1, 1000))
+
+    def make(role: str = "door", site_: Site | None = None, username: str | None = None) -> User:
+        username = username or f"{role}{next(counter)}"
+        return services.add_user(username, role, PASSWORD, site_ or site)
+
+    return make
+
+
+@pytest.fixture
+def door_user(make_user: Callable[..., User]) -> User:
+    """Return a door account of the default site."""
+    return make_user("door")
+
+
+@pytest.fixture
+def manager_user(make_user: Callable[..., User]) -> User:
+    """Return a manager account of the default site."""
+    return make_user("manager")
+
+
+@pytest.fixture
+def auth_headers(app: Flask) -> Callable[[User], dict[str, str]]:
+    """Return a function giving bearer-token headers that act as an account."""
+
+    def headers(user: User) -> dict[str, str]:
+        return {"Authorization": f"Bearer {services.issue_token(user, 'test')}"}
+
+    return headers
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], None]:
+    """Return a function that logs ``client`` in as an account through the login form."""
+
+    def log_in(user: User) -> None:
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+
+    return log_in
+
+
+def csrf_token_in(html: str) -> str:
+    """Return the CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+PASSING = {"temperature_dc": 365, "hand_sanitiser": True, "mask": True, "distancing": True}
+
+
+@pytest.fixture
+def make_visit(site: Site, door_user: User, clock: Clock) -> Callable[..., CheckInResult]:
+    """Return a factory that checks a visitor in through the service (passing unless told)."""
+
+    def make(
+        site_: Site | None = None,
+        now: datetime | None = None,
+        recorder: User | None = None,
+        **fields: Any,
+    ) -> CheckInResult:
+        data = CheckInData(**(PASSING | fields))
+        return services.check_in(site_ or site, recorder or door_user, data, now or clock.now)
+
+    return make

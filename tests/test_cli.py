@@ -1,0 +1,94 @@
+"""The flask commands."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from checkin import services
+from checkin.extensions import db
+from checkin.models import ApiToken, DayQuota, Site, User, Visit, hash_token
+
+
+def test_init_db_is_repeatable(runner):
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0
+    assert "Database ready" in result.output
+
+
+def test_user_add(runner, site):
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "pintu1",
+            "--role",
+            "door",
+            "--site",
+            "KDR",
+            "--password",
+            "rahasia-123",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "pintu1"))
+    assert (user.role, user.site_id) == ("door", site.id)
+    assert user.check_password("rahasia-123")
+    assert "rahasia-123" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "door", "--site", "XXX", "--password", "long-enough"], "no site with code"),
+        (["--role", "door", "--password", "long-enough"], "needs --site"),
+        (["--role", "boss", "--site", "KDR", "--password", "long-enough"], "boss"),
+        (["--role", "door", "--site", "KDR", "--password", "short"], "at least 8"),
+    ],
+)
+def test_user_add_explains_bad_arguments(runner, site, args, message):
+    result = runner.invoke(args=["user", "add", "pintu1", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "pintu1")) is None
+
+
+def test_user_add_refuses_a_taken_name(runner, door_user):
+    result = runner.invoke(
+        args=["user", "add", door_user.username, "--role", "admin", "--password", "long-enough"]
+    )
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+
+
+def test_token_add_prints_a_secret_stored_only_hashed(runner, door_user):
+    result = runner.invoke(args=["token", "add", door_user.username, "--label", "scanner"])
+    assert result.exit_code == 0
+    secret = result.output.strip()
+    token = db.session.scalar(sa.select(ApiToken))
+    assert token.token_hash == hash_token(secret) != secret
+    assert services.user_for_token(secret) == door_user
+
+
+def test_token_add_for_unknown_user(runner, app):
+    result = runner.invoke(args=["token", "add", "nobody"])
+    assert result.exit_code == 2
+    assert "no account" in result.output
+
+
+def test_demo_seeds_a_site_accounts_and_consistent_history(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "manager" in result.output and "/" in result.output
+    site = db.session.scalar(sa.select(Site))
+    assert site.code == "KDR"
+    assert db.session.scalar(sa.select(sa.func.count(DayQuota.day))) >= 60
+    for row in db.session.scalars(sa.select(DayQuota)):
+        admitted = db.session.scalar(
+            sa.select(sa.func.count()).where(Visit.day == row.day, Visit.status == "admitted")
+        )
+        assert row.used == admitted <= row.limit
+    again = runner.invoke(args=["demo"])
+    assert "exists already" in again.output
+    assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1

@@ -1,0 +1,177 @@
+"""Quota, day rollover, settings and voiding, through the service layer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from checkin import services
+from checkin.extensions import db
+from checkin.models import AuditEntry, DayQuota, Visit
+from checkin.services import InvalidInput, SiteSettings
+
+
+def admitted_rows(site, day) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Visit.site_id == site.id,
+            Visit.day == day,
+            Visit.status == "admitted",
+            Visit.voided_at.is_(None),
+        )
+    )
+
+
+def test_sixty_first_passing_visitor_gets_quota_full(site, make_visit):
+    slots = [make_visit().visit.slot for _ in range(60)]
+    assert slots == list(range(1, 61))
+    result = make_visit()
+    assert (result.visit.status, result.visit.reasons, result.visit.slot) == (
+        "refused",
+        ["quota_full"],
+        None,
+    )
+    assert (result.quota.used, result.quota.left) == (60, 0)
+    assert admitted_rows(site, result.quota.day) == 60
+
+
+@pytest.mark.parametrize(
+    "failing", [{"mask": False}, {"hand_sanitiser": False}, {"temperature_dc": 373}]
+)
+def test_refused_and_recheck_visitors_take_no_slot(make_visit, failing):
+    assert make_visit(**failing).quota.used == 0
+    assert make_visit().visit.slot == 1
+
+
+@pytest.mark.parametrize(
+    ("timezone", "last_minute_utc", "first_day", "next_day"),
+    [
+        # 23:59 WIB is 16:59 UTC; 23:59 WITA (UTC+8) is 15:59 UTC.
+        ("Asia/Jakarta", datetime(2026, 11, 25, 16, 59, tzinfo=UTC), "2026-11-25", "2026-11-26"),
+        ("Asia/Makassar", datetime(2026, 11, 25, 15, 59, tzinfo=UTC), "2026-11-25", "2026-11-26"),
+        ("Asia/Jayapura", datetime(2026, 11, 25, 14, 59, tzinfo=UTC), "2026-11-25", "2026-11-26"),
+    ],
+)
+def test_a_new_local_day_starts_at_zero(
+    make_site, make_visit, timezone, last_minute_utc, first_day, next_day
+):
+    site = make_site(timezone=timezone, daily_quota=2)
+    make_visit(site, now=last_minute_utc)
+    late = make_visit(site, now=last_minute_utc)
+    assert (str(late.quota.day), late.quota.left) == (first_day, 0)
+    assert make_visit(site, now=last_minute_utc).visit.reasons == ["quota_full"]
+    after_midnight = make_visit(site, now=last_minute_utc + timedelta(minutes=1))
+    assert (str(after_midnight.quota.day), after_midnight.visit.slot) == (next_day, 1)
+    assert after_midnight.visit.local_hour == 0
+
+
+def test_quota_today_reads_without_writing(site, clock):
+    quota = services.quota_today(site, clock.now)
+    assert (quota.limit, quota.used, quota.left) == (60, 0, 60)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DayQuota)) == 0
+
+
+def settings(quota: int, cutoff: int = 373, url: str = "") -> SiteSettings:
+    return SiteSettings(daily_quota=quota, fever_cutoff_dc=cutoff, online_service_url=url)
+
+
+def test_raising_the_quota_applies_today(site, make_visit, manager_user, clock):
+    services.update_site_settings(site, settings(2), manager_user, clock.now)
+    make_visit()
+    make_visit()
+    assert make_visit().visit.reasons == ["quota_full"]
+    quota = services.update_site_settings(site, settings(3), manager_user, clock.now)
+    assert quota.left == 1
+    assert make_visit().visit.slot == 3
+
+
+def test_quota_cannot_go_below_todays_admitted(site, make_visit, manager_user, clock):
+    for _ in range(3):
+        make_visit()
+    with pytest.raises(InvalidInput) as error:
+        services.update_site_settings(site, settings(2), manager_user, clock.now)
+    assert "3 visitors are already admitted" in error.value.errors["daily_quota"][0]
+    db.session.refresh(site)
+    assert site.daily_quota == 60
+    assert services.update_site_settings(site, settings(3), manager_user, clock.now).left == 0
+
+
+def test_settings_changes_are_audited(site, manager_user, clock):
+    services.update_site_settings(
+        site, settings(50, 375, "https://x.test"), manager_user, clock.now
+    )
+    entry = db.session.scalar(sa.select(AuditEntry))
+    assert entry.action == "settings"
+    assert "daily_quota: 60 -> 50" in entry.detail
+    assert "fever_cutoff_dc: 373 -> 375" in entry.detail
+    assert entry.user_id == manager_user.id
+
+
+def test_void_frees_the_slot_but_never_reissues_its_number(site, make_visit, manager_user, clock):
+    services.update_site_settings(site, settings(2), manager_user, clock.now)
+    first = make_visit().visit
+    make_visit()
+    services.void_visit(first, manager_user, "typed twice", clock.now)
+    replacement = make_visit()
+    assert (replacement.visit.slot, replacement.quota.used) == (3, 2)
+    assert admitted_rows(site, first.day) == 2
+    with pytest.raises(InvalidInput):
+        services.void_visit(first, manager_user, "again", clock.now)
+    assert db.session.get(Visit, first.id).void_reason == "typed twice"
+
+
+def test_void_uncounts_a_refusal(site, make_visit, manager_user, clock):
+    refused = make_visit(mask=False).visit
+    services.void_visit(refused, manager_user, "wrong button", clock.now)
+    row = db.session.scalar(sa.select(DayQuota))
+    assert (row.checks, row.refused, row.refused_no_mask) == (0, 0, 0)
+
+
+def test_void_needs_a_reason(make_visit, manager_user, clock):
+    with pytest.raises(InvalidInput):
+        services.void_visit(make_visit().visit, manager_user, "  ", clock.now)
+
+
+def test_day_counters_match_the_rows(site, make_visit, clock):
+    cases = [{}, {"mask": False}, {"temperature_dc": 380}, {"distancing": False, "mask": False}]
+    for case in cases * 5:
+        make_visit(**case)
+    row = db.session.scalar(sa.select(DayQuota))
+    counted = dict(
+        db.session.execute(sa.select(Visit.status, sa.func.count()).group_by(Visit.status)).all()
+    )
+    assert (row.used, row.refused, row.rechecks, row.checks) == (
+        counted["admitted"],
+        counted["refused"],
+        counted["recheck"],
+        20,
+    )
+    assert row.reason_counts() == {
+        "fever": 0,
+        "no_hand_sanitiser": 0,
+        "no_mask": 10,
+        "no_distancing": 5,
+        "quota_full": 0,
+    }
+
+
+def test_entry_log_pages_by_time_then_id(site, make_visit, clock):
+    for minute in (3, 1, 2, 1):
+        make_visit(now=clock.now + timedelta(minutes=minute))
+    day = site.local_day(clock.now)
+    first = services.entry_log(site, day, limit=2)
+    second = services.entry_log(site, day, after=first.next_after, limit=2)
+    times = [visit.checked_at.minute for visit in first.visits + second.visits]
+    assert times == [1, 1, 2, 3]
+    assert second.next_after is None
+
+
+def test_lockout_after_repeated_failures(door_user, clock):
+    for _ in range(services.LOCKOUT_AFTER):
+        assert services.authenticate(door_user.username, "wrong", clock.now) is None
+    assert services.is_locked(door_user.username, clock.now)
+    assert services.authenticate(door_user.username, "correct horse battery", clock.now) is None
+    later = clock.now + timedelta(minutes=services.LOCKOUT_MINUTES, seconds=1)
+    assert services.authenticate(door_user.username, "correct horse battery", later) == door_user
