@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app checkin
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TRANSLATIONS := checkin/translations
 
-.PHONY: run test test-fast test-slow lint format translations bench clean
+.PHONY: run test test-slow lint format translations bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test: $(VENV)/.installed-test translations
 		test -z "$$CHECKIN_REQUIRE_POSTGRES" || exit 1; \
 		$(BIN)/pytest; \
 	fi
+
+# Stress and fault tests: minutes, not seconds. CI runs them after `make test`.
+test-slow: $(VENV)/.installed-test translations
+	CHECKIN_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m slow
+
+# The quick benchmarks (under 5 minutes); figures go to bench/RESULTS.md by hand.
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py --quick
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check checkin tests bench

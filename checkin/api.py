@@ -84,7 +84,13 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
     """Screen one visitor and store the check; 201 with the decision and the quota."""
     data = load(CheckInSchema(), json_body())
     try:
-        result = services.check_in(current_site(), current_user._get_current_object(), data, now())
+        result = services.check_in(
+            current_site(),
+            current_user._get_current_object(),
+            data,
+            now(),
+            race_delay=current_app.config["RACE_DELAY"],
+        )
     except services.InvalidInput as exc:
         raise InvalidInputError(exc.errors) from exc
     body = CheckInResultSchema().dump(result.visit) | {"quota": QuotaSchema().dump(result.quota)}

@@ -102,7 +102,22 @@ def demo() -> None:
         click.echo(f"  {role:8} {username:8} / {password}")
 
 
+@click.command("purge-personal")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Retention in days.",
+)
+def purge_personal(days: int) -> None:
+    """Anonymise name, phone and NIK of checks older than the retention (safe to rerun)."""
+    count = services.purge_personal(days, current_app.config["CLOCK"]())
+    click.echo(f"Anonymised {count} checks older than {days} days; counts and decisions kept.")
+
+
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli``."""
-    for command in (init_db, demo, user_cli, token_cli):
+    for command in (init_db, demo, purge_personal, user_cli, token_cli):
         app.cli.add_command(command)

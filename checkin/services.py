@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -79,8 +80,18 @@ def quota_today(site: Site, now: datetime) -> Quota:
     return Quota(day, row.limit, row.used)
 
 
-def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
-    """Screen a visitor, claim a slot atomically if they pass, and store the visit."""
+def check_in(
+    site: Site,
+    recorder: User | None,
+    data: CheckInData,
+    now: datetime,
+    race_delay: float = 0.0,
+) -> CheckInResult:
+    """Screen a visitor, claim a slot atomically if they pass, and store the visit.
+
+    ``race_delay`` (tests only) sleeps between claiming the slot and inserting the visit, to
+    widen the window in which a weaker design would over-admit.
+    """
     day = site.local_day(now)
     if data.recheck_of is not None:
         _check_recheck_allowed(site, data.recheck_of, day, now)
@@ -113,6 +124,8 @@ def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime
             screening = admission.quota_refusal()
         else:
             slot, quota = claimed.issued, Quota(day, claimed.limit, claimed.used)
+    if race_delay:
+        time.sleep(race_delay)
     if slot is None:
         tallied = _update_day_row(site.id, day, _tally(screening.status, screening.reasons, +1))
         quota = Quota(day, tallied.limit, tallied.used)
@@ -461,3 +474,57 @@ def user_for_token(secret: str) -> User | None:
     if token is None or not token.user.active:
         return None
     return token.user
+
+
+def purge_personal(older_than_days: int, now: datetime) -> int:
+    """Anonymise name, phone and NIK of checks older than the retention; return how many."""
+    if older_than_days < 1:
+        raise InvalidInput({"older_than": ["Keep at least one day of personal data."]})
+    cutoff = now - timedelta(days=older_than_days)
+    purged = db.session.execute(
+        sa.update(Visit)
+        .where(Visit.checked_at < cutoff, Visit.anonymised_at.is_(None))
+        .values(visitor_name=None, phone=None, nik_last4=None, anonymised_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return purged.rowcount
+
+
+@dataclass(frozen=True)
+class SiteTotals:
+    """One site's totals over a period, read from the day rows."""
+
+    site_id: int
+    code: str
+    name: str
+    days: int
+    checks: int
+    admitted: int
+    refused: int
+    rechecks: int
+    quota: int
+
+
+def national_summary(start: date, end: date) -> list[SiteTotals]:
+    """Return every site's totals from ``start`` to ``end`` inclusive, from the rollup rows."""
+    rows = db.session.execute(
+        sa.select(
+            Site.id,
+            Site.code,
+            Site.name,
+            sa.func.count(DayQuota.day),
+            sa.func.coalesce(sa.func.sum(DayQuota.checks), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.used), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.refused), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.rechecks), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.limit), 0),
+        )
+        .outerjoin(
+            DayQuota,
+            sa.and_(DayQuota.site_id == Site.id, DayQuota.day.between(start, end)),
+        )
+        .group_by(Site.id, Site.code, Site.name)
+        .order_by(Site.code)
+    )
+    return [SiteTotals(*row) for row in rows]

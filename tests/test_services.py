@@ -175,3 +175,35 @@ def test_lockout_after_repeated_failures(door_user, clock):
     assert services.authenticate(door_user.username, "correct horse battery", clock.now) is None
     later = clock.now + timedelta(minutes=services.LOCKOUT_MINUTES, seconds=1)
     assert services.authenticate(door_user.username, "correct horse battery", later) == door_user
+
+
+def test_purge_personal_keeps_counts_and_is_repeatable(site, make_visit, clock):
+    old = make_visit(
+        now=clock.now - timedelta(days=31), visitor_name="Siti", phone="0812", nik_last4="9012"
+    ).visit
+    recent = make_visit(visitor_name="Budi", phone="0813", nik_last4="1234").visit
+    assert services.purge_personal(30, clock.now) == 1
+    assert services.purge_personal(30, clock.now) == 0
+    db.session.expire_all()
+    assert (old.visitor_name, old.phone, old.nik_last4, old.status, old.slot) == (
+        None,
+        None,
+        None,
+        "admitted",
+        1,
+    )
+    assert recent.visitor_name == "Budi"
+
+
+def test_national_summary_sums_day_rows_per_site(make_site, make_visit, clock):
+    east, west = make_site("E"), make_site("W", timezone="Asia/Makassar")
+    make_site("Q")
+    for _ in range(3):
+        make_visit(east)
+    make_visit(west, mask=False)
+    totals = {
+        row.code: row for row in services.national_summary(clock.now.date(), clock.now.date())
+    }
+    assert (totals["E"].admitted, totals["E"].checks, totals["E"].days) == (3, 3, 1)
+    assert (totals["W"].refused, totals["W"].admitted) == (1, 0)
+    assert (totals["Q"].checks, totals["Q"].days) == (0, 0)
