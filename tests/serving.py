@@ -1,22 +1,34 @@
-"""Run a real server on 127.0.0.1 and send it many requests at once from several threads."""
+"""Run a real server on 127.0.0.1, send it many requests at once, and kill it on purpose."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request
+
+from checkin import create_app
+from checkin.models import utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 60.0
+# No connection, or the connection died before an answer: the server was killed mid-request.
+NO_ANSWER = 0
+TEST_NOW_HEADER = "X-Test-Now"
 
 
 def free_port() -> int:
@@ -26,65 +38,86 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def header_clock() -> datetime:
+    """Return the instant a test put in the X-Test-Now header, else the real time."""
+    if has_request_context() and TEST_NOW_HEADER in request.headers:
+        return datetime.fromisoformat(request.headers[TEST_NOW_HEADER])
+    return utcnow()
+
+
+def header_clock_app() -> Flask:
+    """Build the app with a clock each request sets through a header, to simulate many days.
+
+    It lives under tests/ on purpose: no production entry point can load it by accident.
+    """
+    return create_app({"CLOCK": header_clock})
+
+
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], workers: int = 4) -> Iterator[Server]:
+def gunicorn(
+    app_spec: str, env: dict[str, str], workers: int = 4, options: Sequence[str] = ()
+) -> Iterator[Server]:
     """Serve ``app_spec`` with gunicorn sync workers on 127.0.0.1 until the block ends."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-            "--graceful-timeout",
-            "5",
-            app_spec,
-        ],
-        cwd=PROJECT_ROOT,
-        env=os.environ | env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    server = Server(port, process)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+    # A file, not a pipe: a full pipe would block a server that logs every request.
+    with tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+                *options,
+                app_spec,
+            ],
+            cwd=PROJECT_ROOT,
+            env=os.environ | env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = Server(port, process, Path(log.name))
+        try:
+            server.wait_ready()
+            yield server
+        finally:
+            server.stop()
 
 
 class Server:
-    """A server process listening on 127.0.0.1:``port``."""
+    """A gunicorn master listening on 127.0.0.1:``port``, its workers and its log."""
 
-    def __init__(self, port: int, process: subprocess.Popen) -> None:
+    def __init__(self, port: int, process: subprocess.Popen, log_path: Path) -> None:
         self.port = port
         self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        """Return everything the server has logged so far."""
+        return self.log_path.read_text(errors="replace")
 
     def wait_ready(self) -> None:
-        """Wait until the server answers /healthz, or fail with its error output."""
+        """Wait until the server answers /healthz, or fail with its log."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
-            try:
-                status, _body = self.request("GET", "/healthz")
-                if status == 200:
-                    return
-            except OSError:
-                pass
+                raise RuntimeError(f"server exited: {self.log()}")
+            if self.request("GET", "/healthz")[0] == 200:
+                return
             time.sleep(0.1)
-        raise RuntimeError("server did not start in time")
+        raise RuntimeError(f"server did not start in time: {self.log()}")
 
     def request(
-        self, method: str, path: str, body: dict | None = None, headers: dict | None = None
+        self, method: str, path: str, body: Any = None, headers: dict | None = None
     ) -> tuple[int, dict]:
-        """Send one request on a new connection and return the status and JSON body."""
+        """Send one request on a new connection; return the status (NO_ANSWER if cut) and JSON."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
         try:
             payload = json.dumps(body) if body is not None else None
@@ -92,19 +125,51 @@ class Server:
             connection.request(method, path, payload, all_headers)
             response = connection.getresponse()
             raw = response.read()
-            try:
-                return response.status, json.loads(raw) if raw else {}
-            except ValueError:
-                return response.status, {"raw": raw.decode(errors="replace")}
+        except (OSError, http.client.HTTPException) as exc:
+            return NO_ANSWER, {"error": repr(exc)}
         finally:
             connection.close()
+        try:
+            return response.status, json.loads(raw) if raw else {}
+        except ValueError:
+            return response.status, {"raw": raw.decode(errors="replace")}
+
+    def post_each(
+        self, path: str, requests: Sequence[tuple[Any, dict]], threads: int
+    ) -> list[tuple[int, dict]]:
+        """Post every (body, headers) pair from ``threads`` threads at once, answers in order."""
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(lambda pair: self.request("POST", path, *pair), requests))
 
     def post_all(
         self, path: str, bodies: list[dict], headers: dict, threads: int
     ) -> list[tuple[int, dict]]:
-        """Post every body from ``threads`` threads at once, each on its own connections."""
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            return list(pool.map(lambda body: self.request("POST", path, body, headers), bodies))
+        """Post every body with the same headers from ``threads`` threads at once."""
+        return self.post_each(path, [(body, headers) for body in bodies], threads)
+
+    def worker_pids(self) -> list[int]:
+        """Return the process ids of the master's workers."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # The command name is in parentheses and may hold spaces; the ppid follows it.
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def kill_worker(self) -> int:
+        """Kill one worker with SIGKILL, as the OOM killer would; return its pid."""
+        pid = self.worker_pids()[0]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def kill_all(self) -> None:
+        """Kill the master and every worker with SIGKILL at once, as a power cut would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self) -> None:
         """Stop the server and its workers."""
@@ -113,6 +178,4 @@ class Server:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process.stderr.close()
+                self.kill_all()
