@@ -7,7 +7,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -47,11 +47,14 @@ class InvalidInputError(HTTPException):
 
 @bp.before_request
 def require_csrf() -> None:
-    """Check the CSRF token of writes made with a browser session instead of a bearer token."""
+    """Check the CSRF token of every write made with a logged-in browser session.
+
+    A session cookie needs the token even beside an Authorization header: when the session
+    logs the request in, the header proves nothing about where the request came from.
+    """
     if (
         request.method not in ("GET", "HEAD", "OPTIONS")
-        and "Authorization" not in request.headers
-        and current_user.is_authenticated
+        and "_user_id" in session
         and current_app.config.get("WTF_CSRF_ENABLED", True)
     ):
         csrf.protect()
@@ -70,7 +73,11 @@ def json_body() -> Any:
     """Return the parsed JSON body or answer 400."""
     if not request.is_json:
         raise BadRequest("Send a JSON body with 'Content-Type: application/json'.")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # The json module recurses per nesting level; 64 KB of "[" is deeper than Python goes.
+        raise BadRequest("The body nests too deeply.") from None
     if body is None:
         raise BadRequest("The body is not valid JSON.")
     if not isinstance(body, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import (
@@ -22,6 +23,8 @@ MAX_ID = 2**31 - 1
 # An empty string means "not given"; a tablet form sends one for every blank field.
 NIK = validate.Regexp(r"(\d{16})?\Z", error="A NIK has exactly 16 digits.")
 PHONE = validate.Regexp(r"(\+?[0-9][0-9 -]{5,19})?\Z", error="Not a phone number.")
+# Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
+OFFICE_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
 
 class StrictBoolean(fields.Boolean):
@@ -178,7 +181,7 @@ class VisitQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    day = fields.Date(load_default=None)
+    day = fields.Date(load_default=None, validate=OFFICE_DAYS)
     status = fields.String(load_default=None, validate=validate.OneOf(admission.STATUSES))
     reason = fields.String(load_default=None, validate=validate.OneOf(admission.REASONS))
     after = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
@@ -191,8 +194,8 @@ class ReportQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    start = fields.Date(data_key="from", load_default=None, validate=OFFICE_DAYS)
+    end = fields.Date(data_key="to", load_default=None, validate=OFFICE_DAYS)
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **kwargs: Any) -> None:

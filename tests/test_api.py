@@ -173,6 +173,51 @@ def test_wrong_type_or_format_is_422(client, door, field, value):
     assert stored_visits() == 0
 
 
+NAMES = [
+    "Siti Aminah",
+    "محمد عبد الله",  # Arabic, right to left
+    "\u200fعلي\u200e bin Abu",  # explicit RTL and LTR marks
+    "Nguye\u0302\u0303n Thi\u0323",  # combining marks, not normalised to NFC
+    "Nguyễn Thị",  # the same name precomposed
+    "👩🏽‍⚕️ Dr Ayu",  # emoji with skin tone and zero-width joiner
+    "王秀英",
+    'O\'Brien <b>&amp;</b> "Ng"',
+    "\u00a0trailing and leading spaces ",
+    "x" * 100,
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_names_in_any_script_are_kept_exactly(client, door, auth_headers, manager_user, name):
+    response = post(client, door, BODY | {"visitor_name": name})
+    assert response.status_code == 201, response.json
+    assert response.json["visitor_name"] == name
+    assert db.session.get(Visit, response.json["id"]).visitor_name == name
+    listed = client.get("/api/v1/checkins", headers=auth_headers(manager_user)).json
+    assert [visit["visitor_name"] for visit in listed["items"]] == [name]
+
+
+def test_escaped_surrogate_pair_is_one_character(client, door):
+    raw = '{"temperature_c": 36.6, "hand_sanitiser": true, "mask": true, "distancing": true, '
+    response = client.post(
+        "/api/v1/checkins",
+        data=raw + '"visitor_name": "Ayu \\ud83d\\ude00"}',
+        content_type="application/json",
+        headers=door,
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["visitor_name"] == "Ayu \U0001f600"
+
+
+@pytest.mark.parametrize("field", ["visitor_name", "phone", "id_number"])
+@pytest.mark.parametrize("bad", ["\x00", "Siti\x00", "\ud83d", "\ude00 x", "line\nbreak"])
+def test_unstorable_characters_are_422(client, door, field, bad):
+    response = post(client, door, BODY | {field: bad})
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+    assert stored_visits() == 0
+
+
 def test_unknown_field_is_refused(client, door):
     response = post(client, door, BODY | {"shoe_size": 42})
     assert response.status_code == 422
@@ -186,6 +231,9 @@ def test_unknown_field_is_refused(client, door):
         ('["a", "list"]', "application/json"),
         ("temperature_c=36.6", "application/x-www-form-urlencoded"),
         ("", "application/json"),
+        ("[" * 60_000, "application/json"),
+        ('{"temperature_c": ' + "9" * 5_000 + "}", "application/json"),
+        (b"\xff\xfe{}", "application/json"),
     ],
 )
 def test_malformed_body_is_400(client, door, data, content_type):
@@ -304,11 +352,20 @@ def test_daily_report(client, auth_headers, manager_user, make_visit, clock):
     assert report["days"][3]["reasons"]["no_mask"] == 1
 
 
-def test_report_range_is_validated(client, auth_headers, manager_user):
-    response = client.get(
-        "/api/v1/reports/daily?from=2026-11-25&to=2026-11-01", headers=auth_headers(manager_user)
-    )
+@pytest.mark.parametrize(
+    "query",
+    [
+        "reports/daily?from=2026-11-25&to=2026-11-01",
+        "reports/daily?to=0001-01-05",
+        "reports/daily?from=9999-12-31",
+        "checkins?day=0001-01-01",
+        "checkins?day=1999-12-31",
+    ],
+)
+def test_report_range_is_validated(client, auth_headers, manager_user, query):
+    response = client.get(f"/api/v1/{query}", headers=auth_headers(manager_user))
     assert response.status_code == 422
+    assert set(response.json) == ERROR_KEYS
 
 
 def test_openapi_document_lists_the_contract(client):
@@ -317,6 +374,8 @@ def test_openapi_document_lists_the_contract(client):
     assert set(spec["paths"]) == {"/checkins", "/quota/today", "/reports/daily"}
     check_in = spec["components"]["schemas"]["CheckIn"]
     assert set(check_in["required"]) == set(REQUIRED)
+    assert check_in["additionalProperties"] is False
+    assert "Unknown fields are refused" in spec["paths"]["/checkins"]["post"]["description"]
 
 
 def test_session_post_needs_csrf_token(app_config, door_user):
@@ -330,4 +389,5 @@ def test_session_post_needs_csrf_token(app_config, door_user):
     token = csrf_token_in(client.get("/").text)
     assert post(client, {}, BODY).status_code == 400
     assert post(client, {"X-CSRFToken": "forged"}, BODY).status_code == 400
+    assert post(client, {"Authorization": "Bearer not-a-token"}, BODY).status_code == 400
     assert post(client, {"X-CSRFToken": token}, BODY).status_code == 201
