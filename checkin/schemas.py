@@ -20,9 +20,11 @@ from checkin import admission
 from checkin.services import CheckInData
 
 MAX_ID = 2**31 - 1
+# Anchored with ^ and $ so that the OpenAPI pattern means the same to ECMA-regex clients;
+# [0-9], not \d, which in Python also matches Arabic-Indic and other digits.
 # An empty string means "not given"; a tablet form sends one for every blank field.
-NIK = validate.Regexp(r"(\d{16})?\Z", error="A NIK has exactly 16 digits.")
-PHONE = validate.Regexp(r"(\+?[0-9][0-9 -]{5,19})?\Z", error="Not a phone number.")
+NIK = validate.Regexp(r"^([0-9]{16})?$", error="A NIK has exactly 16 digits.")
+PHONE = validate.Regexp(r"^(\+?[0-9][0-9 -]{5,19})?$", error="Not a phone number.")
 # Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
 OFFICE_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
@@ -57,6 +59,15 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+STORABLE_TEXT_RULE = (
+    "Any Unicode text, kept exactly as sent (no normalisation or trimming; empty means none)."
+    " Control characters (NUL included) and unpaired surrogates are refused with 422:"
+    " PostgreSQL cannot store NUL and UTF-8 cannot encode a lone surrogate."
+)
+
+FREE_TEXT = {"description": STORABLE_TEXT_RULE, "pattern": r"^[^\x00-\x1f]*$"}
+
+
 def storable_text(value: str) -> None:
     """Refuse control characters and unpaired surrogates, which no database column can hold."""
     if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
@@ -77,6 +88,7 @@ def optional_text(max_length: int, *checks: validate.Validator) -> fields.String
         load_default=None,
         allow_none=True,
         validate=[validate.Length(max=max_length), storable_text, *checks],
+        metadata={} if checks else FREE_TEXT,
     )
 
 
@@ -90,7 +102,11 @@ class CheckInSchema(Schema):
         required=True,
         allow_nan=False,
         validate=plausible_temperature,
-        metadata={"description": "Reading in °C; 34.0-42.0, rounded half-up to one decimal."},
+        metadata={
+            "description": "Reading in °C; 34.0-42.0, rounded half-up to one decimal.",
+            "minimum": admission.PLAUSIBLE_MIN_DC / 10,
+            "maximum": admission.PLAUSIBLE_MAX_DC / 10,
+        },
     )
     hand_sanitiser = StrictBoolean(required=True)
     mask = StrictBoolean(required=True)

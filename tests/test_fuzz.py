@@ -1,0 +1,108 @@
+"""Generated input: whatever a client posts, the API answers 201, 400 or 422, never 500."""
+
+from __future__ import annotations
+
+import contextvars
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+
+from checkin import create_app
+from checkin.extensions import db
+from checkin.models import Visit
+
+# Function-scoped fixtures are fine here: every example checks its own effect on the row count.
+BOUNDED = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+# Any JSON document: what a broken scanner or a hostile client could send.
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+# Mostly-valid values, so examples get past the first error to the deeper rules.
+PLAUSIBLE = {
+    "temperature_c": st.floats(33.0, 43.0) | st.integers(33, 43),
+    "hand_sanitiser": st.booleans(),
+    "mask": st.booleans(),
+    "distancing": st.booleans(),
+    "visitor_name": st.text(max_size=110),
+    "phone": st.from_regex(r"\+?[0-9][0-9 -]{4,20}", fullmatch=True),
+    "id_number": st.from_regex(r"[0-9]{14,17}", fullmatch=True),
+    "purpose": st.sampled_from(["jht_claim", "enquiry", "other", "shopping", ""]),
+    "recheck_of": st.integers(-1, 3),
+}
+CHECK_IN = st.fixed_dictionaries(
+    {}, optional={field: values | JSON for field, values in PLAUSIBLE.items()}
+) | st.dictionaries(st.sampled_from([*PLAUSIBLE, "extra"]), JSON, max_size=10)
+STORABLE_TEXT = st.text(st.characters(min_codepoint=32, exclude_categories=["Cs"]), max_size=100)
+
+
+def stored_visits() -> int:
+    """Return how many visits the database holds."""
+    return db.session.scalar(sa.select(sa.func.count(Visit.id)))
+
+
+@pytest.fixture
+def door(auth_headers, door_user) -> dict[str, str]:
+    """Return bearer headers of a door account."""
+    return auth_headers(door_user)
+
+
+@BOUNDED
+@given(body=CHECK_IN | JSON)
+def test_any_json_gets_an_answer_and_stores_only_on_201(client, door, body):
+    before = stored_visits()
+    response = client.post("/api/v1/checkins", json=body, headers=door)
+    assert response.status_code in (201, 400, 422), response.json
+    assert stored_visits() == before + (response.status_code == 201)
+    if response.status_code == 201:
+        for field in ("visitor_name", "purpose"):
+            assert response.json[field] == (body.get(field) or None)
+        assert math.isclose(response.json["temperature_c"], body["temperature_c"], abs_tol=0.051)
+
+
+@BOUNDED
+@given(name=STORABLE_TEXT)
+def test_any_storable_name_is_kept_exactly(client, door, name):
+    body = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
+    response = client.post("/api/v1/checkins", json=body | {"visitor_name": name}, headers=door)
+    assert response.status_code == 201, response.json
+    assert response.json["visitor_name"] == (name or None)
+    assert db.session.get(Visit, response.json["id"]).visitor_name == (name or None)
+
+
+# Only serves the OpenAPI document while tests are collected; it never touches its database.
+SPEC_APP = create_app({"TESTING": True, "SECRET_KEY": "spec", "DATABASE_URL": "sqlite://"})
+
+
+def serve_test_app(environ: dict, start_response: Callable) -> Any:
+    """Serve with the running test's app, each call in a context of its own like IsolatedClient."""
+    app = current_app._get_current_object() if has_app_context() else SPEC_APP
+    return contextvars.Context().run(app, environ, start_response)
+
+
+# schemathesis' pytest fixture loader does not run under pytest 9, so route to the test's app.
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", serve_test_app)
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_openapi_operations_never_fail_on_the_server(case, app, auth_headers, manager_user):
+    before = stored_visits()
+    response = case.call_and_validate(
+        headers=auth_headers(manager_user), checks=[not_a_server_error]
+    )
+    db.session.rollback()
+    assert stored_visits() == before + (case.method == "POST" and response.status_code == 201)
