@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from checkin import services
 from checkin.demo import seed_history
 from checkin.extensions import db
-from checkin.models import ROLES, Site, User
+from checkin.models import ROLES, ApiToken, Site, User
 
 DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
 DEMO_ONLINE_URL = "https://www.bpjsketenagakerjaan.go.id/"
@@ -46,6 +46,14 @@ def site_by_code(code: str | None) -> Site | None:
     return site
 
 
+def user_by_name(username: str) -> User:
+    """Return the account called ``username`` or stop with a clear message."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.BadParameter(f"no account {username!r}", param_hint="USERNAME")
+    return user
+
+
 @user_cli.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
@@ -69,10 +77,37 @@ def add_user(username: str, role: str, site_code: str | None, password: str) -> 
 @click.option("--label", default="", help="What the token is for, e.g. 'scanner at door 1'.")
 def add_token(username: str, label: str) -> None:
     """Print a new API token for USERNAME (shown only this once)."""
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None:
-        raise click.BadParameter(f"no account {username!r}", param_hint="USERNAME")
-    click.echo(services.issue_token(user, label))
+    click.echo(services.issue_token(user_by_name(username), label))
+
+
+@token_cli.command("list")
+@click.argument("username")
+def list_tokens(username: str) -> None:
+    """List USERNAME's API tokens: id, label, when made, whether revoked (never the secret)."""
+    user = user_by_name(username)
+    tokens = db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    ).all()
+    for token in tokens:
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}Z" if token.revoked_at else "active"
+        click.echo(f"{token.id:>6}  {token.created_at:%Y-%m-%d %H:%M}Z  {state:24}  {token.label}")
+    if not tokens:
+        click.echo(f"{username} has no API tokens.")
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+def revoke_token(token_id: int) -> None:
+    """Revoke the API token TOKEN_ID (see `token list`) at once; it is kept, marked revoked."""
+    revoked = db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=current_app.config["CLOCK"]())
+    )
+    db.session.commit()
+    if revoked.rowcount != 1:
+        raise click.BadParameter(f"no active token {token_id}", param_hint="TOKEN_ID")
+    click.echo(f"Revoked token {token_id}.")
 
 
 @click.command("demo")

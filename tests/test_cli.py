@@ -92,3 +92,49 @@ def test_demo_seeds_a_site_accounts_and_consistent_history(runner):
     again = runner.invoke(args=["demo"])
     assert "exists already" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1
+
+
+def test_token_list_shows_ids_and_labels_never_secrets(runner, door_user, auth_headers):
+    secret = auth_headers(door_user)["Authorization"].removeprefix("Bearer ")
+    runner.invoke(args=["token", "add", door_user.username, "--label", "scanner 2"])
+    result = runner.invoke(args=["token", "list", door_user.username])
+    assert result.exit_code == 0, result.output
+    tokens = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.id)).all()
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines] == [str(token.id) for token in tokens]
+    assert lines[1].endswith("scanner 2") and "active" in lines[1]
+    assert secret not in result.output and tokens[0].token_hash not in result.output
+
+
+def test_token_revoke_stops_the_token_at_once_and_keeps_the_row(runner, door_user, auth_headers):
+    secret = auth_headers(door_user)["Authorization"].removeprefix("Bearer ")
+    token_id = db.session.scalar(sa.select(ApiToken.id))
+    result = runner.invoke(args=["token", "revoke", str(token_id)])
+    assert result.exit_code == 0, result.output
+    assert services.user_for_token(secret) is None
+    assert db.session.get(ApiToken, token_id).revoked_at is not None
+    assert "revoked" in runner.invoke(args=["token", "list", door_user.username]).output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["token", "revoke", "999"], "no active token 999"),
+        (["token", "revoke", "0"], "TOKEN_ID"),
+        (["token", "revoke", "abc"], "TOKEN_ID"),
+        (["token", "list", "nobody"], "no account"),
+    ],
+)
+def test_token_commands_explain_bad_arguments(runner, app, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_revoking_twice_says_so(runner, door_user, auth_headers):
+    auth_headers(door_user)
+    token_id = str(db.session.scalar(sa.select(ApiToken.id)))
+    assert runner.invoke(args=["token", "revoke", token_id]).exit_code == 0
+    again = runner.invoke(args=["token", "revoke", token_id])
+    assert again.exit_code == 2
+    assert "no active token" in again.output
