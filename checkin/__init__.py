@@ -11,9 +11,9 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from checkin import web
 from checkin.extensions import babel, csrf, db, login_manager
 from checkin.models import utcnow
-from checkin.web import LANGUAGES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     configure(app, test_config)
     register_extensions(app)
+    register_template_helpers(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)
@@ -54,6 +55,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Seconds to sleep between screening and claiming a slot; only tests widen races with it.
         RACE_DELAY=0.0,
         CLOCK=utcnow,
+        # How often the door page asks for the counter, so other tablets' admissions show up.
+        QUOTA_POLL_SECONDS=5,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CHECKIN")
@@ -89,7 +92,7 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 def select_locale() -> str:
     """Use the language the user picked, else Bahasa Indonesia."""
     chosen = session.get("lang") or request.args.get("lang")
-    return chosen if chosen in LANGUAGES else "id"
+    return chosen if chosen in web.LANGUAGES else "id"
 
 
 def register_extensions(app: Flask) -> None:
@@ -98,7 +101,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Give templates the locale, the words for status and reason codes, and formatters."""
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        LANGUAGES=web.LANGUAGES,
+        STATUS_LABELS=web.STATUS_LABELS,
+        REASON_TEXT=web.REASON_TEXT,
+        REASON_ADVICE=web.REASON_ADVICE,
+        PURPOSE_LABELS=web.PURPOSE_LABELS,
+    )
+    app.jinja_env.filters.update(temperature=web.format_temperature, hour_minute=web.hour_minute)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -25,8 +25,14 @@ HOME_BY_ROLE = {"door": "door.index", "manager": "manage.log", "admin": "manage.
 class LoginForm(FlaskForm):
     """Username and password."""
 
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(_l("Type your username.")), Length(max=80)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Type your password.")), Length(max=200)],
+    )
 
 
 @login_manager.user_loader
@@ -49,7 +55,13 @@ def unauthorized():
     """Answer 401 to API clients and send people to the login page."""
     if wants_json():
         raise Unauthorized("Log in or send 'Authorization: Bearer <token>'.")
-    return redirect(url_for("auth.login", next=request.full_path))
+    return redirect(url_for("auth.login", next=requested_path()))
+
+
+def requested_path() -> str:
+    """Return the path and query string of the request, without a dangling ``?``."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
 
 
 def home_url() -> str:
@@ -75,7 +87,7 @@ def login():
         username = form.username.data.strip()
         user = services.authenticate(username, form.password.data, now())
         if user is not None:
-            session.clear()
+            start_fresh_session()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_url())
         if services.is_locked(username, now()):
@@ -99,8 +111,16 @@ def login():
 def logout():
     """Log out and return to the login page."""
     logout_user()
-    session.clear()
+    start_fresh_session()
     return redirect(url_for("auth.login"))
+
+
+def start_fresh_session() -> None:
+    """Drop everything in the session except the tablet's chosen language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 @bp.post("/lang/<code>")

@@ -1,4 +1,4 @@
-"""Helpers the blueprints share: the clock, the user's site, role guards."""
+"""Helpers the blueprints share: the clock, the user's site, role guards, words for codes."""
 
 from __future__ import annotations
 
@@ -8,11 +8,49 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from checkin import admission
 from checkin.models import Site
 
 LANGUAGES = ("id", "en")
+
+# What each refusal or re-test reason means, in words a visitor understands.
+REASON_TEXT = {
+    admission.FEVER: _l("Fever: the temperature is too high."),
+    admission.NO_HAND_SANITISER: _l("Did not clean hands with sanitiser."),
+    admission.NO_MASK: _l("Not wearing a mask."),
+    admission.NO_DISTANCING: _l("Not keeping a safe distance."),
+    admission.QUOTA_FULL: _l("Today's walk-in slots are all taken."),
+}
+
+# What door staff should tell the visitor for each reason.
+REASON_ADVICE = {
+    admission.FEVER: _l("Please go home and rest. Use the online service, or come back when well."),
+    admission.NO_HAND_SANITISER: _l("Please clean your hands at the sanitiser, then queue again."),
+    admission.NO_MASK: _l("Please wear a mask over nose and mouth, then queue again."),
+    admission.NO_DISTANCING: _l("Please keep at least 1 metre from others, then queue again."),
+    admission.QUOTA_FULL: _l("Please come back tomorrow, or use the online service today."),
+}
+
+PURPOSE_LABELS = {
+    "jht_claim": _l("Old-age savings claim (JHT)"),
+    "jkk_claim": _l("Work accident claim (JKK)"),
+    "jkm_claim": _l("Death benefit claim (JKM)"),
+    "jp_claim": _l("Pension claim (JP)"),
+    "jkp_claim": _l("Job loss claim (JKP)"),
+    "enquiry": _l("Enquiry"),
+    "other": _l("Other"),
+}
+
+STATUS_LABELS = {
+    admission.ADMITTED: _l("Admitted"),
+    admission.REFUSED: _l("Refused"),
+    admission.RECHECK: _l("Re-test"),
+}
 
 
 def now() -> datetime:
@@ -24,7 +62,7 @@ def current_site() -> Site:
     """Return the site of the logged-in account, or answer 403 if it has none."""
     site = current_user.site
     if site is None:
-        abort(403, description="This account belongs to no site.")
+        abort(403, description=_("This account belongs to no site."))
     return site
 
 
@@ -36,9 +74,19 @@ def roles_required(*roles: str) -> Callable:
         @login_required
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if current_user.role not in roles:
-                abort(403, description="Your account may not open this page.")
+                abort(403, description=_("Your account may not open this page."))
             return view(*args, **kwargs)
 
         return guarded
 
     return decorate
+
+
+def format_temperature(temperature_dc: int) -> str:
+    """Format a deci-Celsius reading for the reader's language, e.g. ``37,3 °C`` in Indonesian."""
+    return f"{format_decimal(temperature_dc / 10, format='0.0')} °C"
+
+
+def hour_minute(instant: datetime, site: Site) -> str:
+    """Return the wall-clock time ``HH:MM`` of an instant at the site."""
+    return instant.astimezone(site.zone).strftime("%H:%M")

@@ -1,0 +1,55 @@
+// Keep the "slots left today" counter current while the page stays open, so staff see
+// admissions made on other tablets. No framework: a timer, fetch, and two numbers.
+(function () {
+  "use strict";
+  var counter = document.getElementById("counter");
+  if (!counter || !window.fetch) {
+    return;
+  }
+  var left = counter.querySelector("[data-left]");
+  var limit = counter.querySelector("[data-limit]");
+  var every = Math.max(Number(counter.dataset.every) || 5, 0.2) * 1000;
+
+  function show(quota) {
+    left.textContent = quota.left;
+    limit.textContent = quota.limit;
+    counter.classList.toggle("full", quota.left === 0);
+    counter.classList.remove("stale");
+  }
+
+  function refresh() {
+    if (document.hidden) {
+      return;
+    }
+    fetch(counter.dataset.url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(show)
+      .catch(function () {
+        // Offline or logged out: keep the last numbers but show they may be old.
+        counter.classList.add("stale");
+      });
+  }
+
+  window.setInterval(refresh, every);
+  document.addEventListener("visibilitychange", refresh);
+}());
+
+// A second tap on a slow connection would record the visitor twice: send each form once.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("form.checkin, form.retest"), function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+      form.classList.add("sending");
+    });
+  });
+}());

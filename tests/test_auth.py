@@ -1,0 +1,208 @@
+"""Login, logout, roles, CSRF, lockout and the language switch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from checkin import services
+from checkin.extensions import db
+from checkin.models import Visit
+from tests.conftest import PASSWORD, csrf_token_in
+
+
+def log_in(client, username, password=PASSWORD, **query):
+    """Post the login form and return the response."""
+    return client.post(
+        "/login", query_string=query, data={"username": username, "password": password}
+    )
+
+
+@pytest.mark.parametrize(("role", "home"), [("door", "/"), ("manager", "/manage/log")])
+def test_login_sends_each_role_to_its_start_page(client, make_user, role, home):
+    user = make_user(role)
+    response = log_in(client, user.username)
+    assert response.status_code == 302
+    assert response.location == home
+    assert client.get(home).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("door1", "wrong password"), ("nobody", PASSWORD), ("door1", "")],
+)
+def test_a_failed_login_says_so_and_logs_nobody_in(client, door_user, username, password):
+    response = log_in(client, username, password)
+    assert response.status_code in (400, 401)
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_is_answered_with_a_message(client, door_user):
+    client.post("/lang/en")
+    response = log_in(client, door_user.username, "wrong password")
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, door_user, clock):
+    client.post("/lang/en")
+    for _attempt in range(services.LOCKOUT_AFTER - 1):
+        assert log_in(client, door_user.username, "guess").status_code == 401
+    assert log_in(client, door_user.username, "guess").status_code == 429
+    locked = log_in(client, door_user.username)
+    assert locked.status_code == 429
+    assert "locked for 15 minutes" in locked.text
+    clock.now += timedelta(minutes=services.LOCKOUT_MINUTES - 1)
+    assert log_in(client, door_user.username).status_code == 429
+    clock.now += timedelta(minutes=1, seconds=1)
+    assert log_in(client, door_user.username).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/", "get"), ("/", "post"), ("/visits/1", "get"), ("/visits/1/retest", "post")]
+    + [("/manage/log", "get")],
+)
+def test_every_page_asks_for_a_login(client, site, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == "/login"
+
+
+@pytest.mark.parametrize("path", ["/login", "/healthz"])
+def test_login_and_health_are_open(client, site, path):
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected_next"),
+    [("/", "/"), ("/visits/7", "/visits/7"), ("/visits/7?x=1", "/visits/7?x=1")],
+)
+def test_the_login_redirect_remembers_the_page_exactly(client, site, requested, expected_next):
+    location = client.get(requested).location
+    assert parse_qs(urlsplit(location).query)["next"] == [expected_next]
+
+
+@pytest.mark.parametrize(
+    ("next_page", "landing"),
+    [
+        ("/manage/log", "/manage/log"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
+def test_login_follows_next_only_within_the_site(client, door_user, next_page, landing):
+    assert log_in(client, door_user.username, next=next_page).location == landing
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [
+        ("door", "/", 200),
+        ("door", "/manage/log", 403),
+        ("manager", "/", 200),
+        ("manager", "/manage/log", 200),
+    ],
+)
+def test_roles_decide_which_pages_open(client, make_user, login, role, path, status):
+    login(make_user(role))
+    client.post("/lang/en")
+    response = client.get(path)
+    assert response.status_code == status
+    if status == 403:
+        assert "Not allowed" in response.text
+        assert "Your account may not open this page." in response.text
+
+
+def test_an_account_without_a_site_gets_a_403_page_not_a_crash(client, app):
+    admin = services.add_user("root", "admin", PASSWORD)
+    log_in(client, admin.username)
+    response = client.get("/")
+    assert response.status_code == 403
+    assert 'class="card error-page"' in response.text
+
+
+def test_logout_ends_the_session(client, door_user, login):
+    login(door_user)
+    assert client.get("/").status_code == 200
+    response = client.post("/logout")
+    assert response.location == "/login"
+    assert client.get("/").status_code == 302
+
+
+def test_logout_is_not_a_link_that_a_page_could_follow(client, door_user, login):
+    login(door_user)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client, door_user):
+    cookie = log_in(client, door_user.username).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+class TestCsrf:
+    """With CSRF protection on, as in production, forms without the token change nothing."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return app_config | {"WTF_CSRF_ENABLED": True}
+
+    def test_login_without_the_token_is_refused(self, client, door_user):
+        assert log_in(client, door_user.username).status_code == 400
+        assert client.get("/").status_code == 302
+
+    def test_a_check_in_without_the_token_stores_nothing(self, client, door_user):
+        token = csrf_token_in(client.get("/login").text)
+        form = {"username": door_user.username, "password": PASSWORD, "csrf_token": token}
+        assert client.post("/login", data=form).status_code == 302
+        reading = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
+        refused = client.post("/", data=reading)
+        assert refused.status_code == 400
+        assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
+        token = csrf_token_in(client.get("/").text)
+        assert client.post("/", data=reading | {"csrf_token": token}).status_code == 303
+        assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 1
+
+    def test_logout_without_the_token_keeps_the_session(self, client, door_user):
+        token = csrf_token_in(client.get("/login").text)
+        form = {"username": door_user.username, "password": PASSWORD, "csrf_token": token}
+        client.post("/login", data=form)
+        assert client.post("/logout").status_code == 400
+        assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "login_word"),
+    [(None, "Masuk"), ("id", "Masuk"), ("en", "Log in")],
+)
+def test_the_login_page_speaks_the_chosen_language(client, site, language, login_word):
+    if language:
+        response = client.post("/lang/" + language, data={"next": "/login"})
+        assert response.location == "/login"
+    page = client.get("/login").text
+    assert f"<h1>{login_word}</h1>" in page
+    assert f'<html lang="{language or "id"}">' in page
+
+
+def test_an_unknown_language_is_not_found(client, site):
+    assert client.post("/lang/fr").status_code == 404
+
+
+def test_the_chosen_language_survives_logging_in_and_out(client, door_user):
+    client.post("/lang/en")
+    log_in(client, door_user.username)
+    assert "Check visitor" in client.get("/").text
+    client.post("/logout")
+    assert "<h1>Log in</h1>" in client.get("/login").text
+
+
+def test_the_language_switch_returns_to_the_same_page(client, door_user, login):
+    login(door_user)
+    response = client.post("/lang/en", data={"next": "/visits/3"})
+    assert response.location == "/visits/3"

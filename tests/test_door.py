@@ -1,0 +1,325 @@
+"""The door tablet: the check-in form, its errors, each result screen and the re-test."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from checkin import admission, services
+from checkin.extensions import db
+from checkin.models import Visit
+from checkin.web import PURPOSE_LABELS, REASON_ADVICE, REASON_TEXT, STATUS_LABELS
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
+
+
+@pytest.fixture
+def door(client, door_user, login):
+    """Return a client logged in as door staff, showing English text."""
+    login(door_user)
+    client.post("/lang/en")
+    return client
+
+
+def check(client, **fields):
+    """Post the check-in form (passing unless told) and return the result page."""
+    form = {key: value for key, value in (PASSING_FORM | fields).items() if value is not None}
+    response = client.post("/", data=form)
+    assert response.status_code == 303, response.text
+    return client.get(response.location)
+
+
+def stored_visits() -> list[Visit]:
+    """Return every stored visit in the order recorded."""
+    return list(db.session.scalars(sa.select(Visit).order_by(Visit.id)))
+
+
+def counter_numbers(html: str) -> tuple[int, int]:
+    """Return the left and limit numbers of the page's counter."""
+    match = re.search(r"<b data-left>(\d+)</b> / <b data-limit>(\d+)</b>", html)
+    assert match, "no counter on the page"
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_the_form_starts_empty_with_every_toggle_off(door):
+    page = door.get("/").text
+    assert counter_numbers(page) == (60, 60)
+    for toggle in ("hand_sanitiser", "mask", "distancing"):
+        tag = re.search(rf'<input[^>]*id="{toggle}"[^>]*>', page).group(0)
+        assert "checked" not in tag
+        assert 'role="switch"' in tag
+        assert f'<label class="toggle" for="{toggle}">' in page
+    temperature = re.search(r'<input[^>]*id="temperature"[^>]*>', page).group(0)
+    assert 'inputmode="decimal"' in temperature
+    assert 'value=""' in temperature
+
+
+def test_an_admitted_visitor_gets_the_next_slot_and_the_counter_drops(door, make_visit):
+    make_visit()
+    page = check(door, visitor_name="Siti Aminah")
+    assert 'class="verdict admitted"' in page.text
+    assert '<p class="slot" id="slot">2</p>' in page.text
+    assert "58 of 60 slots left today" in page.text
+    assert counter_numbers(page.text) == (58, 60)
+    assert "Siti Aminah" in page.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"mask": None}, {"no_mask": "Please wear a mask over nose and mouth"}),
+        ({"hand_sanitiser": None}, {"no_hand_sanitiser": "Please clean your hands"}),
+        ({"distancing": None}, {"no_distancing": "Please keep at least 1 metre from others"}),
+        (
+            {"temperature": "38.0", "mask": None, "distancing": None},
+            {
+                "fever": "Please go home and rest.",
+                "no_mask": "Not wearing a mask.",
+                "no_distancing": "Not keeping a safe distance.",
+            },
+        ),
+    ],
+)
+def test_a_refusal_lists_each_reason_with_what_to_tell_the_visitor(door, fields, words):
+    page = check(door, **fields).text
+    assert 'class="verdict refused"' in page
+    assert re.findall(r'data-reason="(\w+)"', page) == list(words)
+    for text in words.values():
+        assert text in page
+    assert page.count("Tell the visitor:") == len(words)
+    assert 'id="slot"' not in page
+    assert counter_numbers(page) == (60, 60)
+
+
+def set_quota(site, manager, limit, clock) -> None:
+    """Give the site a daily quota of ``limit`` from now on."""
+    settings = services.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
+    services.update_site_settings(site, settings, manager, clock.now)
+
+
+def test_a_full_quota_shows_the_online_service_link_and_its_qr_code(
+    door, site, manager_user, make_visit, clock
+):
+    set_quota(site, manager_user, 1, clock)
+    make_visit()
+    page = check(door).text
+    assert re.findall(r'data-reason="(\w+)"', page) == ["quota_full"]
+    assert 'href="https://example.org/online"' in page
+    assert re.search(
+        r'<img src="data:image/svg\+xml[^"]+" alt="QR code of the online service"', page
+    )
+    assert "come back tomorrow" in page
+    assert re.search(r'class="counter full"', page)
+
+
+def test_a_high_first_reading_asks_for_a_re_test_in_five_minutes(door):
+    page = check(door, temperature="37.5").text
+    assert 'class="verdict recheck"' in page
+    assert "37.5 °C is at or above 37.3 °C." in page
+    assert "Re-test possible from 10:05" in page
+    assert 'action="/visits/1/retest"' in page
+
+
+@pytest.mark.parametrize(
+    ("second_reading", "status", "slot"),
+    [("36.8", "admitted", 1), ("37.4", "refused", None)],
+)
+def test_the_re_test_is_linked_to_the_first_reading(door, clock, second_reading, status, slot):
+    check(door, temperature="37.6", visitor_name="Budi")
+    clock.now += timedelta(minutes=5)
+    response = door.post("/visits/1/retest", data={"temperature": second_reading})
+    assert response.status_code == 303
+    page = door.get(response.location).text
+    assert f'class="verdict {status}"' in page
+    assert "second reading; first was 37.6 °C at 10:00" in page
+    first, second = stored_visits()
+    assert (second.recheck_of_id, second.status, second.slot) == (first.id, status, slot)
+    assert second.visitor_name == "Budi"
+    if status == "refused":
+        assert second.reasons == ["fever"]
+
+
+def test_a_re_test_too_early_says_when_it_becomes_possible(door, clock):
+    check(door, temperature="37.6")
+    clock.now += timedelta(minutes=3)
+    response = door.post("/visits/1/retest", data={"temperature": "36.8"})
+    assert response.status_code == 422
+    assert "Too early: let the visitor rest until 10:05" in response.text
+    assert 'value="36.8"' in response.text
+    assert len(stored_visits()) == 1
+
+
+def test_a_reading_is_re_tested_only_once(door, clock):
+    check(door, temperature="37.6")
+    clock.now += timedelta(minutes=5)
+    assert door.post("/visits/1/retest", data={"temperature": "36.8"}).status_code == 303
+    again = door.post("/visits/1/retest", data={"temperature": "36.7"})
+    assert again.status_code == 422
+    assert "cannot be re-tested any more" in again.text
+    assert len(stored_visits()) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"temperature": "45.0"}, "temperature", "45.0 °C cannot be right: measure again"),
+        ({"temperature": "33,9"}, "temperature", "33.9 °C cannot be right"),
+        ({"temperature": "hot"}, "temperature", "Type the reading as a number"),
+        ({"temperature": ""}, "temperature", "Measure the temperature and type it here."),
+        ({"id_number": "35060112"}, "id_number", "A NIK has exactly 16 digits."),
+        ({"phone": "call me"}, "phone", "Not a phone number."),
+        ({"visitor_name": "Siti\x00"}, "visitor_name", "Remove the special characters."),
+        ({"purpose": "shopping"}, "purpose", "Choose a purpose from the list."),
+    ],
+)
+def test_a_form_error_is_shown_next_to_its_field_keeping_what_was_typed(
+    door, fields, field, message
+):
+    response = door.post("/", data=PASSING_FORM | fields)
+    assert response.status_code == 422
+    error = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', response.text)
+    assert error and message in error.group(1)
+    typed = fields[field]
+    if field != "purpose" and typed:
+        assert re.search(rf'id="{field}"[^>]*value="{re.escape(typed)}"', response.text)
+    assert 'aria-invalid="true"' in response.text
+    # The ticks the staff already made stay made.
+    assert re.search(r'<input checked[^>]*id="mask"', response.text)
+    assert stored_visits() == []
+
+
+def test_a_decimal_comma_is_read_as_a_decimal_point(door):
+    check(door, temperature="36,6")
+    assert stored_visits()[0].temperature_dc == 366
+
+
+def test_visitor_details_are_stored_with_only_the_last_four_nik_digits(door):
+    details = {
+        "visitor_name": "  Dewi Lestari ",
+        "phone": "0812 3456 7890",
+        "id_number": "3506012345678901",
+        "purpose": "jht_claim",
+    }
+    check(door, **details)
+    visit = stored_visits()[0]
+    assert (visit.visitor_name, visit.phone, visit.nik_last4, visit.purpose) == (
+        "Dewi Lestari",
+        "0812 3456 7890",
+        "8901",
+        "jht_claim",
+    )
+
+
+def test_reloading_the_result_page_records_nobody_twice(door):
+    response = door.post("/", data=PASSING_FORM)
+    assert response.status_code == 303
+    for _reload in range(3):
+        assert door.get(response.location).status_code == 200
+    assert len(stored_visits()) == 1
+
+
+def test_a_result_of_another_site_is_not_found(door, make_site, make_visit):
+    elsewhere = make_visit(site_=make_site("MLG")).visit
+    assert door.get(f"/visits/{elsewhere.id}").status_code == 404
+    assert (
+        door.post(f"/visits/{elsewhere.id}/retest", data={"temperature": "36.5"}).status_code == 404
+    )
+
+
+def test_the_result_screen_leads_back_to_an_empty_form(door):
+    page = check(door, visitor_name="Agus").text
+    assert '<a class="button primary next" href="/" id="next">Next visitor</a>' in page
+    form = door.get("/").text
+    assert 'value="Agus"' not in form
+
+
+def test_today_s_list_shows_the_latest_checks_first(door, make_visit, clock):
+    make_visit(visitor_name="First")
+    make_visit(now=clock.now + timedelta(minutes=1), mask=False, visitor_name="Second")
+    make_visit(now=clock.now + timedelta(minutes=2), temperature_dc=380, visitor_name="Third")
+    make_visit(now=clock.now - timedelta(days=1), visitor_name="Yesterday")
+    page = door.get("/").text
+    recent = page[page.index('<section class="recent"') :]
+    names = re.findall(r'<span class="name">(\w+)</span>', recent)
+    assert names == ["Third", "Second", "First"]
+    assert "tap to re-test" in recent
+    assert "No. 1" in recent
+    assert "Not wearing a mask." in recent
+
+
+def test_the_counter_points_at_the_quota_endpoint(door):
+    page = door.get("/").text
+    assert 'data-url="/api/v1/quota/today"' in page
+    assert door.get("/api/v1/quota/today").json == {
+        "day": "2026-11-25",
+        "limit": 60,
+        "used": 0,
+        "left": 60,
+    }
+
+
+def test_the_door_page_weighs_under_60_kb(door, make_visit):
+    for _visitor in range(10):
+        make_visit(visitor_name="Bambang Setiawan Kurniawan")
+    html = door.get("/").data
+    assets = [
+        (STATIC / name).read_bytes()
+        for name in re.findall(r'(?:href|src)="/static/([\w.]+)"', html.decode())
+    ]
+    assert len(assets) == 2
+    assert len(html) + sum(map(len, assets)) < 60 * 1024
+
+
+def test_the_page_keeps_to_the_content_security_policy(door, site, manager_user, clock):
+    set_quota(site, manager_user, 0, clock)
+    for page in (door.get("/").text, check(door).text):
+        assert "<script>" not in page
+        assert " style=" not in page
+        assert not re.search(r" on\w+=", page)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("id", ["DITERIMA", "Nomor antrean", "Pengunjung berikutnya", "Sisa kuota hari ini:"]),
+        ("en", ["ADMITTED", "Queue number", "Next visitor", "Slots left today:"]),
+    ],
+)
+def test_the_result_screen_speaks_indonesian_by_default_and_english_on_request(
+    client, door_user, login, language, words
+):
+    login(door_user)
+    if language == "en":
+        client.post("/lang/en")
+    page = check(client).text
+    for word in words:
+        assert word in page, f"{word!r} missing: run `make translations`"
+
+
+@pytest.mark.parametrize(("language", "reading"), [("id", "37,5 °C"), ("en", "37.5 °C")])
+def test_temperatures_are_written_the_local_way(client, door_user, login, language, reading):
+    login(door_user)
+    client.post(f"/lang/{language}")
+    page = check(client, temperature="37.5").text
+    assert f'<p class="facts">\n    10:00 · {reading}' in page
+
+
+@pytest.mark.parametrize("words", [REASON_TEXT, REASON_ADVICE, PURPOSE_LABELS, STATUS_LABELS])
+def test_every_code_shown_at_the_door_has_indonesian_words(app, words):
+    with app.test_request_context():
+        for code, text in words.items():
+            with force_locale("en"):
+                english = str(text)
+            with force_locale("id"):
+                assert str(text) != english, f"{code}: {english!r} is not translated"
+
+
+def test_every_reason_and_purpose_has_words():
+    assert set(REASON_TEXT) == set(REASON_ADVICE) == set(admission.REASONS)
+    assert set(PURPOSE_LABELS) == set(admission.PURPOSES)
