@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from checkin import admission, services
@@ -234,7 +235,7 @@ def test_a_result_of_another_site_is_not_found(door, make_site, make_visit):
 
 def test_the_result_screen_leads_back_to_an_empty_form(door):
     page = check(door, visitor_name="Agus").text
-    assert '<a class="button primary next" href="/" id="next">Next visitor</a>' in page
+    assert '<a class="button next primary" href="/" id="next">Next visitor</a>' in page
     form = door.get("/").text
     assert 'value="Agus"' not in form
 
@@ -251,6 +252,16 @@ def test_today_s_list_shows_the_latest_checks_first(door, make_visit, clock):
     assert "tap to re-test" in recent
     assert "No. 1" in recent
     assert "Not wearing a mask." in recent
+
+
+def test_today_s_list_marks_a_re_tested_reading(door, clock):
+    check(door, temperature="37.9")
+    assert "tap to re-test" in door.get("/").text
+    clock.now += timedelta(minutes=6)
+    door.post("/visits/1/retest", data={"temperature": "36.9"})
+    page = door.get("/").text
+    assert "tap to re-test" not in page
+    assert "re-tested" in page
 
 
 def test_the_counter_points_at_the_quota_endpoint(door):
@@ -323,3 +334,16 @@ def test_every_code_shown_at_the_door_has_indonesian_words(app, words):
 def test_every_reason_and_purpose_has_words():
     assert set(REASON_TEXT) == set(REASON_ADVICE) == set(admission.REASONS)
     assert set(PURPOSE_LABELS) == set(admission.PURPOSES)
+
+
+def test_the_indonesian_door_catalogue_is_complete():
+    catalogue_dir = Path(__file__).resolve().parent.parent / "checkin" / "translations" / "door"
+    with (catalogue_dir / "id" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    with (catalogue_dir / "messages.pot").open("rb") as pot:
+        template = read_po(pot)
+    assert {message.id for message in template if message.id} <= {
+        message.id for message in catalogue if message.id
+    }
+    unfinished = [m.id for m in catalogue if m.id and (not m.string or m.fuzzy)]
+    assert unfinished == []

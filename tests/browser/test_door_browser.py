@@ -1,0 +1,127 @@
+"""The door page in headless Chromium: what door staff see and tap, against a live server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ONLINE_SERVICE_URL, screenshot
+
+pytestmark = pytest.mark.browser
+
+TOGGLES = ("hand_sanitiser", "mask", "distancing")
+
+
+def check(page, temperature: str, ticks=TOGGLES, **details: str) -> None:
+    """Type a reading, tap the given toggles and submit, as staff would."""
+    page.fill("#temperature", temperature)
+    for toggle in ticks:
+        page.click(f"label[for={toggle}]")
+    if details:
+        page.click("details.visitor summary")
+        for field, value in details.items():
+            page.fill(f"#{field}", value)
+    page.click("button.submit")
+    page.wait_for_url("**/visits/*")
+
+
+def test_staff_admit_a_visitor_and_see_the_queue_number(open_door, server):
+    page = open_door()
+    expect(page.locator("#counter [data-left]")).to_have_text("60")
+    for toggle in TOGGLES:
+        expect(page.locator(f"#{toggle}")).not_to_be_checked()
+    check(page, "36,6", visitor_name="Siti Aminah")
+    expect(page.locator(".verdict.admitted h1")).to_have_text("DITERIMA")
+    expect(page.locator("#slot")).to_have_text("1")
+    expect(page.locator("#counter [data-left]")).to_have_text("59")
+    page.click("#next")
+    expect(page.locator("#temperature")).to_have_value("")
+    expect(page.locator(".recent li.admitted")).to_have_count(1)
+
+
+def test_staff_refuse_a_visitor_without_a_mask(open_door):
+    page = open_door()
+    check(page, "36.5", ticks=("hand_sanitiser", "distancing"))
+    verdict = page.locator(".verdict.refused")
+    expect(verdict.locator("h1")).to_have_text("DITOLAK")
+    expect(verdict.locator("[data-reason]")).to_have_count(1)
+    expect(verdict.locator("[data-reason=no_mask]")).to_contain_text("Tidak memakai masker.")
+    expect(page.locator("#counter [data-left]")).to_have_text("60")
+
+
+def test_a_fever_is_re_tested_after_five_minutes_and_linked(open_door, server):
+    page = open_door()
+    check(page, "37.8")
+    expect(page.locator(".verdict.recheck h1")).to_have_text("UKUR ULANG")
+    expect(page.locator("#retest-at")).to_contain_text("10:05")
+    page.fill("form.retest #temperature", "36.9")
+    page.click("form.retest button")
+    expect(page.locator("#temperature-error")).to_contain_text("10:05")
+    expect(page.locator("form.retest #temperature")).to_have_value("36.9")
+    server.clock.now += timedelta(minutes=5)
+    page.click("form.retest button")
+    page.wait_for_url("**/visits/2")
+    expect(page.locator("#slot")).to_have_text("1")
+    expect(page.locator(".facts")).to_contain_text("37,8 °C")
+
+
+def test_the_counter_follows_admissions_from_another_tablet_without_a_reload(open_door, server):
+    first = open_door()
+    first.evaluate("window.stillTheSamePage = true")
+    second = open_door("pintu2")
+    check(second, "36.4")
+    expect(first.locator("#counter [data-left]")).to_have_text("59", timeout=5000)
+    server.check_in(count=2)
+    expect(first.locator("#counter [data-left]")).to_have_text("57", timeout=5000)
+    assert first.evaluate("window.stillTheSamePage") is True
+
+
+def test_a_misread_thermometer_is_shown_next_to_the_field(open_door):
+    page = open_door()
+    page.fill("#temperature", "45.0")
+    page.click("label[for=mask]")
+    page.click("button.submit")
+    expect(page.locator("#temperature-error")).to_contain_text("45,0 °C tidak mungkin benar")
+    expect(page.locator("#temperature")).to_have_value("45.0")
+    expect(page.locator("#mask")).to_be_checked()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
+def test_screenshots_of_every_door_screen(browser, open_door, server, width, height):
+    with browser.new_context(viewport={"width": width, "height": height}) as context:
+        login = context.new_page()
+        login.goto(f"{server.url}/login")
+        screenshot(login, "login")
+    server.check_in(visitor_name="Budi Santoso")
+    server.check_in(mask=False)
+    server.check_in(temperature_dc=378, visitor_name="Dewi Lestari")
+    page = open_door(width=width, height=height)
+    screenshot(page, "door-form")
+    # Checkboxes sit inside their .toggle label, which is the thing a finger hits.
+    touchable = "button, .button, .toggle, input:not([type=checkbox]), select, summary"
+    for target in page.locator(touchable).all():
+        box = target.bounding_box()
+        if box:
+            assert box["height"] >= 48, target.evaluate("node => node.outerHTML")
+    page.fill("#temperature", "45")
+    page.click("button.submit")
+    screenshot(page, "door-form-error")
+    check(page, "36.7", visitor_name="Agus Wijaya")
+    screenshot(page, "result-admitted")
+    page.goto(f"{server.url}/")
+    check(page, "38.1", ticks=("distancing",))
+    screenshot(page, "result-refused")
+    page.goto(f"{server.url}/")
+    check(page, "37.6")
+    screenshot(page, "result-retest")
+    server.set_quota(2)
+    page.goto(f"{server.url}/")
+    check(page, "36.5")
+    expect(page.locator(".online a")).to_have_attribute("href", ONLINE_SERVICE_URL)
+    expect(page.locator(".online img")).to_be_visible()
+    screenshot(page, "result-quota-full")
+    page.goto(f"{server.url}/manage/log")
+    expect(page.locator(".error-page h1")).to_have_text("Tidak diizinkan")
+    screenshot(page, "error-403")
