@@ -74,6 +74,8 @@ def gunicorn(
                 "60",
                 "--graceful-timeout",
                 "5",
+                # The default control socket is one path per user: parallel servers would share it.
+                "--no-control-socket",
                 *options,
                 app_spec,
             ],

@@ -1,0 +1,141 @@
+"""Privacy: the NIK is never stored whole, old personal data is anonymised, logs hold none."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from checkin.extensions import db
+from checkin.models import DayQuota, Visit
+from tests.serving import gunicorn
+
+PERSONAL = {
+    "visitor_name": "Siti Rahasia",
+    "phone": "081299887766",
+    "id_number": "3506123456789012",
+}
+BODY = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
+SECRETS = (PERSONAL["visitor_name"], PERSONAL["phone"], PERSONAL["id_number"])
+
+
+def database_text() -> str:
+    """Return every row of every table as one string."""
+    return repr([db.session.execute(sa.select(table)).all() for table in db.metadata.sorted_tables])
+
+
+def test_nik_is_stored_only_as_its_last_four_digits(client, auth_headers, door_user):
+    response = client.post(
+        "/api/v1/checkins", json=BODY | PERSONAL, headers=auth_headers(door_user)
+    )
+    assert response.status_code == 201
+    assert response.json["id_number"] == "************9012"
+    assert "3506123456789012" not in database_text() + response.text
+    assert db.session.scalar(sa.select(Visit.nik_last4)) == "9012"
+
+
+def visit_with_personal_data(make_visit, now):
+    """Check in a visitor with name, phone and NIK at ``now``; return the visit's id."""
+    return make_visit(
+        now=now, visitor_name="Budi", phone="08123456789", nik_last4="4321", purpose="enquiry"
+    ).visit.id
+
+
+@pytest.mark.parametrize(
+    ("age", "anonymised"),
+    [
+        (timedelta(days=31), True),
+        (timedelta(days=30, seconds=1), True),
+        (timedelta(days=30), False),
+        (timedelta(days=29, hours=23), False),
+        (timedelta(0), False),
+    ],
+)
+def test_purge_anonymises_only_checks_older_than_the_retention(
+    runner, make_visit, clock, age, anonymised
+):
+    visit_id = visit_with_personal_data(make_visit, clock.now - age)
+    result = runner.invoke(args=["purge-personal", "--older-than", "30"])
+    assert result.exit_code == 0, result.output
+    assert f"Anonymised {int(anonymised)} checks" in result.output
+    visit = db.session.get(Visit, visit_id)
+    personal = (visit.visitor_name, visit.phone, visit.nik_last4)
+    assert personal == ((None, None, None) if anonymised else ("Budi", "08123456789", "4321"))
+    assert (visit.anonymised_at is not None) == anonymised
+
+
+def decisions() -> list[tuple]:
+    """Return what statistics need from every check and every day row."""
+    visits = db.session.execute(
+        sa.select(
+            Visit.id,
+            Visit.day,
+            Visit.local_hour,
+            Visit.status,
+            Visit.reason_codes,
+            Visit.slot,
+            Visit.temperature_dc,
+            Visit.purpose,
+            Visit.recorded_by_id,
+        ).order_by(Visit.id)
+    ).all()
+    days = db.session.execute(sa.select(DayQuota.__table__).order_by(DayQuota.day)).all()
+    return visits + days
+
+
+def test_purge_keeps_counts_and_decisions_and_is_safe_to_rerun(runner, make_visit, clock, app):
+    for days_ago in (90, 45, 31, 10, 0):
+        now = clock.now - timedelta(days=days_ago)
+        visit_with_personal_data(make_visit, now)
+        make_visit(now=now, mask=False, visitor_name="Ani")
+    before = decisions()
+    first = runner.invoke(args=["purge-personal"])
+    assert "Anonymised 6 checks older than 30 days" in first.output
+    assert decisions() == before
+    anonymised_at = db.session.scalars(sa.select(Visit.anonymised_at).order_by(Visit.id)).all()
+    clock.now += timedelta(hours=1)
+    second = runner.invoke(args=["purge-personal"])
+    assert (second.exit_code, "Anonymised 0 checks" in second.output) == (0, True)
+    assert db.session.scalars(sa.select(Visit.anonymised_at).order_by(Visit.id)).all() == (
+        anonymised_at
+    )
+    assert decisions() == before
+    names = db.session.scalars(sa.select(Visit.visitor_name).order_by(Visit.id)).all()
+    assert names == [None] * 6 + ["Budi", "Ani"] * 2
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "1.5", ""])
+def test_purge_refuses_a_bad_retention(runner, make_visit, clock, value):
+    visit_id = visit_with_personal_data(make_visit, clock.now - timedelta(days=400))
+    result = runner.invoke(args=["purge-personal", "--older-than", value])
+    assert result.exit_code == 2
+    assert "--older-than" in result.output
+    assert db.session.get(Visit, visit_id).visitor_name == "Budi"
+
+
+def post_personal_data(post) -> None:
+    """Post a good and a refused check-in with personal data, and a bad one."""
+    post(BODY | PERSONAL)
+    post(BODY | PERSONAL | {"mask": False})
+    post(BODY | PERSONAL | {"temperature_c": 50.0})
+
+
+def test_app_log_holds_no_personal_data(client, auth_headers, door_user, caplog):
+    headers = auth_headers(door_user)
+    with caplog.at_level(logging.DEBUG):
+        post_personal_data(lambda body: client.post("/api/v1/checkins", json=body, headers=headers))
+    assert not any(secret in caplog.text for secret in SECRETS)
+
+
+def test_server_logs_hold_no_personal_data(database_url, door_user, auth_headers):
+    headers = auth_headers(door_user)
+    env = {"CHECKIN_DATABASE_URL": database_url, "CHECKIN_SECRET_KEY": "logs"}
+    options = ["--access-logfile", "-", "--log-level", "debug"]
+    with gunicorn("checkin:create_app()", env, workers=1, options=options) as server:
+        post_personal_data(lambda body: server.request("POST", "/api/v1/checkins", body, headers))
+        server.request("GET", "/api/v1/checkins?status=refused", headers=headers)
+        log = server.log()
+    assert log.count('"POST /api/v1/checkins HTTP/1.1" 201') == 2, log
+    assert not any(secret in log for secret in SECRETS)

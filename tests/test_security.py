@@ -1,0 +1,269 @@
+"""Security: hashed revocable tokens, role and site checks, CSRF, headers, nothing public."""
+
+from __future__ import annotations
+
+import hashlib
+from html.parser import HTMLParser
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_wtf.csrf import CSRFError
+
+from checkin import create_app
+from checkin.extensions import db
+from checkin.models import ApiToken, Site, User
+from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
+
+# A value for every URL argument of every route; a new argument fails the tests until added.
+URL_ARGUMENTS = {"visit_id": 1, "user_id": 1, "code": "en", "extension": "csv", "kind": "hours"}
+# Open to anyone: the login page, language choice, health checks, assets and the API's document.
+PUBLIC = {"auth.login", "auth.set_language", "health.healthz", "static", "api.openapi"}
+SECRET_NAME = "Siti Rahasia Aminah"
+
+
+def rules(app: Flask, method: str, prefix: str = "/") -> list:
+    """Return the app's routes that answer ``method`` under ``prefix``."""
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if method in rule.methods and rule.rule.startswith(prefix)
+    ]
+
+
+def url(app: Flask, rule, **values: object) -> str:
+    """Build a concrete URL of ``rule``, filling its arguments from URL_ARGUMENTS."""
+    arguments = {name: URL_ARGUMENTS[name] for name in rule.arguments} | values
+    return app.url_map.bind("localhost").build(rule.endpoint, arguments)
+
+
+def logged_in(app: Flask, user: User) -> FlaskClient:
+    """Return a new client of ``app`` logged in as ``user`` through the form."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def role_for(rule) -> str:
+    """Return the role whose pages ``rule`` belongs to."""
+    return "manager" if rule.rule.startswith("/manage") else "door"
+
+
+@pytest.fixture
+def other_site(make_site) -> Site:
+    """Return a second site, whose staff must never see the first site's visitors."""
+    return make_site("MLG")
+
+
+def test_tokens_are_stored_as_sha256_only(app, door_user, auth_headers):
+    secret = auth_headers(door_user)["Authorization"].removeprefix("Bearer ")
+    rows = db.session.execute(sa.select(ApiToken.__table__)).all()
+    assert [row.token_hash for row in rows] == [hashlib.sha256(secret.encode()).hexdigest()]
+    assert secret not in repr(rows)
+
+
+def test_revoked_token_is_refused_through_the_cli(client, runner, door_user, auth_headers):
+    headers = auth_headers(door_user)
+    assert client.get("/api/v1/quota/today", headers=headers).status_code == 200
+    token_id = db.session.scalar(sa.select(ApiToken.id))
+    assert runner.invoke(args=["token", "revoke", str(token_id)]).exit_code == 0
+    assert client.get("/api/v1/quota/today", headers=headers).status_code == 401
+
+
+def test_token_of_a_deactivated_account_is_refused(client, door_user, auth_headers):
+    headers = auth_headers(door_user)
+    door_user.active = False
+    db.session.commit()
+    assert client.get("/api/v1/quota/today", headers=headers).status_code == 401
+
+
+def test_api_shows_a_manager_only_their_own_site(
+    client, make_visit, clock, other_site, make_user, auth_headers
+):
+    visit = make_visit(visitor_name=SECRET_NAME).visit
+    headers = auth_headers(make_user("manager", other_site))
+    day = visit.day.isoformat()
+    log = client.get(f"/api/v1/checkins?day={day}", headers=headers)
+    assert (log.status_code, log.json["items"]) == (200, [])
+    report = client.get(f"/api/v1/reports/daily?from={day}&to={day}", headers=headers)
+    assert report.json["days"][0]["checks"] == 0
+    assert client.get("/api/v1/quota/today", headers=headers).json["used"] == 0
+    retest = client.post(
+        "/api/v1/checkins",
+        json={"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
+        | {"recheck_of": visit.id},
+        headers=headers,
+    )
+    assert retest.status_code == 422
+    assert SECRET_NAME not in log.text + report.text + retest.text
+
+
+def test_pages_taking_a_visit_id_hide_other_sites_visits(app, make_visit, other_site, make_user):
+    visit_id = make_visit(visitor_name=SECRET_NAME).visit.id
+    checked = []
+    for method in ("GET", "POST"):
+        for rule in rules(app, method):
+            if "visit_id" not in rule.arguments or rule.rule.startswith("/api"):
+                continue
+            path = url(app, rule, visit_id=visit_id)
+            outsider = logged_in(app, make_user(role_for(rule), other_site))
+            answer = outsider.open(path, method=method)
+            assert answer.status_code in (403, 404), (method, path)
+            assert SECRET_NAME not in answer.text
+            insider = logged_in(app, make_user(role_for(rule)))
+            assert insider.open(path, method=method).status_code not in (403, 404), path
+            checked.append(rule.endpoint)
+    assert checked, "no route takes a visit id: this test checks nothing"
+
+
+def test_manager_pages_never_show_another_sites_visitors(
+    app, make_visit, other_site, make_user, manager_user
+):
+    make_visit(visitor_name=SECRET_NAME)
+    outsider = logged_in(app, make_user("manager", other_site))
+    insider = logged_in(app, manager_user)
+    pages = [url(app, rule) for rule in rules(app, "GET", "/manage")]
+    # buffered: the CSV export streams, and must be read inside the request's own context.
+    assert any(SECRET_NAME in insider.get(page, buffered=True).text for page in pages)
+    for page in pages:
+        assert SECRET_NAME not in outsider.get(page, buffered=True).text, page
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("door", False), ("manager", True)])
+def test_manager_pages_need_a_manager(app, make_user, role, allowed):
+    client = logged_in(app, make_user(role))
+    for rule in rules(app, "GET", "/manage"):
+        if "/admin" in rule.rule:
+            continue
+        status = client.get(url(app, rule), buffered=True).status_code
+        assert (status != 403) == allowed, (rule.rule, status)
+
+
+def test_admin_pages_need_an_admin(app, manager_user):
+    client = logged_in(app, manager_user)
+    admin_rules = [rule for rule in app.url_map.iter_rules() if "/admin" in rule.rule]
+    assert admin_rules
+    for rule in admin_rules:
+        method = "GET" if "GET" in rule.methods else "POST"
+        assert client.open(url(app, rule), method=method).status_code == 403, rule.rule
+
+
+def test_nothing_but_the_login_is_public(app, client):
+    for rule in rules(app, "GET"):
+        if rule.endpoint in PUBLIC:
+            continue
+        response = client.get(url(app, rule))
+        if rule.rule.startswith("/api"):
+            assert response.status_code == 401, rule.rule
+        else:
+            assert response.status_code == 302, rule.rule
+            assert response.location.startswith("/login"), rule.rule
+
+
+@pytest.fixture
+def csrf_app(app_config) -> Flask:
+    """Return an app with CSRF protection on, as in production."""
+    app = create_app(app_config | {"WTF_CSRF_ENABLED": True})
+    app.test_client_class = IsolatedClient
+    # Tell a CSRF refusal apart from other 400s, such as a form that does not validate.
+    app.register_error_handler(CSRFError, lambda error: ("refused: CSRF", 400))
+    return app
+
+
+@pytest.mark.parametrize("role", ["door", "manager", "admin"])
+def test_every_form_post_needs_the_csrf_token(csrf_app, make_user, role):
+    client = csrf_app.test_client()
+    user = make_user(role)
+    form = {"username": user.username, "password": PASSWORD}
+    assert client.post("/login", data=form).status_code == 400
+    form["csrf_token"] = csrf_token_in(client.get("/login").text)
+    assert client.post("/login", data=form).status_code == 302
+    posts = [rule for rule in rules(csrf_app, "POST") if not rule.rule.startswith("/api")]
+    assert len(posts) > 3
+    for rule in posts:
+        response = client.post(url(csrf_app, rule), data={"reason": "x", "next": "/"})
+        assert response.status_code == 400, rule.rule
+        assert response.text == "refused: CSRF", rule.rule
+    assert client.get("/login").status_code == 302, "the posts must not have logged us out"
+
+
+HARDENING = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [
+        ("/login", "text/html"),
+        ("/manage/log", "text/html"),  # a redirect to the login page
+        ("/no/such/page", "text/html"),
+        ("/api/v1/openapi.json", "application/json"),
+        ("/api/v1/quota/today", "application/json"),  # 401
+        ("/api/v1/no/such", "application/json"),
+        ("/static/app.css", "text/css"),
+        ("/healthz", "application/json"),
+    ],
+)
+def test_security_headers_on_every_kind_of_response(client, path, mimetype):
+    response = client.get(path)
+    assert response.mimetype == mimetype
+    for header, value in HARDENING.items():
+        assert response.headers[header] == value, header
+    policy = dict(
+        directive.strip().partition(" ")[::2]
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == policy["style-src"] == policy["default-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
+    if mimetype != "text/css":
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+class InlineCode(HTMLParser):
+    """Collect what a strict CSP would block: inline scripts, styles and event handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocked: list[str] = []
+        self.open_tag = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _value in attrs}
+        self.open_tag = tag
+        if tag == "style" or "style" in names or any(name.startswith("on") for name in names):
+            self.blocked.append(self.get_starttag_text() or tag)
+        for name, value in attrs:
+            # Links to other sites are fine; loading code or styles from them is not.
+            remote = value and value.startswith(("http:", "https:", "//", "javascript:"))
+            if name in ("src", "href") and remote and tag != "a":
+                self.blocked.append(self.get_starttag_text() or tag)
+
+    def handle_data(self, data: str) -> None:
+        if self.open_tag == "script" and data.strip():
+            self.blocked.append(f"<script>{data[:40]}")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.open_tag = ""
+
+
+@pytest.mark.parametrize("role", ["door", "manager", "admin"])
+def test_pages_have_no_code_the_csp_would_block(app, make_user, make_visit, role):
+    make_visit(visitor_name=SECRET_NAME)
+    client = logged_in(app, make_user(role))
+    pages = [url(app, rule) for rule in rules(app, "GET") if rule.endpoint not in PUBLIC]
+    seen = 0
+    for page in ["/login", *pages]:
+        response = client.get(page, buffered=True)
+        if response.mimetype != "text/html" or response.status_code != 200:
+            continue
+        parser = InlineCode()
+        parser.feed(response.text)
+        assert parser.blocked == [], page
+        seen += 1
+    assert seen >= 2
