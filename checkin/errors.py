@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import traceback
 from http import HTTPStatus
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from checkin.extensions import db
 
 
 def wants_json() -> bool:
@@ -48,7 +52,27 @@ def handle_internal_error(error: InternalServerError) -> Response | tuple[str, i
     return render_template("errors/error.html", error=error, code=500), 500
 
 
+def handle_database_error(error: SQLAlchemyError) -> Response | tuple[str, int]:
+    """Log a database failure without its values, which hold names and phones, and answer 500.
+
+    The default log line would print the statement's parameters and the driver's message,
+    whose DETAIL can repeat the whole failing row.
+    """
+    db.session.rollback()
+    driver_error = error.orig if isinstance(error, DBAPIError) else error
+    current_app.logger.error(
+        "Database error %s (SQLSTATE %s) on %s %s; values withheld. Traceback:\n%s",
+        type(driver_error).__name__,
+        getattr(driver_error, "sqlstate", None) or "-",
+        request.method,
+        request.path,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
+    return handle_internal_error(InternalServerError(original_exception=error))
+
+
 def register(app: Flask) -> None:
     """Install the error handlers on ``app``."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)

@@ -139,3 +139,49 @@ def test_server_logs_hold_no_personal_data(database_url, door_user, auth_headers
         log = server.log()
     assert log.count('"POST /api/v1/checkins HTTP/1.1" 201') == 2, log
     assert not any(secret in log for secret in SECRETS)
+
+
+FAILING_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_visits BEFORE INSERT ON visit "
+        "BEGIN SELECT RAISE(ABORT, 'disk is full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_visit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+        "'disk is full' USING DETAIL = 'failing row: ' || NEW.visitor_name || NEW.phone; "
+        "END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_visits BEFORE INSERT ON visit "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_visit()",
+    ],
+}
+DROP_TRIGGER = {
+    "sqlite": ["DROP TRIGGER refuse_visits"],
+    "postgresql": ["DROP TRIGGER refuse_visits ON visit", "DROP FUNCTION refuse_visit()"],
+}
+
+
+@pytest.fixture
+def failing_visit_inserts(app):
+    """Make the database refuse every new visit, as a full disk would, until the test ends."""
+    dialect = db.engine.dialect.name
+    for statement in FAILING_TRIGGER[dialect]:
+        db.session.execute(sa.text(statement))
+    db.session.commit()
+    yield
+    for statement in DROP_TRIGGER[dialect]:
+        db.session.execute(sa.text(statement))
+    db.session.commit()
+
+
+def test_database_failure_is_logged_without_personal_data(
+    client, auth_headers, door_user, failing_visit_inserts, caplog
+):
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(
+            "/api/v1/checkins", json=BODY | PERSONAL, headers=auth_headers(door_user)
+        )
+    assert response.status_code == 500
+    assert response.json["message"].endswith("nothing was stored.")
+    assert "Database error" in caplog.text and "/api/v1/checkins" in caplog.text
+    assert not any(secret in caplog.text for secret in SECRETS)
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
