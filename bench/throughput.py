@@ -39,6 +39,7 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    worker_cpu_ms: float
     failures: int
     load_before: float
     load_after: float
@@ -103,7 +104,9 @@ def measure(engine: str, workers: int, connections: int, subject: str, seconds: 
         with gunicorn(app_spec, env, workers) as server:
             run_wrk(server.port, connections, WARM_UP_SECONDS, token)
             load_before = os.getloadavg()[0]
+            cpu_before = worker_cpu_seconds(server.process.pid)
             figures = run_wrk(server.port, connections, seconds, token)
+            cpu_after = worker_cpu_seconds(server.process.pid)
             load_after = os.getloadavg()[0]
     return Measurement(
         engine=engine,
@@ -114,10 +117,28 @@ def measure(engine: str, workers: int, connections: int, subject: str, seconds: 
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
         max_ms=figures["max_us"] / 1000,
+        worker_cpu_ms=(cpu_after - cpu_before) * 1000 / max(figures["requests"], 1),
         failures=figures["non_2xx"] + figures["socket_errors"],
         load_before=load_before,
         load_after=load_after,
     )
+
+
+def worker_cpu_seconds(master_pid: int) -> float:
+    """Return the CPU time (user + system) the gunicorn workers of ``master_pid`` have used.
+
+    Unlike req/s, CPU per request hardly depends on what else the shared machine runs.
+    """
+    total_ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        # After the command name: state, ppid, ... utime and stime are fields 14 and 15.
+        if int(fields[1]) == master_pid:
+            total_ticks += int(fields[11]) + int(fields[12])
+    return total_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run(seconds: int, engines: tuple[str, ...] = ENGINES) -> list[Measurement]:
@@ -140,8 +161,9 @@ def table(measurements: list[Measurement]) -> str:
     """Return a Markdown table pairing app and floor, with the ratio and the targets checked."""
     lines = [
         "| engine | workers | conns | app req/s | floor req/s | app/floor | app p50 ms "
-        "| app p99 ms | floor p50 ms | floor p99 ms | failures app/floor | load 1 min |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| app p99 ms | floor p50 ms | floor p99 ms | worker CPU ms/req app/floor "
+        "| failures app/floor | load 1 min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     cells: dict[tuple, dict[str, Measurement]] = {}
     for item in measurements:
@@ -155,7 +177,9 @@ def table(measurements: list[Measurement]) -> str:
             f"| {floor.requests_per_second:.0f} | {ratio:.0%}{verdict(ratio >= TARGET_RATIO)} "
             f"| {app.p50_ms:.1f} | {app.p99_ms:.1f}"
             f"{verdict(engine != 'sqlite' or app.p99_ms < TARGET_P99_MS)} "
-            f"| {floor.p50_ms:.1f} | {floor.p99_ms:.1f} | {app.failures}/{floor.failures} "
+            f"| {floor.p50_ms:.1f} | {floor.p99_ms:.1f} "
+            f"| {app.worker_cpu_ms:.2f}/{floor.worker_cpu_ms:.2f} "
+            f"| {app.failures}/{floor.failures} "
             f"| {min(loads):.2f}-{max(loads):.2f} |"
         )
     return "\n".join(lines)
