@@ -33,21 +33,26 @@ run: $(VENV)/.installed instance/config.py translations
 	@echo "checkin is at http://127.0.0.1:5000/  (Ctrl+C stops it)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one).
-test: $(VENV)/.installed-test translations
-	$(BIN)/ruff check checkin tests bench
-	$(BIN)/ruff format --check checkin tests bench
-	if $(BIN)/python -c "import psycopg; psycopg.connect('$(POSTGRES_URL:postgresql+psycopg%=postgresql%)', connect_timeout=3).close()" 2>/dev/null; then \
-		CHECKIN_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest; \
+# The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one
+# and sets CHECKIN_REQUIRE_POSTGRES, so that a missing server fails the build).
+POSTGRES_UP := $(BIN)/python -c "import psycopg; psycopg.connect('$(POSTGRES_URL:postgresql+psycopg%=postgresql%)', connect_timeout=3).close()" 2>/dev/null
+with_postgres = if $(POSTGRES_UP); then \
+		CHECKIN_TEST_POSTGRES_URL=$(POSTGRES_URL) $(1); \
 	else \
 		echo "No PostgreSQL on 127.0.0.1:5432: running the SQLite variant only."; \
 		test -z "$$CHECKIN_REQUIRE_POSTGRES" || exit 1; \
-		$(BIN)/pytest; \
+		$(1); \
 	fi
 
-# Stress and fault tests: minutes, not seconds. CI runs them after `make test`.
+test: $(VENV)/.installed-test translations
+	$(BIN)/ruff check checkin tests bench
+	$(BIN)/ruff format --check checkin tests bench
+	$(call with_postgres,$(BIN)/pytest)
+
+# Stress and fault tests against real gunicorn servers (about 2 minutes on 2 cores); CI runs
+# them after `make test`.
 test-slow: $(VENV)/.installed-test translations
-	CHECKIN_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m slow
+	$(call with_postgres,$(BIN)/pytest -m slow)
 
 # The quick benchmarks (under 5 minutes); figures go to bench/RESULTS.md by hand.
 bench: $(VENV)/.installed-test
