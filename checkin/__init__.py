@@ -107,6 +107,7 @@ def register_template_helpers(app: Flask) -> None:
     """Give templates the locale, the words for status and reason codes, and formatters."""
     app.jinja_env.globals.update(
         get_locale=get_locale,
+        requested_path=web.requested_path,
         LANGUAGES=web.LANGUAGES,
         STATUS_LABELS=web.STATUS_LABELS,
         REASON_TEXT=web.REASON_TEXT,

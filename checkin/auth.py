@@ -15,7 +15,7 @@ from checkin import services
 from checkin.errors import wants_json
 from checkin.extensions import db, login_manager
 from checkin.models import User
-from checkin.web import LANGUAGES, now
+from checkin.web import LANGUAGES, now, requested_path
 
 bp = Blueprint("auth", __name__)
 
@@ -56,12 +56,6 @@ def unauthorized():
     if wants_json():
         raise Unauthorized("Log in or send 'Authorization: Bearer <token>'.")
     return redirect(url_for("auth.login", next=requested_path()))
-
-
-def requested_path() -> str:
-    """Return the path and query string of the request, without a dangling ``?``."""
-    query = request.query_string.decode("latin-1")
-    return f"{request.path}?{query}" if query else request.path
 
 
 def home_url() -> str:

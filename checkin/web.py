@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -80,6 +80,12 @@ def roles_required(*roles: str) -> Callable:
         return guarded
 
     return decorate
+
+
+def requested_path() -> str:
+    """Return the path and query string of the request, without a dangling ``?``."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
 
 
 def format_temperature(temperature_dc: int) -> str:

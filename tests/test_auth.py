@@ -206,3 +206,9 @@ def test_the_language_switch_returns_to_the_same_page(client, door_user, login):
     login(door_user)
     response = client.post("/lang/en", data={"next": "/visits/3"})
     assert response.location == "/visits/3"
+
+
+def test_the_language_switch_on_a_page_carries_that_page(client, site):
+    page = client.get("/login?next=/visits/3").text
+    assert '<input type="hidden" name="next" value="/login?next=/visits/3">' in page
+    assert 'formaction="/lang/en"' in page
