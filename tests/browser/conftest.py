@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+LOW_CONTRAST_TEXT = (Path(__file__).parent / "contrast.js").read_text()
 ONLINE_SERVICE_URL = "https://www.bpjsketenagakerjaan.go.id/"
 DOOR_ACCOUNTS = ("pintu1", "pintu2")
 
@@ -145,7 +146,8 @@ def open_door(browser, server: LiveServer) -> Iterator[Callable[..., object]]:
 
 
 def screenshot(page, name: str) -> None:
-    """Save a full-page screenshot under test-artifacts/screenshots/ named after its size."""
+    """Save a full-page screenshot named after its size, after checking its text contrast."""
+    assert page.evaluate(LOW_CONTRAST_TEXT) == [], f"text below WCAG AA contrast on {name}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     page.screenshot(
