@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import DayQuota, Visit
+from checkin.models import AuditEntry, DayQuota, Visit
+from tests.conftest import PASSWORD
 from tests.serving import gunicorn
 
 POSTS = 150
@@ -49,3 +51,52 @@ def test_naive_count_then_insert_over_admits(database_url, app):
     assert len(slots) > 60, "the control did not race; the quota test proves nothing here"
     db.session.execute(sa.text("DROP TABLE naive_visit"))
     db.session.commit()
+
+
+def send_from_threads(app, clients: list, send) -> list:
+    """Call ``send(client)`` for every client at once, each thread in its own app context."""
+
+    def in_context(client):
+        with app.app_context():
+            return send(client)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return list(pool.map(in_context, clients))
+
+
+def test_racing_voids_free_one_slot_that_one_racing_visitor_gets(
+    app, site, make_visit, make_user, door_user, auth_headers
+):
+    first_id = make_visit().visit.id
+    for _ in range(59):
+        make_visit()
+    clients = [app.test_client() for _ in range(THREADS)]
+    for client in clients:
+        manager = make_user("manager")
+        client.post("/login", data={"username": manager.username, "password": PASSWORD})
+    voids = send_from_threads(
+        app,
+        clients,
+        lambda client: (
+            client.post(
+                f"/manage/visits/{first_id}/void", data={"reason": "typed twice"}
+            ).status_code
+        ),
+    )
+    assert voids == [302] * THREADS
+    headers = auth_headers(door_user)
+    answers = send_from_threads(
+        app,
+        clients,
+        lambda client: client.post("/api/v1/checkins", json=BODY, headers=headers).json,
+    )
+    # The freed place goes to exactly one visitor, with a new number: slot 1 is never reissued.
+    assert sorted(answer["slot"] or 0 for answer in answers) == [0] * (THREADS - 1) + [61]
+    db.session.rollback()
+    row = db.session.scalar(sa.select(DayQuota))
+    admitted = sa.select(sa.func.count()).where(
+        Visit.status == "admitted", Visit.voided_at.is_(None)
+    )
+    assert row.used == db.session.scalar(admitted) == 60
+    assert db.session.scalar(sa.select(sa.func.count()).where(Visit.voided_at.is_not(None))) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "void")) == 1
