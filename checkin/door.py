@@ -205,6 +205,10 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         form=form,
         quota=services.quota_today(site, now()),
         retest_at=hour_minute(retest_ready_at(visit, site), site),
+        # A reading of an earlier day, or one a manager voided, can no longer be re-tested.
+        retest_open=visit.status == admission.RECHECK
+        and not visit.voided
+        and visit.day == site.local_day(now()),
         online_qr=online_service_qr(site) if admission.QUOTA_FULL in visit.reasons else None,
     ), status
 

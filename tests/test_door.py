@@ -156,6 +156,19 @@ def test_a_re_test_too_early_says_when_it_becomes_possible(door, clock):
     assert len(stored_visits()) == 1
 
 
+def test_yesterday_s_high_reading_offers_no_re_test(door, clock):
+    check(door, temperature="37.6")
+    assert 'action="/visits/1/retest"' in door.get("/visits/1").text
+    clock.now += timedelta(days=1)
+    page = door.get("/visits/1").text
+    assert 'class="verdict recheck"' in page
+    assert 'action="/visits/1/retest"' not in page
+    refused = door.post("/visits/1/retest", data={"temperature": "36.6"})
+    assert refused.status_code == 422
+    assert "cannot be re-tested any more" in refused.text
+    assert len(stored_visits()) == 1
+
+
 def test_a_reading_is_re_tested_only_once(door, clock):
     check(door, temperature="37.6")
     clock.now += timedelta(minutes=5)
