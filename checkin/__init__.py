@@ -108,6 +108,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale,
         requested_path=web.requested_path,
+        decimal_mark=web.decimal_mark,
         LANGUAGES=web.LANGUAGES,
         STATUS_LABELS=web.STATUS_LABELS,
         REASON_TEXT=web.REASON_TEXT,

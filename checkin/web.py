@@ -7,8 +7,9 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
 from flask import abort, current_app, request
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -86,6 +87,11 @@ def requested_path() -> str:
     """Return the path and query string of the request, without a dangling ``?``."""
     query = request.query_string.decode("latin-1")
     return f"{request.path}?{query}" if query else request.path
+
+
+def decimal_mark() -> str:
+    """Return the decimal separator of the reader's language: a comma in Indonesian."""
+    return get_decimal_symbol(get_locale())
 
 
 def format_temperature(temperature_dc: int) -> str:

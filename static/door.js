@@ -53,3 +53,29 @@
     });
   });
 }());
+
+// The on-screen keypad: big keys for gloved fingers, and no device keyboard covering the
+// toggles and the submit button. Typing on a real keyboard still works.
+(function () {
+  "use strict";
+  var MAX_LENGTH = 5;
+  Array.prototype.forEach.call(document.querySelectorAll(".keypad"), function (keypad) {
+    var input = document.getElementById(keypad.dataset.for);
+    if (!input) {
+      return;
+    }
+    keypad.hidden = false;
+    input.setAttribute("inputmode", "none");
+    keypad.addEventListener("click", function (event) {
+      var key = event.target.closest("button[data-key]");
+      if (!key) {
+        return;
+      }
+      if (key.dataset.key === "back") {
+        input.value = input.value.slice(0, -1);
+      } else if (input.value.length < MAX_LENGTH) {
+        input.value += key.dataset.key;
+      }
+    });
+  });
+}());

@@ -61,6 +61,18 @@ def test_the_form_starts_empty_with_every_toggle_off(door):
     assert 'value=""' in temperature
 
 
+@pytest.mark.parametrize(("language", "mark"), [("id", ","), ("en", ".")])
+def test_the_keypad_waits_for_javascript_and_offers_the_local_decimal_mark(
+    client, door_user, login, language, mark
+):
+    login(door_user)
+    client.post(f"/lang/{language}")
+    page = client.get("/").text
+    assert '<div class="keypad" data-for="temperature" hidden>' in page
+    keys = re.findall(r'<button type="button" data-key="([^"]+)"', page)
+    assert keys == [*"1234567890", mark, "back"]
+
+
 def test_an_admitted_visitor_gets_the_next_slot_and_the_counter_drops(door, make_visit):
     make_visit()
     page = check(door, visitor_name="Siti Aminah")

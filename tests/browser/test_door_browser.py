@@ -41,13 +41,21 @@ def test_staff_admit_a_visitor_and_see_the_queue_number(open_door, server):
     expect(page.locator(".recent li.admitted")).to_have_count(1)
 
 
-def test_staff_refuse_a_visitor_without_a_mask(open_door):
+def test_staff_refuse_a_visitor_without_a_mask_typing_on_the_keypad(open_door):
     page = open_door()
-    check(page, "36.5", ticks=("hand_sanitiser", "distancing"))
+    temperature = page.locator("#temperature")
+    expect(temperature).to_have_attribute("inputmode", "none")
+    for key in ("3", "6", "6", "back", ",", "5"):
+        page.click(f".keypad [data-key='{key}']")
+    expect(temperature).to_have_value("36,5")
+    for toggle in ("hand_sanitiser", "distancing"):
+        page.click(f"label[for={toggle}]")
+    page.click("button.submit")
     verdict = page.locator(".verdict.refused")
     expect(verdict.locator("h1")).to_have_text("DITOLAK")
     expect(verdict.locator("[data-reason]")).to_have_count(1)
     expect(verdict.locator("[data-reason=no_mask]")).to_contain_text("Tidak memakai masker.")
+    expect(page.locator(".facts")).to_contain_text("36,5 °C")
     expect(page.locator("#counter [data-left]")).to_have_text("60")
 
 
