@@ -118,6 +118,15 @@ def test_roles_decide_which_pages_open(client, make_user, login, role, path, sta
         assert "Your account may not open this page." in response.text
 
 
+@pytest.mark.parametrize(("role", "has_link"), [("door", False), ("manager", True)])
+def test_the_header_links_managers_to_the_entry_log(client, make_user, login, role, has_link):
+    login(make_user(role))
+    client.post("/lang/en")
+    page = client.get("/").text
+    assert ('<a class="button" href="/manage/log">Entry log</a>' in page) is has_link
+    assert "Kantor Cabang KDR" in page
+
+
 def test_an_account_without_a_site_gets_a_403_page_not_a_crash(client, app):
     admin = services.add_user("root", "admin", PASSWORD)
     log_in(client, admin.username)
