@@ -46,26 +46,34 @@ LAST_NAMES = (
 )
 # Walk-ins queue before the 08:00 opening and thin out after lunch.
 HOUR_WEIGHTS = {7: 18, 8: 30, 9: 20, 10: 12, 11: 8, 12: 4, 13: 5, 14: 3}
+# Monday brings the weekend's backlog; Friday prayers shorten the day.
+WEEKDAY_DEMAND = (1.3, 1.1, 1.0, 0.95, 0.75)
+TYPICAL_ARRIVALS = 62
+# Over the months more members file claims online, so walk-ins slowly fall by this share.
+ONLINE_UPTAKE = 0.25
 
 
 def seed_history(site: Site, staff: list[User], start: date, end: date, rng: random.Random) -> int:
     """Add weekday checks from ``start`` to ``end`` inclusive and return how many."""
     count = 0
     day = start
+    span = max((end - start).days, 1)
     while day <= end:
         if day.weekday() < 5:
-            count += _seed_day(site, staff, day, rng)
+            trend = 1 + ONLINE_UPTAKE / 2 - ONLINE_UPTAKE * (day - start).days / span
+            expected = TYPICAL_ARRIVALS * WEEKDAY_DEMAND[day.weekday()] * trend
+            count += _seed_day(site, staff, day, max(5, round(rng.gauss(expected, 7))), rng)
         day += timedelta(days=1)
     db.session.commit()
     return count
 
 
-def _seed_day(site: Site, staff: list[User], day: date, rng: random.Random) -> int:
-    """Add one day's checks, screened by the site's rules, and its counter row."""
+def _seed_day(site: Site, staff: list[User], day: date, visitors: int, rng: random.Random) -> int:
+    """Add one day's ``visitors`` checks, screened by the site's rules, and its counter row."""
     counter = DayQuota(
         site_id=site.id, day=day, limit=site.daily_quota, **dict.fromkeys(DayQuota.COUNTERS, 0)
     )
-    arrivals = sorted(_arrival(site, day, rng) for _ in range(rng.randint(55, 95)))
+    arrivals = sorted(_arrival(site, day, rng) for _ in range(visitors))
     visits = []
     for checked_at in arrivals:
         first = _check(site, counter, rng.choice(staff), checked_at, rng, None)

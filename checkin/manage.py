@@ -1,21 +1,505 @@
-"""Manager pages: entry logs, reports, exports and site settings."""
+"""Manager pages: entry log, voids, exports, reports, summary, settings, audit and admin."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
 
-from checkin import services
-from checkin.web import current_site, now, roles_required
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    URLField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from checkin import admission, charts, exports, services
+from checkin.extensions import db
+from checkin.models import ROLES, Site, User
+from checkin.web import STATUS_LABELS, current_site, now, roles_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+DEFAULT_REPORT_DAYS = 30
+LOG_PAGE_SIZE = 100
+MAX_ID = 2**31 - 1
+MIN_PASSWORD = 8
+# Indonesia's three time zones (WIB, WITA, WIT), plus Pontianak, which keeps WIB apart.
+TIMEZONES = {
+    "Asia/Jakarta": "WIB (Asia/Jakarta)",
+    "Asia/Pontianak": "WIB (Asia/Pontianak)",
+    "Asia/Makassar": "WITA (Asia/Makassar)",
+    "Asia/Jayapura": "WIT (Asia/Jayapura)",
+}
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+ROLE_LABELS = {"door": _l("Door staff"), "manager": _l("Manager"), "admin": _l("Administrator")}
+ACTION_LABELS = {
+    "void": _l("Check voided"),
+    "settings": _l("Settings changed"),
+    "account": _l("Account changed"),
+}
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """Return (value, label) pairs as the choices of a select field."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class QueryForm(FlaskForm):
+    """A form read from the query string of a GET page; nothing to forge, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(formdata=request.args, **kwargs)
+
+    def show(self, **values: Any) -> None:
+        """Put the values a page actually used, defaults included, back into the fields."""
+        for name, value in values.items():
+            self[name].data = value
+            self[name].raw_data = None
+
+
+class LogForm(QueryForm):
+    """The day and filters of the entry log, and its keyset cursor."""
+
+    day = DateField(_l("Day"), validators=[Optional()])
+    status = SelectField(
+        _l("Status"),
+        choices=options([("", _l("All")), *STATUS_LABELS.items()]),
+        validators=[Optional()],
+    )
+    reason = SelectField(
+        _l("Reason"),
+        choices=options([("", _l("All")), *exports.REASON_LABELS.items()]),
+        validators=[Optional()],
+    )
+    after = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
+
+
+class RangeForm(QueryForm):
+    """A date range, both ends included; the last 30 days unless given."""
+
+    start = DateField(_l("From"), name="from", validators=[Optional()])
+    end = DateField(_l("To"), name="to", validators=[Optional()])
+
+    def validate_end(self, field: DateField) -> None:
+        """Refuse a range that ends before it starts or spans more than a report may."""
+        start, end = self.start.data, field.data
+        if start and end and end < start:
+            raise ValidationError(_("The end date is before the start date."))
+        if start and end and (end - start).days >= services.MAX_REPORT_DAYS:
+            raise ValidationError(
+                _("A report covers at most %(days)d days.", days=services.MAX_REPORT_DAYS)
+            )
+
+    def dates(self, today: date) -> tuple[date, date]:
+        """Return the chosen range, filling a missing end with today and a missing start."""
+        end = self.end.data or max(today, self.start.data or today)
+        start = self.start.data or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+        return start, end
+
+
+class CelsiusField(DecimalField):
+    """A temperature in °C with one decimal; accepts the Indonesian decimal comma."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Read ``37,5`` as ``37.5``."""
+        super().process_formdata([value.replace(",", ".") for value in valuelist])
+
+
+def web_address(form: FlaskForm, field: StringField) -> None:
+    """Accept only http and https addresses, which every visitor's phone can open."""
+    parts = urlsplit(field.data or "")
+    if field.data and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ValidationError(_("Enter an address starting with http:// or https://."))
+
+
+class SettingsForm(FlaskForm):
+    """A manager's site settings."""
+
+    daily_quota = IntegerField(
+        _l("Walk-in quota per day"), validators=[InputRequired(), NumberRange(0, 10_000)]
+    )
+    fever_cutoff = CelsiusField(
+        _l("Fever cut-off (°C)"),
+        places=1,
+        validators=[
+            InputRequired(),
+            NumberRange(
+                Decimal(admission.PLAUSIBLE_MIN_DC) / 10, Decimal(admission.PLAUSIBLE_MAX_DC) / 10
+            ),
+        ],
+    )
+    online_service_url = URLField(
+        _l("Online service address"), validators=[Optional(), Length(max=300), web_address]
+    )
+
+
+class VoidForm(FlaskForm):
+    """Why a check is void."""
+
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class SiteForm(FlaskForm):
+    """A new site."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Regexp(r"[A-Z0-9]{2,20}\Z", message=_l("2 to 20 capital letters or digits.")),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    timezone = SelectField(_l("Time zone"), choices=options(TIMEZONES.items()))
+    daily_quota = IntegerField(
+        _l("Walk-in quota per day"),
+        default=admission.DEFAULT_DAILY_QUOTA,
+        validators=[InputRequired(), NumberRange(0, 10_000)],
+    )
+
+
+class PasswordForm(FlaskForm):
+    """A new password for an account."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(MIN_PASSWORD, 200)]
+    )
+
+
+class AccountForm(PasswordForm):
+    """A new staff account."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Regexp(r"[\w.-]{3,80}\Z", message=_l("3 to 80 letters, digits, dots or dashes.")),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=options((role, ROLE_LABELS[role]) for role in ROLES))
+    site_id = SelectField(_l("Site"), coerce=int, validators=[Optional()])
+
+    def validate_site_id(self, field: SelectField) -> None:
+        """Require a site for door and manager accounts."""
+        if self.role.data != "admin" and not field.data:
+            raise ValidationError(_("Door and manager accounts need a site."))
+
+
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    """Give every manager template the words for reasons, roles and audit actions."""
+    return {
+        "REASON_LABELS": exports.REASON_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "ACTION_LABELS": ACTION_LABELS,
+        "REASONS": admission.REASONS,
+        "MIN_PASSWORD": MIN_PASSWORD,
+    }
 
 
 @bp.get("/log")
 @roles_required("manager", "admin")
 def log():
-    """Show a day's entry log."""
+    """Show a day's checks in time order with the day's summary, one page at a time."""
     site = current_site()
-    day = site.local_day(now())
-    return render_template(
-        "manage/log.html", site=site, day=day, page=services.entry_log(site, day)
+    form = LogForm()
+    if not form.validate():
+        return render_template("manage/log.html", site=site, form=form, day=None), 400
+    day = form.day.data or site.local_day(now())
+    form.show(day=day)
+    page = services.entry_log(
+        site,
+        day,
+        status=form.status.data or None,
+        reason=form.reason.data or None,
+        after=form.after.data,
+        limit=LOG_PAGE_SIZE,
     )
+    return render_template(
+        "manage/log.html",
+        site=site,
+        form=form,
+        day=day,
+        page=page,
+        overview=services.day_overview(site, day),
+        void_form=VoidForm(),
+    )
+
+
+@bp.post("/visits/<int:visit_id>/void")
+@roles_required("manager", "admin")
+def void(visit_id: int):
+    """Void a mistaken check of the manager's own site and go back to its day's log."""
+    site = current_site()
+    visit = services.site_visit(site, visit_id)
+    if visit is None:
+        abort(404)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        flash(_("Say why this check is void."), "error")
+    else:
+        try:
+            services.void_visit(visit, acting_user(), form.reason.data, now())
+        except services.InvalidInput:
+            flash(_("This check is already void."), "error")
+        else:
+            flash(_("Check %(id)d is void.", id=visit_id), "success")
+    return redirect(url_for(".log", day=visit.day.isoformat(), _anchor=f"visit-{visit_id}"))
+
+
+def report_range(site: Site) -> tuple[date, date]:
+    """Return the requested report range, or answer 400 for one that is not valid."""
+    form = RangeForm()
+    if not form.validate():
+        raise BadRequest(
+            "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        )
+    return form.dates(site.local_day(now()))
+
+
+@bp.get("/export.<any(csv, xlsx):extension>")
+@roles_required("manager", "admin")
+def export(extension: str):
+    """Download the checks of a day or a range as CSV (streamed) or XLSX."""
+    site = current_site()
+    start, end = report_range(site)
+    visits = services.export_visits(site, start, end)
+    name = exports.file_name(site.code, start, end, extension)
+    if extension == "csv":
+        response = Response(
+            stream_with_context(exports.csv_chunks(visits, site.zone)), mimetype=exports.CSV_MIME
+        )
+    else:
+        response = send_file(exports.xlsx_file(visits, site.zone), mimetype=exports.XLSX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The file holds names and phone numbers: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/reports")
+@roles_required("manager", "admin")
+def reports():
+    """Show trends over a date range as charts and as a table."""
+    site = current_site()
+    form = RangeForm()
+    if not form.validate():
+        return render_template("manage/reports.html", site=site, form=form, report=None), 400
+    start, end = form.dates(site.local_day(now()))
+    form.show(start=start, end=end)
+    return render_template(
+        "manage/reports.html", site=site, form=form, report=services.site_report(site, start, end)
+    )
+
+
+@bp.get("/reports/chart/<any(decisions, hours, reasons, quota):kind>.svg")
+@roles_required("manager", "admin")
+def chart(kind: str):
+    """Return one report chart as an SVG image."""
+    site = current_site()
+    start, end = report_range(site)
+    svg = charts.render(kind, services.site_report(site, start, end))
+    # pygal styles its SVG inline; as an <img> it can run no script, so allow only the styles.
+    return Response(
+        svg,
+        mimetype="image/svg+xml",
+        headers={"Content-Security-Policy": SVG_CSP, "Cache-Control": "private, max-age=300"},
+    )
+
+
+@bp.get("/summary")
+@roles_required("manager", "admin")
+def summary():
+    """Show a printable end-of-day summary with a line for the manager's signature."""
+    site = current_site()
+    form = LogForm()
+    if not form.validate():
+        abort(400)
+    day = form.day.data or site.local_day(now())
+    return render_template(
+        "manage/summary.html", site=site, day=day, overview=services.day_overview(site, day)
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required("manager", "admin")
+def settings():
+    """Show and change the site's quota, fever cut-off and online-service address."""
+    site = current_site()
+    form = SettingsForm(
+        data={
+            "daily_quota": site.daily_quota,
+            "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
+            "online_service_url": site.online_service_url,
+        }
+    )
+    status = 200
+    if form.validate_on_submit():
+        wanted = services.SiteSettings(
+            daily_quota=form.daily_quota.data,
+            fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
+            online_service_url=form.online_service_url.data or "",
+        )
+        try:
+            quota = services.update_site_settings(site, wanted, acting_user(), now())
+        except services.QuotaBelowUsed as exc:
+            form.daily_quota.errors.append(
+                _(
+                    "%(used)d visitors are already admitted today: "
+                    "the quota cannot be lower than %(used)d.",
+                    used=exc.used,
+                )
+            )
+        else:
+            flash(
+                _("Settings saved. Today: %(used)d of %(limit)d slots used.", **vars(quota)),
+                "success",
+            )
+            return redirect(url_for(".settings"))
+    if form.is_submitted():
+        status = 400
+    return render_template("manage/settings.html", site=site, form=form), status
+
+
+@bp.get("/audit")
+@roles_required("manager", "admin")
+def audit():
+    """List the site's voids and settings changes, newest first."""
+    site = current_site()
+    return render_template("manage/audit.html", site=site, entries=services.audit_log(site))
+
+
+def acting_user() -> User:
+    """Return the logged-in account itself rather than its proxy."""
+    return current_user._get_current_object()
+
+
+def account_form(directory: services.Directory, **kwargs: Any) -> AccountForm:
+    """Return the new-account form offering the existing sites."""
+    form = AccountForm(**kwargs)
+    form.site_id.choices = options([(0, "–"), *((site.id, site.code) for site in directory.sites)])
+    return form
+
+
+def render_admin(
+    directory: services.Directory, status: int = 200, **forms: FlaskForm
+) -> tuple[str, int]:
+    """Render the admin page with empty forms, except those given."""
+    page_forms = {
+        "site_form": SiteForm(formdata=None),
+        "account_form": account_form(directory, formdata=None),
+        **forms,
+    }
+    return render_template("manage/admin.html", directory=directory, **page_forms), status
+
+
+@bp.get("/admin")
+@roles_required("admin")
+def admin():
+    """List sites and accounts with forms to add and change them."""
+    return render_admin(services.directory())
+
+
+@bp.post("/admin/sites")
+@roles_required("admin")
+def add_site():
+    """Create a site."""
+    form = SiteForm()
+    if form.validate():
+        try:
+            services.add_site(
+                form.code.data,
+                form.name.data,
+                form.timezone.data,
+                daily_quota=form.daily_quota.data,
+            )
+        except services.InvalidInput:
+            form.code.errors.append(_("A site with this code exists already."))
+        else:
+            flash(_("Site %(code)s created.", code=form.code.data), "success")
+            return redirect(url_for(".admin"))
+    return render_admin(services.directory(), 400, site_form=form)
+
+
+@bp.post("/admin/accounts")
+@roles_required("admin")
+def add_account():
+    """Create a staff account."""
+    directory = services.directory()
+    form = account_form(directory)
+    if form.validate():
+        site = db.session.get(Site, form.site_id.data) if form.role.data != "admin" else None
+        try:
+            services.add_user(form.username.data, form.role.data, form.password.data, site)
+        except services.InvalidInput:
+            form.username.errors.append(_("This username is taken."))
+        else:
+            flash(_("Account %(name)s created.", name=form.username.data), "success")
+            return redirect(url_for(".admin"))
+    return render_admin(directory, 400, account_form=form)
+
+
+def account_or_404(user_id: int) -> User:
+    """Return the account ``user_id`` or answer 404."""
+    return db.get_or_404(User, user_id)
+
+
+@bp.post("/admin/accounts/<int:user_id>/active")
+@roles_required("admin")
+def set_active(user_id: int):
+    """Deactivate or reactivate an account."""
+    account = account_or_404(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_account_active(account, active, acting_user(), now())
+    except services.InvalidInput:
+        flash(_("You cannot deactivate your own account."), "error")
+    else:
+        if active:
+            flash(_("%(name)s can log in again.", name=account.username), "success")
+        else:
+            flash(_("%(name)s can no longer log in.", name=account.username), "success")
+    return redirect(url_for(".admin"))
+
+
+@bp.post("/admin/accounts/<int:user_id>/password")
+@roles_required("admin")
+def reset_password(user_id: int):
+    """Give an account a new password."""
+    account = account_or_404(user_id)
+    form = PasswordForm()
+    if not form.validate():
+        flash(_("A password needs at least %(count)d characters.", count=MIN_PASSWORD), "error")
+        return redirect(url_for(".admin"))
+    services.reset_password(account, form.password.data, acting_user(), now())
+    flash(_("New password set for %(name)s.", name=account.username), "success")
+    return redirect(url_for(".admin"))

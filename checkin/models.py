@@ -264,7 +264,8 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    # Account changes of an admin, who belongs to no site, are audited without one.
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(sa.String(30))

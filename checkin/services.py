@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from checkin import admission
@@ -28,6 +30,21 @@ class InvalidInput(Exception):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(errors)
         self.errors = errors
+
+
+class QuotaBelowUsed(InvalidInput):
+    """A new quota lower than the slots already used today."""
+
+    def __init__(self, used: int) -> None:
+        super().__init__(
+            {
+                "daily_quota": [
+                    f"{used} visitors are already admitted today: "
+                    f"the quota cannot be lower than {used}."
+                ]
+            }
+        )
+        self.used = used
 
 
 @dataclass(frozen=True)
@@ -236,15 +253,7 @@ def update_site_settings(site: Site, settings: SiteSettings, by: User, now: date
     )
     if changed is None:
         db.session.rollback()
-        used = quota_today(site, now).used
-        raise InvalidInput(
-            {
-                "daily_quota": [
-                    f"{used} visitors are already admitted today: "
-                    f"the quota cannot be lower than {used}."
-                ]
-            }
-        )
+        raise QuotaBelowUsed(quota_today(site, now).used)
     before = SiteSettings(site.daily_quota, site.fever_cutoff_dc, site.online_service_url)
     changes = [
         f"{name}: {getattr(before, name)} -> {value}"
@@ -289,11 +298,11 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
     db.session.refresh(visit)
 
 
-def _audit(site: Site, by: User | None, now: datetime, action: str, detail: str) -> None:
+def _audit(site: Site | None, by: User | None, now: datetime, action: str, detail: str) -> None:
     """Add an audit entry to the current transaction."""
     db.session.add(
         AuditEntry(
-            site_id=site.id,
+            site_id=site.id if site else None,
             user_id=by.id if by else None,
             at=now,
             action=action,
@@ -404,14 +413,20 @@ class DaySummary:
 
 
 MAX_REPORT_DAYS = 3700
+EXPORT_BATCH = 500
 
 
-def daily_report(site: Site, start: date, end: date) -> list[DaySummary]:
-    """Return one summary per day from ``start`` to ``end`` inclusive, zero for quiet days."""
+def _check_range(start: date, end: date) -> None:
+    """Raise InvalidInput unless ``start``..``end`` is an ordered range a report may cover."""
     if end < start:
         raise InvalidInput({"to": ["The end date is before the start date."]})
     if (end - start).days >= MAX_REPORT_DAYS:
         raise InvalidInput({"to": [f"A report covers at most {MAX_REPORT_DAYS} days."]})
+
+
+def daily_report(site: Site, start: date, end: date) -> list[DaySummary]:
+    """Return one summary per day from ``start`` to ``end`` inclusive, zero for quiet days."""
+    _check_range(start, end)
     rows = {
         row.day: row
         for row in db.session.scalars(
@@ -439,8 +454,172 @@ def daily_report(site: Site, start: date, end: date) -> list[DaySummary]:
     return summaries
 
 
+def site_visit(site: Site, visit_id: int) -> Visit | None:
+    """Return the visit ``visit_id`` only if it belongs to ``site``; other sites' stay hidden."""
+    return db.session.scalar(sa.select(Visit).where(Visit.id == visit_id, Visit.site_id == site.id))
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """First readings (re-tests left out, voids excluded) per local hour, with temperatures."""
+
+    by_hour: dict[int, int]
+    temperature_sum_dc: int
+
+    @property
+    def total(self) -> int:
+        """Return how many visitors arrived."""
+        return sum(self.by_hour.values())
+
+    @property
+    def peak_hour(self) -> int | None:
+        """Return the busiest hour of the day (the earliest one on a tie), or None if quiet."""
+        if not self.total:
+            return None
+        return max(sorted(self.by_hour), key=self.by_hour.__getitem__)
+
+    @property
+    def average_temperature_dc(self) -> float | None:
+        """Return the mean first reading in tenths of a degree, or None without arrivals."""
+        return self.temperature_sum_dc / self.total if self.total else None
+
+
+def arrivals(site: Site, start: date, end: date) -> Arrivals:
+    """Count arrivals per local hour from ``start`` to ``end`` on the (site, day) index."""
+    rows = db.session.execute(
+        sa.select(Visit.local_hour, sa.func.count(), sa.func.sum(Visit.temperature_dc))
+        .where(
+            Visit.site_id == site.id,
+            Visit.day.between(start, end),
+            Visit.recheck_of_id.is_(None),
+            Visit.voided_at.is_(None),
+        )
+        .group_by(Visit.local_hour)
+    ).all()
+    return Arrivals(
+        by_hour={hour: count for hour, count, _total in rows},
+        temperature_sum_dc=sum(total for _hour, _count, total in rows),
+    )
+
+
+@dataclass(frozen=True)
+class DayOverview:
+    """Everything the top of a day's log and its printed summary show."""
+
+    summary: DaySummary
+    arrivals: Arrivals
+    voided: int
+
+
+def day_overview(site: Site, day: date) -> DayOverview:
+    """Return a day's rollup counts, its arrivals per hour and how many checks were voided."""
+    voided = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Visit.site_id == site.id, Visit.day == day, Visit.voided_at.is_not(None)
+        )
+    )
+    return DayOverview(daily_report(site, day, day)[0], arrivals(site, day, day), voided)
+
+
+DAY, WEEK, MONTH = "day", "week", "month"
+# Longer ranges are summed into weeks, then months, so a chart keeps a readable number of bars.
+MAX_DAILY_PERIODS = 62
+MAX_WEEKLY_PERIODS = 366
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """Counts of one day, week or month; quota counts only the days the office saw visitors."""
+
+    start: date
+    end: date
+    open_days: int = 0
+    quota: int = 0
+    checks: int = 0
+    admitted: int = 0
+    refused: int = 0
+    rechecks: int = 0
+    reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(admission.REASONS, 0))
+
+    @property
+    def usage(self) -> float | None:
+        """Return the share of the quota that was used, or None if the office saw nobody."""
+        return self.admitted / self.quota if self.quota else None
+
+    def plus(self, day: DaySummary) -> PeriodTotals:
+        """Return these totals with one more day added."""
+        is_open = day.checks > 0
+        return PeriodTotals(
+            self.start,
+            max(self.end, day.day),
+            self.open_days + is_open,
+            self.quota + day.limit * is_open,
+            self.checks + day.checks,
+            self.admitted + day.admitted,
+            self.refused + day.refused,
+            self.rechecks + day.rechecks,
+            {reason: count + day.reasons[reason] for reason, count in self.reasons.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    """A site's trends over a date range, per day, week or month, with arrivals per hour."""
+
+    start: date
+    end: date
+    granularity: str
+    periods: list[PeriodTotals]
+    total: PeriodTotals
+    arrivals: Arrivals
+
+
+def granularity_for(start: date, end: date) -> str:
+    """Return the period a report over ``start``..``end`` sums its days into."""
+    days = (end - start).days + 1
+    return DAY if days <= MAX_DAILY_PERIODS else WEEK if days <= MAX_WEEKLY_PERIODS else MONTH
+
+
+def period_start(day: date, granularity: str) -> date:
+    """Return the first day of the day, Monday-based week or month holding ``day``."""
+    if granularity == WEEK:
+        return day - timedelta(days=day.weekday())
+    if granularity == MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def site_report(site: Site, start: date, end: date) -> Report:
+    """Return a site's report from ``start`` to ``end`` from rollups and the (site, day) index."""
+    days = daily_report(site, start, end)
+    granularity = granularity_for(start, end)
+    periods: dict[date, PeriodTotals] = {}
+    total = PeriodTotals(start, start)
+    for day in days:
+        key = period_start(day.day, granularity)
+        periods[key] = periods.get(key, PeriodTotals(max(key, start), day.day)).plus(day)
+        total = total.plus(day)
+    by_hour = arrivals(site, start, end)
+    return Report(start, end, granularity, list(periods.values()), total, by_hour)
+
+
+def export_visits(site: Site, start: date, end: date) -> Iterator[Visit]:
+    """Yield the site's checks from ``start`` to ``end`` in time order, a few hundred at a time."""
+    _check_range(start, end)
+    query = (
+        sa.select(Visit)
+        .where(Visit.site_id == site.id, Visit.day.between(start, end))
+        .options(joinedload(Visit.recorded_by), joinedload(Visit.voided_by))
+        .order_by(Visit.day, Visit.checked_at, Visit.id)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    yield from db.session.scalars(query)
+
+
 def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: object) -> Site:
-    """Create a site."""
+    """Create a site, unless its code is taken."""
+    if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is not None:
+        raise InvalidInput({"code": [f"A site with code {code} exists already."]})
     site = Site(code=code, name=name, timezone=timezone, **settings)
     db.session.add(site)
     db.session.commit()
@@ -448,12 +627,48 @@ def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: o
 
 
 def add_user(username: str, role: str, password: str, site: Site | None = None) -> User:
-    """Create an account with a hashed password."""
+    """Create an account with a hashed password, unless the username is taken."""
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput({"username": [f"The username {username} is taken."]})
     user = User(username=username, role=role, site=site)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Every site and every account, for the admin page."""
+
+    sites: list[Site]
+    accounts: list[User]
+
+
+def directory() -> Directory:
+    """Return all sites by code and all accounts by username."""
+    return Directory(
+        list(db.session.scalars(sa.select(Site).order_by(Site.code))),
+        list(db.session.scalars(sa.select(User).order_by(User.username))),
+    )
+
+
+def set_account_active(user: User, active: bool, by: User, now: datetime) -> None:
+    """Deactivate an account (it can no longer log in or use its tokens) or reactivate it."""
+    if user.id == by.id and not active:
+        raise InvalidInput({"active": ["You cannot deactivate your own account."]})
+    user.active = active
+    _audit(user.site, by, now, "account", f"{user.username}: active -> {active}")
+    db.session.commit()
+
+
+def reset_password(user: User, password: str, by: User, now: datetime) -> None:
+    """Give an account a new password and lift any lockout."""
+    user.set_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    _audit(user.site, by, now, "account", f"{user.username}: password reset")
+    db.session.commit()
 
 
 def issue_token(user: User, label: str = "") -> str:

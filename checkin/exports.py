@@ -1,0 +1,165 @@
+"""CSV and XLSX exports of the entry log, and the short words for refusal reasons.
+
+Dates are written ISO (YYYY-MM-DD) in CSV, which spreadsheet programs read the same way in every
+locale, while DD-MM-YYYY could be taken for MM-DD-YYYY; XLSX holds real date cells shown in the
+Indonesian DD-MM-YYYY way, so they still sort and filter as dates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import date, time
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from checkin import admission
+from checkin.models import Visit
+from checkin.web import PURPOSE_LABELS, STATUS_LABELS
+
+REASON_LABELS = {
+    admission.FEVER: _l("Fever"),
+    admission.NO_HAND_SANITISER: _l("No hand sanitiser"),
+    admission.NO_MASK: _l("No mask"),
+    admission.NO_DISTANCING: _l("No distancing"),
+    admission.QUOTA_FULL: _l("Quota full"),
+}
+
+CSV_MIME = "text/csv"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CSV_FLUSH_ROWS = 200
+XLSX_IN_MEMORY_BYTES = 4 * 1024 * 1024
+
+
+def headers() -> list[str]:
+    """Return the column headers in the interface language (Indonesian by default)."""
+    return [
+        _("Date"),
+        _("Time"),
+        _("Queue no."),
+        _("Status"),
+        _("Reasons"),
+        _("Temperature (°C)"),
+        _("Hand sanitiser"),
+        _("Mask"),
+        _("Distancing"),
+        _("Name"),
+        _("NIK (last 4)"),
+        _("Phone"),
+        _("Purpose"),
+        _("Recorded by"),
+        _("Voided"),
+        _("Void reason"),
+        _("Check ID"),
+    ]
+
+
+def reasons_text(visit: Visit) -> str:
+    """Return a check's reasons in words, separated by semicolons."""
+    return "; ".join(str(REASON_LABELS[reason]) for reason in visit.reasons)
+
+
+def yes_no(value: bool) -> str:
+    """Return yes or no in the interface language."""
+    return _("yes") if value else _("no")
+
+
+def visit_row(visit: Visit, zone: ZoneInfo) -> list[Any]:
+    """Return one check as typed cells in the order of ``headers``; local date and time."""
+    local = visit.checked_at.astimezone(zone)
+    return [
+        visit.day,
+        local.time().replace(microsecond=0),
+        visit.slot,
+        str(STATUS_LABELS[visit.status]),
+        reasons_text(visit),
+        visit.temperature_c,
+        yes_no(visit.hand_sanitiser),
+        yes_no(visit.mask),
+        yes_no(visit.distancing),
+        visit.visitor_name,
+        visit.nik_masked,
+        visit.phone,
+        str(PURPOSE_LABELS[visit.purpose]) if visit.purpose else None,
+        visit.recorded_by.username if visit.recorded_by else None,
+        yes_no(visit.voided),
+        visit.void_reason,
+        visit.id,
+    ]
+
+
+def csv_cell(value: Any) -> str:
+    """Return a cell as CSV text: ISO dates, one-decimal temperatures, formulas defused."""
+    if value is None:
+        return ""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    text = str(value)
+    # A leading apostrophe makes spreadsheets show the text instead of evaluating it.
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def csv_chunks(visits: Iterable[Visit], zone: ZoneInfo) -> Iterator[str]:
+    """Yield a CSV export a couple of hundred rows at a time, with a BOM so Excel reads UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(headers())
+    for count, visit in enumerate(visits, start=1):
+        writer.writerow(csv_cell(value) for value in visit_row(visit, zone))
+        if count % CSV_FLUSH_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    """Return a typed XLSX cell; text stays text even when it starts like a formula."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, date):
+        cell.number_format = "DD-MM-YYYY"
+    elif isinstance(value, time):
+        cell.number_format = "HH:MM:SS"
+    elif isinstance(value, float):
+        cell.number_format = "0.0"
+    return cell
+
+
+def xlsx_file(visits: Iterable[Visit], zone: ZoneInfo) -> IO[bytes]:
+    """Write an XLSX export row by row (openpyxl's write-only mode) and return it rewound."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Checks"))
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header_cells = [WriteOnlyCell(sheet, value=header) for header in headers()]
+    for cell in header_cells:
+        cell.font = bold
+    sheet.append(header_cells)
+    for visit in visits:
+        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, zone)])
+    # Returned open: send_file streams it and closes it after the response.
+    output = tempfile.SpooledTemporaryFile(max_size=XLSX_IN_MEMORY_BYTES)  # noqa: SIM115
+    workbook.save(output)
+    output.seek(0)
+    return output
+
+
+def file_name(site_code: str, start: date, end: date, extension: str) -> str:
+    """Return ``checkin-KDR-2026-11-25.csv``, or with ``_<end>`` for a range of days."""
+    days = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
+    return f"checkin-{site_code}-{days}.{extension}"

@@ -1,0 +1,191 @@
+"""CSV and XLSX exports: parsed back and compared, file names, formula safety, site isolation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+import openpyxl
+import pytest
+
+from checkin import exports
+
+INDONESIAN_HEADERS = [
+    "Tanggal",
+    "Jam",
+    "No. antrean",
+    "Status",
+    "Alasan",
+    "Suhu tubuh (°C)",
+    "Hand sanitizer",
+    "Masker",
+    "Jaga jarak",
+    "Nama",
+    "NIK (4 digit akhir)",
+    "Nomor HP",
+    "Keperluan",
+    "Dicatat oleh",
+    "Dibatalkan",
+    "Alasan pembatalan",
+    "ID pemeriksaan",
+]
+
+
+@pytest.fixture
+def as_manager(login, manager_user):
+    """Log the test client in as the default site's manager."""
+    login(manager_user)
+    return manager_user
+
+
+@pytest.fixture
+def two_days(make_visit, clock):
+    """Check in three visitors on the 24th and 25th of November (Kediri time)."""
+    yesterday = clock.now - timedelta(days=1)
+    return [
+        make_visit(now=yesterday, visitor_name="Budi Santoso", mask=False).visit,
+        make_visit(
+            visitor_name="Siti Aminah",
+            phone="081234567890",
+            nik_last4="3456",
+            purpose="jht_claim",
+            temperature_dc=366,
+        ).visit,
+        make_visit(now=clock.now + timedelta(minutes=5), temperature_dc=380).visit,
+    ]
+
+
+def download(client, extension: str, query: str):
+    return client.get(f"/manage/export.{extension}?{query}", buffered=True)
+
+
+def csv_rows(response) -> list[list[str]]:
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff"), "Excel needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def xlsx_rows(response) -> list[list]:
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize(
+    ("extension", "query", "file_name"),
+    [
+        ("csv", "from=2026-11-25&to=2026-11-25", "checkin-KDR-2026-11-25.csv"),
+        ("xlsx", "from=2026-11-25&to=2026-11-25", "checkin-KDR-2026-11-25.xlsx"),
+        ("csv", "from=2026-11-01&to=2026-11-25", "checkin-KDR-2026-11-01_2026-11-25.csv"),
+        ("xlsx", "to=2026-11-25", "checkin-KDR-2026-10-27_2026-11-25.xlsx"),
+        ("csv", "", "checkin-KDR-2026-10-27_2026-11-25.csv"),
+    ],
+)
+def test_exports_are_attachments_with_clear_names(client, as_manager, extension, query, file_name):
+    response = download(client, extension, query)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{file_name}"'
+    assert response.mimetype == {"csv": exports.CSV_MIME, "xlsx": exports.XLSX_MIME}[extension]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_csv_reads_back_as_the_days_checks(client, as_manager, two_days, manager_user):
+    rows = csv_rows(download(client, "csv", "from=2026-11-25&to=2026-11-25"))
+    assert rows[0] == INDONESIAN_HEADERS
+    siti, retest = rows[1:]
+    assert siti == [
+        "2026-11-25",
+        "10:00:00",
+        "1",
+        "Diterima",
+        "",
+        "36.6",
+        "ya",
+        "ya",
+        "ya",
+        "Siti Aminah",
+        "************3456",
+        "081234567890",
+        "Klaim Jaminan Hari Tua (JHT)",
+        two_days[1].recorded_by.username,
+        "tidak",
+        "",
+        str(two_days[1].id),
+    ]
+    assert retest[1:5] == ["10:05:00", "", "Ukur ulang", "Demam"]
+
+
+def test_xlsx_reads_back_like_the_csv_with_typed_cells(client, as_manager, two_days):
+    query = "from=2026-11-24&to=2026-11-25"
+    from_csv = csv_rows(download(client, "csv", query))
+    from_xlsx = xlsx_rows(download(client, "xlsx", query))
+    assert from_xlsx[0] == from_csv[0] == INDONESIAN_HEADERS
+    # Excel has no date-only type: openpyxl reads the date cells back as midnight.
+    days = [row[0] for row in from_xlsx[1:]]
+    assert days == [datetime(2026, 11, 24), datetime(2026, 11, 25), datetime(2026, 11, 25)]
+    assert from_xlsx[2][1] == time(10, 0)
+    assert (from_xlsx[2][2], from_xlsx[2][5]) == (1, 36.6)
+    for xlsx_row, csv_row in zip(from_xlsx[1:], from_csv[1:], strict=True):
+        # Likewise 38.0 comes back as the number 38; the cell shows it with its "0.0" format.
+        xlsx_row[0], xlsx_row[5] = xlsx_row[0].date(), float(xlsx_row[5])
+        assert [exports.csv_cell(value) for value in xlsx_row] == csv_row
+    sheet = openpyxl.load_workbook(io.BytesIO(download(client, "xlsx", query).data)).active
+    assert (sheet["A2"].number_format, sheet["F2"].number_format) == ("DD-MM-YYYY", "0.0")
+
+
+def test_a_range_export_is_in_time_order_across_days(client, as_manager, two_days):
+    rows = csv_rows(download(client, "csv", "from=2026-11-24&to=2026-11-25"))
+    assert [row[-1] for row in rows[1:]] == [str(visit.id) for visit in two_days]
+    assert rows[1][3:5] == ["Ditolak", "Tanpa masker"]
+
+
+def test_headers_follow_the_interface_language(client, as_manager):
+    rows = csv_rows(download(client, "csv", "lang=en"))
+    assert rows[0][:3] == ["Date", "Time", "Queue no."]
+
+
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("http://evil.test")', "+62 811", "-1+1", "@SUM(A1)", "\tTab"]
+)
+def test_formula_like_names_are_defused_in_csv_and_kept_exact_in_xlsx(
+    client, as_manager, make_visit, name
+):
+    make_visit(visitor_name=name)
+    csv_name = csv_rows(download(client, "csv", "from=2026-11-25&to=2026-11-25"))[1][9]
+    assert csv_name == f"'{name}"
+    response = download(client, "xlsx", "from=2026-11-25&to=2026-11-25")
+    cell = openpyxl.load_workbook(io.BytesIO(response.data)).active["J2"]
+    assert (cell.value, cell.data_type) == (name, "s")
+
+
+def test_exports_hold_only_the_own_sites_checks(client, as_manager, make_site, make_visit):
+    make_visit(visitor_name="Kediri Visitor")
+    make_visit(make_site("BLT"), visitor_name="Blitar Visitor")
+    for extension, read in (("csv", csv_rows), ("xlsx", xlsx_rows)):
+        names = [row[9] for row in read(download(client, extension, ""))[1:]]
+        assert names == ["Kediri Visitor"]
+
+
+def test_voided_checks_are_exported_marked(client, as_manager, make_visit, manager_user):
+    visit = make_visit().visit
+    client.post(f"/manage/visits/{visit.id}/void", data={"reason": "double entry"})
+    row = csv_rows(download(client, "csv", ""))[1]
+    assert row[14:16] == ["ya", "double entry"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["from=2026-11-25&to=2026-11-24", "from=2000-01-01&to=2026-11-25", "from=yesterday"],
+)
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_invalid_ranges_are_refused(client, as_manager, extension, query):
+    assert download(client, extension, query).status_code == 400
+
+
+def test_csv_is_written_a_few_rows_at_a_time(app, site, make_visit, monkeypatch):
+    monkeypatch.setattr(exports, "CSV_FLUSH_ROWS", 2)
+    visits = [make_visit().visit for _ in range(5)]
+    with app.test_request_context():
+        chunks = list(exports.csv_chunks(iter(visits), site.zone))
+    # Header and two rows, two rows, then the last row.
+    assert [chunk.count("\r\n") for chunk in chunks] == [3, 2, 1]

@@ -1,0 +1,496 @@
+"""Manager pages: roles, the entry log and its filters, voiding, settings, summary, audit, admin."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from checkin import manage, services
+from checkin.extensions import db
+from checkin.models import AuditEntry, DayQuota, Site, User, Visit
+from tests.conftest import PASSWORD, csrf_token_in
+
+MANAGER_PAGES = [
+    "/manage/log",
+    "/manage/reports",
+    "/manage/reports/chart/decisions.svg",
+    "/manage/summary",
+    "/manage/settings",
+    "/manage/audit",
+    "/manage/export.csv",
+    "/manage/export.xlsx",
+]
+ADMIN_PAGES = ["/manage/admin"]
+
+
+@pytest.fixture
+def as_manager(login, manager_user):
+    """Log the test client in as the default site's manager."""
+    login(manager_user)
+    return manager_user
+
+
+@pytest.mark.parametrize("url", MANAGER_PAGES + ADMIN_PAGES)
+def test_door_staff_get_403(client, login, door_user, url):
+    login(door_user)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", MANAGER_PAGES + ADMIN_PAGES)
+def test_anonymous_visitors_are_sent_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_managers_get_403_on_admin_pages(client, as_manager, url):
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", MANAGER_PAGES)
+def test_every_manager_page_answers_a_manager(client, as_manager, make_visit, url):
+    make_visit(visitor_name="Siti Aminah")
+    assert client.get(url, buffered=True).status_code == 200
+
+
+def test_log_shows_each_check_in_local_time(client, as_manager, make_visit, door_user):
+    make_visit(
+        visitor_name="Siti Aminah", nik_last4="3456", purpose="jht_claim", temperature_dc=366
+    )
+    html = client.get("/manage/log?lang=en").text
+    # 03:00 UTC is 10:00 in Kediri (WIB).
+    assert "10:00" in html
+    assert "Siti Aminah" in html
+    assert "************3456" in html
+    assert "Old-age savings claim (JHT)" in html
+    assert "36.6 °C" in html
+    assert door_user.username in html
+    assert "Admitted" in html
+
+
+def test_log_shows_the_days_summary(client, as_manager, make_visit, clock):
+    for hour, fields in [
+        (0, {}),
+        (1, {"mask": False}),
+        (1, {"temperature_dc": 380}),
+        (1, {"mask": False, "distancing": False}),
+    ]:
+        make_visit(now=clock.now + timedelta(hours=hour), **fields)
+    html = client.get("/manage/log?lang=en").text
+    summary = html[html.index('class="figures"') : html.index('class="actions"')]
+    assert "1 <small>/ 60</small>" in summary
+    # Peak hour 11:00-12:00 WIB with three arrivals; mean of 36.5, 36.5, 38.0, 36.5 °C.
+    assert "11:00–12:00" in summary
+    assert "(3)" in summary
+    assert "36.9" in summary
+    reasons = dict(
+        (label, int(count))
+        for label, count in re.findall(
+            r'<th scope="row">([^<]+)</th><td class="num">(\d+)</td>', summary
+        )
+    )
+    assert reasons == {
+        "Fever": 0,
+        "No hand sanitiser": 0,
+        "No mask": 2,
+        "No distancing": 1,
+        "Quota full": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("", ["Ani", "Budi", "Citra"], []),
+        ("status=refused", ["Budi"], ["Ani", "Citra"]),
+        ("status=recheck", ["Citra"], ["Ani", "Budi"]),
+        ("reason=no_mask", ["Budi"], ["Ani", "Citra"]),
+        ("reason=fever", ["Citra"], ["Ani", "Budi"]),
+        ("status=admitted&reason=no_mask", [], ["Ani", "Budi", "Citra"]),
+    ],
+)
+def test_log_filters(client, as_manager, make_visit, query, shown, hidden):
+    make_visit(visitor_name="Ani")
+    make_visit(visitor_name="Budi", mask=False)
+    make_visit(visitor_name="Citra", temperature_dc=375)
+    html = client.get(f"/manage/log?{query}").text
+    for name in shown:
+        assert name in html
+    for name in hidden:
+        assert name not in html
+
+
+def test_log_day_picker_defaults_to_the_site_local_day(client, as_manager, make_visit, clock):
+    # 23:30 WIB on the 24th is 16:30 UTC, still the 24th in Kediri; then 00:30 WIB on the 25th.
+    make_visit(now=clock.now.replace(day=24, hour=16, minute=30), visitor_name="Late Larasati")
+    make_visit(now=clock.now.replace(day=24, hour=17, minute=30), visitor_name="Early Eko")
+    today = client.get("/manage/log").text
+    assert "Early Eko" in today and "Late Larasati" not in today
+    assert 'value="2026-11-25"' in today
+    yesterday = client.get("/manage/log?day=2026-11-24").text
+    assert "Late Larasati" in yesterday and "Early Eko" not in yesterday
+
+
+def test_log_pages_with_a_keyset_cursor(client, as_manager, make_visit, clock, monkeypatch):
+    monkeypatch.setattr(manage, "LOG_PAGE_SIZE", 2)
+    for minute, name in [(1, "Ani"), (2, "Budi"), (3, "Citra")]:
+        make_visit(now=clock.now + timedelta(minutes=minute), visitor_name=name)
+    first = client.get("/manage/log?lang=en").text
+    assert "Ani" in first and "Budi" in first and "Citra" not in first
+    next_link = re.search(r'href="([^"]*after=\d+[^"]*)"', first).group(1)
+    second = client.get(next_link.replace("&amp;", "&")).text
+    assert "Citra" in second and "Ani" not in second
+    pager = second.split('class="pager"')[1]
+    # A link back to the first page, none onwards.
+    assert "/manage/log?day=2026-11-25" in pager and "after=" not in pager
+
+
+@pytest.mark.parametrize(
+    "query", ["day=2026-13-01", "status=bogus", "reason=cough", "after=0", "after=x"]
+)
+def test_log_refuses_a_bad_query(client, as_manager, query):
+    assert client.get(f"/manage/log?{query}").status_code == 400
+
+
+def test_a_manager_sees_only_their_own_sites_log(client, login, make_site, make_user, make_visit):
+    other = make_site("BLT")
+    make_visit(visitor_name="Kediri Visitor")
+    make_visit(other, visitor_name="Blitar Visitor")
+    login(make_user("manager", other))
+    html = client.get("/manage/log").text
+    assert "Blitar Visitor" in html and "Kediri Visitor" not in html
+
+
+def void(client, visit_id: int, reason: str = "typed twice"):
+    return client.post(f"/manage/visits/{visit_id}/void?lang=en", data={"reason": reason})
+
+
+def test_voiding_frees_the_slot_and_is_audited(client, as_manager, make_visit, site):
+    visit = make_visit(visitor_name="Double Entry").visit
+    response = void(client, visit.id)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/manage/log?day=2026-11-25#visit-{visit.id}")
+    stored = db.session.get(Visit, visit.id)
+    assert (stored.voided, stored.void_reason, stored.voided_by_id) == (
+        True,
+        "typed twice",
+        as_manager.id,
+    )
+    assert db.session.scalar(sa.select(DayQuota.used)) == 0
+    log = client.get("/manage/log?lang=en").text
+    assert "Voided by" in log and "typed twice" in log
+    audit = client.get("/manage/audit?lang=en").text
+    assert f"visit {visit.id}" in audit and "typed twice" in audit
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_voiding_needs_a_reason(client, as_manager, make_visit, reason):
+    visit = make_visit().visit
+    void(client, visit.id, reason)
+    assert db.session.get(Visit, visit.id).voided_at is None
+    assert "Say why" in client.get("/manage/log?lang=en").text
+
+
+def test_voiding_twice_is_refused_politely(client, as_manager, make_visit):
+    visit = make_visit().visit
+    void(client, visit.id)
+    void(client, visit.id, "again")
+    assert "already void" in client.get("/manage/log?lang=en").text
+    assert db.session.get(Visit, visit.id).void_reason == "typed twice"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
+
+
+@pytest.mark.parametrize("visit_id", ["other site", 999999])
+def test_voiding_another_sites_visit_is_404(
+    client, login, make_site, make_user, make_visit, visit_id
+):
+    other = make_site("BLT")
+    theirs = make_visit(other).visit
+    login(make_user("manager"))
+    target = theirs.id if visit_id == "other site" else visit_id
+    assert void(client, target).status_code == 404
+    assert db.session.get(Visit, theirs.id).voided_at is None
+
+
+def test_door_staff_cannot_void(client, login, door_user, make_visit):
+    visit = make_visit().visit
+    login(door_user)
+    assert void(client, visit.id).status_code == 403
+    assert db.session.get(Visit, visit.id).voided_at is None
+
+
+@pytest.fixture
+def csrf_app_config(app_config):
+    """Turn CSRF protection on, as in production."""
+    app_config["WTF_CSRF_ENABLED"] = True
+    return app_config
+
+
+@pytest.mark.usefixtures("csrf_app_config")
+def test_voiding_without_the_csrf_token_is_refused(app, make_visit, manager_user):
+    client = app.test_client()
+    form = client.get("/login").text
+    client.post(
+        "/login",
+        data={
+            "username": manager_user.username,
+            "password": PASSWORD,
+            "csrf_token": csrf_token_in(form),
+        },
+    )
+    visit = make_visit().visit
+    assert void(client, visit.id).status_code == 400
+    assert db.session.get(Visit, visit.id).voided_at is None
+    token = csrf_token_in(client.get("/manage/log").text)
+    response = client.post(
+        f"/manage/visits/{visit.id}/void", data={"reason": "typo", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert db.session.get(Visit, visit.id).voided
+
+
+def settings_form(**changes: str) -> dict[str, str]:
+    return {
+        "daily_quota": "60",
+        "fever_cutoff": "37.3",
+        "online_service_url": "https://example.org/online",
+    } | changes
+
+
+def test_settings_page_shows_the_current_values(client, as_manager):
+    html = client.get("/manage/settings").text
+    assert 'value="60"' in html and 'value="37.3"' in html
+    assert 'value="https://example.org/online"' in html
+
+
+@pytest.mark.parametrize(
+    ("form", "quota", "cutoff_dc", "url"),
+    [
+        ({"daily_quota": "45"}, 45, 373, "https://example.org/online"),
+        ({"fever_cutoff": "37,5"}, 60, 375, "https://example.org/online"),
+        ({"fever_cutoff": "38.0"}, 60, 380, "https://example.org/online"),
+        ({"online_service_url": "http://bpjs.test/antrean"}, 60, 373, "http://bpjs.test/antrean"),
+        ({"online_service_url": ""}, 60, 373, ""),
+    ],
+)
+def test_settings_are_saved(client, as_manager, site, form, quota, cutoff_dc, url):
+    response = client.post("/manage/settings", data=settings_form(**form))
+    assert response.status_code == 302
+    db.session.refresh(site)
+    assert (site.daily_quota, site.fever_cutoff_dc, site.online_service_url) == (
+        quota,
+        cutoff_dc,
+        url,
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"daily_quota": "lots"}, "daily_quota", "Not a valid integer value"),
+        ({"daily_quota": "-1"}, "daily_quota", "between 0 and 10000"),
+        ({"daily_quota": ""}, "daily_quota", "This field is required"),
+        ({"fever_cutoff": "hot"}, "fever_cutoff", "Not a valid decimal value"),
+        ({"fever_cutoff": "33.9"}, "fever_cutoff", "between 34"),
+        ({"fever_cutoff": "42.1"}, "fever_cutoff", "and 42"),
+        ({"online_service_url": "ftp://bpjs.test"}, "online_service_url", "http://"),
+        ({"online_service_url": "javascript:alert(1)"}, "online_service_url", "http://"),
+        ({"online_service_url": "bpjs.test"}, "online_service_url", "http://"),
+    ],
+)
+def test_settings_refuse_invalid_input(client, as_manager, site, form, field, message):
+    response = client.post("/manage/settings?lang=en", data=settings_form(**form))
+    assert response.status_code == 400
+    assert message in response.text
+    assert re.search(f'<input[^>]*aria-invalid="true"[^>]*name="{field}"', response.text)
+    db.session.refresh(site)
+    assert (site.daily_quota, site.fever_cutoff_dc) == (60, 373)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "3 visitors are already admitted today: the quota cannot be lower than 3."),
+        ("id", "3 pengunjung sudah diterima hari ini: kuota tidak boleh kurang dari 3."),
+    ],
+)
+def test_quota_below_todays_admitted_is_refused_clearly(
+    client, as_manager, make_visit, site, lang, message
+):
+    for _ in range(3):
+        make_visit()
+    response = client.post(f"/manage/settings?lang={lang}", data=settings_form(daily_quota="2"))
+    assert response.status_code == 400
+    assert message in response.text
+    db.session.refresh(site)
+    assert site.daily_quota == 60
+    assert client.post("/manage/settings", data=settings_form(daily_quota="3")).status_code == 302
+    assert services.quota_today(site, make_visit().visit.checked_at).left == 0
+
+
+def test_settings_changes_appear_in_the_audit_log(client, as_manager):
+    client.post("/manage/settings", data=settings_form(daily_quota="50", fever_cutoff="37.5"))
+    html = client.get("/manage/audit?lang=en").text
+    assert "Settings changed" in html
+    assert "daily_quota: 60 -&gt; 50" in html and "fever_cutoff_dc: 373 -&gt; 375" in html
+    assert as_manager.username in html
+
+
+def test_audit_log_shows_only_the_own_site(client, login, make_site, make_user, clock):
+    other = make_site("BLT")
+    services.update_site_settings(
+        other, services.SiteSettings(10, 373, ""), make_user("manager", other), clock.now
+    )
+    login(make_user("manager"))
+    assert "daily_quota" not in client.get("/manage/audit").text
+
+
+def test_summary_is_printable_and_signable(client, as_manager, make_visit):
+    make_visit()
+    make_visit(mask=False)
+    html = client.get("/manage/summary?day=2026-11-25&lang=en").text
+    assert "End-of-day summary" in html
+    assert "Rabu" not in html and "Wednesday, November 25, 2026" in html
+    assert 'media="print"' in html and "print.css" in html
+    assert 'class="signature"' in html and "name and signature" in html
+    assert "2 readings in total" in html
+
+
+def test_print_css_hides_the_navigation(client):
+    css = client.get("/static/print.css").text
+    assert ".manage-nav" in css and "display: none" in css
+
+
+@pytest.fixture
+def as_admin(login, make_user):
+    """Log the test client in as an administrator of the default site."""
+    admin = make_user("admin")
+    login(admin)
+    return admin
+
+
+def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin):
+    response = client.post(
+        "/manage/admin/sites",
+        data={
+            "code": "MLG",
+            "name": "Cabang Malang",
+            "timezone": "Asia/Jakarta",
+            "daily_quota": "40",
+        },
+    )
+    assert response.status_code == 302
+    malang = db.session.scalar(sa.select(Site).where(Site.code == "MLG"))
+    assert (malang.name, malang.daily_quota) == ("Cabang Malang", 40)
+    response = client.post(
+        "/manage/admin/accounts",
+        data={
+            "username": "satpam.mlg",
+            "role": "door",
+            "site_id": str(malang.id),
+            "password": "pintu-malang",
+        },
+    )
+    assert response.status_code == 302
+    client.post("/logout")
+    response = client.post("/login", data={"username": "satpam.mlg", "password": "pintu-malang"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("url", "form", "message"),
+    [
+        (
+            "/manage/admin/sites",
+            {"code": "KDR", "name": "Dup", "timezone": "Asia/Jakarta", "daily_quota": "60"},
+            "exists already",
+        ),
+        (
+            "/manage/admin/sites",
+            {"code": "kd r", "name": "Bad", "timezone": "Asia/Jakarta", "daily_quota": "60"},
+            "capital letters",
+        ),
+        (
+            "/manage/admin/sites",
+            {"code": "XYZ", "name": "Bad", "timezone": "Europe/Paris", "daily_quota": "60"},
+            "Not a valid choice",
+        ),
+        (
+            "/manage/admin/accounts",
+            {"username": "admin1", "role": "door", "site_id": "1", "password": "long enough"},
+            "taken",
+        ),
+        (
+            "/manage/admin/accounts",
+            {"username": "newdoor", "role": "door", "site_id": "0", "password": "long enough"},
+            "need a site",
+        ),
+        (
+            "/manage/admin/accounts",
+            {"username": "newdoor", "role": "door", "site_id": "1", "password": "short"},
+            "between 8 and 200",
+        ),
+    ],
+)
+def test_admin_forms_refuse_invalid_input(client, as_admin, url, form, message):
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    response = client.post(f"{url}?lang=en", data=form)
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+
+
+def test_admin_deactivates_and_reactivates_an_account(client, as_admin, door_user, app):
+    assert (
+        client.post(
+            f"/manage/admin/accounts/{door_user.id}/active", data={"active": "0"}
+        ).status_code
+        == 302
+    )
+    db.session.refresh(door_user)
+    assert not door_user.active
+    other = app.test_client()
+    login_form = {"username": door_user.username, "password": PASSWORD}
+    assert other.post("/login", data=login_form).status_code == 401
+    client.post(f"/manage/admin/accounts/{door_user.id}/active", data={"active": "1"})
+    assert other.post("/login", data=login_form).status_code == 302
+    assert "active -&gt; False" in client.get("/manage/audit?lang=en").text
+
+
+def test_admin_cannot_deactivate_themselves(client, as_admin):
+    client.post(f"/manage/admin/accounts/{as_admin.id}/active?lang=en", data={"active": "0"})
+    db.session.refresh(as_admin)
+    assert as_admin.active
+    assert "cannot deactivate your own" in client.get("/manage/admin?lang=en").text
+
+
+def test_admin_resets_a_password_and_lifts_the_lockout(client, as_admin, door_user, app, clock):
+    for _ in range(services.LOCKOUT_AFTER):
+        services.authenticate(door_user.username, "wrong", clock.now)
+    client.post(
+        f"/manage/admin/accounts/{door_user.id}/password", data={"password": "brand-new-pass"}
+    )
+    response = app.test_client().post(
+        "/login", data={"username": door_user.username, "password": "brand-new-pass"}
+    )
+    assert response.status_code == 302
+
+
+def test_a_too_short_reset_password_is_refused(client, as_admin, door_user):
+    client.post(
+        f"/manage/admin/accounts/{door_user.id}/password?lang=en", data={"password": "short"}
+    )
+    db.session.refresh(door_user)
+    assert door_user.check_password(PASSWORD)
+    assert "at least 8" in client.get("/manage/admin?lang=en").text
+
+
+def test_admin_actions_on_a_missing_account_are_404(client, as_admin):
+    assert (
+        client.post("/manage/admin/accounts/9999/active", data={"active": "0"}).status_code == 404
+    )

@@ -1,0 +1,225 @@
+"""Reports: periods and totals from rollups, arrivals per hour, SVG charts in a real browser."""
+
+from __future__ import annotations
+
+import random
+import threading
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from checkin import create_app, services
+from checkin.demo import seed_history
+from checkin.extensions import db
+from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
+from tests.serving import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+CHART_KINDS = ["decisions", "hours", "reasons", "quota"]
+ADMITTED_FILL = "rgb(46, 125, 50)"  # charts.ADMITTED_GREEN
+
+
+@pytest.fixture
+def as_manager(login, manager_user):
+    """Log the test client in as the default site's manager."""
+    login(manager_user)
+    return manager_user
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "granularity", "periods"),
+    [
+        (date(2026, 11, 25), date(2026, 11, 25), "day", 1),
+        (date(2026, 10, 27), date(2026, 11, 25), "day", 30),
+        (date(2026, 9, 25), date(2026, 11, 25), "day", 62),
+        # 2026-09-24 is a Thursday: its partial week, then 9 full weeks.
+        (date(2026, 9, 24), date(2026, 11, 25), "week", 10),
+        (date(2025, 11, 26), date(2026, 11, 25), "week", 53),
+        (date(2024, 1, 1), date(2026, 11, 25), "month", 35),
+    ],
+)
+def test_reports_sum_days_into_readable_periods(site, start, end, granularity, periods):
+    report = services.site_report(site, start, end)
+    assert (report.granularity, len(report.periods)) == (granularity, periods)
+    assert report.periods[0].start == start
+    assert report.periods[-1].end == end
+
+
+def test_periods_and_totals_add_up_to_the_days(site, make_visit, clock):
+    cases = [{}, {"mask": False}, {"temperature_dc": 380}, {}]
+    for day_offset in range(10):
+        for case in cases[: day_offset % 4 + 1]:
+            make_visit(now=clock.now - timedelta(days=day_offset), **case)
+    start, end = date(2026, 11, 16), date(2026, 11, 25)
+    days = services.daily_report(site, start, end)
+    report = services.site_report(site, start, end)
+    assert report.total.checks == sum(day.checks for day in days) == 23
+    assert report.total.admitted == sum(period.admitted for period in report.periods) == 12
+    assert report.total.reasons["no_mask"] == 7
+    assert report.total.rechecks == 4
+    # Every one of the ten days saw visitors, so the quota counts ten days of 60.
+    assert (report.total.open_days, report.total.quota) == (10, 600)
+    assert report.total.usage == pytest.approx(12 / 600)
+
+
+def test_quiet_days_do_not_count_towards_the_quota(site, make_visit, clock):
+    make_visit(now=clock.now - timedelta(days=2))
+    report = services.site_report(site, date(2026, 11, 23), date(2026, 11, 25))
+    assert (report.total.open_days, report.total.quota, report.total.usage) == (1, 60, 1 / 60)
+    assert [period.usage for period in report.periods] == [1 / 60, None, None]
+
+
+def test_arrivals_count_first_readings_per_local_hour(site, make_visit, manager_user, clock):
+    first = make_visit(temperature_dc=380).visit
+    make_visit(now=clock.now + timedelta(minutes=6), recheck_of=first.id)
+    make_visit(now=clock.now + timedelta(hours=2), temperature_dc=360)
+    mistake = make_visit(now=clock.now + timedelta(hours=2)).visit
+    services.void_visit(mistake, manager_user, "typed twice", clock.now)
+    arrivals = services.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
+    # 03:00 and 05:00 UTC are 10:00 and 12:00 in Kediri.
+    assert arrivals.by_hour == {10: 1, 12: 1}
+    assert arrivals.peak_hour == 10
+    assert arrivals.average_temperature_dc == pytest.approx(370)
+
+
+def test_a_quiet_day_has_no_peak_hour_nor_average(site):
+    arrivals = services.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
+    assert (arrivals.total, arrivals.peak_hour, arrivals.average_temperature_dc) == (0, None, None)
+
+
+def test_reports_page_shows_the_last_30_days_in_numbers(client, as_manager, make_visit, clock):
+    make_visit()
+    make_visit(mask=False)
+    make_visit(now=clock.now - timedelta(days=29))
+    make_visit(now=clock.now - timedelta(days=30), visitor_name="too old")
+    html = client.get("/manage/reports?lang=en").text
+    assert 'value="2026-10-27"' in html and 'value="2026-11-25"' in html
+    footer = html[html.index("<tfoot>") : html.index("</tfoot>")]
+    cells = footer.split('<td class="num">')[1:]
+    checks, admitted, quota = (cell.split("<")[0] for cell in cells[:3])
+    assert (checks, admitted, quota) == ("3", "2", "120")
+    for kind in CHART_KINDS:
+        assert f"/manage/reports/chart/{kind}.svg?from=2026-10-27&amp;to=2026-11-25" in html
+
+
+@pytest.mark.parametrize(
+    "query", ["from=2026-11-25&to=2026-11-01", "from=2000-01-01&to=2026-11-25", "to=someday"]
+)
+def test_reports_refuse_a_bad_range(client, as_manager, query):
+    response = client.get(f"/manage/reports?{query}&lang=en")
+    assert response.status_code == 400
+    assert 'class="error"' in response.text
+    assert client.get(f"/manage/reports/chart/hours.svg?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("kind", CHART_KINDS)
+def test_charts_are_standalone_svg_allowed_only_their_styles(client, as_manager, make_visit, kind):
+    make_visit()
+    make_visit(mask=False)
+    response = client.get(f"/manage/reports/chart/{kind}.svg?lang=en")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    policy = response.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy
+    root = ET.fromstring(response.data)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (
+        root.find("{http://www.w3.org/2000/svg}defs/{http://www.w3.org/2000/svg}style") is not None
+    )
+    # pygal's interactive script is left out: only its inline config stub remains.
+    assert b"pygal-tooltips" not in response.data
+
+
+def test_unknown_chart_is_404(client, as_manager):
+    assert client.get("/manage/reports/chart/pie.svg").status_code == 404
+
+
+@pytest.fixture
+def live_demo(tmp_path):
+    """Serve the demo history of Kediri on a free port with a threaded server."""
+    app = create_app(
+        {
+            "SECRET_KEY": "browser test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+            "CLOCK": Clock(DEFAULT_NOW),
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        site = services.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
+        door = services.add_user("door", "door", PASSWORD, site)
+        services.add_user("manager", "manager", PASSWORD, site)
+        today = site.local_day(DEFAULT_NOW)
+        seed_history(site, [door], today - timedelta(days=40), today, random.Random(4))
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+# Draw each loaded chart on a canvas and count strongly coloured pixels: without its inline
+# styles (a CSP that blocked them) pygal's bars and lines would all be black.
+COLOURED_PIXELS = """img => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 760; canvas.height = 360;
+  const context = canvas.getContext('2d');
+  context.drawImage(img, 0, 0, 760, 360);
+  const pixels = context.getImageData(0, 0, 760, 360).data;
+  let coloured = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    const channels = [pixels[i], pixels[i + 1], pixels[i + 2]];
+    if (Math.max(...channels) - Math.min(...channels) > 60) coloured++;
+  }
+  return coloured;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_charts_render_in_a_real_browser(live_demo):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            blocked = []
+            page.on("console", lambda message: blocked.append(message.text))
+            page.goto(f"{live_demo}/login")
+            page.fill("input[name=username]", "manager")
+            page.fill("input[name=password]", PASSWORD)
+            page.press("input[name=password]", "Enter")
+            page.goto(f"{live_demo}/manage/reports?lang=en")
+            page.wait_for_load_state("networkidle")
+            images = page.locator(".charts img")
+            assert images.count() == len(CHART_KINDS)
+            for index in range(images.count()):
+                image = images.nth(index)
+                assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+                assert image.evaluate(COLOURED_PIXELS) > 500
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "manage-reports-1280x800.png"))
+            assert not [text for text in blocked if "Content Security Policy" in text]
+            # Opened on its own ("open image in new tab") the SVG is a document, where its
+            # CSP applies: pygal's styles must work and its inline script must not run.
+            page.goto(f"{live_demo}/manage/reports/chart/decisions.svg")
+            admitted_bar = page.locator(".serie-0 rect").first
+            assert admitted_bar.evaluate("bar => getComputedStyle(bar).fill") == ADMITTED_FILL
+            assert any("inline script" in text for text in blocked)
+        finally:
+            browser.close()
