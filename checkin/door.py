@@ -63,8 +63,10 @@ def plausible_reading(form: FlaskForm, field: TemperatureField) -> None:
     except admission.ImplausibleTemperature as exc:
         raise ValidationError(
             _(
-                "%(reading)s cannot be right: measure again (34.0 to 42.0 °C).",
+                "%(reading)s cannot be right: measure again (%(low)s to %(high)s).",
                 reading=format_temperature(field.data),
+                low=format_temperature(admission.PLAUSIBLE_MIN_DC),
+                high=format_temperature(admission.PLAUSIBLE_MAX_DC),
             )
         ) from exc
 
@@ -249,15 +251,17 @@ def retest(visit_id: int):
     form = ReadingForm()
     if not form.validate_on_submit():
         return render_result(first, form, 422)
+    site = first.site
     try:
         result = services.check_in(
-            first.site, current_user._get_current_object(), retest_data(first, form), now()
+            site, current_user._get_current_object(), retest_data(first, form), now()
         )
     except services.InvalidInput:
-        if now() < retest_ready_at(first, first.site):
+        ready_at = retest_ready_at(first, site)
+        if now() < ready_at:
             message = _(
                 "Too early: let the visitor rest until %(time)s, then measure again.",
-                time=hour_minute(retest_ready_at(first, first.site), first.site),
+                time=hour_minute(ready_at, site),
             )
         else:
             message = _("This reading cannot be re-tested any more: start a new check.")
