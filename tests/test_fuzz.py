@@ -43,9 +43,21 @@ PLAUSIBLE = {
     "purpose": st.sampled_from(["jht_claim", "enquiry", "other", "shopping", ""]),
     "recheck_of": st.integers(-1, 3),
 }
-CHECK_IN = st.fixed_dictionaries(
-    {}, optional={field: values | JSON for field, values in PLAUSIBLE.items()}
-) | st.dictionaries(st.sampled_from([*PLAUSIBLE, "extra"]), JSON, max_size=10)
+REQUIRED = ("temperature_c", "hand_sanitiser", "mask", "distancing")
+PLAUSIBLE_BODY = st.fixed_dictionaries(
+    {field: PLAUSIBLE[field] for field in REQUIRED},
+    optional={field: values for field, values in PLAUSIBLE.items() if field not in REQUIRED},
+)
+CHECK_IN = (
+    PLAUSIBLE_BODY
+    # A plausible body with a field or two replaced, or an unknown one added.
+    | st.builds(
+        dict.__or__,
+        PLAUSIBLE_BODY,
+        st.dictionaries(st.sampled_from([*PLAUSIBLE, "extra"]), JSON, max_size=2),
+    )
+    | st.dictionaries(st.sampled_from([*PLAUSIBLE, "extra"]), JSON, max_size=10)
+)
 STORABLE_TEXT = st.text(st.characters(min_codepoint=32, exclude_categories=["Cs"]), max_size=100)
 
 
