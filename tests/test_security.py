@@ -193,6 +193,8 @@ HARDENING = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 
 
@@ -223,6 +225,13 @@ def test_security_headers_on_every_kind_of_response(client, path, mimetype):
     assert "unsafe" not in response.headers["Content-Security-Policy"]
     if mimetype != "text/css":
         assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(("https", "expected"), [(True, "max-age=31536000"), (False, None)])
+def test_strict_transport_security_only_when_served_over_https(app_config, https, expected):
+    app = create_app(app_config | {"SESSION_COOKIE_SECURE": https})
+    response = app.test_client().get("/login")
+    assert response.headers.get("Strict-Transport-Security") == expected
 
 
 class InlineCode(HTMLParser):
