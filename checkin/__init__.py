@@ -111,6 +111,7 @@ def register_template_helpers(app: Flask) -> None:
         decimal_mark=web.decimal_mark,
         LANGUAGES=web.LANGUAGES,
         STATUS_LABELS=web.STATUS_LABELS,
+        REASON_LABELS=web.REASON_LABELS,
         REASON_TEXT=web.REASON_TEXT,
         REASON_ADVICE=web.REASON_ADVICE,
         PURPOSE_LABELS=web.PURPOSE_LABELS,

@@ -19,6 +19,15 @@ from checkin.models import Site
 
 LANGUAGES = ("id", "en")
 
+# A reason in a word or two, for lists.
+REASON_LABELS = {
+    admission.FEVER: _l("Fever"),
+    admission.NO_HAND_SANITISER: _l("No hand sanitiser"),
+    admission.NO_MASK: _l("No mask"),
+    admission.NO_DISTANCING: _l("No distancing"),
+    admission.QUOTA_FULL: _l("Quota full"),
+}
+
 # What each refusal or re-test reason means, in words a visitor understands.
 REASON_TEXT = {
     admission.FEVER: _l("Fever: the temperature is too high."),

@@ -133,3 +133,7 @@ def test_screenshots_of_every_door_screen(browser, open_door, server, width, hei
     page.goto(f"{server.url}/manage/log")
     expect(page.locator(".error-page h1")).to_have_text("Tidak diizinkan")
     screenshot(page, "error-403")
+    page.goto(f"{server.url}/")
+    page.click("button[formaction='/lang/en']")
+    expect(page.locator("button.submit")).to_have_text("Check visitor")
+    screenshot(page, "door-form-english")
