@@ -71,7 +71,7 @@ class LiveServer:
             services.update_site_settings(site, settings, None, self.clock.now)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Serve the app from a thread, CSRF on, with a fast counter poll and a settable clock."""
     clock = Clock(DEFAULT_NOW)
@@ -103,9 +103,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Package scope: one Chromium for every test in tests/browser, stopped before tests elsewhere
+# start their own Playwright (its sync API refuses to run while another instance is live).
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
-    """Start one headless Chromium for the whole session."""
+    """Start one headless Chromium for the browser tests."""
     if not CHROMIUM.exists():
         pytest.skip(
             f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests"
