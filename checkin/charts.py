@@ -82,8 +82,7 @@ def decisions_chart(report: Report) -> pygal.Graph:
 
 def hours_chart(report: Report) -> pygal.Graph:
     """Show arrivals per hour of the day over the whole range."""
-    by_hour = report.arrivals.by_hour
-    hours = range(min(by_hour, default=7), max(by_hour, default=16) + 1)
+    by_hour, hours = report.arrivals.by_hour, report.arrivals.hours
     chart = pygal.Bar(
         style=style(QUOTA_BLUE),
         title=_("Arrivals per hour of the day"),

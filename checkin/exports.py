@@ -11,6 +11,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, time
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -64,35 +65,46 @@ def headers() -> list[str]:
     ]
 
 
-def reasons_text(visit: Visit) -> str:
-    """Return a check's reasons in words, separated by semicolons."""
-    return "; ".join(str(REASON_LABELS[reason]) for reason in visit.reasons)
+@dataclass(frozen=True)
+class Words:
+    """An export's words in the interface language, translated once rather than per cell."""
+
+    statuses: dict[str, str]
+    reasons: dict[str, str]
+    purposes: dict[str, str]
+    yes_no: tuple[str, str]
+
+    @classmethod
+    def current(cls) -> Words:
+        """Return the words of the request's language."""
+        return cls(
+            {code: str(label) for code, label in STATUS_LABELS.items()},
+            {code: str(label) for code, label in REASON_LABELS.items()},
+            {code: str(label) for code, label in PURPOSE_LABELS.items()},
+            (_("no"), _("yes")),
+        )
 
 
-def yes_no(value: bool) -> str:
-    """Return yes or no in the interface language."""
-    return _("yes") if value else _("no")
-
-
-def visit_row(visit: Visit, zone: ZoneInfo) -> list[Any]:
+def visit_row(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
     """Return one check as typed cells in the order of ``headers``; local date and time."""
     local = visit.checked_at.astimezone(zone)
+    yes_no = words.yes_no
     return [
         visit.day,
         local.time().replace(microsecond=0),
         visit.slot,
-        str(STATUS_LABELS[visit.status]),
-        reasons_text(visit),
+        words.statuses[visit.status],
+        "; ".join(words.reasons[reason] for reason in visit.reasons),
         visit.temperature_c,
-        yes_no(visit.hand_sanitiser),
-        yes_no(visit.mask),
-        yes_no(visit.distancing),
+        yes_no[visit.hand_sanitiser],
+        yes_no[visit.mask],
+        yes_no[visit.distancing],
         visit.visitor_name,
         visit.nik_masked,
         visit.phone,
-        str(PURPOSE_LABELS[visit.purpose]) if visit.purpose else None,
+        words.purposes[visit.purpose] if visit.purpose else None,
         visit.recorded_by.username if visit.recorded_by else None,
-        yes_no(visit.voided),
+        yes_no[visit.voided],
         visit.void_reason,
         visit.id,
     ]
@@ -115,10 +127,11 @@ def csv_chunks(visits: Iterable[Visit], zone: ZoneInfo) -> Iterator[str]:
     """Yield a CSV export a couple of hundred rows at a time, with a BOM so Excel reads UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    words = Words.current()
     buffer.write("\ufeff")
     writer.writerow(headers())
     for count, visit in enumerate(visits, start=1):
-        writer.writerow(csv_cell(value) for value in visit_row(visit, zone))
+        writer.writerow(csv_cell(value) for value in visit_row(visit, zone, words))
         if count % CSV_FLUSH_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -150,8 +163,9 @@ def xlsx_file(visits: Iterable[Visit], zone: ZoneInfo) -> IO[bytes]:
     for cell in header_cells:
         cell.font = bold
     sheet.append(header_cells)
+    words = Words.current()
     for visit in visits:
-        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, zone)])
+        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, zone, words)])
     # Returned open: send_file streams it and closes it after the response.
     output = tempfile.SpooledTemporaryFile(max_size=XLSX_IN_MEMORY_BYTES)  # noqa: SIM115
     workbook.save(output)

@@ -37,11 +37,12 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import TextInput
 
 from checkin import admission, charts, exports, services
 from checkin.extensions import db
 from checkin.models import ROLES, Site, User
-from checkin.web import STATUS_LABELS, current_site, now, roles_required
+from checkin.web import STATUS_LABELS, current_site, decimal_mark, now, roles_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -104,34 +105,58 @@ class LogForm(QueryForm):
 
 
 class RangeForm(QueryForm):
-    """A date range, both ends included; the last 30 days unless given."""
+    """A report's date range, both ends included; the 30 days up to today unless given."""
 
     start = DateField(_l("From"), name="from", validators=[Optional()])
     end = DateField(_l("To"), name="to", validators=[Optional()])
+    max_days = services.MAX_REPORT_DAYS
+    too_long = _l("A report covers at most %(days)d days.")
 
-    def validate_end(self, field: DateField) -> None:
-        """Refuse a range that ends before it starts or spans more than a report may."""
-        start, end = self.start.data, field.data
-        if start and end and end < start:
-            raise ValidationError(_("The end date is before the start date."))
-        if start and end and (end - start).days >= services.MAX_REPORT_DAYS:
-            raise ValidationError(
-                _("A report covers at most %(days)d days.", days=services.MAX_REPORT_DAYS)
-            )
+    def __init__(self, today: date, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.today = today
 
-    def dates(self, today: date) -> tuple[date, date]:
+    def dates(self) -> tuple[date, date]:
         """Return the chosen range, filling a missing end with today and a missing start."""
-        end = self.end.data or max(today, self.start.data or today)
+        end = self.end.data or max(self.today, self.start.data or self.today)
         start = self.start.data or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
         return start, end
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also refuse a range that ends before it starts or is longer than allowed."""
+        if not super().validate(extra_validators):
+            return False
+        start, end = self.dates()
+        if end < start:
+            self.end.errors.append(_("The end date is before the start date."))
+        elif (end - start).days >= self.max_days:
+            self.end.errors.append(self.too_long % {"days": self.max_days})
+        return not self.end.errors
+
+
+class ExportRangeForm(RangeForm):
+    """An export's date range: at most a year, so one request stays within seconds."""
+
+    max_days = services.MAX_EXPORT_DAYS
+    too_long = _l("An export covers at most %(days)d days.")
 
 
 class CelsiusField(DecimalField):
     """A temperature in °C with one decimal; accepts the Indonesian decimal comma."""
 
+    # A number input would refuse the comma, so: text with the decimal keypad on phones.
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, render_kw={"inputmode": "decimal"}, **kwargs)
+
     def process_formdata(self, valuelist: list[str]) -> None:
         """Read ``37,5`` as ``37.5``."""
         super().process_formdata([value.replace(",", ".") for value in valuelist])
+
+    def _value(self) -> str:
+        """Show the value with the reader's decimal mark: ``37,3`` in Indonesian."""
+        return super()._value().replace(".", decimal_mark())
 
 
 def web_address(form: FlaskForm, field: StringField) -> None:
@@ -276,14 +301,14 @@ def void(visit_id: int):
     return redirect(url_for(".log", day=visit.day.isoformat(), _anchor=f"visit-{visit_id}"))
 
 
-def report_range(site: Site) -> tuple[date, date]:
-    """Return the requested report range, or answer 400 for one that is not valid."""
-    form = RangeForm()
+def requested_range(site: Site, form_class: type[RangeForm]) -> tuple[date, date]:
+    """Return the requested date range, or answer 400 for one that is not valid."""
+    form = form_class(site.local_day(now()))
     if not form.validate():
         raise BadRequest(
             "; ".join(str(error) for errors in form.errors.values() for error in errors)
         )
-    return form.dates(site.local_day(now()))
+    return form.dates()
 
 
 @bp.get("/export.<any(csv, xlsx):extension>")
@@ -291,7 +316,7 @@ def report_range(site: Site) -> tuple[date, date]:
 def export(extension: str):
     """Download the checks of a day or a range as CSV (streamed) or XLSX."""
     site = current_site()
-    start, end = report_range(site)
+    start, end = requested_range(site, ExportRangeForm)
     visits = services.export_visits(site, start, end)
     name = exports.file_name(site.code, start, end, extension)
     if extension == "csv":
@@ -311,10 +336,10 @@ def export(extension: str):
 def reports():
     """Show trends over a date range as charts and as a table."""
     site = current_site()
-    form = RangeForm()
+    form = RangeForm(site.local_day(now()))
     if not form.validate():
         return render_template("manage/reports.html", site=site, form=form, report=None), 400
-    start, end = form.dates(site.local_day(now()))
+    start, end = form.dates()
     form.show(start=start, end=end)
     return render_template(
         "manage/reports.html", site=site, form=form, report=services.site_report(site, start, end)
@@ -326,7 +351,7 @@ def reports():
 def chart(kind: str):
     """Return one report chart as an SVG image."""
     site = current_site()
-    start, end = report_range(site)
+    start, end = requested_range(site, RangeForm)
     svg = charts.render(kind, services.site_report(site, start, end))
     # pygal styles its SVG inline; as an <img> it can run no script, so allow only the styles.
     return Response(

@@ -413,15 +413,17 @@ class DaySummary:
 
 
 MAX_REPORT_DAYS = 3700
+# Exports write every check, not day totals: a year is about 20,000 rows at one branch.
+MAX_EXPORT_DAYS = 366
 EXPORT_BATCH = 500
 
 
-def _check_range(start: date, end: date) -> None:
-    """Raise InvalidInput unless ``start``..``end`` is an ordered range a report may cover."""
+def _check_range(start: date, end: date, max_days: int = MAX_REPORT_DAYS) -> None:
+    """Raise InvalidInput unless ``start``..``end`` is ordered and at most ``max_days`` long."""
     if end < start:
         raise InvalidInput({"to": ["The end date is before the start date."]})
-    if (end - start).days >= MAX_REPORT_DAYS:
-        raise InvalidInput({"to": [f"A report covers at most {MAX_REPORT_DAYS} days."]})
+    if (end - start).days >= max_days:
+        raise InvalidInput({"to": [f"A report covers at most {max_days} days."]})
 
 
 def daily_report(site: Site, start: date, end: date) -> list[DaySummary]:
@@ -470,6 +472,11 @@ class Arrivals:
     def total(self) -> int:
         """Return how many visitors arrived."""
         return sum(self.by_hour.values())
+
+    @property
+    def hours(self) -> range:
+        """Return every hour from the first to the last with arrivals, quiet ones included."""
+        return range(min(self.by_hour, default=0), max(self.by_hour, default=-1) + 1)
 
     @property
     def peak_hour(self) -> int | None:
@@ -605,7 +612,7 @@ def site_report(site: Site, start: date, end: date) -> Report:
 
 def export_visits(site: Site, start: date, end: date) -> Iterator[Visit]:
     """Yield the site's checks from ``start`` to ``end`` in time order, a few hundred at a time."""
-    _check_range(start, end)
+    _check_range(start, end, MAX_EXPORT_DAYS)
     query = (
         sa.select(Visit)
         .where(Visit.site_id == site.id, Visit.day.between(start, end))

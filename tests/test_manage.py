@@ -261,9 +261,10 @@ def settings_form(**changes: str) -> dict[str, str]:
     } | changes
 
 
-def test_settings_page_shows_the_current_values(client, as_manager):
-    html = client.get("/manage/settings").text
-    assert 'value="60"' in html and 'value="37.3"' in html
+@pytest.mark.parametrize(("lang", "cutoff"), [("en", "37.3"), ("id", "37,3")])
+def test_settings_page_shows_the_current_values(client, as_manager, lang, cutoff):
+    html = client.get(f"/manage/settings?lang={lang}").text
+    assert 'value="60"' in html and f'value="{cutoff}"' in html
     assert 'value="https://example.org/online"' in html
 
 

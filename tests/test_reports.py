@@ -90,6 +90,7 @@ def test_arrivals_count_first_readings_per_local_hour(site, make_visit, manager_
     arrivals = services.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
     # 03:00 and 05:00 UTC are 10:00 and 12:00 in Kediri.
     assert arrivals.by_hour == {10: 1, 12: 1}
+    assert list(arrivals.hours) == [10, 11, 12]
     assert arrivals.peak_hour == 10
     assert arrivals.average_temperature_dc == pytest.approx(370)
 
@@ -97,6 +98,7 @@ def test_arrivals_count_first_readings_per_local_hour(site, make_visit, manager_
 def test_a_quiet_day_has_no_peak_hour_nor_average(site):
     arrivals = services.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
     assert (arrivals.total, arrivals.peak_hour, arrivals.average_temperature_dc) == (0, None, None)
+    assert list(arrivals.hours) == []
 
 
 def test_reports_page_shows_the_last_30_days_in_numbers(client, as_manager, make_visit, clock):
@@ -115,13 +117,27 @@ def test_reports_page_shows_the_last_30_days_in_numbers(client, as_manager, make
 
 
 @pytest.mark.parametrize(
-    "query", ["from=2026-11-25&to=2026-11-01", "from=2000-01-01&to=2026-11-25", "to=someday"]
+    "query",
+    [
+        "from=2026-11-25&to=2026-11-01",
+        "from=2000-01-01&to=2026-11-25",
+        "from=2000-01-01",
+        "to=someday",
+        "from=2026-13-01",
+    ],
 )
 def test_reports_refuse_a_bad_range(client, as_manager, query):
     response = client.get(f"/manage/reports?{query}&lang=en")
     assert response.status_code == 400
     assert 'class="error"' in response.text
     assert client.get(f"/manage/reports/chart/hours.svg?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("kind", CHART_KINDS)
+def test_charts_of_a_quiet_range_still_draw(client, as_manager, kind):
+    response = client.get(f"/manage/reports/chart/{kind}.svg?from=2026-01-05&to=2026-01-09")
+    assert response.status_code == 200
+    ET.fromstring(response.data)
 
 
 @pytest.mark.parametrize("kind", CHART_KINDS)
