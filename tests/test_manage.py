@@ -495,3 +495,8 @@ def test_admin_actions_on_a_missing_account_are_404(client, as_admin):
     assert (
         client.post("/manage/admin/accounts/9999/active", data={"active": "0"}).status_code == 404
     )
+
+
+@pytest.mark.parametrize("query", ["day=2026-02-30", "day=today"])
+def test_summary_refuses_a_bad_day(client, as_manager, query):
+    assert client.get(f"/manage/summary?{query}").status_code == 400

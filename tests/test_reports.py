@@ -6,7 +6,6 @@ import random
 import threading
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -14,19 +13,10 @@ from werkzeug.serving import make_server
 from checkin import create_app, services
 from checkin.demo import seed_history
 from checkin.extensions import db
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
 from tests.serving import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 CHART_KINDS = ["decisions", "hours", "reasons", "quota"]
 ADMITTED_FILL = "rgb(46, 125, 50)"  # charts.ADMITTED_GREEN
 
