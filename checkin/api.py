@@ -54,7 +54,7 @@ def require_csrf() -> None:
     """
     if (
         request.method not in ("GET", "HEAD", "OPTIONS")
-        and "_user_id" in session
+        and "_user_id" in session  # where Flask-Login keeps a logged-in session's account
         and current_app.config.get("WTF_CSRF_ENABLED", True)
     ):
         csrf.protect()
