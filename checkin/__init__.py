@@ -70,11 +70,14 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
             )
         app.config["SECRET_KEY"] = "development only"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    # Statement parameters hold names and phones: keep them out of tracebacks and logs.
+    engine_options: dict[str, Any] = {"hide_parameters": True}
     if app.config["DATABASE_URL"].startswith("sqlite"):
         # A writer waits for the lock instead of failing at once while another tablet commits.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+        engine_options["connect_args"] = {"timeout": 30}
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 5})
+        engine_options |= {"pool_pre_ping": True, "pool_size": 5}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
 
 
 @event.listens_for(Engine, "connect")
