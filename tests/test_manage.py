@@ -500,3 +500,19 @@ def test_admin_actions_on_a_missing_account_are_404(client, as_admin):
 @pytest.mark.parametrize("query", ["day=2026-02-30", "day=today"])
 def test_summary_refuses_a_bad_day(client, as_manager, query):
     assert client.get(f"/manage/summary?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("query", ["", "&status=refused", "&reason=no_mask"])
+def test_log_page_lists_what_the_api_lists(client, as_manager, make_visit, clock, query):
+    for minute, fields in enumerate([{}, {"mask": False}, {"temperature_dc": 380}, {}]):
+        make_visit(now=clock.now + timedelta(minutes=minute), **fields)
+    api_ids = [
+        item["id"] for item in client.get(f"/api/v1/checkins?day=2026-11-25{query}").json["items"]
+    ]
+    page_ids = [
+        int(found)
+        for found in re.findall(
+            r'id="visit-(\d+)"', client.get(f"/manage/log?day=2026-11-25{query}").text
+        )
+    ]
+    assert page_ids == api_ids and api_ids

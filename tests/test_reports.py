@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
@@ -229,3 +230,26 @@ def test_charts_render_in_a_real_browser(live_demo):
             assert any("inline script" in text for text in blocked)
         finally:
             browser.close()
+
+
+def test_reports_page_agrees_with_the_api(client, as_manager, make_visit, clock):
+    for day_offset, fields in [
+        (0, {}),
+        (0, {"mask": False}),
+        (3, {}),
+        (3, {"temperature_dc": 380}),
+    ]:
+        make_visit(now=clock.now - timedelta(days=day_offset), **fields)
+    query = "from=2026-11-20&to=2026-11-25"
+    api_days = client.get(f"/api/v1/reports/daily?{query}").json["days"]
+    html = client.get(f"/manage/reports?{query}&lang=en").text.split("<tfoot>")[0]
+    rows = re.findall(
+        r'<tr>\s*<th scope="row">[^<]+</th>\s*((?:<td class="num">[^<]*</td>\s*)+)', html
+    )
+    page_days = [re.findall(r'<td class="num">([^<]*)</td>', row) for row in rows]
+    # Columns: checks, admitted, quota, used, refused, the reasons, re-tests.
+    assert [(day[0], day[1], day[4], day[-1]) for day in page_days] == [
+        (str(day["checks"]), str(day["admitted"]), str(day["refused"]), str(day["rechecks"]))
+        for day in api_days
+        if day["checks"]
+    ]
