@@ -121,15 +121,17 @@ def demo() -> None:
             services.add_user(username, role, password, site)
             for username, role, password in DEMO_ACCOUNTS
         ]
-        today = site.local_day(current_app.config["CLOCK"]())
+        now = current_app.config["CLOCK"]()
+        today = site.local_day(now)
         count = seed_history(
             site,
             [user for user in staff if user.role == "door"],
             today - timedelta(days=DEMO_HISTORY_DAYS),
-            today - timedelta(days=1),
+            today,
             random.Random(2020),
+            until=now,
         )
-        click.echo(f"Demo site {code} ({name}) created with {count} past checks.")
+        click.echo(f"Demo site {code} ({name}) created with {count} checks up to now.")
     else:
         click.echo(f"Demo site {code} exists already; nothing changed.")
     click.echo("Demo logins (username / password):")

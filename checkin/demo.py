@@ -53,8 +53,15 @@ TYPICAL_ARRIVALS = 62
 ONLINE_UPTAKE = 0.25
 
 
-def seed_history(site: Site, staff: list[User], start: date, end: date, rng: random.Random) -> int:
-    """Add weekday checks from ``start`` to ``end`` inclusive and return how many."""
+def seed_history(
+    site: Site,
+    staff: list[User],
+    start: date,
+    end: date,
+    rng: random.Random,
+    until: datetime | None = None,
+) -> int:
+    """Add weekday checks from ``start`` to ``end`` inclusive, none after ``until``; count them."""
     count = 0
     day = start
     span = max((end - start).days, 1)
@@ -62,24 +69,35 @@ def seed_history(site: Site, staff: list[User], start: date, end: date, rng: ran
         if day.weekday() < 5:
             trend = 1 + ONLINE_UPTAKE / 2 - ONLINE_UPTAKE * (day - start).days / span
             expected = TYPICAL_ARRIVALS * WEEKDAY_DEMAND[day.weekday()] * trend
-            count += _seed_day(site, staff, day, max(5, round(rng.gauss(expected, 7))), rng)
+            visitors = max(5, round(rng.gauss(expected, 7)))
+            count += _seed_day(site, staff, day, visitors, rng, until)
         day += timedelta(days=1)
     db.session.commit()
     return count
 
 
-def _seed_day(site: Site, staff: list[User], day: date, visitors: int, rng: random.Random) -> int:
+def _seed_day(
+    site: Site,
+    staff: list[User],
+    day: date,
+    visitors: int,
+    rng: random.Random,
+    until: datetime | None,
+) -> int:
     """Add one day's ``visitors`` checks, screened by the site's rules, and its counter row."""
     counter = DayQuota(
         site_id=site.id, day=day, limit=site.daily_quota, **dict.fromkeys(DayQuota.COUNTERS, 0)
     )
     arrivals = sorted(_arrival(site, day, rng) for _ in range(visitors))
+    arrivals = [arrival for arrival in arrivals if until is None or arrival <= until]
     visits = []
     for checked_at in arrivals:
         first = _check(site, counter, rng.choice(staff), checked_at, rng, None)
         visits.append(first)
         if first.status == admission.RECHECK:
             retest_at = checked_at + timedelta(minutes=rng.randint(site.recheck_minutes, 15))
+            if until is not None and retest_at > until:
+                continue  # still resting: the door list shows them waiting for a re-test
             visits.append(_check(site, counter, rng.choice(staff), retest_at, rng, first))
     db.session.add(counter)
     db.session.add_all(visits)

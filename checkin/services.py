@@ -391,7 +391,12 @@ def entry_log(
     if reason is not None:
         query = query.where(Visit.reason_codes.contains(reason))
     if after is not None:
-        after_time = sa.select(Visit.checked_at).where(Visit.id == after).scalar_subquery()
+        # Scoped to the site, so a cursor cannot reveal when another site's visit happened.
+        after_time = (
+            sa.select(Visit.checked_at)
+            .where(Visit.id == after, Visit.site_id == site.id)
+            .scalar_subquery()
+        )
         query = query.where(sa.tuple_(Visit.checked_at, Visit.id) > sa.tuple_(after_time, after))
     visits = list(db.session.scalars(query.order_by(Visit.checked_at, Visit.id).limit(limit + 1)))
     more = len(visits) > limit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 import sqlalchemy as sa
 
@@ -77,7 +79,7 @@ def test_token_add_for_unknown_user(runner, app):
     assert "no account" in result.output
 
 
-def test_demo_seeds_a_site_accounts_and_consistent_history(runner):
+def test_demo_seeds_a_site_accounts_and_consistent_history(runner, clock):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "manager" in result.output and "/" in result.output
@@ -89,6 +91,11 @@ def test_demo_seeds_a_site_accounts_and_consistent_history(runner):
             sa.select(sa.func.count()).where(Visit.day == row.day, Visit.status == "admitted")
         )
         assert row.used == admitted <= row.limit
+    # Today (a Wednesday, 10:00 in Kediri) already has its morning, and nothing from the future.
+    today = site.local_day(clock.now)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Visit.day == today)) > 0
+    latest = db.session.scalar(sa.select(sa.func.max(Visit.checked_at)))
+    assert latest.replace(tzinfo=UTC) <= clock.now
     again = runner.invoke(args=["demo"])
     assert "exists already" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1

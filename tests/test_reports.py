@@ -1,22 +1,14 @@
-"""Reports: periods and totals from rollups, arrivals per hour, SVG charts in a real browser."""
+"""Reports: periods and totals from rollups, arrivals per hour, SVG charts."""
 
 from __future__ import annotations
 
-import random
 import re
-import threading
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
-from checkin import create_app, services
-from checkin.demo import seed_history
-from checkin.extensions import db
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
-from tests.serving import free_port
+from checkin import services
 
 CHART_KINDS = ["decisions", "hours", "reasons", "quota"]
 ADMITTED_FILL = "rgb(46, 125, 50)"  # charts.ADMITTED_GREEN
@@ -152,84 +144,6 @@ def test_charts_are_standalone_svg_allowed_only_their_styles(client, as_manager,
 
 def test_unknown_chart_is_404(client, as_manager):
     assert client.get("/manage/reports/chart/pie.svg").status_code == 404
-
-
-@pytest.fixture
-def live_demo(tmp_path):
-    """Serve the demo history of Kediri on a free port with a threaded server."""
-    app = create_app(
-        {
-            "SECRET_KEY": "browser test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-            "CLOCK": Clock(DEFAULT_NOW),
-        }
-    )
-    with app.app_context():
-        db.create_all()
-        site = services.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
-        door = services.add_user("door", "door", PASSWORD, site)
-        services.add_user("manager", "manager", PASSWORD, site)
-        today = site.local_day(DEFAULT_NOW)
-        seed_history(site, [door], today - timedelta(days=40), today, random.Random(4))
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-# Draw each loaded chart on a canvas and count strongly coloured pixels: without its inline
-# styles (a CSP that blocked them) pygal's bars and lines would all be black.
-COLOURED_PIXELS = """img => {
-  const canvas = document.createElement('canvas');
-  canvas.width = 760; canvas.height = 360;
-  const context = canvas.getContext('2d');
-  context.drawImage(img, 0, 0, 760, 360);
-  const pixels = context.getImageData(0, 0, 760, 360).data;
-  let coloured = 0;
-  for (let i = 0; i < pixels.length; i += 4) {
-    const channels = [pixels[i], pixels[i + 1], pixels[i + 2]];
-    if (Math.max(...channels) - Math.min(...channels) > 60) coloured++;
-  }
-  return coloured;
-}"""
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_charts_render_in_a_real_browser(live_demo):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            blocked = []
-            page.on("console", lambda message: blocked.append(message.text))
-            page.goto(f"{live_demo}/login")
-            page.fill("input[name=username]", "manager")
-            page.fill("input[name=password]", PASSWORD)
-            page.press("input[name=password]", "Enter")
-            page.goto(f"{live_demo}/manage/reports?lang=en")
-            page.wait_for_load_state("networkidle")
-            images = page.locator(".charts img")
-            assert images.count() == len(CHART_KINDS)
-            for index in range(images.count()):
-                image = images.nth(index)
-                assert image.evaluate("img => img.complete && img.naturalWidth > 0")
-                assert image.evaluate(COLOURED_PIXELS) > 500
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "manage-reports-1280x800.png"))
-            assert not [text for text in blocked if "Content Security Policy" in text]
-            # Opened on its own ("open image in new tab") the SVG is a document, where its
-            # CSP applies: pygal's styles must work and its inline script must not run.
-            page.goto(f"{live_demo}/manage/reports/chart/decisions.svg")
-            admitted_bar = page.locator(".serie-0 rect").first
-            assert admitted_bar.evaluate("bar => getComputedStyle(bar).fill") == ADMITTED_FILL
-            assert any("inline script" in text for text in blocked)
-        finally:
-            browser.close()
 
 
 def test_reports_page_agrees_with_the_api(client, as_manager, make_visit, clock):

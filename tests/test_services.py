@@ -207,3 +207,11 @@ def test_national_summary_sums_day_rows_per_site(make_site, make_visit, clock):
     assert (totals["E"].admitted, totals["E"].checks, totals["E"].days) == (3, 3, 1)
     assert (totals["W"].refused, totals["W"].admitted) == (1, 0)
     assert (totals["Q"].checks, totals["Q"].days) == (0, 0)
+
+
+def test_entry_log_cursor_of_another_site_reveals_nothing(site, make_site, make_visit, clock):
+    other = make_site("OTHER")
+    make_visit(now=clock.now + timedelta(minutes=10))
+    foreign = make_visit(other, now=clock.now).visit
+    page = services.entry_log(site, site.local_day(clock.now), after=foreign.id)
+    assert page.visits == []

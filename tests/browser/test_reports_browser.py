@@ -1,0 +1,91 @@
+"""Manager reports in a real browser: the SVG charts load and keep their colours under the CSP."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from checkin import create_app, services
+from checkin.demo import seed_history
+from checkin.extensions import db
+from tests.browser.conftest import SCREENSHOTS
+from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
+from tests.serving import free_port
+from tests.test_reports import ADMITTED_FILL, CHART_KINDS
+
+
+@pytest.fixture
+def live_demo(tmp_path):
+    """Serve the demo history of Kediri on a free port with a threaded server."""
+    app = create_app(
+        {
+            "SECRET_KEY": "browser test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+            "CLOCK": Clock(DEFAULT_NOW),
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        site = services.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
+        door = services.add_user("door", "door", PASSWORD, site)
+        services.add_user("manager", "manager", PASSWORD, site)
+        today = site.local_day(DEFAULT_NOW)
+        seed_history(site, [door], today - timedelta(days=40), today, random.Random(4))
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+# Draw each loaded chart on a canvas and count strongly coloured pixels: without its inline
+# styles (a CSP that blocked them) pygal's bars and lines would all be black.
+COLOURED_PIXELS = """img => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 760; canvas.height = 360;
+  const context = canvas.getContext('2d');
+  context.drawImage(img, 0, 0, 760, 360);
+  const pixels = context.getImageData(0, 0, 760, 360).data;
+  let coloured = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    const channels = [pixels[i], pixels[i + 1], pixels[i + 2]];
+    if (Math.max(...channels) - Math.min(...channels) > 60) coloured++;
+  }
+  return coloured;
+}"""
+
+
+@pytest.mark.browser
+def test_charts_render_in_a_real_browser(browser, live_demo):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        blocked = []
+        page.on("console", lambda message: blocked.append(message.text))
+        page.goto(f"{live_demo}/login")
+        page.fill("input[name=username]", "manager")
+        page.fill("input[name=password]", PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.goto(f"{live_demo}/manage/reports")
+        page.wait_for_load_state("networkidle")
+        images = page.locator(".charts img")
+        assert images.count() == len(CHART_KINDS)
+        for index in range(images.count()):
+            image = images.nth(index)
+            assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+            assert image.evaluate(COLOURED_PIXELS) > 500
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "manage-reports-1280x800.png"))
+        assert not [text for text in blocked if "Content Security Policy" in text]
+        # Opened on its own ("open image in new tab") the SVG is a document, where its
+        # CSP applies: pygal's styles must work and its inline script must not run.
+        page.goto(f"{live_demo}/manage/reports/chart/decisions.svg")
+        admitted_bar = page.locator(".serie-0 rect").first
+        assert admitted_bar.evaluate("bar => getComputedStyle(bar).fill") == ADMITTED_FILL
+        assert any("inline script" in text for text in blocked)
+    finally:
+        page.close()
