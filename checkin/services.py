@@ -693,14 +693,17 @@ def issue_token(user: User, label: str = "") -> str:
 
 def user_for_token(secret: str) -> User | None:
     """Return the active user a bearer token acts as, or None for unknown or revoked tokens."""
-    token = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)
+    # One query for the token, its account and the account's site: this runs on every API call.
+    return db.session.scalar(
+        sa.select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .options(joinedload(User.site))
+        .where(
+            ApiToken.token_hash == hash_token(secret),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
         )
     )
-    if token is None or not token.user.active:
-        return None
-    return token.user
 
 
 def purge_personal(older_than_days: int, now: datetime) -> int:

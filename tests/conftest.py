@@ -45,8 +45,10 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         response = contextvars.Context().run(super().open, *args, **kwargs)
-        # End the test's own transaction so it sees what the request committed.
+        # End the test's own transaction and forget loaded rows, so it sees what the request
+        # committed.
         db.session.rollback()
+        db.session.expire_all()
         return response
 
 
