@@ -17,22 +17,12 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from checkin import admission
 from checkin.models import Visit
-from checkin.web import PURPOSE_LABELS, STATUS_LABELS
-
-REASON_LABELS = {
-    admission.FEVER: _l("Fever"),
-    admission.NO_HAND_SANITISER: _l("No hand sanitiser"),
-    admission.NO_MASK: _l("No mask"),
-    admission.NO_DISTANCING: _l("No distancing"),
-    admission.QUOTA_FULL: _l("Quota full"),
-}
+from checkin.web import PURPOSE_LABELS, REASON_LABELS, STATUS_LABELS
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
