@@ -270,7 +270,11 @@ class AuditEntry(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(sa.String(30))
     detail: Mapped[str] = mapped_column(sa.String(500))
+    # A void's reason is free text that may name the visitor: it stays on the visit, where
+    # purge-personal clears it, and the audit entry points there instead of copying it.
+    visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit.id"))
 
     user: Mapped[User | None] = relationship()
+    visit: Mapped[Visit | None] = relationship()
 
     __table_args__ = (sa.Index("audit_site_time", "site_id", "at"),)

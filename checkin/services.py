@@ -292,13 +292,21 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
         by,
         now,
         "void",
-        f"visit {visit.id} ({visit.day}, {visit.status}, slot {visit.slot}): {reason[:200]}",
+        f"visit {visit.id} ({visit.day}, {visit.status}, slot {visit.slot})",
+        visit,
     )
     db.session.commit()
     db.session.refresh(visit)
 
 
-def _audit(site: Site | None, by: User | None, now: datetime, action: str, detail: str) -> None:
+def _audit(
+    site: Site | None,
+    by: User | None,
+    now: datetime,
+    action: str,
+    detail: str,
+    visit: Visit | None = None,
+) -> None:
     """Add an audit entry to the current transaction."""
     db.session.add(
         AuditEntry(
@@ -307,6 +315,7 @@ def _audit(site: Site | None, by: User | None, now: datetime, action: str, detai
             at=now,
             action=action,
             detail=detail[:500],
+            visit_id=visit.id if visit else None,
         )
     )
 
@@ -707,14 +716,14 @@ def user_for_token(secret: str) -> User | None:
 
 
 def purge_personal(older_than_days: int, now: datetime) -> int:
-    """Anonymise name, phone and NIK of checks older than the retention; return how many."""
+    """Anonymise name, phone, NIK and void reason of checks older than the retention; count them."""
     if older_than_days < 1:
         raise InvalidInput({"older_than": ["Keep at least one day of personal data."]})
     cutoff = now - timedelta(days=older_than_days)
     purged = db.session.execute(
         sa.update(Visit)
         .where(Visit.checked_at < cutoff, Visit.anonymised_at.is_(None))
-        .values(visitor_name=None, phone=None, nik_last4=None, anonymised_at=now),
+        .values(visitor_name=None, phone=None, nik_last4=None, void_reason=None, anonymised_at=now),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
