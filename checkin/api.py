@@ -8,7 +8,6 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
-from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -25,7 +24,7 @@ from checkin.schemas import (
     VisitPageSchema,
     VisitQuerySchema,
 )
-from checkin.web import current_site, now, roles_required
+from checkin.web import acting_user, current_site, now, roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token clients carry no cookie to forge; browser sessions are CSRF-checked in require_csrf.
@@ -102,7 +101,7 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
     try:
         result = services.check_in(
             current_site(),
-            current_user._get_current_object(),
+            acting_user(),
             data,
             now(),
             race_delay=current_app.config["RACE_DELAY"],

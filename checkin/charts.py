@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from pygal.style import Style
 
 from checkin import admission
-from checkin.exports import REASON_LABELS
 from checkin.services import DAY, MONTH, PeriodTotals, Report
+from checkin.web import REASON_LABELS
 
 ADMITTED_GREEN = "#2e7d32"
 REFUSED_RED = "#c62828"

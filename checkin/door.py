@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import segno
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as SchemaError
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
 from checkin import admission, schemas, services
-from checkin.extensions import db
 from checkin.models import Site, Visit
 from checkin.services import CheckInData
 from checkin.web import (
     PURPOSE_LABELS,
+    acting_user,
     current_site,
     format_temperature,
     hour_minute,
     now,
+    own_visit,
     roles_required,
 )
 
@@ -164,25 +162,12 @@ def retest_data(first: Visit, reading: ReadingForm) -> CheckInData:
     )
 
 
-def retest_ready_at(visit: Visit, site: Site) -> datetime:
-    """Return when a visitor asked to rest may be measured again."""
-    return visit.checked_at + timedelta(minutes=site.recheck_minutes)
-
-
 def online_service_qr(site: Site) -> str | None:
     """Return the site's online-service link as a QR code in an SVG data URI, if it has one."""
     if not site.online_service_url:
         return None
     qr = segno.make(site.online_service_url, error="m")
     return qr.svg_data_uri(scale=5, border=2)
-
-
-def site_visit(visit_id: int) -> Visit:
-    """Return a visit of the account's own site, or answer 404."""
-    visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.site_id != current_site().id:
-        abort(404)
-    return visit
 
 
 def render_door(form: CheckInForm, status: int = 200) -> tuple[str, int]:
@@ -206,7 +191,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         visit=visit,
         form=form,
         quota=services.quota_today(site, now()),
-        retest_at=hour_minute(retest_ready_at(visit, site), site),
+        retest_at=hour_minute(services.retest_ready_at(visit, site), site),
         # A reading of an earlier day, or one a manager voided, can no longer be re-tested.
         retest_open=visit.status == admission.RECHECK
         and not visit.voided
@@ -229,9 +214,7 @@ def check_in():
     form = CheckInForm()
     if not form.validate_on_submit():
         return render_door(form, 422)
-    result = services.check_in(
-        current_site(), current_user._get_current_object(), form.check_in_data(), now()
-    )
+    result = services.check_in(current_site(), acting_user(), form.check_in_data(), now())
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
 
@@ -240,24 +223,22 @@ def check_in():
 @door_staff
 def visit(visit_id: int):
     """Show the decision for one of the site's visits."""
-    return render_result(site_visit(visit_id), ReadingForm())
+    return render_result(own_visit(visit_id), ReadingForm())
 
 
 @bp.post("/visits/<int:visit_id>/retest")
 @door_staff
 def retest(visit_id: int):
     """Record the second reading of a visitor who was asked to rest, linked to the first."""
-    first = site_visit(visit_id)
+    first = own_visit(visit_id)
     form = ReadingForm()
     if not form.validate_on_submit():
         return render_result(first, form, 422)
     site = first.site
     try:
-        result = services.check_in(
-            site, current_user._get_current_object(), retest_data(first, form), now()
-        )
+        result = services.check_in(site, acting_user(), retest_data(first, form), now())
     except services.InvalidInput:
-        ready_at = retest_ready_at(first, site)
+        ready_at = services.retest_ready_at(first, site)
         if now() < ready_at:
             message = _(
                 "Too early: let the visitor rest until %(time)s, then measure again.",

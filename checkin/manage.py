@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from wtforms import (
@@ -42,7 +41,16 @@ from wtforms.widgets import TextInput
 from checkin import admission, charts, exports, services
 from checkin.extensions import db
 from checkin.models import ROLES, Site, User
-from checkin.web import STATUS_LABELS, current_site, decimal_mark, now, roles_required
+from checkin.web import (
+    REASON_LABELS,
+    STATUS_LABELS,
+    acting_user,
+    current_site,
+    decimal_mark,
+    now,
+    own_visit,
+    roles_required,
+)
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -98,7 +106,7 @@ class LogForm(QueryForm):
     )
     reason = SelectField(
         _l("Reason"),
-        choices=options([("", _l("All")), *exports.REASON_LABELS.items()]),
+        choices=options([("", _l("All")), *REASON_LABELS.items()]),
         validators=[Optional()],
     )
     after = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
@@ -241,9 +249,8 @@ class AccountForm(PasswordForm):
 
 @bp.context_processor
 def labels() -> dict[str, Any]:
-    """Give every manager template the words for reasons, roles and audit actions."""
+    """Give every manager template the words for roles and audit actions."""
     return {
-        "REASON_LABELS": exports.REASON_LABELS,
         "ROLE_LABELS": ROLE_LABELS,
         "ACTION_LABELS": ACTION_LABELS,
         "REASONS": admission.REASONS,
@@ -284,10 +291,7 @@ def log():
 @roles_required("manager", "admin")
 def void(visit_id: int):
     """Void a mistaken check of the manager's own site and go back to its day's log."""
-    site = current_site()
-    visit = services.site_visit(site, visit_id)
-    if visit is None:
-        abort(404)
+    visit = own_visit(visit_id)
     form = VoidForm()
     if not form.validate_on_submit():
         flash(_("Say why this check is void."), "error")
@@ -421,11 +425,6 @@ def audit():
     """List the site's voids and settings changes, newest first."""
     site = current_site()
     return render_template("manage/audit.html", site=site, entries=services.audit_log(site))
-
-
-def acting_user() -> User:
-    """Return the logged-in account itself rather than its proxy."""
-    return current_user._get_current_object()
 
 
 def account_form(directory: services.Directory, **kwargs: Any) -> AccountForm:

@@ -178,6 +178,11 @@ def check_in(
     return CheckInResult(visit, quota)
 
 
+def retest_ready_at(visit: Visit, site: Site) -> datetime:
+    """Return when a visitor asked to rest may be measured again."""
+    return visit.checked_at + timedelta(minutes=site.recheck_minutes)
+
+
 def _check_recheck_allowed(site: Site, first_id: int, day: date, now: datetime) -> None:
     """Raise InvalidInput unless ``first_id`` is today's un-retested re-check of this site."""
     first = db.session.get(Visit, first_id)
@@ -188,7 +193,7 @@ def _check_recheck_allowed(site: Site, first_id: int, day: date, now: datetime) 
     retested = db.session.scalar(sa.select(Visit.id).where(Visit.recheck_of_id == first_id))
     if retested is not None:
         raise InvalidInput({"recheck_of": [ALREADY_RETESTED]})
-    ready_at = first.checked_at + timedelta(minutes=site.recheck_minutes)
+    ready_at = retest_ready_at(first, site)
     if now < ready_at:
         local = ready_at.astimezone(site.zone).strftime("%H:%M")
         raise InvalidInput(

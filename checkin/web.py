@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from checkin import admission
-from checkin.models import Site
+from checkin import admission, services
+from checkin.models import Site, User, Visit
 
 LANGUAGES = ("id", "en")
 
@@ -74,6 +74,19 @@ def current_site() -> Site:
     if site is None:
         abort(403, description=_("This account belongs to no site."))
     return site
+
+
+def acting_user() -> User:
+    """Return the logged-in account itself rather than its proxy, to store as who did it."""
+    return current_user._get_current_object()
+
+
+def own_visit(visit_id: int) -> Visit:
+    """Return a visit of the account's own site, or answer 404: other sites' stay hidden."""
+    visit = services.site_visit(current_site(), visit_id)
+    if visit is None:
+        abort(404)
+    return visit
 
 
 def roles_required(*roles: str) -> Callable:
