@@ -18,20 +18,33 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Sent unless the view set its own (the chart SVGs send a stricter CSP).
+HARDENING_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    # No other site may open a window onto ours or read our answers as embedded resources.
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+# Served over HTTPS: make browsers refuse a downgraded plain-HTTP connection for a year.
+HTTPS_ONLY = ("Strict-Transport-Security", "max-age=31536000")
+# Pages and API answers carry personal data: no shared or back-button caches.
+NO_STORE = ("Cache-Control", "no-store")
+
+
 def add_headers(response: Response) -> Response:
     """Forbid inline script, framing, MIME sniffing, referrer leaks and HTTPS downgrades."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    # No other site may open a window onto ours or read our answers as embedded resources.
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    wanted = list(HARDENING_HEADERS)
     if current_app.config["SESSION_COOKIE_SECURE"]:
-        # Served over HTTPS: make browsers refuse a downgraded plain-HTTP connection for a year.
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if response.mimetype == "text/html" or response.mimetype == "application/json":
-        # Pages and API answers carry personal data: no shared or back-button caches.
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(HTTPS_ONLY)
+    if response.mimetype in ("text/html", "application/json"):
+        wanted.append(NO_STORE)
+    # One pass over the headers: setdefault per header would scan them every time.
+    present = {name.lower() for name, _value in response.headers}
+    response.headers.extend(
+        [(name, value) for name, value in wanted if name.lower() not in present]
+    )
     return response

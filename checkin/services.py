@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import generate_password_hash
 
 from checkin import admission
@@ -122,32 +122,19 @@ def check_in(
         ),
         site.policy,
     )
-    # The first statement of the transaction writes, so SQLite takes its write lock here and
-    # concurrent check-ins queue on the busy timeout instead of failing on a stale snapshot.
-    _ensure_day_row(site, day)
-    slot = None
+    # Everything is decided before the first write: on SQLite that write takes the lock all
+    # tablets queue on, so the lock is held from the counter update to the commit only.
+    local = now.astimezone(site.zone)
+    counted = None
     if screening.passed:
-        claimed = _update_day_row(
-            site.id,
-            day,
-            {
-                **_tally(admission.ADMITTED, (), +1),
-                "used": DayQuota.used + 1,
-                "issued": DayQuota.issued + 1,
-            },
-            DayQuota.used < DayQuota.limit,
-        )
-        if claimed is None:
+        claim = _steps(screening.status, screening.reasons) | {"used": 1, "issued": 1}
+        counted = _count_on_day(site, day, claim, claim=True)
+        if counted is None:
             screening = admission.quota_refusal()
-        else:
-            slot, quota = claimed.issued, Quota(day, claimed.limit, claimed.used)
     if race_delay:
         time.sleep(race_delay)
-    if slot is None:
-        tallied = _update_day_row(site.id, day, _tally(screening.status, screening.reasons, +1))
-        quota = Quota(day, tallied.limit, tallied.used)
-
-    local = now.astimezone(site.zone)
+    if counted is None:
+        counted = _count_on_day(site, day, _steps(screening.status, screening.reasons))
     visit = Visit(
         site_id=site.id,
         day=day,
@@ -164,18 +151,23 @@ def check_in(
         distancing=data.distancing,
         status=screening.status,
         reason_codes=",".join(screening.reasons),
-        slot=slot,
+        slot=counted.issued if screening.passed else None,
         recheck_of_id=data.recheck_of,
+        # Every column is set, so the visit attached after the INSERT never reloads itself.
+        voided_at=None,
+        voided_by_id=None,
+        void_reason=None,
+        anonymised_at=None,
     )
-    db.session.add(visit)
     try:
+        _insert(visit)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         if data.recheck_of is not None:
             raise InvalidInput({"recheck_of": [ALREADY_RETESTED]}) from exc
         raise
-    return CheckInResult(visit, quota)
+    return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
 
 
 def retest_ready_at(visit: Visit, site: Site) -> datetime:
@@ -201,40 +193,77 @@ def _check_recheck_allowed(site: Site, first_id: int, day: date, now: datetime) 
         )
 
 
+# Statements of the check-in path, built once: building and cache-keying a statement per call
+# cost more than running it. They address tables, not mapped classes, to skip the ORM layer.
+_DAY_ROW = DayQuota.__table__
+_VISIT_ROW = Visit.__table__
+_NEW_DAY_ROW = {
+    dialect.dialect.name: dialect.insert(_DAY_ROW).on_conflict_do_nothing(
+        index_elements=["site_id", "day"]
+    )
+    for dialect in (postgresql, sqlite)
+}
+_COUNT_ON_DAY = (
+    sa.update(_DAY_ROW)
+    .where(
+        _DAY_ROW.c.site_id == sa.bindparam("row_site"), _DAY_ROW.c.day == sa.bindparam("row_day")
+    )
+    .values({name: _DAY_ROW.c[name] + sa.bindparam(f"add_{name}") for name in DayQuota.COUNTERS})
+    .returning(_DAY_ROW.c.quota_limit, _DAY_ROW.c.used, _DAY_ROW.c.issued)
+)
+_CLAIM_ON_DAY = _COUNT_ON_DAY.where(_DAY_ROW.c.used < _DAY_ROW.c.quota_limit)
+_INSERT_VISIT = sa.insert(_VISIT_ROW)
+# (attribute, column) of every stored field of a visit but its generated id.
+_VISIT_FIELDS = tuple(
+    (prop.key, prop.columns[0].name) for prop in Visit.__mapper__.column_attrs if prop.key != "id"
+)
+
+
 def _ensure_day_row(site: Site, day: date) -> None:
     """Create the site's counter row for ``day`` unless it exists, racing safely."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(
-        dialect.insert(DayQuota)
-        .values(site_id=site.id, day=day, limit=site.daily_quota)
-        .on_conflict_do_nothing(index_elements=["site_id", "day"])
+        _NEW_DAY_ROW[db.session.get_bind().dialect.name],
+        {"site_id": site.id, "day": day, "quota_limit": site.daily_quota},
     )
 
 
-def _tally(status: str, reasons: tuple[str, ...] | list[str], step: int) -> dict:
-    """Return the counter increments that record (or, with step -1, unrecord) one decision."""
-    values = {"checks": DayQuota.checks + step}
+def _steps(status: str, reasons: tuple[str, ...] | list[str], step: int = 1) -> dict[str, int]:
+    """Return how much each day counter moves to record (or with step -1 unrecord) a decision."""
+    steps = dict.fromkeys(DayQuota.COUNTERS, 0)
+    steps["checks"] = step
     if status == admission.REFUSED:
-        values["refused"] = DayQuota.refused + step
+        steps["refused"] = step
         for reason in reasons:
-            column = getattr(DayQuota, f"refused_{reason}")
-            values[f"refused_{reason}"] = column + step
+            steps[f"refused_{reason}"] = step
     elif status == admission.RECHECK:
-        values["rechecks"] = DayQuota.rechecks + step
-    return values
+        steps["rechecks"] = step
+    return steps
 
 
-def _update_day_row(
-    site_id: int, day: date, values: dict, condition: sa.ColumnElement[bool] | None = None
-) -> sa.Row | None:
-    """Apply ``values`` to the day row (only where ``condition`` holds) and return the result."""
-    statement = sa.update(DayQuota).where(DayQuota.site_id == site_id, DayQuota.day == day)
-    if condition is not None:
-        statement = statement.where(condition)
-    return db.session.execute(
-        statement.values(values).returning(DayQuota.limit, DayQuota.used, DayQuota.issued),
-        execution_options={"synchronize_session": False},
-    ).first()
+def _count_on_day(site: Site, day: date, steps: dict, claim: bool = False) -> sa.Row | None:
+    """Add ``steps`` to the site's day counters and return the row's limit, used and issued.
+
+    With ``claim`` the row changes only while a slot is free: None then means the day is full.
+    A missing row (the day's first check) is created, racing safely, and the update retried.
+    """
+    statement = _CLAIM_ON_DAY if claim else _COUNT_ON_DAY
+    params = {"row_site": site.id, "row_day": day} | {
+        f"add_{name}": value for name, value in steps.items()
+    }
+    counted = db.session.execute(statement, params).first()
+    if counted is None:
+        _ensure_day_row(site, day)
+        counted = db.session.execute(statement, params).first()
+    return counted
+
+
+def _insert(visit: Visit) -> None:
+    """Store a new visit with one INSERT, without a flush, and attach it to the session."""
+    row = {column: getattr(visit, attribute) for attribute, column in _VISIT_FIELDS}
+    inserted = db.session.execute(_INSERT_VISIT, row)
+    visit.id = inserted.inserted_primary_key[0]
+    make_transient_to_detached(visit)
+    db.session.add(visit)
 
 
 @dataclass(frozen=True)
@@ -253,9 +282,17 @@ def update_site_settings(site: Site, settings: SiteSettings, by: User, now: date
     admission.check_plausible(settings.fever_cutoff_dc)
     day = site.local_day(now)
     _ensure_day_row(site, day)
-    changed = _update_day_row(
-        site.id, day, {"limit": settings.daily_quota}, DayQuota.used <= settings.daily_quota
-    )
+    changed = db.session.execute(
+        sa.update(DayQuota)
+        .where(
+            DayQuota.site_id == site.id,
+            DayQuota.day == day,
+            DayQuota.used <= settings.daily_quota,
+        )
+        .values(limit=settings.daily_quota)
+        .returning(DayQuota.limit, DayQuota.used),
+        execution_options={"synchronize_session": False},
+    ).first()
     if changed is None:
         db.session.rollback()
         raise QuotaBelowUsed(quota_today(site, now).used)
@@ -288,10 +325,11 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
     if voided.rowcount != 1:
         db.session.rollback()
         raise InvalidInput({"reason": ["This check is already void."]})
-    values = _tally(visit.status, visit.reasons, -1)
+    steps = _steps(visit.status, visit.reasons, -1)
     if visit.status == admission.ADMITTED:
-        values["used"] = DayQuota.used - 1
-    _update_day_row(visit.site_id, visit.day, values)
+        # The slot is free again; ``issued`` stays, so its number is never handed out twice.
+        steps["used"] = -1
+    _count_on_day(visit.site, visit.day, steps)
     _audit(
         visit.site,
         by,
@@ -705,19 +743,23 @@ def issue_token(user: User, label: str = "") -> str:
     return secret
 
 
+# Built once, as the check-in statements are: this runs on every API call.
+_USER_FOR_TOKEN = (
+    sa.select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .options(joinedload(User.site))
+    .where(
+        ApiToken.token_hash == sa.bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.active.is_(True),
+    )
+)
+
+
 def user_for_token(secret: str) -> User | None:
     """Return the active user a bearer token acts as, or None for unknown or revoked tokens."""
-    # One query for the token, its account and the account's site: this runs on every API call.
-    return db.session.scalar(
-        sa.select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .options(joinedload(User.site))
-        .where(
-            ApiToken.token_hash == hash_token(secret),
-            ApiToken.revoked_at.is_(None),
-            User.active.is_(True),
-        )
-    )
+    # One query for the token, its account and the account's site.
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": hash_token(secret)})
 
 
 def purge_personal(older_than_days: int, now: datetime) -> int:
