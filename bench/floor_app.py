@@ -41,10 +41,13 @@ def make_engine(url: str) -> sa.Engine:
     return engine
 
 
-def create_app() -> Flask:
-    """Return an app that stores each posted reading with one INSERT and answers 201."""
+def create_app(database_url: str | None = None) -> Flask:
+    """Return an app that stores each posted reading with one INSERT and answers 201.
+
+    gunicorn passes no argument: the URL then comes from ``FLOOR_DATABASE_URL``.
+    """
     app = Flask(__name__)
-    engine = make_engine(os.environ["FLOOR_DATABASE_URL"])
+    engine = make_engine(database_url or os.environ["FLOOR_DATABASE_URL"])
     insert = sa.text(
         "INSERT INTO floor_visit (temperature_dc, hand_sanitiser, mask, distancing) "
         "VALUES (:temperature_dc, :hand_sanitiser, :mask, :distancing)"

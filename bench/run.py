@@ -12,6 +12,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,10 +22,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts bench/ on the path; the helpers import as packages from the root.
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench import databases, page_weight, report_scale, throughput  # noqa: E402
+from bench import breakdown, databases, page_weight, report_scale, throughput  # noqa: E402
 
 OUT = PROJECT_ROOT / "bench" / "out"
-QUICK_PARTS = ("throughput", "speed", "reports-sqlite", "pages")
+QUICK_PARTS = ("throughput", "breakdown", "speed", "reports-sqlite", "pages")
 ALL_PARTS = (*QUICK_PARTS, "reports-postgres")
 POSTGRES_BENCH_DATABASE = "checkin_bench"
 SQLITE_YEARS_DAYS = 5 * 365 + 1
@@ -58,6 +59,16 @@ def run_throughput(options: argparse.Namespace) -> str:
         f"wrk {options.seconds} s per run, 2 wrk threads, all posts passing "
         f"(quota {throughput.UNLIMITED_QUOTA:,}, so every post claims a slot)\n\n"
         + throughput.table(measurements)
+    )
+
+
+def run_breakdown(_options: argparse.Namespace) -> str:
+    """Build a check-in up layer by layer in process, beside the floor and the bare SQL."""
+    with tempfile.TemporaryDirectory(prefix="checkin-breakdown-") as directory:
+        layers = breakdown.run(Path(directory))
+    return (
+        f"Flask test client, SQLite, process CPU, median of {breakdown.ROUNDS} rounds of "
+        f"{breakdown.POSTS_PER_ROUND} posts per row, rows interleaved\n\n" + breakdown.table(layers)
     )
 
 
@@ -129,6 +140,7 @@ def run_pages(_options: argparse.Namespace) -> str:
 
 PARTS: dict[str, Callable[[argparse.Namespace], str]] = {
     "throughput": run_throughput,
+    "breakdown": run_breakdown,
     "speed": run_speed,
     "reports-sqlite": lambda options: run_reports("sqlite", 1, SQLITE_YEARS_DAYS, False),
     "reports-postgres": lambda options: run_reports(

@@ -1,0 +1,196 @@
+"""Where a check-in's CPU goes: the endpoint built up layer by layer, beside two floors.
+
+Every row is a passing POST through a Flask test client on SQLite, timed in process CPU; the
+rows take turns, round after round, so a change of machine speed hits them all alike.
+
+- floor: ``bench/floor_app.py``, one INSERT per POST;
+- the app's SQL, bare: a minimal Flask app sending the three statements a check-in needs (token
+  lookup, counter UPDATE, visit INSERT) as SQLAlchemy Core text in one transaction;
+- the app, one layer more per row: its Flask stack answering an empty 201; + the JSON body and the
+  marshmallow schema; + the bearer-token login; + the check-in service; the real endpoint.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, request
+from flask.testing import FlaskClient
+
+from bench.databases import bench_app
+from bench.floor_app import create_app as create_floor_app
+from bench.floor_app import make_engine
+from bench.throughput import prepare_app_database, prepare_floor_database
+from checkin import api, services
+from checkin.extensions import csrf
+from checkin.models import hash_token, utcnow
+from checkin.web import acting_user, current_site, now, roles_required
+
+BODY = {
+    "temperature_c": 36.6,
+    "hand_sanitiser": True,
+    "mask": True,
+    "distancing": True,
+    "purpose": "jht_claim",
+}
+ROUNDS = 7
+POSTS_PER_ROUND = 300
+
+TOKEN_USER = sa.text(
+    "SELECT u.id, u.site_id FROM api_token t JOIN user_account u ON u.id = t.user_id"
+    " WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active"
+)
+CLAIM_SLOT = sa.text(
+    "UPDATE day_quota SET used = used + 1, issued = issued + 1, checks = checks + 1"
+    " WHERE site_id = :site_id AND day = :day AND used < quota_limit"
+    " RETURNING quota_limit, used, issued"
+)
+INSERT_VISIT = sa.text(
+    "INSERT INTO visit (site_id, day, local_hour, checked_at, recorded_by_id, purpose,"
+    " temperature_dc, hand_sanitiser, mask, distancing, status, reasons, slot)"
+    " VALUES (:site_id, :day, 9, :checked_at, :user_id, :purpose, :temperature_dc,"
+    " :hand_sanitiser, :mask, :distancing, 'admitted', '', :slot)"
+)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The median CPU per POST of one row."""
+
+    name: str
+    ms: float
+
+
+def layered_app(url: str) -> Flask:
+    """Return the app with four extra routes, each one layer further towards a check-in."""
+    app = bench_app(url, WTF_CSRF_ENABLED=True)
+
+    def stack():
+        return jsonify({}), 201
+
+    def schema():
+        api.load(api.CHECK_IN, api.json_body())
+        return jsonify({}), 201
+
+    @roles_required("door")
+    def login():
+        api.load(api.CHECK_IN, api.json_body())
+        return jsonify({}), 201
+
+    @roles_required("door")
+    def service():
+        data = api.load(api.CHECK_IN, api.json_body())
+        services.check_in(current_site(), acting_user(), data, now())
+        return jsonify({}), 201
+
+    for view in (stack, schema, login, service):
+        app.add_url_rule(f"/bench/{view.__name__}", view.__name__, view, methods=["POST"])
+        csrf.exempt(view)
+    return app
+
+
+def bare_sql_app(url: str, day: str) -> Flask:
+    """Return a Flask app that admits with the app's three statements and nothing else."""
+    app = Flask(__name__)
+    engine = make_engine(url)
+
+    @app.post("/api/v1/checkins")
+    def check_in():
+        body = request.get_json()
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        with engine.begin() as connection:
+            user = connection.execute(TOKEN_USER, {"token_hash": hash_token(token)}).one()
+            counted = connection.execute(CLAIM_SLOT, {"site_id": user.site_id, "day": day}).one()
+            connection.execute(
+                INSERT_VISIT,
+                {
+                    "site_id": user.site_id,
+                    "day": day,
+                    "checked_at": utcnow().strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "user_id": user.id,
+                    "purpose": body["purpose"],
+                    "temperature_dc": round(body["temperature_c"] * 10),
+                    "hand_sanitiser": body["hand_sanitiser"],
+                    "mask": body["mask"],
+                    "distancing": body["distancing"],
+                    "slot": counted.issued,
+                },
+            )
+        return jsonify(slot=counted.issued, used=counted.used), 201
+
+    return app
+
+
+def cpu_ms_per_post(post: Callable[[], object], posts: int) -> float:
+    """Return the process CPU milliseconds one call of ``post`` costs, averaged over ``posts``."""
+    began = time.process_time()
+    for _ in range(posts):
+        post()
+    return (time.process_time() - began) * 1000 / posts
+
+
+def poster(client: FlaskClient, path: str, headers: dict[str, str]) -> Callable[[], object]:
+    """Return a function that posts the passing body to ``path`` and insists on 201."""
+
+    def post() -> object:
+        response = client.post(path, json=BODY, headers=headers)
+        if response.status_code != 201:
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:200]}")
+        return response
+
+    return post
+
+
+def run(directory: Path, rounds: int = ROUNDS, posts: int = POSTS_PER_ROUND) -> list[Layer]:
+    """Measure every row on fresh SQLite files in ``directory``; return them in table order."""
+    # One file each: a write from another connection would make the next reader reload pages.
+    app_url, bare_url, floor_url = (
+        f"sqlite:///{directory / name}.db" for name in ("app", "bare", "floor")
+    )
+    headers = {"Authorization": f"Bearer {prepare_app_database(app_url)}"}
+    bare_headers = {"Authorization": f"Bearer {prepare_app_database(bare_url)}"}
+    prepare_floor_database(floor_url)
+    # The bare app only updates the day row: the app's first check-in of the day creates it.
+    first = poster(bench_app(bare_url).test_client(), "/api/v1/checkins", bare_headers)()
+    bare = bare_sql_app(bare_url, first.json["quota"]["day"])
+    app_client = layered_app(app_url).test_client()
+    rows = {
+        "floor: one INSERT": poster(
+            create_floor_app(floor_url).test_client(), "/api/v1/checkins", {}
+        ),
+        "the app's SQL, bare (3 statements)": poster(
+            bare.test_client(), "/api/v1/checkins", bare_headers
+        ),
+        "app: Flask stack, empty 201": poster(app_client, "/bench/stack", headers),
+        "+ JSON body and schema": poster(app_client, "/bench/schema", headers),
+        "+ bearer-token login": poster(app_client, "/bench/login", headers),
+        "+ check-in service": poster(app_client, "/bench/service", headers),
+        "app: the real endpoint": poster(app_client, "/api/v1/checkins", headers),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in rows}
+    for post in rows.values():
+        cpu_ms_per_post(post, posts // 3)  # warm-up: caches, compiled statements, pool
+    for _ in range(rounds):
+        for name, post in rows.items():
+            samples[name].append(cpu_ms_per_post(post, posts))
+    return [Layer(name, statistics.median(values)) for name, values in samples.items()]
+
+
+def table(layers: list[Layer]) -> str:
+    """Return the rows as a Markdown table with each layer's share and its ratio to the floor."""
+    floor_ms = layers[0].ms
+    lines = [
+        "| row | CPU ms per POST | added by the row | x floor |",
+        "|---|---|---|---|",
+    ]
+    previous = None
+    for layer in layers:
+        added = f"{layer.ms - previous:+.3f}" if previous is not None else ""
+        lines.append(f"| {layer.name} | {layer.ms:.3f} | {added} | {layer.ms / floor_ms:.1f} |")
+        previous = layer.ms if layer.name.startswith(("app", "+")) else None
+    return "\n".join(lines)
