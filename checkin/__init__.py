@@ -112,6 +112,7 @@ def register_template_helpers(app: Flask) -> None:
         get_locale=get_locale,
         requested_path=web.requested_path,
         decimal_mark=web.decimal_mark,
+        translated=web.translated,
         LANGUAGES=web.LANGUAGES,
         STATUS_LABELS=web.STATUS_LABELS,
         REASON_LABELS=web.REASON_LABELS,

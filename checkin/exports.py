@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from checkin.models import Visit
-from checkin.web import PURPOSE_LABELS, REASON_LABELS, STATUS_LABELS
+from checkin.web import PURPOSE_LABELS, REASON_LABELS, STATUS_LABELS, translated
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,9 +68,9 @@ class Words:
     def current(cls) -> Words:
         """Return the words of the request's language."""
         return cls(
-            {code: str(label) for code, label in STATUS_LABELS.items()},
-            {code: str(label) for code, label in REASON_LABELS.items()},
-            {code: str(label) for code, label in PURPOSE_LABELS.items()},
+            translated(STATUS_LABELS),
+            translated(REASON_LABELS),
+            translated(PURPOSE_LABELS),
             (_("no"), _("yes")),
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from babel.numbers import get_decimal_symbol
 from flask import abort, current_app, request
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -116,9 +116,16 @@ def decimal_mark() -> str:
     return get_decimal_symbol(get_locale())
 
 
-def format_temperature(temperature_dc: int) -> str:
-    """Format a deci-Celsius reading for the reader's language, e.g. ``37,3 °C`` in Indonesian."""
-    return f"{format_decimal(temperature_dc / 10, format='0.0')} °C"
+def format_temperature(temperature_dc: float) -> str:
+    """Format deci-Celsius (a reading or an average) as e.g. ``37,3 °C`` in Indonesian."""
+    # Integer digits and the locale's mark: exact, and the log formats a hundred per page.
+    whole, tenths = divmod(round(temperature_dc), 10)
+    return f"{whole}{decimal_mark()}{tenths} °C"
+
+
+def translated(labels: dict[str, Any]) -> dict[str, str]:
+    """Return ``labels`` in the reader's language, translated once rather than at every use."""
+    return {code: str(label) for code, label in labels.items()}
 
 
 def hour_minute(instant: datetime, site: Site) -> str:

@@ -14,7 +14,14 @@ from flask_babel import force_locale
 from checkin import admission, services
 from checkin.extensions import db
 from checkin.models import Visit
-from checkin.web import PURPOSE_LABELS, REASON_ADVICE, REASON_LABELS, REASON_TEXT, STATUS_LABELS
+from checkin.web import (
+    PURPOSE_LABELS,
+    REASON_ADVICE,
+    REASON_LABELS,
+    REASON_TEXT,
+    STATUS_LABELS,
+    format_temperature,
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
@@ -71,6 +78,22 @@ def test_the_keypad_waits_for_javascript_and_offers_the_local_decimal_mark(
     assert '<div class="keypad" data-for="temperature" hidden>' in page
     keys = re.findall(r'<button type="button" data-key="([^"]+)"', page)
     assert keys == [*"1234567890", mark, "back"]
+
+
+@pytest.mark.parametrize(
+    ("temperature_dc", "language", "shown"),
+    [
+        (366, "id", "36,6 °C"),
+        (366, "en", "36.6 °C"),
+        (400, "id", "40,0 °C"),
+        (340, "en", "34.0 °C"),
+        (365.6, "id", "36,6 °C"),  # a day's average, rounded to a tenth
+        (373.4, "en", "37.3 °C"),
+    ],
+)
+def test_temperatures_show_one_decimal_with_the_local_mark(app, temperature_dc, language, shown):
+    with app.test_request_context(), force_locale(language):
+        assert format_temperature(temperature_dc) == shown
 
 
 def test_an_admitted_visitor_gets_the_next_slot_and_the_counter_drops(door, make_visit):
