@@ -89,3 +89,30 @@ def test_charts_render_in_a_real_browser(browser, live_demo):
         assert any("inline script" in text for text in blocked)
     finally:
         page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1280, 800)])
+def test_the_per_period_table_fits_the_screen(browser, live_demo, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(f"{live_demo}/login")
+        page.fill("input[name=username]", "manager")
+        page.fill("input[name=password]", PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.goto(f"{live_demo}/manage/reports")
+        wrap = page.locator("table.periods").locator("xpath=..")
+        overflow = wrap.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
+        assert overflow <= 0, f"the table is {overflow} px wider than the screen"
+        heights = page.locator("table.periods tbody th").evaluate_all(
+            "cells => cells.map(cell => cell.getBoundingClientRect().height)"
+        )
+        total = page.locator("table.periods tfoot th").evaluate(
+            "cell => cell.getBoundingClientRect().height"
+        )
+        assert max(heights) <= total + 1, "a period name wraps onto a second line"
+        page.locator("table.periods").evaluate("table => table.scrollIntoView()")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"manage-report-periods-{width}x{height}.png"))
+    finally:
+        page.close()
