@@ -68,7 +68,7 @@ def add_user(username: str, role: str, site_code: str | None, password: str) -> 
         raise click.BadParameter(f"{username!r} already exists", param_hint="USERNAME")
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    services.add_user(username, role, password, site)
+    services.add_user(username, role, password, site, now=current_app.config["CLOCK"]())
     click.echo(f"Added {role} {username}.")
 
 

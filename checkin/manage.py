@@ -483,7 +483,14 @@ def add_account():
     if form.validate():
         site = db.session.get(Site, form.site_id.data) if form.role.data != "admin" else None
         try:
-            services.add_user(form.username.data, form.role.data, form.password.data, site)
+            services.add_user(
+                form.username.data,
+                form.role.data,
+                form.password.data,
+                site,
+                by=acting_user(),
+                now=now(),
+            )
         except services.InvalidInput:
             form.username.errors.append(_("This username is taken."))
         else:

@@ -690,13 +690,25 @@ def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: o
     return site
 
 
-def add_user(username: str, role: str, password: str, site: Site | None = None) -> User:
-    """Create an account with a hashed password, unless the username is taken."""
+def add_user(
+    username: str,
+    role: str,
+    password: str,
+    site: Site | None = None,
+    by: User | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Create an account with a hashed password, unless the username is taken.
+
+    Given ``now``, the creation is audited as done by ``by`` (None: from the command line).
+    """
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise InvalidInput({"username": [f"The username {username} is taken."]})
     user = User(username=username, role=role, site=site)
     user.set_password(password)
     db.session.add(user)
+    if now is not None:
+        _audit(site, by, now, "account", f"{username}: created ({role})")
     db.session.commit()
     return user
 

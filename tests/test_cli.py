@@ -38,6 +38,8 @@ def test_user_add(runner, site):
     assert (user.role, user.site_id) == ("door", site.id)
     assert user.check_password("rahasia-123")
     assert "rahasia-123" not in user.password_hash
+    (entry,) = services.audit_log(site)
+    assert (entry.user, entry.action, entry.detail) == (None, "account", "pintu1: created (door)")
 
 
 @pytest.mark.parametrize(

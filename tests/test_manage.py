@@ -398,6 +398,8 @@ def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin):
         },
     )
     assert response.status_code == 302
+    (entry,) = services.audit_log(malang)
+    assert (entry.user, entry.detail) == (as_admin, "satpam.mlg: created (door)")
     client.post("/logout")
     response = client.post("/login", data={"username": "satpam.mlg", "password": "pintu-malang"})
     assert response.status_code == 302
