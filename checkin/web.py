@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 from typing import Any
 
 from babel.numbers import get_decimal_symbol
@@ -103,6 +105,24 @@ def roles_required(*roles: str) -> Callable:
         return guarded
 
     return decorate
+
+
+def add_static_version(endpoint: str | None, values: dict[str, Any]) -> None:
+    """Add a fingerprint of the file to a static URL: a changed file gets a new address."""
+    if endpoint != "static" or "filename" not in values or current_app.static_folder is None:
+        return
+    path = Path(current_app.static_folder) / values["filename"]
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        return  # no such file: the URL answers 404 either way
+    values.setdefault("v", _fingerprint(path, modified))
+
+
+@lru_cache(maxsize=64)
+def _fingerprint(path: Path, modified_ns: int) -> str:
+    """Return a short hash of the file's content; ``modified_ns`` makes an edit a cache miss."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def requested_path() -> str:

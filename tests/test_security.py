@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from flask_wtf.csrf import CSRFError
 
@@ -225,6 +227,30 @@ def test_security_headers_on_every_kind_of_response(client, path, mimetype):
     assert "unsafe" not in response.headers["Content-Security-Policy"]
     if mimetype != "text/css":
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_link_fingerprinted_assets_that_browsers_keep_for_a_year(client):
+    links = re.findall(r'(?:href|src)="(/static/[^"]+)"', client.get("/login").text)
+    assert links
+    for link in links:
+        assert re.fullmatch(r"/static/[a-z]+\.(css|js)\?v=[0-9a-f]{12}", link), link
+        response = client.get(link)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000"
+
+
+def test_a_changed_asset_gets_a_new_address(app, tmp_path):
+    app.static_folder = str(tmp_path)
+    asset = tmp_path / "door.js"
+    addresses = []
+    for second, content in enumerate(("first version", "second version"), start=1):
+        asset.write_text(content)
+        os.utime(asset, ns=(second * 10**9, second * 10**9))
+        with app.test_request_context():
+            addresses.append(url_for("static", filename="door.js"))
+    assert addresses[0] != addresses[1]
+    with app.test_request_context():
+        assert url_for("static", filename="missing.js") == "/static/missing.js"
 
 
 @pytest.mark.parametrize(("https", "expected"), [(True, "max-age=31536000"), (False, None)])
