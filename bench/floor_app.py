@@ -42,10 +42,8 @@ def make_engine(url: str) -> sa.Engine:
 
 
 def create_app(database_url: str | None = None) -> Flask:
-    """Return an app that stores each posted reading with one INSERT and answers 201.
-
-    gunicorn passes no argument: the URL then comes from ``FLOOR_DATABASE_URL``.
-    """
+    """Return an app that stores each posted reading with one INSERT and answers 201."""
+    # gunicorn calls this without arguments: the URL then comes from the environment.
     app = Flask(__name__)
     engine = make_engine(database_url or os.environ["FLOOR_DATABASE_URL"])
     insert = sa.text(

@@ -21,7 +21,7 @@ from flask import Flask
 from bench.databases import bench_app
 from checkin import services
 from checkin.extensions import db
-from checkin.models import Site, User
+from checkin.models import Site, User, utcnow
 
 VISITS_PER_DAY = 150
 QUOTA = 60
@@ -158,7 +158,9 @@ def generate(app: Flask, sites: int, days: int) -> Dataset:
             for site in site_rows
         )
         db.session.commit()
-        services.add_user("bench-manager", "manager", MANAGER_PASSWORD, site_rows[0])
+        services.add_user(
+            "bench-manager", "manager", MANAGER_PASSWORD, site_rows[0], by=None, now=utcnow()
+        )
         engine = db.engine.dialect.name
         expressions = DIALECT_EXPRESSIONS[engine]
         insert = sa.text(

@@ -15,6 +15,7 @@ from bench.databases import bench_app
 from bench.throughput import UNLIMITED_QUOTA
 from checkin import services
 from checkin.extensions import db
+from checkin.models import utcnow
 
 PASSING = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
 REFUSED = PASSING | {"mask": False}
@@ -27,7 +28,9 @@ def client_and_headers(tmp_path: Path) -> Iterator[tuple[FlaskClient, dict[str, 
     with app.app_context():
         db.create_all()
         site = services.add_site("SPEED", "Kantor Cabang Speed", daily_quota=UNLIMITED_QUOTA)
-        door = services.add_user("speed-door", "door", "speed-password-1", site)
+        door = services.add_user(
+            "speed-door", "door", "speed-password-1", site, by=None, now=utcnow()
+        )
         token = services.issue_token(door, "pytest-benchmark")
     yield app.test_client(), {"Authorization": f"Bearer {token}"}
     with app.app_context():

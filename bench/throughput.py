@@ -15,6 +15,7 @@ from bench.databases import ENGINES, bench_app, fresh_database
 from bench.floor_app import floor_table_sql
 from checkin import services
 from checkin.extensions import db
+from checkin.models import utcnow
 from tests.serving import gunicorn
 
 POST_SCRIPT = Path(__file__).with_name("post.lua")
@@ -51,7 +52,9 @@ def prepare_app_database(url: str) -> str:
     with app.app_context():
         db.create_all()
         site = services.add_site("BENCH", "Kantor Cabang Bench", daily_quota=UNLIMITED_QUOTA)
-        door = services.add_user("bench-door", "door", "bench-password-1", site)
+        door = services.add_user(
+            "bench-door", "door", "bench-password-1", site, by=None, now=utcnow()
+        )
         token = services.issue_token(door, "wrk")
         db.engine.dispose()
     return token

@@ -68,7 +68,7 @@ def add_user(username: str, role: str, site_code: str | None, password: str) -> 
         raise click.BadParameter(f"{username!r} already exists", param_hint="USERNAME")
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    services.add_user(username, role, password, site, now=current_app.config["CLOCK"]())
+    services.add_user(username, role, password, site, by=None, now=current_app.config["CLOCK"]())
     click.echo(f"Added {role} {username}.")
 
 
@@ -117,11 +117,11 @@ def demo() -> None:
     code, name, timezone = DEMO_SITE
     if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is None:
         site = services.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
+        now = current_app.config["CLOCK"]()
         staff = [
-            services.add_user(username, role, password, site)
+            services.add_user(username, role, password, site, by=None, now=now)
             for username, role, password in DEMO_ACCOUNTS
         ]
-        now = current_app.config["CLOCK"]()
         today = site.local_day(now)
         count = seed_history(
             site,

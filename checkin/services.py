@@ -153,7 +153,7 @@ def check_in(
         reason_codes=",".join(screening.reasons),
         slot=counted.issued if screening.passed else None,
         recheck_of_id=data.recheck_of,
-        # Every column is set, so the visit attached after the INSERT never reloads itself.
+        # Set, not left to defaults: the visit attached after the INSERT need not reload.
         voided_at=None,
         voided_by_id=None,
         void_reason=None,
@@ -213,10 +213,8 @@ _COUNT_ON_DAY = (
 )
 _CLAIM_ON_DAY = _COUNT_ON_DAY.where(_DAY_ROW.c.used < _DAY_ROW.c.quota_limit)
 _INSERT_VISIT = sa.insert(_VISIT_ROW)
-# (attribute, column) of every stored field of a visit but its generated id.
-_VISIT_FIELDS = tuple(
-    (prop.key, prop.columns[0].name) for prop in Visit.__mapper__.column_attrs if prop.key != "id"
-)
+# Core speaks column names, the model attribute names (``reason_codes`` is stored as ``reasons``).
+_COLUMN_OF = {prop.key: prop.columns[0].name for prop in Visit.__mapper__.column_attrs}
 
 
 def _ensure_day_row(site: Site, day: date) -> None:
@@ -240,26 +238,33 @@ def _steps(status: str, reasons: tuple[str, ...] | list[str], step: int = 1) -> 
     return steps
 
 
-def _count_on_day(site: Site, day: date, steps: dict, claim: bool = False) -> sa.Row | None:
-    """Add ``steps`` to the site's day counters and return the row's limit, used and issued.
-
-    With ``claim`` the row changes only while a slot is free: None then means the day is full.
-    A missing row (the day's first check) is created, racing safely, and the update retried.
-    """
-    statement = _CLAIM_ON_DAY if claim else _COUNT_ON_DAY
-    params = {"row_site": site.id, "row_day": day} | {
+def _add_to_day(
+    site_id: int, day: date, steps: dict[str, int], statement: sa.Update = _COUNT_ON_DAY
+) -> sa.Row | None:
+    """Add ``steps`` to a day row and return its limit, used and issued; None if none matched."""
+    params = {"row_site": site_id, "row_day": day} | {
         f"add_{name}": value for name, value in steps.items()
     }
-    counted = db.session.execute(statement, params).first()
+    return db.session.execute(statement, params).first()
+
+
+def _count_on_day(site: Site, day: date, steps: dict, claim: bool = False) -> sa.Row | None:
+    """Count a check on the site's day row, only while a slot is free if ``claim`` (None: full)."""
+    statement = _CLAIM_ON_DAY if claim else _COUNT_ON_DAY
+    counted = _add_to_day(site.id, day, steps, statement)
     if counted is None:
+        # No row yet (the day's first check) or, for a claim, a full day. Retrying after the
+        # insert is what tells them apart: on PostgreSQL a row another tablet has just created
+        # is invisible to the first UPDATE, and the insert that conflicts with it says nothing.
         _ensure_day_row(site, day)
-        counted = db.session.execute(statement, params).first()
+        counted = _add_to_day(site.id, day, steps, statement)
     return counted
 
 
 def _insert(visit: Visit) -> None:
     """Store a new visit with one INSERT, without a flush, and attach it to the session."""
-    row = {column: getattr(visit, attribute) for attribute, column in _VISIT_FIELDS}
+    # Only the attributes set, so that the table's defaults fill the others.
+    row = {_COLUMN_OF[name]: value for name, value in vars(visit).items() if name in _COLUMN_OF}
     inserted = db.session.execute(_INSERT_VISIT, row)
     visit.id = inserted.inserted_primary_key[0]
     make_transient_to_detached(visit)
@@ -329,7 +334,7 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
     if visit.status == admission.ADMITTED:
         # The slot is free again; ``issued`` stays, so its number is never handed out twice.
         steps["used"] = -1
-    _count_on_day(visit.site, visit.day, steps)
+    _add_to_day(visit.site_id, visit.day, steps)
     _audit(
         visit.site,
         by,
@@ -694,21 +699,18 @@ def add_user(
     username: str,
     role: str,
     password: str,
-    site: Site | None = None,
-    by: User | None = None,
-    now: datetime | None = None,
+    site: Site | None,
+    *,
+    by: User | None,
+    now: datetime,
 ) -> User:
-    """Create an account with a hashed password, unless the username is taken.
-
-    Given ``now``, the creation is audited as done by ``by`` (None: from the command line).
-    """
+    """Create an account unless the username is taken; audit it as done ``by`` (None: the CLI)."""
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise InvalidInput({"username": [f"The username {username} is taken."]})
     user = User(username=username, role=role, site=site)
     user.set_password(password)
     db.session.add(user)
-    if now is not None:
-        _audit(site, by, now, "account", f"{username}: created ({role})")
+    _audit(site, by, now, "account", f"{username}: created ({role})")
     db.session.commit()
     return user
 
@@ -770,7 +772,6 @@ _USER_FOR_TOKEN = (
 
 def user_for_token(secret: str) -> User | None:
     """Return the active user a bearer token acts as, or None for unknown or revoked tokens."""
-    # One query for the token, its account and the account's site.
     return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": hash_token(secret)})
 
 

@@ -143,13 +143,13 @@ def site(make_site: Callable[..., Site]) -> Site:
 
 
 @pytest.fixture
-def make_user(app: Flask, site: Site) -> Callable[..., User]:
+def make_user(app: Flask, site: Site, clock: Clock) -> Callable[..., User]:
     """Return a factory of accounts (password ``PASSWORD``), on ``site`` unless told."""
     counter = iter(range(1, 1000))
 
     def make(role: str = "door", site_: Site | None = None, username: str | None = None) -> User:
         username = username or f"{role}{next(counter)}"
-        return services.add_user(username, role, PASSWORD, site_ or site)
+        return services.add_user(username, role, PASSWORD, site_ or site, by=None, now=clock.now)
 
     return make
 

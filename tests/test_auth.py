@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from checkin import services
 from checkin.extensions import db
-from checkin.models import Visit
+from checkin.models import Visit, utcnow
 from tests.conftest import PASSWORD, csrf_token_in
 
 
@@ -128,7 +128,7 @@ def test_the_header_links_managers_to_the_entry_log(client, make_user, login, ro
 
 
 def test_an_account_without_a_site_gets_a_403_page_not_a_crash(client, app):
-    admin = services.add_user("root", "admin", PASSWORD)
+    admin = services.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
     log_in(client, admin.username)
     response = client.get("/")
     assert response.status_code == 403

@@ -102,8 +102,7 @@ def test_settings_changes_are_audited(site, manager_user, clock):
     services.update_site_settings(
         site, settings(50, 375, "https://x.test"), manager_user, clock.now
     )
-    entry = db.session.scalar(sa.select(AuditEntry))
-    assert entry.action == "settings"
+    (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "settings"))
     assert "daily_quota: 60 -> 50" in entry.detail
     assert "fever_cutoff_dc: 373 -> 375" in entry.detail
     assert entry.user_id == manager_user.id

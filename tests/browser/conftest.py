@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from checkin import create_app, services
 from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, Site, Visit
+from checkin.models import AuditEntry, DayQuota, Site, Visit, utcnow
 from checkin.services import CheckInData
 from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock
 from tests.serving import free_port
@@ -92,7 +92,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             online_service_url=ONLINE_SERVICE_URL,
         )
         for username in DOOR_ACCOUNTS:
-            services.add_user(username, "door", PASSWORD, site)
+            services.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

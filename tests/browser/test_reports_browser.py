@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from checkin import create_app, services
 from checkin.demo import seed_history
 from checkin.extensions import db
+from checkin.models import utcnow
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
 from tests.serving import free_port
@@ -31,8 +32,8 @@ def live_demo(tmp_path):
     with app.app_context():
         db.create_all()
         site = services.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
-        door = services.add_user("door", "door", PASSWORD, site)
-        services.add_user("manager", "manager", PASSWORD, site)
+        door = services.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
+        services.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
         today = site.local_day(DEFAULT_NOW)
         seed_history(site, [door], today - timedelta(days=40), today, random.Random(4))
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
