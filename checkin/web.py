@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache, wraps
@@ -10,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from babel.numbers import get_decimal_symbol
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.security import safe_join
 
 from checkin import admission, services
 from checkin.models import Site, User, Visit
@@ -107,22 +109,47 @@ def roles_required(*roles: str) -> Callable:
     return decorate
 
 
+# Tablets on a slow line keep CSS and JS this long instead of asking again on every page.
+FINGERPRINTED_MAX_AGE = 365 * 24 * 3600
+
+
 def add_static_version(endpoint: str | None, values: dict[str, Any]) -> None:
     """Add a fingerprint of the file to a static URL: a changed file gets a new address."""
-    if endpoint != "static" or "filename" not in values or current_app.static_folder is None:
-        return
-    path = Path(current_app.static_folder) / values["filename"]
-    try:
-        modified = path.stat().st_mtime_ns
-    except OSError:
-        return  # no such file: the URL answers 404 either way
-    values.setdefault("v", _fingerprint(path, modified))
+    if endpoint == "static" and "filename" in values:
+        fingerprint = static_fingerprint(values["filename"])
+        if fingerprint is not None:
+            values.setdefault("v", fingerprint)
+
+
+def cache_fingerprinted_static(response: Response) -> Response:
+    """Let browsers keep a static file for a year when asked for under its current fingerprint."""
+    # Only a matching fingerprint: a server still holding an older file (while several are
+    # updated one by one) answers a newer one with the usual no-cache, not a year of staleness.
+    filename = (request.view_args or {}).get("filename")
+    if (
+        request.endpoint == "static"
+        and response.status_code == 200
+        and filename is not None
+        and request.args.get("v") == static_fingerprint(filename)
+    ):
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = FINGERPRINTED_MAX_AGE
+    return response
+
+
+def static_fingerprint(filename: str) -> str | None:
+    """Return a short hash of a file in the static folder, or None if there is no such file."""
+    path = safe_join(current_app.static_folder or "", filename)
+    if path is None or not os.path.isfile(path):
+        return None
+    return _fingerprint(path, os.stat(path).st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
-def _fingerprint(path: Path, modified_ns: int) -> str:
+def _fingerprint(path: str, modified_ns: int) -> str:
     """Return a short hash of the file's content; ``modified_ns`` makes an edit a cache miss."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def requested_path() -> str:

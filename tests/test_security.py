@@ -240,8 +240,10 @@ def test_pages_link_fingerprinted_assets_that_browsers_keep_for_a_year(client):
 
 
 def test_a_changed_asset_gets_a_new_address(app, tmp_path):
-    app.static_folder = str(tmp_path)
-    asset = tmp_path / "door.js"
+    static = tmp_path / "static"
+    static.mkdir()
+    app.static_folder = str(static)
+    asset = static / "door.js"
     addresses = []
     for second, content in enumerate(("first version", "second version"), start=1):
         asset.write_text(content)
@@ -249,8 +251,26 @@ def test_a_changed_asset_gets_a_new_address(app, tmp_path):
         with app.test_request_context():
             addresses.append(url_for("static", filename="door.js"))
     assert addresses[0] != addresses[1]
+    (tmp_path / "outside.js").write_text("not an asset")
     with app.test_request_context():
-        assert url_for("static", filename="missing.js") == "/static/missing.js"
+        # No fingerprint for what is not a file in the static folder: nothing there to keep.
+        for name in ("missing.js", "../outside.js", "."):
+            assert url_for("static", filename=name) == f"/static/{name}"
+
+
+@pytest.mark.parametrize("version", ["", "?v=000000000000"])
+def test_an_asset_asked_for_without_its_fingerprint_is_revalidated(client, version):
+    response = client.get(f"/static/app.css{version}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_file_download_is_never_cached(client, login, manager_user):
+    login(manager_user)
+    response = client.get("/manage/export.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Expires" not in response.headers
 
 
 @pytest.mark.parametrize(("https", "expected"), [(True, "max-age=31536000"), (False, None)])
