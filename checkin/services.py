@@ -442,7 +442,13 @@ def entry_log(
     limit: int = 50,
 ) -> LogPage:
     """Return a day's checks in time order, one keyset page after visit id ``after``."""
-    query = sa.select(Visit).where(Visit.site_id == site.id, Visit.day == day)
+    # Who recorded each check is on every row of the log and the API page: one join, instead of
+    # a hundred identity-map look-ups that cost a fifth of the page.
+    query = (
+        sa.select(Visit)
+        .options(joinedload(Visit.recorded_by))
+        .where(Visit.site_id == site.id, Visit.day == day)
+    )
     if status is not None:
         query = query.where(Visit.status == status)
     if reason is not None:
