@@ -127,8 +127,8 @@ def check_in(
     local = now.astimezone(site.zone)
     counted = None
     if screening.passed:
-        claim = _steps(screening.status, screening.reasons) | {"used": 1, "issued": 1}
-        counted = _count_on_day(site, day, claim, claim=True)
+        with_slot = _steps(screening.status, screening.reasons) | {"used": 1, "issued": 1}
+        counted = _count_on_day(site, day, with_slot, claim=True)
         if counted is None:
             screening = admission.quota_refusal()
     if race_delay:
@@ -203,12 +203,14 @@ _NEW_DAY_ROW = {
     )
     for dialect in (postgresql, sqlite)
 }
+# The bind parameter that carries each counter's step, named once for statement and call.
+_STEP_PARAM = {name: f"add_{name}" for name in DayQuota.COUNTERS}
 _COUNT_ON_DAY = (
     sa.update(_DAY_ROW)
     .where(
         _DAY_ROW.c.site_id == sa.bindparam("row_site"), _DAY_ROW.c.day == sa.bindparam("row_day")
     )
-    .values({name: _DAY_ROW.c[name] + sa.bindparam(f"add_{name}") for name in DayQuota.COUNTERS})
+    .values({name: _DAY_ROW.c[name] + sa.bindparam(param) for name, param in _STEP_PARAM.items()})
     .returning(_DAY_ROW.c.quota_limit, _DAY_ROW.c.used, _DAY_ROW.c.issued)
 )
 _CLAIM_ON_DAY = _COUNT_ON_DAY.where(_DAY_ROW.c.used < _DAY_ROW.c.quota_limit)
@@ -243,7 +245,7 @@ def _add_to_day(
 ) -> sa.Row | None:
     """Add ``steps`` to a day row and return its limit, used and issued; None if none matched."""
     params = {"row_site": site_id, "row_day": day} | {
-        f"add_{name}": value for name, value in steps.items()
+        _STEP_PARAM[name]: value for name, value in steps.items()
     }
     return db.session.execute(statement, params).first()
 
