@@ -45,7 +45,9 @@ def test_naive_count_then_insert_over_admits(database_url, app):
     db.session.execute(sa.text("CREATE TABLE naive_visit (slot INTEGER)"))
     db.session.commit()
     env = {"NAIVE_DATABASE_URL": database_url}
-    with gunicorn("tests.naive_app:create_app()", env) as server:
+    # Loaded before forking, every worker serves from the first request; otherwise the first
+    # worker to boot can take all the posts one by one, and one worker cannot race itself.
+    with gunicorn("tests.naive_app:create_app()", env, options=["--preload"]) as server:
         answers = server.post_all("/api/v1/checkins", [BODY] * POSTS, {}, THREADS)
     slots = admitted_slots(answers)
     assert len(slots) > 60, "the control did not race; the quota test proves nothing here"
