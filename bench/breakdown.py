@@ -4,8 +4,8 @@ Every row is a passing POST through a Flask test client on SQLite, timed in proc
 rows take turns, round after round, so a change of machine speed hits them all alike.
 
 - floor: ``bench/floor_app.py``, one INSERT per POST;
-- the app's SQL, bare: a minimal Flask app sending the three statements a check-in needs (token
-  lookup, counter UPDATE, visit INSERT) as SQLAlchemy Core text in one transaction;
+- the app's SQL, bare: ``bench/bare_app.py``, a minimal Flask app sending the three statements a
+  check-in needs (token lookup, counter UPDATE, visit INSERT) through SQLAlchemy Core;
 - the app, one layer more per row: its Flask stack answering an empty 201; + the JSON body and the
   marshmallow schema; + the bearer-token login; + the check-in service; the real endpoint.
 """
@@ -18,17 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
+from bench.bare_app import create_app as create_bare_app
 from bench.databases import bench_app
 from bench.floor_app import create_app as create_floor_app
-from bench.floor_app import make_engine
-from bench.throughput import prepare_app_database, prepare_floor_database
+from bench.throughput import prepare_app_database, prepare_bare_database, prepare_floor_database
 from checkin import api, services
 from checkin.extensions import csrf
-from checkin.models import hash_token, utcnow
 from checkin.web import acting_user, current_site, now, roles_required
 
 BODY = {
@@ -40,22 +38,6 @@ BODY = {
 }
 ROUNDS = 7
 POSTS_PER_ROUND = 300
-
-TOKEN_USER = sa.text(
-    "SELECT u.id, u.site_id FROM api_token t JOIN user_account u ON u.id = t.user_id"
-    " WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active"
-)
-CLAIM_SLOT = sa.text(
-    "UPDATE day_quota SET used = used + 1, issued = issued + 1, checks = checks + 1"
-    " WHERE site_id = :site_id AND day = :day AND used < quota_limit"
-    " RETURNING quota_limit, used, issued"
-)
-INSERT_VISIT = sa.text(
-    "INSERT INTO visit (site_id, day, local_hour, checked_at, recorded_by_id, purpose,"
-    " temperature_dc, hand_sanitiser, mask, distancing, status, reasons, slot)"
-    " VALUES (:site_id, :day, 9, :checked_at, :user_id, :purpose, :temperature_dc,"
-    " :hand_sanitiser, :mask, :distancing, 'admitted', '', :slot)"
-)
 
 
 @dataclass(frozen=True)
@@ -94,38 +76,6 @@ def layered_app(url: str) -> Flask:
     return app
 
 
-def bare_sql_app(url: str, day: str) -> Flask:
-    """Return a Flask app that admits with the app's three statements and nothing else."""
-    app = Flask(__name__)
-    engine = make_engine(url)
-
-    @app.post("/api/v1/checkins")
-    def check_in():
-        body = request.get_json()
-        token = request.headers["Authorization"].removeprefix("Bearer ")
-        with engine.begin() as connection:
-            user = connection.execute(TOKEN_USER, {"token_hash": hash_token(token)}).one()
-            counted = connection.execute(CLAIM_SLOT, {"site_id": user.site_id, "day": day}).one()
-            connection.execute(
-                INSERT_VISIT,
-                {
-                    "site_id": user.site_id,
-                    "day": day,
-                    "checked_at": utcnow().strftime("%Y-%m-%d %H:%M:%S.%f"),
-                    "user_id": user.id,
-                    "purpose": body["purpose"],
-                    "temperature_dc": round(body["temperature_c"] * 10),
-                    "hand_sanitiser": body["hand_sanitiser"],
-                    "mask": body["mask"],
-                    "distancing": body["distancing"],
-                    "slot": counted.issued,
-                },
-            )
-        return jsonify(slot=counted.issued, used=counted.used), 201
-
-    return app
-
-
 def cpu_ms_per_post(post: Callable[[], object], posts: int) -> float:
     """Return the process CPU milliseconds one call of ``post`` costs, averaged over ``posts``."""
     began = time.process_time()
@@ -153,18 +103,16 @@ def run(directory: Path, rounds: int = ROUNDS, posts: int = POSTS_PER_ROUND) -> 
         f"sqlite:///{directory / name}.db" for name in ("app", "bare", "floor")
     )
     headers = {"Authorization": f"Bearer {prepare_app_database(app_url)}"}
-    bare_headers = {"Authorization": f"Bearer {prepare_app_database(bare_url)}"}
+    bare_token, day = prepare_bare_database(bare_url)
+    bare_headers = {"Authorization": f"Bearer {bare_token}"}
     prepare_floor_database(floor_url)
-    # The bare app only updates the day row: the app's first check-in of the day creates it.
-    first = poster(bench_app(bare_url).test_client(), "/api/v1/checkins", bare_headers)()
-    bare = bare_sql_app(bare_url, first.json["quota"]["day"])
     app_client = layered_app(app_url).test_client()
     rows = {
         "floor: one INSERT": poster(
             create_floor_app(floor_url).test_client(), "/api/v1/checkins", {}
         ),
         "the app's SQL, bare (3 statements)": poster(
-            bare.test_client(), "/api/v1/checkins", bare_headers
+            create_bare_app(bare_url, day).test_client(), "/api/v1/checkins", bare_headers
         ),
         "app: Flask stack, empty 201": poster(app_client, "/bench/stack", headers),
         "+ JSON body and schema": poster(app_client, "/bench/schema", headers),

@@ -157,7 +157,7 @@ def parse_args() -> argparse.Namespace:
     scope.add_argument("--quick", action="store_true", help=f"run {', '.join(QUICK_PARTS)}")
     scope.add_argument("--full", action="store_true", help="run every part")
     scope.add_argument("--only", nargs="+", choices=ALL_PARTS, help="run these parts")
-    parser.add_argument("--seconds", type=int, help="wrk duration (quick 5, full 10)")
+    parser.add_argument("--seconds", type=int, help="wrk duration (quick 4, full 10)")
     parser.add_argument(
         "--sites", type=int, default=NATIONAL_SITES, help="sites in the PostgreSQL dataset"
     )
@@ -168,7 +168,7 @@ def parse_args() -> argparse.Namespace:
     )
     options = parser.parse_args()
     options.parts = options.only or (ALL_PARTS if options.full else QUICK_PARTS)
-    options.seconds = options.seconds or (10 if options.full else 5)
+    options.seconds = options.seconds or (10 if options.full else 4)
     return options
 
 

@@ -1,4 +1,4 @@
-"""Check-in throughput and latency under gunicorn: the app next to the floor app, same run."""
+"""Check-in throughput and latency under gunicorn: the app, its bare SQL and the floor, same run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
+from datetime import date
 from itertools import product
 from pathlib import Path
 
@@ -15,10 +16,12 @@ from bench.databases import ENGINES, bench_app, fresh_database
 from bench.floor_app import floor_table_sql
 from checkin import services
 from checkin.extensions import db
-from checkin.models import utcnow
+from checkin.models import DayQuota, Site, utcnow
 from tests.serving import gunicorn
 
 POST_SCRIPT = Path(__file__).with_name("post.lua")
+# The app, its three statements in a minimal app (bench/bare_app.py), the one-INSERT floor.
+SUBJECTS = ("app", "bare", "floor")
 WORKER_COUNTS = (2, 4)
 CONNECTIONS = (8, 16)
 WARM_UP_SECONDS = 1
@@ -60,6 +63,22 @@ def prepare_app_database(url: str) -> str:
     return token
 
 
+def prepare_bare_database(url: str) -> tuple[str, date]:
+    """Prepare the app's database with today's counter row open; return a door token and the day.
+
+    The bare app only claims slots on an existing row: creating it is the app's business.
+    """
+    token = prepare_app_database(url)
+    app = bench_app(url)
+    with app.app_context():
+        site = db.session.scalars(sa.select(Site)).one()
+        day = site.local_day(utcnow())
+        db.session.add(DayQuota(site_id=site.id, day=day, limit=site.daily_quota))
+        db.session.commit()
+        db.engine.dispose()
+    return token, day
+
+
 def prepare_floor_database(url: str) -> None:
     """Create the floor app's one table."""
     engine = sa.create_engine(url)
@@ -96,11 +115,15 @@ def run_wrk(port: int, connections: int, seconds: int, token: str) -> dict:
 
 
 def measure(engine: str, workers: int, connections: int, subject: str, seconds: int) -> Measurement:
-    """Serve ``subject`` (app or floor) on a fresh database and measure it with wrk."""
+    """Serve ``subject`` (one of SUBJECTS) on a fresh database and measure it with wrk."""
     with fresh_database(engine, f"checkin_bench_{subject}") as url:
         if subject == "app":
             token = prepare_app_database(url)
             app_spec, env = "wsgi:app", {"CHECKIN_DATABASE_URL": url, "CHECKIN_SECRET_KEY": "b"}
+        elif subject == "bare":
+            token, day = prepare_bare_database(url)
+            app_spec = "bench.bare_app:create_app()"
+            env = {"BARE_DATABASE_URL": url, "BARE_DAY": day.isoformat()}
         else:
             prepare_floor_database(url)
             token, app_spec, env = "", "bench.floor_app:create_app()", {"FLOOR_DATABASE_URL": url}
@@ -145,44 +168,45 @@ def worker_cpu_seconds(master_pid: int) -> float:
 
 
 def run(seconds: int, engines: tuple[str, ...] = ENGINES) -> list[Measurement]:
-    """Measure app and floor for every engine, worker count and concurrency, interleaved.
+    """Measure every subject for every engine, worker count and concurrency, interleaved.
 
-    The order of app and floor flips from one cell to the next so that a load change on the
+    The order of the subjects flips from one cell to the next so that a load change on the
     shared machine does not always fall on the same side.
     """
     measurements = []
     cells = product(engines, WORKER_COUNTS, CONNECTIONS)
     for index, (engine, workers, connections) in enumerate(cells):
-        subjects = ("app", "floor") if index % 2 == 0 else ("floor", "app")
-        for subject in subjects:
+        for subject in SUBJECTS if index % 2 == 0 else SUBJECTS[::-1]:
             measurements.append(measure(engine, workers, connections, subject, seconds))
             print(f"  {measurements[-1]}", flush=True)
     return measurements
 
 
 def table(measurements: list[Measurement]) -> str:
-    """Return a Markdown table pairing app and floor, with the ratio and the targets checked."""
+    """Return a Markdown table of each cell's subjects side by side, with the targets checked."""
     lines = [
-        "| engine | workers | conns | app req/s | floor req/s | app/floor | app p50 ms "
-        "| app p99 ms | floor p50 ms | floor p99 ms | worker CPU ms/req app/floor "
-        "| failures app/floor | load 1 min |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| engine | workers | conns | app req/s | bare req/s | floor req/s | app/floor "
+        "| bare/floor | app p50 ms | app p99 ms | floor p50 ms | floor p99 ms "
+        "| worker CPU ms/req app/bare/floor | failures app/bare/floor | load 1 min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     cells: dict[tuple, dict[str, Measurement]] = {}
     for item in measurements:
         cells.setdefault((item.engine, item.workers, item.connections), {})[item.subject] = item
-    for (engine, workers, connections), pair in cells.items():
-        app, floor = pair["app"], pair["floor"]
+    for (engine, workers, connections), cell in cells.items():
+        app, bare, floor = (cell[subject] for subject in SUBJECTS)
         ratio = app.requests_per_second / floor.requests_per_second
-        loads = [app.load_before, app.load_after, floor.load_before, floor.load_after]
+        loads = [value for item in cell.values() for value in (item.load_before, item.load_after)]
         lines.append(
             f"| {engine} | {workers} | {connections} | {app.requests_per_second:.0f} "
-            f"| {floor.requests_per_second:.0f} | {ratio:.0%}{verdict(ratio >= TARGET_RATIO)} "
+            f"| {bare.requests_per_second:.0f} | {floor.requests_per_second:.0f} "
+            f"| {ratio:.0%}{verdict(ratio >= TARGET_RATIO)} "
+            f"| {bare.requests_per_second / floor.requests_per_second:.0%} "
             f"| {app.p50_ms:.1f} | {app.p99_ms:.1f}"
             f"{verdict(engine != 'sqlite' or app.p99_ms < TARGET_P99_MS)} "
             f"| {floor.p50_ms:.1f} | {floor.p99_ms:.1f} "
-            f"| {app.worker_cpu_ms:.2f}/{floor.worker_cpu_ms:.2f} "
-            f"| {app.failures}/{floor.failures} "
+            f"| {app.worker_cpu_ms:.2f}/{bare.worker_cpu_ms:.2f}/{floor.worker_cpu_ms:.2f} "
+            f"| {app.failures}/{bare.failures}/{floor.failures} "
             f"| {min(loads):.2f}-{max(loads):.2f} |"
         )
     return "\n".join(lines)
