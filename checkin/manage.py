@@ -198,7 +198,9 @@ class SettingsForm(FlaskForm):
 class VoidForm(FlaskForm):
     """Why a check is void."""
 
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+    reason = StringField(
+        _l("Why is this check a mistake?"), validators=[DataRequired(), Length(max=200)]
+    )
 
 
 class SiteForm(FlaskForm):
@@ -283,7 +285,15 @@ def log():
         day=day,
         page=page,
         overview=services.day_overview(site, day),
-        void_form=VoidForm(),
+    )
+
+
+@bp.get("/visits/<int:visit_id>")
+@roles_required("manager", "admin")
+def visit(visit_id: int):
+    """Show one check of the manager's own site whole, with the form to void it."""
+    return render_template(
+        "manage/visit.html", site=current_site(), visit=own_visit(visit_id), form=VoidForm()
     )
 
 
@@ -295,13 +305,13 @@ def void(visit_id: int):
     form = VoidForm()
     if not form.validate_on_submit():
         flash(_("Say why this check is void."), "error")
+        return redirect(url_for(".visit", visit_id=visit_id))
+    try:
+        services.void_visit(visit, acting_user(), form.reason.data, now())
+    except services.InvalidInput:
+        flash(_("This check is already void."), "error")
     else:
-        try:
-            services.void_visit(visit, acting_user(), form.reason.data, now())
-        except services.InvalidInput:
-            flash(_("This check is already void."), "error")
-        else:
-            flash(_("Check %(id)d is void.", id=visit_id), "success")
+        flash(_("Check %(id)d is void.", id=visit_id), "success")
     return redirect(url_for(".log", day=visit.day.isoformat(), _anchor=f"visit-{visit_id}"))
 
 

@@ -185,14 +185,63 @@ def test_voiding_frees_the_slot_and_is_audited(client, as_manager, make_visit, s
     assert "Voided by" in log and "typed twice" in log
     audit = client.get("/manage/audit?lang=en").text
     assert f"visit {visit.id}" in audit and "typed twice" in audit
+    assert f'href="/manage/visits/{visit.id}"' in audit
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_voiding_needs_a_reason(client, as_manager, make_visit, reason):
     visit = make_visit().visit
-    void(client, visit.id, reason)
+    response = void(client, visit.id, reason)
+    assert response.headers["Location"].endswith(f"/manage/visits/{visit.id}")
     assert db.session.get(Visit, visit.id).voided_at is None
-    assert "Say why" in client.get("/manage/log?lang=en").text
+    assert "Say why" in client.get(f"/manage/visits/{visit.id}?lang=en").text
+
+
+def test_log_opens_each_check_from_its_time_and_holds_no_void_forms(client, as_manager, make_visit):
+    visits = [make_visit().visit for _ in range(3)]
+    html = client.get("/manage/log").text
+    for visit in visits:
+        assert f'href="/manage/visits/{visit.id}"' in html
+    assert "/void" not in html
+
+
+def test_check_page_shows_the_whole_check_and_the_form_to_void_it(
+    client, as_manager, make_visit, clock
+):
+    first = make_visit(temperature_dc=375, visitor_name="Siti Aminah", phone="081234567890")
+    clock.now += timedelta(minutes=6)
+    retest = make_visit(recheck_of=first.visit.id, visitor_name="Siti Aminah")
+    html = client.get(f"/manage/visits/{retest.visit.id}?lang=en").text
+    assert "Check at 10:06" in html
+    assert "Admitted" in html and "No. 1" in html
+    assert f'href="/manage/visits/{first.visit.id}"' in html and "re-test of 10:00" in html
+    assert f'action="/manage/visits/{retest.visit.id}/void"' in html
+    first_html = client.get(f"/manage/visits/{first.visit.id}?lang=en").text
+    assert "37.5 °C" in first_html and "081234567890" in first_html
+
+
+def test_a_voided_check_says_who_voided_it_and_why_and_offers_no_form(
+    client, as_manager, make_visit
+):
+    visit = make_visit().visit
+    void(client, visit.id, "typed twice")
+    html = client.get(f"/manage/visits/{visit.id}?lang=en").text
+    assert f"Voided by {as_manager.username}: typed twice" in html
+    assert "/void" not in html
+
+
+@pytest.mark.parametrize("visit_id", ["other site", 999999])
+def test_another_sites_check_page_is_404(client, login, make_site, make_user, make_visit, visit_id):
+    theirs = make_visit(make_site("BLT")).visit
+    login(make_user("manager"))
+    target = theirs.id if visit_id == "other site" else visit_id
+    assert client.get(f"/manage/visits/{target}").status_code == 404
+
+
+def test_door_staff_cannot_open_a_check_page(client, login, door_user, make_visit):
+    visit = make_visit().visit
+    login(door_user)
+    assert client.get(f"/manage/visits/{visit.id}").status_code == 403
 
 
 def test_voiding_twice_is_refused_politely(client, as_manager, make_visit):
@@ -246,7 +295,7 @@ def test_voiding_without_the_csrf_token_is_refused(app, make_visit, manager_user
     visit = make_visit().visit
     assert void(client, visit.id).status_code == 400
     assert db.session.get(Visit, visit.id).voided_at is None
-    token = csrf_token_in(client.get("/manage/log").text)
+    token = csrf_token_in(client.get(f"/manage/visits/{visit.id}").text)
     response = client.post(
         f"/manage/visits/{visit.id}/void", data={"reason": "typo", "csrf_token": token}
     )

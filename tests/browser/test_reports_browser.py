@@ -1,4 +1,4 @@
-"""Manager reports in a real browser: the SVG charts load and keep their colours under the CSP."""
+"""Manager pages in a real browser: charts under the CSP, tables that fit a tablet, voiding."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
 from checkin import create_app, services
@@ -44,6 +45,15 @@ def live_demo(tmp_path):
     thread.join()
 
 
+def log_in_as_manager(page: Page, url: str) -> None:
+    """Log the page in as the demo site's manager."""
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url("**/manage/log")
+
+
 # Draw each loaded chart on a canvas and count strongly coloured pixels: without its inline
 # styles (a CSP that blocked them) pygal's bars and lines would all be black.
 COLOURED_PIXELS = """img => {
@@ -67,10 +77,7 @@ def test_charts_render_in_a_real_browser(browser, live_demo):
     try:
         blocked = []
         page.on("console", lambda message: blocked.append(message.text))
-        page.goto(f"{live_demo}/login")
-        page.fill("input[name=username]", "manager")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
+        log_in_as_manager(page, live_demo)
         page.goto(f"{live_demo}/manage/reports")
         page.wait_for_load_state("networkidle")
         images = page.locator(".charts img")
@@ -97,10 +104,7 @@ def test_charts_render_in_a_real_browser(browser, live_demo):
 def test_the_per_period_table_fits_the_screen(browser, live_demo, width, height):
     page = browser.new_page(viewport={"width": width, "height": height})
     try:
-        page.goto(f"{live_demo}/login")
-        page.fill("input[name=username]", "manager")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
+        log_in_as_manager(page, live_demo)
         page.goto(f"{live_demo}/manage/reports")
         wrap = page.locator("table.periods").locator("xpath=..")
         overflow = wrap.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
@@ -115,5 +119,28 @@ def test_the_per_period_table_fits_the_screen(browser, live_demo, width, height)
         page.locator("table.periods").evaluate("table => table.scrollIntoView()")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"manage-report-periods-{width}x{height}.png"))
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_a_manager_voids_a_check_from_the_log_on_a_tablet(browser, live_demo):
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        log_in_as_manager(page, live_demo)
+        wrap = page.locator("table.log").locator("xpath=..")
+        overflow = wrap.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
+        assert overflow <= 0, f"the log is {overflow} px wider than the screen"
+        row = page.locator("table.log tbody tr:not(.voided)").first
+        row_id = row.get_attribute("id")
+        row.locator("a.open-check").click()
+        page.fill("input[name=reason]", "typed twice")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "manage-void-check-1024x768.png"))
+        page.locator("form.void-form button[type=submit]").click()
+        page.wait_for_url(f"**/manage/log?day=*#{row_id}")
+        voided = page.locator(f"#{row_id}")
+        assert "voided" in voided.get_attribute("class")
+        assert "typed twice" in voided.inner_text()
     finally:
         page.close()
