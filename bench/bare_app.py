@@ -12,7 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
-from bench.floor_app import make_engine
+from bench.floor_app import make_engine, minimal_app
 from checkin.models import ApiToken, DayQuota, User, Visit, hash_token, utcnow
 
 _TOKENS, _USERS = ApiToken.__table__, User.__table__
@@ -43,13 +43,9 @@ INSERT_VISIT = sa.insert(_VISITS)
 def create_app(database_url: str | None = None, day: date | None = None) -> Flask:
     """Return an app that admits each POST on ``day``, whose counter row must already exist."""
     # gunicorn calls this without arguments: URL and day then come from the environment.
-    app = Flask(__name__)
+    app = minimal_app()
     engine = make_engine(database_url or os.environ["BARE_DATABASE_URL"])
     day = day or date.fromisoformat(os.environ["BARE_DAY"])
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(status="ok")
 
     @app.post("/api/v1/checkins")
     def check_in():
