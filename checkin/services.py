@@ -171,8 +171,11 @@ def check_in(
 
 
 def retest_ready_at(visit: Visit, site: Site) -> datetime:
-    """Return when a visitor asked to rest may be measured again."""
-    return visit.checked_at + timedelta(minutes=site.recheck_minutes)
+    """Return when a visitor asked to rest may be measured again, on the next whole minute."""
+    # Staff see the time as HH:MM: a re-test at the minute shown must never be "too early".
+    rested = visit.checked_at + timedelta(minutes=site.recheck_minutes)
+    whole_minute = rested.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == rested else whole_minute + timedelta(minutes=1)
 
 
 def _check_recheck_allowed(site: Site, first_id: int, day: date, now: datetime) -> None:

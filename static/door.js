@@ -54,6 +54,26 @@
   });
 }());
 
+// The second tap of a double tap on "check visitor" lands on "next visitor", which takes that
+// button's place: ignore it for a moment, so the answer stays up for the visitor to see.
+(function () {
+  "use strict";
+  var ARMING_MS = 1000;
+  var next = document.getElementById("next");
+  if (!next) {
+    return;
+  }
+  next.classList.add("arming");
+  window.setTimeout(function () {
+    next.classList.remove("arming");
+  }, ARMING_MS);
+  next.addEventListener("click", function (event) {
+    if (next.classList.contains("arming")) {
+      event.preventDefault();
+    }
+  });
+}());
+
 // The on-screen keypad: big keys for gloved fingers, and no device keyboard covering the
 // toggles and the submit button. Typing on a real keyboard still works.
 (function () {

@@ -214,3 +214,23 @@ def test_entry_log_cursor_of_another_site_reveals_nothing(site, make_site, make_
     foreign = make_visit(other, now=clock.now).visit
     page = services.entry_log(site, site.local_day(clock.now), after=foreign.id)
     assert page.visits == []
+
+
+@pytest.mark.parametrize(
+    ("first_reading", "ready"),
+    [
+        (timedelta(0), timedelta(minutes=5)),
+        (timedelta(seconds=1), timedelta(minutes=6)),
+        (timedelta(minutes=36, seconds=35), timedelta(minutes=42)),
+        (timedelta(seconds=59, microseconds=500_000), timedelta(minutes=6)),
+    ],
+)
+def test_a_re_test_may_happen_from_the_whole_minute_staff_are_shown(
+    make_visit, site, clock, first_reading, ready
+):
+    start = clock.now
+    first = make_visit(now=start + first_reading, temperature_dc=375).visit
+    assert services.retest_ready_at(first, site) == start + ready
+    with pytest.raises(InvalidInput):
+        make_visit(now=start + ready - timedelta(seconds=1), recheck_of=first.id)
+    assert make_visit(now=start + ready, recheck_of=first.id).visit.status == "admitted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -36,9 +37,26 @@ def test_staff_admit_a_visitor_and_see_the_queue_number(open_door, server):
     expect(page.locator(".verdict.admitted h1")).to_have_text("DITERIMA")
     expect(page.locator("#slot")).to_have_text("1")
     expect(page.locator("#counter [data-left]")).to_have_text("59")
+    expect(page.locator("#next")).not_to_have_class(re.compile("arming"))
     page.click("#next")
     expect(page.locator("#temperature")).to_have_value("")
     expect(page.locator(".recent li.admitted")).to_have_count(1)
+
+
+def test_a_double_tap_leaves_the_answer_on_screen(open_door):
+    page = open_door()
+    page.fill("#temperature", "36,6")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+    button = page.locator("button.submit").bounding_box()
+    x, y = button["x"] + button["width"] / 2, button["y"] + button["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_url("**/visits/*")
+    page.wait_for_timeout(200)
+    page.mouse.click(x, y)  # the second tap, where "next visitor" now is
+    page.wait_for_timeout(800)
+    expect(page.locator(".verdict.admitted")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/visits/\d+$"))
 
 
 def test_staff_refuse_a_visitor_without_a_mask_typing_on_the_keypad(open_door):
