@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import Unauthorized
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -15,14 +14,14 @@ from checkin import services
 from checkin.errors import wants_json
 from checkin.extensions import db, login_manager
 from checkin.models import User
-from checkin.web import LANGUAGES, now, requested_path
+from checkin.web import LANGUAGES, Form, now, requested_path
 
 bp = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {"door": "door.index", "manager": "manage.log", "admin": "manage.log"}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password."""
 
     username = StringField(

@@ -6,7 +6,6 @@ import segno
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from marshmallow import ValidationError as SchemaError
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
@@ -16,6 +15,7 @@ from checkin.models import Site, Visit
 from checkin.services import CheckInData
 from checkin.web import (
     PURPOSE_LABELS,
+    Form,
     acting_user,
     current_site,
     format_temperature,
@@ -52,7 +52,7 @@ class TemperatureField(StringField):
         return self.raw_data[0] if self.raw_data else ""
 
 
-def plausible_reading(form: FlaskForm, field: TemperatureField) -> None:
+def plausible_reading(form: Form, field: TemperatureField) -> None:
     """Refuse readings no person can have: the thermometer was misread."""
     if field.data is None:
         return
@@ -69,7 +69,7 @@ def plausible_reading(form: FlaskForm, field: TemperatureField) -> None:
         ) from exc
 
 
-def storable(form: FlaskForm, field: StringField) -> None:
+def storable(form: Form, field: StringField) -> None:
     """Refuse control characters, which no database column can hold."""
     try:
         schemas.storable_text(field.data)
@@ -82,7 +82,7 @@ def stripped(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-class ReadingForm(FlaskForm):
+class ReadingForm(Form):
     """One temperature reading: all a re-test needs."""
 
     temperature = TemperatureField(

@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from wtforms import (
     DateField,
@@ -44,6 +43,7 @@ from checkin.models import ROLES, Site, User
 from checkin.web import (
     REASON_LABELS,
     STATUS_LABELS,
+    Form,
     acting_user,
     current_site,
     decimal_mark,
@@ -79,7 +79,7 @@ def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class QueryForm(FlaskForm):
+class QueryForm(Form):
     """A form read from the query string of a GET page; nothing to forge, so no CSRF token."""
 
     class Meta:
@@ -167,14 +167,14 @@ class CelsiusField(DecimalField):
         return super()._value().replace(".", decimal_mark())
 
 
-def web_address(form: FlaskForm, field: StringField) -> None:
+def web_address(form: Form, field: StringField) -> None:
     """Accept only http and https addresses, which every visitor's phone can open."""
     parts = urlsplit(field.data or "")
     if field.data and (parts.scheme not in ("http", "https") or not parts.netloc):
         raise ValidationError(_("Enter an address starting with http:// or https://."))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """A manager's site settings."""
 
     daily_quota = IntegerField(
@@ -195,15 +195,16 @@ class SettingsForm(FlaskForm):
     )
 
 
-class VoidForm(FlaskForm):
+class VoidForm(Form):
     """Why a check is void."""
 
     reason = StringField(
-        _l("Why is this check a mistake?"), validators=[DataRequired(), Length(max=200)]
+        _l("Why is this check a mistake?"),
+        validators=[DataRequired(_l("Say why this check is void.")), Length(max=200)],
     )
 
 
-class SiteForm(FlaskForm):
+class SiteForm(Form):
     """A new site."""
 
     code = StringField(
@@ -222,7 +223,7 @@ class SiteForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """A new password for an account."""
 
     password = PasswordField(
@@ -300,19 +301,22 @@ def visit(visit_id: int):
 @bp.post("/visits/<int:visit_id>/void")
 @roles_required("manager", "admin")
 def void(visit_id: int):
-    """Void a mistaken check of the manager's own site and go back to its day's log."""
-    visit = own_visit(visit_id)
+    """Void a mistaken check of the manager's own site and go back to its day's log.
+
+    Without a usable reason the check's page comes back with the reason's error and its text.
+    """
+    mistaken = own_visit(visit_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        flash(_("Say why this check is void."), "error")
-        return redirect(url_for(".visit", visit_id=visit_id))
+        page = render_template("manage/visit.html", site=current_site(), visit=mistaken, form=form)
+        return page, 400
     try:
-        services.void_visit(visit, acting_user(), form.reason.data, now())
+        services.void_visit(mistaken, acting_user(), form.reason.data, now())
     except services.InvalidInput:
         flash(_("This check is already void."), "error")
     else:
         flash(_("Check %(id)d is void.", id=visit_id), "success")
-    return redirect(url_for(".log", day=visit.day.isoformat(), _anchor=f"visit-{visit_id}"))
+    return redirect(url_for(".log", day=mistaken.day.isoformat(), _anchor=f"visit-{visit_id}"))
 
 
 def requested_range(site: Site, form_class: type[RangeForm]) -> tuple[date, date]:
@@ -445,7 +449,7 @@ def account_form(directory: services.Directory, **kwargs: Any) -> AccountForm:
 
 
 def render_admin(
-    directory: services.Directory, status: int = 200, **forms: FlaskForm
+    directory: services.Directory, status: int = 200, **forms: Form
 ) -> tuple[str, int]:
     """Render the admin page with empty forms, except those given."""
     page_forms = {

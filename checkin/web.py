@@ -12,10 +12,11 @@ from typing import Any
 
 from babel.numbers import get_decimal_symbol
 from flask import Response, abort, current_app, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.security import safe_join
 
 from checkin import admission, services
@@ -65,6 +66,46 @@ STATUS_LABELS = {
     admission.REFUSED: _l("Refused"),
     admission.RECHECK: _l("Re-test"),
 }
+
+
+# WTForms' own messages that these forms can show. WTForms ships no Indonesian, so the forms
+# read them from the app's catalogues (see Form); listed here so that extraction finds them.
+FORM_MESSAGES = (
+    _l("This field is required."),
+    _l("Invalid input."),
+    lazy_ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        2,
+    ),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Not a valid date value."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+)
+
+
+class CatalogueTranslations:
+    """Translate WTForms' messages with the app's catalogues in the reader's language."""
+
+    def gettext(self, string: str) -> str:
+        """Return ``string`` translated."""
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """Return the singular or plural translated for ``n``; WTForms fills in the numbers."""
+        return get_translations().ungettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """A Flask-WTF form whose built-in error messages speak the reader's language."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> CatalogueTranslations:
+            return CatalogueTranslations()
 
 
 def now() -> datetime:

@@ -188,13 +188,20 @@ def test_voiding_frees_the_slot_and_is_audited(client, as_manager, make_visit, s
     assert f'href="/manage/visits/{visit.id}"' in audit
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
-def test_voiding_needs_a_reason(client, as_manager, make_visit, reason):
+@pytest.mark.parametrize(
+    ("reason", "error"),
+    [("", "Say why"), ("   ", "Say why"), ("typed twice " * 17, "longer than 200")],
+)
+def test_voiding_needs_a_short_reason_and_the_page_says_so(
+    client, as_manager, make_visit, reason, error
+):
     visit = make_visit().visit
     response = void(client, visit.id, reason)
-    assert response.headers["Location"].endswith(f"/manage/visits/{visit.id}")
+    assert response.status_code == 400
     assert db.session.get(Visit, visit.id).voided_at is None
-    assert "Say why" in client.get(f"/manage/visits/{visit.id}?lang=en").text
+    field = re.search(r'<label class="field[^"]*has-error">.*?</label>', response.text, re.S)
+    assert field and error in field.group()
+    assert f'value="{reason}"' in field.group() or not reason.strip()
 
 
 def test_log_opens_each_check_from_its_time_and_holds_no_void_forms(client, as_manager, make_visit):
@@ -236,6 +243,13 @@ def test_another_sites_check_page_is_404(client, login, make_site, make_user, ma
     login(make_user("manager"))
     target = theirs.id if visit_id == "other site" else visit_id
     assert client.get(f"/manage/visits/{target}").status_code == 404
+
+
+def test_a_check_page_sends_anonymous_visitors_to_login(client, make_visit):
+    visit = make_visit().visit
+    response = client.get(f"/manage/visits/{visit.id}")
+    assert response.status_code == 302
+    assert "/login?next=/manage/visits/" in response.headers["Location"]
 
 
 def test_door_staff_cannot_open_a_check_page(client, login, door_user, make_visit):
@@ -362,6 +376,27 @@ def test_settings_refuse_invalid_input(client, as_manager, site, form, field, me
     assert (site.daily_quota, site.fever_cutoff_dc) == (60, 373)
     changes = sa.select(sa.func.count()).where(AuditEntry.action == "settings")
     assert db.session.scalar(changes) == 0
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"daily_quota": ""}, "Kolom ini wajib diisi."),
+        ({"daily_quota": "-1"}, "Angka harus antara 0 dan 10000."),
+        ({"fever_cutoff": "panas"}, "Tulis angka, misalnya 37,3."),
+        ({"fever_cutoff": "3,73"}, "Angka harus antara 34 dan 42."),
+    ],
+)
+def test_settings_errors_are_in_indonesian(client, as_manager, form, message):
+    response = client.post("/manage/settings?lang=id", data=settings_form(**form))
+    assert response.status_code == 400
+    assert message in response.text
+
+
+def test_a_mistyped_log_day_is_explained_in_indonesian(client, as_manager):
+    response = client.get("/manage/log?lang=id&day=2026-13-45")
+    assert response.status_code == 400
+    assert "Tanggal tidak valid." in response.text
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,10 @@ def test_a_manager_voids_a_check_from_the_log_on_a_tablet(browser, live_demo):
         assert overflow <= 0, f"the log is {overflow} px wider than the screen"
         row = page.locator("table.log tbody tr:not(.voided)").first
         row_id = row.get_attribute("id")
-        row.locator("a.open-check").click()
+        link = row.locator("a.open-check")
+        box = link.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, f"a {box} target is small for a finger"
+        link.click()
         page.fill("input[name=reason]", "typed twice")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "manage-void-check-1024x768.png"))
