@@ -185,18 +185,27 @@ def render_door(form: CheckInForm, status: int = 200) -> tuple[str, int]:
 def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[str, int]:
     """Render the decision for one visit, with the re-test form when one is due."""
     site = visit.site
+    quota = services.quota_today(site, now())
+    retest = services.retest_of(visit) if visit.status == admission.RECHECK else None
+    # Whoever was not admitted cannot come in today once the slots are gone, whatever the reason.
+    no_slot_today = visit.status != admission.ADMITTED and quota.left == 0
     return render_template(
         "door/result.html",
         site=site,
         visit=visit,
         form=form,
-        quota=services.quota_today(site, now()),
+        quota=quota,
+        retest=retest,
         retest_at=hour_minute(services.retest_ready_at(visit, site), site),
         # A reading of an earlier day, or one a manager voided, can no longer be re-tested.
         retest_open=visit.status == admission.RECHECK
+        and retest is None
         and not visit.voided
         and visit.day == site.local_day(now()),
-        online_qr=online_service_qr(site) if admission.QUOTA_FULL in visit.reasons else None,
+        no_slot_today=no_slot_today,
+        online_qr=online_service_qr(site)
+        if no_slot_today or admission.QUOTA_FULL in visit.reasons
+        else None,
     ), status
 
 

@@ -178,6 +178,11 @@ def retest_ready_at(visit: Visit, site: Site) -> datetime:
     return whole_minute if whole_minute == rested else whole_minute + timedelta(minutes=1)
 
 
+def retest_of(visit: Visit) -> Visit | None:
+    """Return the second reading taken for ``visit``, if it was re-tested."""
+    return db.session.scalar(sa.select(Visit).where(Visit.recheck_of_id == visit.id))
+
+
 def _check_recheck_allowed(site: Site, first_id: int, day: date, now: datetime) -> None:
     """Raise InvalidInput unless ``first_id`` is today's un-retested re-check of this site."""
     first = db.session.get(Visit, first_id)

@@ -203,6 +203,36 @@ def test_yesterday_s_high_reading_offers_no_re_test(door, clock):
     assert len(stored_visits()) == 1
 
 
+def test_a_re_tested_reading_links_its_second_reading_instead_of_offering_another(door, clock):
+    check(door, temperature="37.6")
+    clock.now += timedelta(minutes=6)
+    assert door.post("/visits/1/retest", data={"temperature": "36.8"}).status_code == 303
+    page = door.get("/visits/1").text
+    assert 'action="/visits/1/retest"' not in page
+    assert re.search(r'<a href="/visits/2">Re-tested at 10:06: Admitted</a>', page)
+    assert "please rest" not in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "advice_before"),
+    [({"mask": None}, "wear a mask"), ({"temperature": "37.6"}, "please rest")],
+)
+def test_when_the_slots_are_gone_a_visitor_not_admitted_hears_so(
+    door, site, manager_user, make_visit, clock, fields, advice_before
+):
+    set_quota(site, manager_user, 1, clock)
+    make_visit()
+    page = check(door, **fields).text
+    assert advice_before in page
+    assert "data-no-slot" in page and "come back tomorrow" in page
+    assert 'alt="QR code of the online service"' in page
+
+
+def test_with_slots_left_a_refusal_says_nothing_of_the_quota(door):
+    page = check(door, mask=None).text
+    assert "data-no-slot" not in page and "QR code" not in page
+
+
 def test_a_reading_is_re_tested_only_once(door, clock):
     check(door, temperature="37.6")
     clock.now += timedelta(minutes=5)
