@@ -47,6 +47,7 @@ from checkin.web import (
     acting_user,
     current_site,
     decimal_mark,
+    hour_minute,
     now,
     own_visit,
     roles_required,
@@ -315,7 +316,8 @@ def void(visit_id: int):
     except services.InvalidInput:
         flash(_("This check is already void."), "error")
     else:
-        flash(_("Check %(id)d is void.", id=visit_id), "success")
+        checked = hour_minute(mistaken.checked_at, mistaken.site)
+        flash(_("The check at %(time)s is void.", time=checked), "success")
     return redirect(url_for(".log", day=mistaken.day.isoformat(), _anchor=f"visit-{visit_id}"))
 
 

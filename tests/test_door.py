@@ -272,6 +272,23 @@ def test_a_form_error_is_shown_next_to_its_field_keeping_what_was_typed(
     assert stored_visits() == []
 
 
+@pytest.mark.parametrize(
+    ("fields", "focused"),
+    [
+        ({"temperature": "hot"}, ["temperature"]),
+        ({"id_number": "35060112"}, ["id_number"]),
+        ({"phone": "call me", "id_number": "35060112"}, ["phone"]),
+        ({"temperature": "", "purpose": "shopping"}, ["temperature"]),
+        ({}, []),
+    ],
+)
+def test_the_first_field_to_correct_takes_the_focus(door, fields, focused):
+    page = door.post("/", data=PASSING_FORM | fields).text if fields else door.get("/").text
+    tags = re.findall(r"<(?:input|select)\b[^>]*>", page)
+    autofocused = [re.search(r' id="(\w+)"', tag).group(1) for tag in tags if " autofocus" in tag]
+    assert autofocused == focused
+
+
 def test_a_decimal_comma_is_read_as_a_decimal_point(door):
     check(door, temperature="36,6")
     assert stored_visits()[0].temperature_dc == 366

@@ -182,6 +182,7 @@ def test_voiding_frees_the_slot_and_is_audited(client, as_manager, make_visit, s
     )
     assert db.session.scalar(sa.select(DayQuota.used)) == 0
     log = client.get("/manage/log?lang=en").text
+    assert "The check at 10:00 is void." in log
     assert "Voided by" in log and "typed twice" in log
     audit = client.get("/manage/audit?lang=en").text
     assert f"visit {visit.id}" in audit and "typed twice" in audit
