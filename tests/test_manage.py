@@ -552,6 +552,19 @@ def test_admin_deactivates_and_reactivates_an_account(client, as_admin, door_use
     assert "active -&gt; False" in client.get("/manage/audit?lang=en").text
 
 
+def test_deactivating_an_account_takes_a_second_tap_that_names_it(client, as_admin, door_user):
+    page = client.get("/manage/admin?lang=en").text
+    confirm = re.search(
+        rf'<details class="deactivate">\s*<summary>Deactivate</summary>\s*<form[^>]*'
+        rf'action="/manage/admin/accounts/{door_user.id}/active">.*?</details>',
+        page,
+        re.S,
+    )
+    assert confirm, "the deactivate button is not behind a confirmation"
+    assert f"{door_user.username} will no longer be able to log in." in confirm.group()
+    assert f"Deactivate {door_user.username}</button>" in confirm.group()
+
+
 def test_admin_cannot_deactivate_themselves(client, as_admin):
     client.post(f"/manage/admin/accounts/{as_admin.id}/active?lang=en", data={"active": "0"})
     db.session.refresh(as_admin)
