@@ -272,20 +272,16 @@ def log():
         return render_template("manage/log.html", site=site, form=form, day=None), 400
     day = form.day.data or site.local_day(now())
     form.show(day=day)
-    page = services.entry_log(
-        site,
-        day,
-        status=form.status.data or None,
-        reason=form.reason.data or None,
-        after=form.after.data,
-        limit=LOG_PAGE_SIZE,
-    )
+    filters = {"status": form.status.data or None, "reason": form.reason.data or None}
+    page = services.entry_log(site, day, **filters, after=form.after.data, limit=LOG_PAGE_SIZE)
     return render_template(
         "manage/log.html",
         site=site,
         form=form,
         day=day,
         page=page,
+        # Said next to the filters: the day's figures below them do not follow the filters.
+        matching=services.count_log(site, day, **filters) if any(filters.values()) else None,
         overview=services.day_overview(site, day),
     )
 

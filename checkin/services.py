@@ -457,12 +457,8 @@ def entry_log(
     query = (
         sa.select(Visit)
         .options(joinedload(Visit.recorded_by))
-        .where(Visit.site_id == site.id, Visit.day == day)
+        .where(*_log_filters(site, day, status, reason))
     )
-    if status is not None:
-        query = query.where(Visit.status == status)
-    if reason is not None:
-        query = query.where(Visit.reason_codes.contains(reason))
     if after is not None:
         # Scoped to the site, so a cursor cannot reveal when another site's visit happened.
         after_time = (
@@ -475,6 +471,27 @@ def entry_log(
     more = len(visits) > limit
     visits = visits[:limit]
     return LogPage(visits, visits[-1].id if more else None)
+
+
+def count_log(site: Site, day: date, *, status: str | None, reason: str | None) -> int:
+    """Count the checks of a day that the log shows with these filters, over all its pages."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Visit)
+        .where(*_log_filters(site, day, status, reason))
+    )
+
+
+def _log_filters(
+    site: Site, day: date, status: str | None, reason: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """Return the conditions that pick the site's checks of a day, by status and reason."""
+    conditions = [Visit.site_id == site.id, Visit.day == day]
+    if status is not None:
+        conditions.append(Visit.status == status)
+    if reason is not None:
+        conditions.append(Visit.reason_codes.contains(reason))
+    return conditions
 
 
 @dataclass(frozen=True)

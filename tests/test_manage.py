@@ -165,6 +165,25 @@ def test_a_manager_sees_only_their_own_sites_log(client, login, make_site, make_
     assert "Blitar Visitor" in html and "Kediri Visitor" not in html
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("status=refused", "2 checks match"),
+        ("status=admitted", "1 check matches"),
+        ("reason=no_mask", "1 check matches"),
+        ("status=recheck", "0 checks match"),
+        ("", None),
+    ],
+)
+def test_filtering_the_log_says_how_many_checks_match(client, as_manager, make_visit, query, said):
+    make_visit()
+    make_visit(mask=False)
+    make_visit(hand_sanitiser=False)
+    html = client.get(f"/manage/log?lang=en&{query}").text
+    count = re.search(r'<p class="match-count" role="status">([^<]*)</p>', html)
+    assert (count.group(1) if count else None) == said
+
+
 def void(client, visit_id: int, reason: str = "typed twice"):
     return client.post(f"/manage/visits/{visit_id}/void?lang=en", data={"reason": reason})
 
