@@ -39,7 +39,7 @@ from wtforms.widgets import TextInput
 
 from checkin import admission, charts, exports, services
 from checkin.extensions import db
-from checkin.models import ROLES, Site, User
+from checkin.models import ROLES, Site, User, Visit
 from checkin.web import (
     REASON_LABELS,
     STATUS_LABELS,
@@ -290,9 +290,14 @@ def log():
 @roles_required("manager", "admin")
 def visit(visit_id: int):
     """Show one check of the manager's own site whole, with the form to void it."""
+    return render_visit(own_visit(visit_id), VoidForm())
+
+
+def render_visit(checked: Visit, form: VoidForm, status: int = 200) -> tuple[str, int]:
+    """Render one check's page with its void form (and the form's errors, if any)."""
     return render_template(
-        "manage/visit.html", site=current_site(), visit=own_visit(visit_id), form=VoidForm()
-    )
+        "manage/visit.html", site=current_site(), visit=checked, form=form
+    ), status
 
 
 @bp.post("/visits/<int:visit_id>/void")
@@ -305,8 +310,7 @@ def void(visit_id: int):
     mistaken = own_visit(visit_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        page = render_template("manage/visit.html", site=current_site(), visit=mistaken, form=form)
-        return page, 400
+        return render_visit(mistaken, form, 400)
     try:
         services.void_visit(mistaken, acting_user(), form.reason.data, now())
     except services.InvalidInput:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache, wraps
@@ -182,9 +183,15 @@ def cache_fingerprinted_static(response: Response) -> Response:
 def static_fingerprint(filename: str) -> str | None:
     """Return a short hash of a file in the static folder, or None if there is no such file."""
     path = safe_join(current_app.static_folder or "", filename)
-    if path is None or not os.path.isfile(path):
+    if path is None:
         return None
-    return _fingerprint(path, os.stat(path).st_mtime_ns)
+    try:
+        found = os.stat(path)  # one call for "is it a file" and "when did it change"
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return _fingerprint(path, found.st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
