@@ -114,6 +114,21 @@ def test_a_misread_thermometer_is_shown_next_to_the_field(open_door):
     expect(page.locator("#mask")).to_be_checked()
 
 
+def test_the_check_button_stays_in_reach_above_the_visitor_details(open_door):
+    page = open_door(width=1024, height=768)
+    page.click("details.visitor summary")
+    button = page.locator("button.submit").bounding_box()
+    assert button["y"] + button["height"] <= 768, "the button fell below the bottom edge"
+    page.fill("#temperature", "36.5")
+    page.fill("#id_number", "123")
+    page.click("button.submit")
+    expect(page.locator("#id_number")).to_be_focused()
+    error = page.locator("#id_number-error").bounding_box()
+    button = page.locator("button.submit").bounding_box()
+    assert error["y"] + error["height"] <= button["y"], "the NIK error is under the button"
+    assert button["y"] + button["height"] <= 768
+
+
 @pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
 def test_screenshots_of_every_door_screen(browser, open_door, server, width, height):
     with browser.new_context(viewport={"width": width, "height": height}) as context:
