@@ -210,6 +210,8 @@ class SiteForm(Form):
 
     code = StringField(
         _l("Code"),
+        # Codes are printed in capitals on every page and file name; "mlg" can only mean MLG.
+        filters=[lambda code: code.strip().upper() if code else code],
         validators=[
             DataRequired(),
             Regexp(r"[A-Z0-9]{2,20}\Z", message=_l("2 to 20 capital letters or digits.")),

@@ -19,7 +19,8 @@ def test_init_db_is_repeatable(runner):
     assert "Database ready" in result.output
 
 
-def test_user_add(runner, site):
+@pytest.mark.parametrize("typed_code", ["KDR", "kdr"])
+def test_user_add(runner, site, typed_code):
     result = runner.invoke(
         args=[
             "user",
@@ -28,7 +29,7 @@ def test_user_add(runner, site):
             "--role",
             "door",
             "--site",
-            "KDR",
+            typed_code,
             "--password",
             "rahasia-123",
         ]

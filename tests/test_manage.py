@@ -481,11 +481,12 @@ def as_admin(login, make_user):
     return admin
 
 
-def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin):
+@pytest.mark.parametrize("typed_code", ["MLG", "mlg", " Mlg "])
+def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin, typed_code):
     response = client.post(
         "/manage/admin/sites",
         data={
-            "code": "MLG",
+            "code": typed_code,
             "name": "Cabang Malang",
             "timezone": "Asia/Jakarta",
             "daily_quota": "40",
@@ -517,6 +518,11 @@ def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin):
         (
             "/manage/admin/sites",
             {"code": "KDR", "name": "Dup", "timezone": "Asia/Jakarta", "daily_quota": "60"},
+            "exists already",
+        ),
+        (
+            "/manage/admin/sites",
+            {"code": "kdr", "name": "Dup", "timezone": "Asia/Jakarta", "daily_quota": "60"},
             "exists already",
         ),
         (
