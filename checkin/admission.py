@@ -9,6 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 PLAUSIBLE_MIN_DC = 340
 PLAUSIBLE_MAX_DC = 420
 DEFAULT_FEVER_CUTOFF_DC = 373
+# The cut-offs health guidance uses: 37.3 °C (Indonesia's Ministry of Health) up to 38.0 (WHO).
+USUAL_CUTOFF_MIN_DC = 370
+USUAL_CUTOFF_MAX_DC = 380
 DEFAULT_RECHECK_MINUTES = 5
 DEFAULT_DAILY_QUOTA = 60
 
@@ -40,6 +43,15 @@ def to_decicelsius(value: float | str | Decimal) -> int:
     if not tenths.is_finite():
         raise ImplausibleTemperature(f"{value!r} is not a number")
     return int(tenths)
+
+
+def unusual_cutoff(cutoff_dc: int) -> str | None:
+    """Return "low" or "high" for a fever cut-off outside the usual 37.0-38.0 °C, else None."""
+    if cutoff_dc < USUAL_CUTOFF_MIN_DC:
+        return "low"
+    if cutoff_dc > USUAL_CUTOFF_MAX_DC:
+        return "high"
+    return None
 
 
 def check_plausible(temperature_dc: int) -> None:

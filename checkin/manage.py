@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     IntegerField,
@@ -47,6 +48,7 @@ from checkin.web import (
     acting_user,
     current_site,
     decimal_mark,
+    format_temperature,
     hour_minute,
     now,
     own_visit,
@@ -194,6 +196,21 @@ class SettingsForm(Form):
     online_service_url = URLField(
         _l("Online service address"), validators=[Optional(), Length(max=300), web_address]
     )
+    # Asked for only when the cut-off changes to a value outside health guidance.
+    confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
+
+
+# What an unusual fever cut-off would do at the door, said before it is saved.
+UNUSUAL_CUTOFF = {
+    "low": _l(
+        "%(cutoff)s is below the usual 37.0-38.0 °C: many visitors without a fever would be "
+        "asked to rest and be re-tested. Tick the box below to use it anyway."
+    ),
+    "high": _l(
+        "%(cutoff)s is above the usual 37.0-38.0 °C: visitors with a fever would be let in. "
+        "Tick the box below to use it anyway."
+    ),
+}
 
 
 class VoidForm(Form):
@@ -409,32 +426,39 @@ def settings():
             "online_service_url": site.online_service_url,
         }
     )
-    status = 200
+    unusual = None
     if form.validate_on_submit():
         wanted = services.SiteSettings(
             daily_quota=form.daily_quota.data,
             fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
             online_service_url=form.online_service_url.data or "",
         )
-        try:
-            quota = services.update_site_settings(site, wanted, acting_user(), now())
-        except services.QuotaBelowUsed as exc:
-            form.daily_quota.errors.append(
-                _(
-                    "%(used)d visitors are already admitted today: "
-                    "the quota cannot be lower than %(used)d.",
-                    used=exc.used,
-                )
-            )
+        if wanted.fever_cutoff_dc != site.fever_cutoff_dc:
+            unusual = admission.unusual_cutoff(wanted.fever_cutoff_dc)
+        if unusual and not form.confirm_cutoff.data:
+            cutoff = format_temperature(wanted.fever_cutoff_dc)
+            form.fever_cutoff.errors.append(UNUSUAL_CUTOFF[unusual] % {"cutoff": cutoff})
         else:
-            flash(
-                _("Settings saved. Today: %(used)d of %(limit)d slots used.", **vars(quota)),
-                "success",
-            )
-            return redirect(url_for(".settings"))
-    if form.is_submitted():
-        status = 400
-    return render_template("manage/settings.html", site=site, form=form), status
+            try:
+                quota = services.update_site_settings(site, wanted, acting_user(), now())
+            except services.QuotaBelowUsed as exc:
+                form.daily_quota.errors.append(
+                    _(
+                        "%(used)d visitors are already admitted today: "
+                        "the quota cannot be lower than %(used)d.",
+                        used=exc.used,
+                    )
+                )
+            else:
+                flash(
+                    _("Settings saved. Today: %(used)d of %(limit)d slots used.", **vars(quota)),
+                    "success",
+                )
+                return redirect(url_for(".settings"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "manage/settings.html", site=site, form=form, confirm_cutoff=unusual is not None
+    ), status
 
 
 @bp.get("/audit")

@@ -53,5 +53,21 @@ def test_cutoff_is_per_site(cutoff, tenths, status):
     assert screen(Reading(tenths, True, True, True), Policy(cutoff)).status == status
 
 
+@pytest.mark.parametrize(
+    ("cutoff", "unusual"),
+    [
+        (340, "low"),
+        (369, "low"),
+        (370, None),
+        (373, None),
+        (380, None),
+        (381, "high"),
+        (420, "high"),
+    ],
+)
+def test_a_cutoff_outside_health_guidance_is_unusual(cutoff, unusual):
+    assert admission.unusual_cutoff(cutoff) == unusual
+
+
 def test_quota_refusal_names_the_reason():
     assert admission.quota_refusal() == Screening("refused", ("quota_full",))

@@ -358,6 +358,9 @@ def test_settings_page_shows_the_current_values(client, as_manager, lang, cutoff
         ({"daily_quota": "45"}, 45, 373, "https://example.org/online"),
         ({"fever_cutoff": "37,5"}, 60, 375, "https://example.org/online"),
         ({"fever_cutoff": "38.0"}, 60, 380, "https://example.org/online"),
+        ({"fever_cutoff": "37.0"}, 60, 370, "https://example.org/online"),
+        ({"fever_cutoff": "36,0", "confirm_cutoff": "y"}, 60, 360, "https://example.org/online"),
+        ({"fever_cutoff": "39.0", "confirm_cutoff": "y"}, 60, 390, "https://example.org/online"),
         ({"online_service_url": "http://bpjs.test/antrean"}, 60, 373, "http://bpjs.test/antrean"),
         ({"online_service_url": ""}, 60, 373, ""),
     ],
@@ -374,6 +377,37 @@ def test_settings_are_saved(client, as_manager, site, form, quota, cutoff_dc, ur
 
 
 @pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "35.0 °C is below the usual 37.0-38.0 °C"),
+        ("id", "35,0 °C di bawah batas lazim 37,0-38,0 °C"),
+    ],
+)
+def test_an_unusual_cut_off_is_saved_only_once_ticked(client, as_manager, site, lang, message):
+    confirm_box = re.compile(r'<input[^>]*name="confirm_cutoff"')
+    assert not confirm_box.search(client.get("/manage/settings").text)
+    response = client.post(f"/manage/settings?lang={lang}", data=settings_form(fever_cutoff="35"))
+    assert response.status_code == 400
+    assert message in response.text
+    assert confirm_box.search(response.text)
+    db.session.refresh(site)
+    assert site.fever_cutoff_dc == 373
+    form = settings_form(fever_cutoff="35", confirm_cutoff="y")
+    assert client.post(f"/manage/settings?lang={lang}", data=form).status_code == 302
+    db.session.refresh(site)
+    assert site.fever_cutoff_dc == 350
+
+
+def test_a_cut_off_once_confirmed_is_not_asked_again(client, as_manager, site):
+    site.fever_cutoff_dc = 390
+    db.session.commit()
+    form = settings_form(daily_quota="45", fever_cutoff="39.0")
+    assert client.post("/manage/settings", data=form).status_code == 302
+    db.session.refresh(site)
+    assert (site.daily_quota, site.fever_cutoff_dc) == (45, 390)
+
+
+@pytest.mark.parametrize(
     ("form", "field", "message"),
     [
         ({"daily_quota": "lots"}, "daily_quota", "Not a valid integer value"),
@@ -382,6 +416,8 @@ def test_settings_are_saved(client, as_manager, site, form, quota, cutoff_dc, ur
         ({"fever_cutoff": "hot"}, "fever_cutoff", "Not a valid decimal value"),
         ({"fever_cutoff": "33.9"}, "fever_cutoff", "between 34"),
         ({"fever_cutoff": "42.1"}, "fever_cutoff", "and 42"),
+        ({"fever_cutoff": "36.9"}, "fever_cutoff", "36.9 °C is below the usual 37.0-38.0 °C"),
+        ({"fever_cutoff": "38.1"}, "fever_cutoff", "with a fever would be let in"),
         ({"online_service_url": "ftp://bpjs.test"}, "online_service_url", "http://"),
         ({"online_service_url": "javascript:alert(1)"}, "online_service_url", "http://"),
         ({"online_service_url": "bpjs.test"}, "online_service_url", "http://"),
