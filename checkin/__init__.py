@@ -12,10 +12,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from checkin import web
-from checkin.extensions import babel, csrf, db, login_manager
+from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -102,6 +103,8 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the extension instances to this app."""
     db.init_app(app)
+    # Batch mode: SQLite alters a table by copying it, which Alembic does only when asked.
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

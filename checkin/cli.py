@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 import click
+import flask_migrate
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -24,6 +25,7 @@ DEMO_ACCOUNTS = (
     ("admin", "admin", "admin-demo"),
 )
 DEMO_HISTORY_DAYS = 90
+SCHEMA_BEFORE_MIGRATIONS = "0001"
 
 user_cli = AppGroup("user", help="Manage staff accounts.")
 token_cli = AppGroup("token", help="Manage API tokens.")
@@ -31,9 +33,18 @@ token_cli = AppGroup("token", help="Manage API tokens.")
 
 @click.command("init-db")
 def init_db() -> None:
-    """Create the tables that do not exist yet."""
-    db.create_all()
+    """Create the database, or bring an existing one up to the latest schema."""
+    upgrade_database()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def upgrade_database() -> None:
+    """Apply the migrations not applied yet; adopt a database made before migrations existed."""
+    tables = sa.inspect(db.engine).get_table_names()
+    if "site" in tables and "alembic_version" not in tables:
+        # Until migrations came in, init-db ran create_all, which made the first migration's schema.
+        flask_migrate.stamp(revision=SCHEMA_BEFORE_MIGRATIONS)
+    flask_migrate.upgrade()
 
 
 def site_by_code(code: str | None) -> Site | None:
@@ -113,7 +124,7 @@ def revoke_token(token_id: int) -> None:
 @click.command("demo")
 def demo() -> None:
     """Create a demo site with accounts and 90 days of history, unless it exists."""
-    db.create_all()
+    upgrade_database()
     code, name, timezone = DEMO_SITE
     if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is None:
         site = services.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
