@@ -40,7 +40,7 @@ from wtforms.widgets import TextInput
 
 from checkin import admission, charts, exports, services
 from checkin.extensions import db
-from checkin.models import ROLES, Site, User, Visit
+from checkin.models import ROLES, AuditEntry, Site, User, Visit
 from checkin.web import (
     REASON_LABELS,
     STATUS_LABELS,
@@ -75,6 +75,45 @@ ACTION_LABELS = {
     "settings": _l("Settings changed"),
     "account": _l("Account changed"),
 }
+SETTING_LABELS = {
+    "daily_quota": _l("Walk-in quota per day"),
+    "fever_cutoff_dc": _l("Fever cut-off"),
+    "online_service_url": _l("Online service address"),
+}
+ACCOUNT_CHANGES = {
+    "created": _l("%(account)s: created as %(role)s"),
+    "deactivated": _l("%(account)s: deactivated"),
+    "reactivated": _l("%(account)s: reactivated"),
+    "password_reset": _l("%(account)s: password reset"),
+}
+
+
+def describe_audit(entry: AuditEntry, site: Site) -> str:
+    """Say in the reader's language what an audit entry records."""
+    detail = entry.detail
+    if "text" in detail:  # written before details were kept as facts: English, as it was
+        return detail["text"]
+    if entry.action == "settings":
+        return "; ".join(
+            f"{SETTING_LABELS[name]}: {setting_text(name, before)} → {setting_text(name, after)}"
+            for name, (before, after) in detail.items()
+        )
+    if entry.action == "account":
+        role = ROLE_LABELS[detail["role"]] if "role" in detail else ""
+        return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
+    visit = entry.visit
+    when = f"{visit.day.isoformat()} {hour_minute(visit.checked_at, site)}"
+    decision = str(STATUS_LABELS[detail["status"]])
+    if detail["slot"] is not None:
+        decision += ", " + _("No. %(slot)d", slot=detail["slot"])
+    return f"{_('Check of %(when)s', when=when)} ({decision})"
+
+
+def setting_text(name: str, value: int | str) -> str:
+    """Show one site setting's value as the settings page does."""
+    if name == "fever_cutoff_dc":
+        return format_temperature(value)
+    return str(value) if value != "" else "–"
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
@@ -272,10 +311,11 @@ class AccountForm(PasswordForm):
 
 @bp.context_processor
 def labels() -> dict[str, Any]:
-    """Give every manager template the words for roles and audit actions."""
+    """Give every manager template the words for roles and audit actions and entries."""
     return {
         "ROLE_LABELS": ROLE_LABELS,
         "ACTION_LABELS": ACTION_LABELS,
+        "describe_audit": describe_audit,
         "REASONS": admission.REASONS,
         "MIN_PASSWORD": MIN_PASSWORD,
     }

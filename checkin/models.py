@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -269,7 +270,9 @@ class AuditEntry(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(sa.String(30))
-    detail: Mapped[str] = mapped_column(sa.String(500))
+    # Facts, not sentences, so that the log reads in the reader's language: the settings'
+    # {name: [before, after]}, the account and what happened to it, a void's status and slot.
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     # A void's reason is free text that may name the visitor: it stays on the visit, where
     # purge-personal clears it, and the audit entry points there instead of copying it.
     visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit.id"))

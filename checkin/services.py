@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -312,16 +313,16 @@ def update_site_settings(site: Site, settings: SiteSettings, by: User, now: date
         db.session.rollback()
         raise QuotaBelowUsed(quota_today(site, now).used)
     before = SiteSettings(site.daily_quota, site.fever_cutoff_dc, site.online_service_url)
-    changes = [
-        f"{name}: {getattr(before, name)} -> {value}"
+    changes = {
+        name: [getattr(before, name), value]
         for name, value in vars(settings).items()
         if getattr(before, name) != value
-    ]
+    }
     site.daily_quota = settings.daily_quota
     site.fever_cutoff_dc = settings.fever_cutoff_dc
     site.online_service_url = settings.online_service_url
     if changes:
-        _audit(site, by, now, "settings", "; ".join(changes))
+        _audit(site, by, now, "settings", changes)
     db.session.commit()
     return Quota(day, changed.limit, changed.used)
 
@@ -345,14 +346,7 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
         # The slot is free again; ``issued`` stays, so its number is never handed out twice.
         steps["used"] = -1
     _add_to_day(visit.site_id, visit.day, steps)
-    _audit(
-        visit.site,
-        by,
-        now,
-        "void",
-        f"visit {visit.id} ({visit.day}, {visit.status}, slot {visit.slot})",
-        visit,
-    )
+    _audit(visit.site, by, now, "void", {"status": visit.status, "slot": visit.slot}, visit)
     db.session.commit()
     db.session.refresh(visit)
 
@@ -362,7 +356,7 @@ def _audit(
     by: User | None,
     now: datetime,
     action: str,
-    detail: str,
+    detail: dict[str, Any],
     visit: Visit | None = None,
 ) -> None:
     """Add an audit entry to the current transaction."""
@@ -372,7 +366,7 @@ def _audit(
             user_id=by.id if by else None,
             at=now,
             action=action,
-            detail=detail[:500],
+            detail=detail,
             visit_id=visit.id if visit else None,
         )
     )
@@ -743,7 +737,7 @@ def add_user(
     user = User(username=username, role=role, site=site)
     user.set_password(password)
     db.session.add(user)
-    _audit(site, by, now, "account", f"{username}: created ({role})")
+    _audit(site, by, now, "account", {"account": username, "change": "created", "role": role})
     db.session.commit()
     return user
 
@@ -769,7 +763,8 @@ def set_account_active(user: User, active: bool, by: User, now: datetime) -> Non
     if user.id == by.id and not active:
         raise InvalidInput({"active": ["You cannot deactivate your own account."]})
     user.active = active
-    _audit(user.site, by, now, "account", f"{user.username}: active -> {active}")
+    change = "reactivated" if active else "deactivated"
+    _audit(user.site, by, now, "account", {"account": user.username, "change": change})
     db.session.commit()
 
 
@@ -778,7 +773,7 @@ def reset_password(user: User, password: str, by: User, now: datetime) -> None:
     user.set_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    _audit(user.site, by, now, "account", f"{user.username}: password reset")
+    _audit(user.site, by, now, "account", {"account": user.username, "change": "password_reset"})
     db.session.commit()
 
 

@@ -204,7 +204,7 @@ def test_voiding_frees_the_slot_and_is_audited(client, as_manager, make_visit, s
     assert "The check at 10:00 is void." in log
     assert "Voided by" in log and "typed twice" in log
     audit = client.get("/manage/audit?lang=en").text
-    assert f"visit {visit.id}" in audit and "typed twice" in audit
+    assert "Check of 2026-11-25 10:00 (Admitted, No. 1)</a>: typed twice" in audit
     assert f'href="/manage/visits/{visit.id}"' in audit
 
 
@@ -476,12 +476,61 @@ def test_quota_below_todays_admitted_is_refused_clearly(
     assert services.quota_today(site, make_visit().visit.checked_at).left == 0
 
 
-def test_settings_changes_appear_in_the_audit_log(client, as_manager):
-    client.post("/manage/settings", data=settings_form(daily_quota="50", fever_cutoff="37.5"))
-    html = client.get("/manage/audit?lang=en").text
-    assert "Settings changed" in html
-    assert "daily_quota: 60 -&gt; 50" in html and "fever_cutoff_dc: 373 -&gt; 375" in html
+@pytest.mark.parametrize(
+    ("lang", "action", "change"),
+    [
+        (
+            "en",
+            "Settings changed",
+            "Walk-in quota per day: 60 → 50; Fever cut-off: 37.3 °C → 37.5 °C; "
+            "Online service address: https://example.org/online → –",
+        ),
+        (
+            "id",
+            "Pengaturan diubah",
+            "Kuota kunjungan langsung per hari: 60 → 50; Batas demam: 37,3 °C → 37,5 °C; "
+            "Alamat layanan online: https://example.org/online → –",
+        ),
+    ],
+)
+def test_settings_changes_appear_in_the_audit_log_in_words(
+    client, as_manager, lang, action, change
+):
+    form = settings_form(daily_quota="50", fever_cutoff="37.5", online_service_url="")
+    client.post("/manage/settings", data=form)
+    html = client.get(f"/manage/audit?lang={lang}").text
+    assert action in html and change in html
     assert as_manager.username in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["door: created as Door staff", "door: deactivated", "door: password reset"]),
+        ("id", ["door: dibuat sebagai Petugas pintu", "door: dinonaktifkan", "door: kata sandi"]),
+    ],
+)
+def test_account_changes_appear_in_the_audit_log_in_words(
+    client, as_admin, site, clock, lang, words
+):
+    door = services.add_user("door", "door", "long enough", site, by=as_admin, now=clock.now)
+    services.set_account_active(door, False, as_admin, clock.now)
+    services.reset_password(door, "another long one", as_admin, clock.now)
+    html = client.get(f"/manage/audit?lang={lang}").text
+    assert all(word in html for word in words), words
+
+
+def test_an_entry_written_before_details_were_facts_shows_its_text(client, as_manager, site, clock):
+    db.session.add(
+        AuditEntry(
+            site_id=site.id,
+            at=clock.now,
+            action="settings",
+            detail={"text": "daily_quota: 60 -> 50"},
+        )
+    )
+    db.session.commit()
+    assert "daily_quota: 60 -&gt; 50" in client.get("/manage/audit").text
 
 
 def test_audit_log_shows_only_the_own_site(client, login, make_site, make_user, clock):
@@ -490,7 +539,7 @@ def test_audit_log_shows_only_the_own_site(client, login, make_site, make_user, 
         other, services.SiteSettings(10, 373, ""), make_user("manager", other), clock.now
     )
     login(make_user("manager"))
-    assert "daily_quota" not in client.get("/manage/audit").text
+    assert "Kuota kunjungan" not in client.get("/manage/audit").text
 
 
 def test_summary_is_printable_and_signable(client, as_manager, make_visit):
@@ -542,7 +591,8 @@ def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin, t
     )
     assert response.status_code == 302
     (entry,) = services.audit_log(malang)
-    assert (entry.user, entry.detail) == (as_admin, "satpam.mlg: created (door)")
+    assert entry.user == as_admin
+    assert entry.detail == {"account": "satpam.mlg", "change": "created", "role": "door"}
     client.post("/logout")
     response = client.post("/login", data={"username": "satpam.mlg", "password": "pintu-malang"})
     assert response.status_code == 302
@@ -610,7 +660,9 @@ def test_admin_deactivates_and_reactivates_an_account(client, as_admin, door_use
     assert other.post("/login", data=login_form).status_code == 401
     client.post(f"/manage/admin/accounts/{door_user.id}/active", data={"active": "1"})
     assert other.post("/login", data=login_form).status_code == 302
-    assert "active -&gt; False" in client.get("/manage/audit?lang=en").text
+    audit = client.get("/manage/audit?lang=en").text
+    assert f"{door_user.username}: deactivated" in audit
+    assert f"{door_user.username}: reactivated" in audit
 
 
 def test_deactivating_an_account_takes_a_second_tap_that_names_it(client, as_admin, door_user):

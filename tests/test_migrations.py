@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import flask_migrate
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from checkin.extensions import db, migrate
+from checkin.models import AuditEntry
 
 MIGRATION_TABLE = "alembic_version"
 
@@ -97,3 +99,19 @@ def test_init_db_adopts_a_database_made_before_migrations(empty_database, runner
     assert result.exit_code == 0, result.output
     assert applied_revision() == head_revision()
     assert db.session.get(type(site), site.id).code == site.code
+
+
+def test_audit_entries_written_as_text_keep_it_through_the_upgrade(empty_database, clock):
+    flask_migrate.upgrade(revision="0001")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO audit_entry (at, action, detail) VALUES (:at, 'settings', :text)"),
+            {"at": clock.now, "text": "daily_quota: 60 -> 50"},
+        )
+    flask_migrate.upgrade()
+    assert db.session.scalar(sa.select(AuditEntry.detail)) == {"text": "daily_quota: 60 -> 50"}
+    db.session.rollback()
+    flask_migrate.downgrade(revision="0001")
+    with db.engine.connect() as connection:
+        text = connection.scalar(sa.text("SELECT detail FROM audit_entry"))
+    assert json.loads(text) == {"text": "daily_quota: 60 -> 50"}

@@ -103,8 +103,11 @@ def test_settings_changes_are_audited(site, manager_user, clock):
         site, settings(50, 375, "https://x.test"), manager_user, clock.now
     )
     (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "settings"))
-    assert "daily_quota: 60 -> 50" in entry.detail
-    assert "fever_cutoff_dc: 373 -> 375" in entry.detail
+    assert entry.detail == {
+        "daily_quota": [60, 50],
+        "fever_cutoff_dc": [373, 375],
+        "online_service_url": ["https://example.org/online", "https://x.test"],
+    }
     assert entry.user_id == manager_user.id
 
 
