@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 PLAUSIBLE_MIN_DC = 340
 PLAUSIBLE_MAX_DC = 420
 DEFAULT_FEVER_CUTOFF_DC = 373
-# The cut-offs health guidance uses: 37.3 °C (Indonesia's Ministry of Health) up to 38.0 (WHO).
+# The cut-offs health guidance uses: 37.3 °C (Indonesia's Ministry of Health) up to 38.0 (WHO);
+# 37.0 is still usual for offices that screen more strictly. The settings warning names this range.
 USUAL_CUTOFF_MIN_DC = 370
 USUAL_CUTOFF_MAX_DC = 380
 DEFAULT_RECHECK_MINUTES = 5

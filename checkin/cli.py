@@ -51,7 +51,7 @@ def site_by_code(code: str | None) -> Site | None:
     """Return the site with ``code`` or stop with a clear message."""
     if code is None:
         return None
-    site = db.session.scalar(sa.select(Site).where(Site.code == code.strip().upper()))
+    site = db.session.scalar(sa.select(Site).where(Site.code == services.site_code(code)))
     if site is None:
         raise click.BadParameter(f"no site with code {code!r}", param_hint="--site")
     return site

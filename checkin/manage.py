@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -101,6 +102,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
     if entry.action == "account":
         role = ROLE_LABELS[detail["role"]] if "role" in detail else ""
         return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
+    if entry.action != "void":  # an action newer than this code: its facts as they are
+        return json.dumps(detail, ensure_ascii=False)
     visit = entry.visit
     when = f"{visit.day.isoformat()} {hour_minute(visit.checked_at, site)}"
     decision = str(STATUS_LABELS[detail["status"]])
@@ -266,8 +269,7 @@ class SiteForm(Form):
 
     code = StringField(
         _l("Code"),
-        # Codes are printed in capitals on every page and file name; "mlg" can only mean MLG.
-        filters=[lambda code: code.strip().upper() if code else code],
+        filters=[lambda code: services.site_code(code) if code else code],
         validators=[
             DataRequired(),
             Regexp(r"[A-Z0-9]{2,20}\Z", message=_l("2 to 20 capital letters or digits.")),
@@ -504,7 +506,7 @@ def settings():
 @bp.get("/audit")
 @roles_required("manager", "admin")
 def audit():
-    """List the site's voids and settings changes, newest first."""
+    """List the site's voids, settings changes and account changes, newest first."""
     site = current_site()
     return render_template("manage/audit.html", site=site, entries=services.audit_log(site))
 

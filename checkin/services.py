@@ -712,6 +712,11 @@ def export_visits(site: Site, start: date, end: date) -> Iterator[Visit]:
     yield from db.session.scalars(query)
 
 
+def site_code(typed: str) -> str:
+    """Return a site code as stored: codes are capitals everywhere, so "mlg" can only mean MLG."""
+    return typed.strip().upper()
+
+
 def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: object) -> Site:
     """Create a site, unless its code is taken."""
     if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is not None:
