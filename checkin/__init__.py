@@ -123,6 +123,7 @@ def register_template_helpers(app: Flask) -> None:
         REASON_TEXT=web.REASON_TEXT,
         REASON_ADVICE=web.REASON_ADVICE,
         PURPOSE_LABELS=web.PURPOSE_LABELS,
+        PURPOSE_SHORT_LABELS=web.PURPOSE_SHORT_LABELS,
     )
     app.jinja_env.filters.update(temperature=web.format_temperature, hour_minute=web.hour_minute)
 

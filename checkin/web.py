@@ -62,6 +62,18 @@ PURPOSE_LABELS = {
     "other": _l("Other"),
 }
 
+# In a table a claim goes by its programme's initials, the same in both languages; the full
+# name is the cell's title.
+PURPOSE_SHORT_LABELS = {
+    "jht_claim": "JHT",
+    "jkk_claim": "JKK",
+    "jkm_claim": "JKM",
+    "jp_claim": "JP",
+    "jkp_claim": "JKP",
+    "enquiry": PURPOSE_LABELS["enquiry"],
+    "other": PURPOSE_LABELS["other"],
+}
+
 STATUS_LABELS = {
     admission.ADMITTED: _l("Admitted"),
     admission.REFUSED: _l("Refused"),
