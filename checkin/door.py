@@ -185,7 +185,8 @@ def render_door(form: CheckInForm, status: int = 200) -> tuple[str, int]:
 def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[str, int]:
     """Render the decision for one visit, with the re-test form when one is due."""
     site = visit.site
-    quota = services.quota_today(site, now())
+    moment = now()
+    quota = services.quota_today(site, moment)
     retest = services.retest_of(visit) if visit.status == admission.RECHECK else None
     # Whoever was not admitted cannot come in today once the slots are gone, whatever the reason.
     no_slot_today = visit.status != admission.ADMITTED and quota.left == 0
@@ -201,7 +202,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         retest_open=visit.status == admission.RECHECK
         and retest is None
         and not visit.voided
-        and visit.day == site.local_day(now()),
+        and visit.day == site.local_day(moment),
         no_slot_today=no_slot_today,
         online_qr=online_service_qr(site)
         if no_slot_today or admission.QUOTA_FULL in visit.reasons

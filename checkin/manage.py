@@ -480,27 +480,33 @@ def settings():
         if unusual and not form.confirm_cutoff.data:
             cutoff = format_temperature(wanted.fever_cutoff_dc)
             form.fever_cutoff.errors.append(UNUSUAL_CUTOFF[unusual] % {"cutoff": cutoff})
-        else:
-            try:
-                quota = services.update_site_settings(site, wanted, acting_user(), now())
-            except services.QuotaBelowUsed as exc:
-                form.daily_quota.errors.append(
-                    _(
-                        "%(used)d visitors are already admitted today: "
-                        "the quota cannot be lower than %(used)d.",
-                        used=exc.used,
-                    )
-                )
-            else:
-                flash(
-                    _("Settings saved. Today: %(used)d of %(limit)d slots used.", **vars(quota)),
-                    "success",
-                )
-                return redirect(url_for(".settings"))
+        elif (quota := apply_settings(site, wanted, form)) is not None:
+            flash(
+                _("Settings saved. Today: %(used)d of %(limit)d slots used.", **vars(quota)),
+                "success",
+            )
+            return redirect(url_for(".settings"))
     status = 400 if form.is_submitted() else 200
     return render_template(
         "manage/settings.html", site=site, form=form, confirm_cutoff=unusual is not None
     ), status
+
+
+def apply_settings(
+    site: Site, wanted: services.SiteSettings, form: SettingsForm
+) -> services.Quota | None:
+    """Save the settings and return today's quota, or put the quota's error on the form."""
+    try:
+        return services.update_site_settings(site, wanted, acting_user(), now())
+    except services.QuotaBelowUsed as exc:
+        form.daily_quota.errors.append(
+            _(
+                "%(used)d visitors are already admitted today: "
+                "the quota cannot be lower than %(used)d.",
+                used=exc.used,
+            )
+        )
+        return None
 
 
 @bp.get("/audit")
