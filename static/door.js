@@ -99,3 +99,13 @@
     });
   });
 }());
+
+// After a form error the field to correct has the focus; bring it and its error line into view
+// above the sticky button ourselves: Chrome does not always scroll an autofocused field.
+(function () {
+  "use strict";
+  var field = document.querySelector("form.checkin [autofocus]");
+  if (field) {
+    (field.closest(".field") || field).scrollIntoView({block: "nearest"});
+  }
+}());

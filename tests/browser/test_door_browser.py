@@ -123,6 +123,8 @@ def test_the_check_button_stays_in_reach_above_the_visitor_details(open_door):
     page.fill("#id_number", "123")
     page.click("button.submit")
     expect(page.locator("#id_number")).to_be_focused()
+    # The browser scrolls an autofocused field into view a moment after the page loads.
+    expect(page.locator("#id_number-error")).to_be_in_viewport()
     error = page.locator("#id_number-error").bounding_box()
     button = page.locator("button.submit").bounding_box()
     assert error["y"] + error["height"] <= button["y"], "the NIK error is under the button"
