@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app checkin
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TRANSLATIONS := checkin/translations
 
-.PHONY: run test test-slow lint format translations bench clean
+.PHONY: run test test-slow lint format translations messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,24 @@ instance/config.py:
 	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
 translations: $(VENV)/.installed
-	@for dir in $(wildcard $(TRANSLATIONS)/*); do \
-		$(BIN)/pybabel compile --use-fuzzy -d $$dir -f 2>/dev/null || exit 1; done
+	@$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -f 2>/dev/null
+
+# After changing words in the code or templates: refresh the catalogue, then translate what
+# `tests/test_translations.py` reports missing in checkin/translations/id/LC_MESSAGES/messages.po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --no-location --sort-output \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+# `make run HOST=0.0.0.0` lets a tablet on the office network try the demo.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 run: $(VENV)/.installed instance/config.py translations
 	$(FLASK) demo
-	@echo "checkin is at http://127.0.0.1:5000/  (Ctrl+C stops it)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "checkin is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@test "$(HOST)" = 127.0.0.1 || echo "From a tablet on this network: http://$$(hostname -I 2>/dev/null | cut -d' ' -f1):$(PORT)/"
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one
 # and sets CHECKIN_REQUIRE_POSTGRES, so that a missing server fails the build).

@@ -25,8 +25,9 @@ from bench.bare_app import create_app as create_bare_app
 from bench.databases import bench_app
 from bench.floor_app import create_app as create_floor_app
 from bench.throughput import prepare_app_database, prepare_bare_database, prepare_floor_database
-from checkin import api, services
+from checkin import api
 from checkin.extensions import csrf
+from checkin.services import checkins
 from checkin.web import acting_user, current_site, now, roles_required
 
 BODY = {
@@ -67,7 +68,7 @@ def layered_app(url: str) -> Flask:
     @roles_required("door")
     def service():
         data = api.load(api.CHECK_IN, api.json_body())
-        services.check_in(current_site(), acting_user(), data, now())
+        checkins.check_in(current_site(), acting_user(), data, now())
         return jsonify({}), 201
 
     for view in (stack, schema, login, service):

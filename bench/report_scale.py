@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from bench.databases import bench_app
-from checkin import services
 from checkin.extensions import db
 from checkin.models import Site, User, utcnow
+from checkin.services import accounts, entry_log, reports
 
 VISITS_PER_DAY = 150
 QUOTA = 60
@@ -158,7 +158,7 @@ def generate(app: Flask, sites: int, days: int) -> Dataset:
             for site in site_rows
         )
         db.session.commit()
-        services.add_user(
+        accounts.add_user(
             "bench-manager", "manager", MANAGER_PASSWORD, site_rows[0], by=None, now=utcnow()
         )
         engine = db.engine.dialect.name
@@ -280,12 +280,12 @@ def time_reports(database_url: str) -> list[Timing]:
         site = db.session.scalar(sa.select(Site).where(Site.code == "S001"))
         engine = db.engine
         checks = {
-            "day log": lambda: services.entry_log(site, LAST_DAY),
-            "month report": lambda: services.daily_report(site, *month),
-            "year report": lambda: services.daily_report(
+            "day log": lambda: entry_log.entry_log(site, LAST_DAY),
+            "month report": lambda: reports.daily_report(site, *month),
+            "year report": lambda: reports.daily_report(
                 site, LAST_DAY - timedelta(days=364), LAST_DAY
             ),
-            "national month": lambda: services.national_summary(*month),
+            "national month": lambda: reports.national_summary(*month),
         }
         timings = [timed(name, engine, in_fresh_session(run)) for name, run in checks.items()]
     # Outside the app context, so that each request gets its own, as under a server.

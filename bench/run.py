@@ -22,7 +22,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts bench/ on the path; the helpers import as packages from the root.
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench import breakdown, databases, page_weight, report_scale, throughput  # noqa: E402
+from bench import (  # noqa: E402
+    breakdown,
+    databases,
+    instructions,
+    page_weight,
+    report_scale,
+    throughput,
+)
 
 OUT = PROJECT_ROOT / "bench" / "out"
 QUICK_PARTS = ("throughput", "breakdown", "speed", "reports-sqlite", "pages")
@@ -69,6 +76,14 @@ def run_breakdown(_options: argparse.Namespace) -> str:
     return (
         f"Flask test client, SQLite, process CPU, median of {breakdown.ROUNDS} rounds of "
         f"{breakdown.POSTS_PER_ROUND} posts per row, rows interleaved\n\n" + breakdown.table(layers)
+    )
+
+
+def run_instructions(_options: argparse.Namespace) -> str:
+    """Count one check-in's instructions under callgrind."""
+    return (
+        "valgrind callgrind, Flask test client, SQLite, PYTHONHASHSEED=0 "
+        f"({instructions.LONG} minus {instructions.SHORT} posts)\n\n" + instructions.run()
     )
 
 
@@ -141,6 +156,7 @@ def run_pages(_options: argparse.Namespace) -> str:
 PARTS: dict[str, Callable[[argparse.Namespace], str]] = {
     "throughput": run_throughput,
     "breakdown": run_breakdown,
+    "instructions": run_instructions,
     "speed": run_speed,
     "reports-sqlite": lambda options: run_reports("sqlite", 1, SQLITE_YEARS_DAYS, False),
     "reports-postgres": lambda options: run_reports(

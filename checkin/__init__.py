@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from checkin import web
+from checkin import web, words
 from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 
@@ -52,10 +52,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         BABEL_DEFAULT_LOCALE="id",
         BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
-        BABEL_TRANSLATION_DIRECTORIES="translations/door;translations/manage",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
         WTF_CSRF_TIME_LIMIT=None,
-        # Seconds to sleep between screening and claiming a slot; only tests widen races with it.
-        RACE_DELAY=0.0,
         CLOCK=utcnow,
         # How often the door page asks for the counter, so other tablets' admissions show up.
         QUOTA_POLL_SECONDS=5,
@@ -97,7 +95,7 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 def select_locale() -> str:
     """Use the language the user picked, else Bahasa Indonesia."""
     chosen = session.get("lang") or request.args.get("lang")
-    return chosen if chosen in web.LANGUAGES else "id"
+    return chosen if chosen in words.LANGUAGES else "id"
 
 
 def register_extensions(app: Flask) -> None:
@@ -115,17 +113,19 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale,
         requested_path=web.requested_path,
-        decimal_mark=web.decimal_mark,
-        translated=web.translated,
-        LANGUAGES=web.LANGUAGES,
-        STATUS_LABELS=web.STATUS_LABELS,
-        REASON_LABELS=web.REASON_LABELS,
-        REASON_TEXT=web.REASON_TEXT,
-        REASON_ADVICE=web.REASON_ADVICE,
-        PURPOSE_LABELS=web.PURPOSE_LABELS,
-        PURPOSE_SHORT_LABELS=web.PURPOSE_SHORT_LABELS,
+        decimal_mark=words.decimal_mark,
+        translated=words.translated,
+        LANGUAGES=words.LANGUAGES,
+        STATUS_LABELS=words.STATUS_LABELS,
+        REASON_LABELS=words.REASON_LABELS,
+        REASON_TEXT=words.REASON_TEXT,
+        REASON_ADVICE=words.REASON_ADVICE,
+        PURPOSE_LABELS=words.PURPOSE_LABELS,
+        PURPOSE_SHORT_LABELS=words.PURPOSE_SHORT_LABELS,
     )
-    app.jinja_env.filters.update(temperature=web.format_temperature, hour_minute=web.hour_minute)
+    app.jinja_env.filters.update(
+        temperature=words.format_temperature, hour_minute=words.hour_minute
+    )
 
 
 def register_static_versions(app: Flask) -> None:
@@ -135,12 +135,13 @@ def register_static_versions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the door, manager, auth and API blueprints."""
-    from checkin import api, auth, door, health, manage
+    """Mount the door, manager, admin, auth and API blueprints."""
+    from checkin import admin, api, auth, door, health, manage
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(door.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
+from flask_babel import force_locale
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from checkin import services
+from checkin import rules
 from checkin.errors import json_error
 from checkin.extensions import csrf
 from checkin.schemas import (
@@ -24,7 +24,10 @@ from checkin.schemas import (
     VisitPageSchema,
     VisitQuerySchema,
 )
+from checkin.services import checkins, day_counter, entry_log, reports
+from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, roles_required
+from checkin.words import error_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token clients carry no cookie to forge; browser sessions are CSRF-checked in require_csrf.
@@ -38,8 +41,6 @@ QUOTA = QuotaSchema()
 REPORT_QUERY = ReportQuerySchema()
 VISIT_PAGE = VisitPageSchema()
 VISIT_QUERY = VisitQuerySchema()
-
-DEFAULT_REPORT_DAYS = 30
 
 
 class InvalidInputError(HTTPException):
@@ -98,16 +99,7 @@ def json_body() -> Any:
 def create_checkin() -> tuple[Response, int, dict[str, str]]:
     """Screen one visitor and store the check; 201 with the decision and the quota."""
     data = load(CHECK_IN, json_body())
-    try:
-        result = services.check_in(
-            current_site(),
-            acting_user(),
-            data,
-            now(),
-            race_delay=current_app.config["RACE_DELAY"],
-        )
-    except services.InvalidInput as exc:
-        raise InvalidInputError(exc.errors) from exc
+    result = checkins.check_in(current_site(), acting_user(), data, now())
     body = CHECK_IN_RESULT.dump(result.visit) | {"quota": QUOTA.dump(result.quota)}
     return jsonify(body), 201, {"Location": url_for("api.list_checkins", day=body["day"])}
 
@@ -116,7 +108,7 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
 @roles_required("door", "manager", "admin")
 def quota_today() -> Response:
     """Return today's walk-in quota of the account's site."""
-    return jsonify(QUOTA.dump(services.quota_today(current_site(), now())))
+    return jsonify(QUOTA.dump(day_counter.quota_today(current_site(), now())))
 
 
 @bp.get("/checkins")
@@ -126,7 +118,7 @@ def list_checkins() -> Response:
     query = load(VISIT_QUERY, request.args)
     site = current_site()
     day = query["day"] or site.local_day(now())
-    page = services.entry_log(
+    page = entry_log.entry_log(
         site,
         day,
         status=query["status"],
@@ -145,12 +137,8 @@ def daily_report() -> Response:
     """Return per-day counts and refusal reasons over a date range (last 30 days by default)."""
     query = load(REPORT_QUERY, request.args)
     site = current_site()
-    end = query["end"] or site.local_day(now())
-    start = query["start"] or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
-    try:
-        days = services.daily_report(site, start, end)
-    except services.InvalidInput as exc:
-        raise InvalidInputError(exc.errors) from exc
+    start, end = rules.report_range(query["start"], query["end"], site.local_day(now()))
+    days = reports.daily_report(site, start, end)
     return jsonify(DAILY_REPORT.dump({"start": start, "end": end, "days": days}))
 
 
@@ -164,6 +152,14 @@ def openapi() -> Response:
 def invalid_input(error: InvalidInputError) -> Response:
     """Answer 422 with the documented error shape."""
     return json_error(422, error.description, error.errors)
+
+
+@bp.errorhandler(ServiceError)
+def refused_by_a_rule(error: ServiceError) -> Response:
+    """Answer 422 with the rule's words, in English, under the field at fault."""
+    with force_locale("en"):
+        words = error_text(error)
+    return json_error(422, InvalidInputError.description, {error.field: [words]})
 
 
 def openapi_spec() -> APISpec:

@@ -10,15 +10,19 @@ from werkzeug.exceptions import Unauthorized
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from checkin import services
 from checkin.errors import wants_json
 from checkin.extensions import db, login_manager
+from checkin.forms import Form
 from checkin.models import User
-from checkin.web import LANGUAGES, Form, now, requested_path
+from checkin.services import accounts
+from checkin.web import now, requested_path
+from checkin.words import LANGUAGES
 
 bp = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {"door": "door.index", "manager": "manage.log", "admin": "manage.log"}
+# An admin of no site has no log to read: their work is the admin page.
+HOME_WITHOUT_SITE = "admin.index"
 
 
 class LoginForm(Form):
@@ -46,7 +50,7 @@ def load_user_from_token(req) -> User | None:
     scheme, _space, secret = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
         return None
-    return services.user_for_token(secret.strip())
+    return accounts.user_for_token(secret.strip())
 
 
 @login_manager.unauthorized_handler
@@ -58,7 +62,9 @@ def unauthorized():
 
 
 def home_url() -> str:
-    """Return the start page for the logged-in account's role."""
+    """Return the start page for the logged-in account's role (and site)."""
+    if current_user.role == "admin" and current_user.site is None:
+        return url_for(HOME_WITHOUT_SITE)
     return url_for(HOME_BY_ROLE[current_user.role])
 
 
@@ -78,16 +84,16 @@ def login():
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        user = services.authenticate(username, form.password.data, now())
+        user = accounts.authenticate(username, form.password.data, now())
         if user is not None:
             start_fresh_session()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_url())
-        if services.is_locked(username, now()):
+        if accounts.is_locked(username, now()):
             flash(
                 _(
                     "Too many failed attempts: this account is locked for %(minutes)d minutes.",
-                    minutes=services.LOCKOUT_MINUTES,
+                    minutes=accounts.LOCKOUT_MINUTES,
                 ),
                 "error",
             )

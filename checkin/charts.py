@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from pygal.style import Style
 
 from checkin import admission
-from checkin.services import DAY, MONTH, PeriodTotals, Report
-from checkin.web import REASON_LABELS
+from checkin.services.reports import DAY, MONTH, Report, Totals
+from checkin.words import REASON_LABELS
 
 ADMITTED_GREEN = "#2e7d32"
 REFUSED_RED = "#c62828"
@@ -51,7 +51,7 @@ def style(*colors: str) -> Style:
     )
 
 
-def period_label(period: PeriodTotals, granularity: str) -> str:
+def period_label(period: Totals, granularity: str) -> str:
     """Return a short axis label: the day, the week's first day, or the month."""
     return format_date(period.start, "MMM yyyy" if granularity == MONTH else "d MMM")
 

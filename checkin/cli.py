@@ -1,20 +1,27 @@
-"""Flask commands: create the database, accounts, API tokens and a demo site."""
+"""Flask commands: the database, sites, accounts, API tokens, the demo and the privacy purge.
+
+Every command calls a service; a rule the service applies refuses here in the same words.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import Any
 
 import click
-import flask_migrate
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
-from checkin import services
+from checkin import admission, rules
 from checkin.demo import seed_history
-from checkin.extensions import db
-from checkin.models import ROLES, ApiToken, Site, User
+from checkin.models import ROLES
+from checkin.services import accounts, database, privacy, sites
+from checkin.services.errors import ServiceError
+from checkin.words import error_text
 
 DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
 DEMO_ONLINE_URL = "https://www.bpjsketenagakerjaan.go.id/"
@@ -25,44 +32,82 @@ DEMO_ACCOUNTS = (
     ("admin", "admin", "admin-demo"),
 )
 DEMO_HISTORY_DAYS = 90
-SCHEMA_BEFORE_MIGRATIONS = "0001"
 
+# Where each service error's input is on the command line.
+PARAMETER_OF = {
+    "code": "CODE",
+    "site": "--site",
+    "username": "USERNAME",
+    "password": "--password",
+    "token_id": "TOKEN_ID",
+    "older_than": "--older-than",
+}
+# The command line names its option where the pages name a field.
+CLI_WORDS = {"site_required": "a door or manager account needs --site"}
+
+site_cli = AppGroup("site", help="Manage sites (offices).")
 user_cli = AppGroup("user", help="Manage staff accounts.")
 token_cli = AppGroup("token", help="Manage API tokens.")
+
+
+def clock() -> Any:
+    """Return the app's current instant."""
+    return current_app.config["CLOCK"]()
+
+
+def explained(command: Callable) -> Callable:
+    """Turn a service's refusal into a usage error (exit code 2) that says why."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as error:
+            with force_locale("en"):
+                words = CLI_WORDS.get(error.code) or error_text(error)
+            raise click.BadParameter(words, param_hint=PARAMETER_OF.get(error.field)) from error
+
+    return run
 
 
 @click.command("init-db")
 def init_db() -> None:
     """Create the database, or bring an existing one up to the latest schema."""
-    upgrade_database()
-    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    database.upgrade()
+    click.echo(f"Database ready: {database.location()}")
 
 
-def upgrade_database() -> None:
-    """Apply the migrations not applied yet; adopt a database made before migrations existed."""
-    tables = sa.inspect(db.engine).get_table_names()
-    if "site" in tables and "alembic_version" not in tables:
-        # Until migrations came in, init-db ran create_all, which made the first migration's schema.
-        flask_migrate.stamp(revision=SCHEMA_BEFORE_MIGRATIONS)
-    flask_migrate.upgrade()
+@site_cli.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help='The office\'s name, e.g. "Kantor Cabang Malang".')
+@click.option(
+    "--timezone",
+    type=click.Choice(list(rules.TIMEZONES)),
+    default="Asia/Jakarta",
+    show_default=True,
+)
+@click.option(
+    "--quota",
+    type=click.IntRange(0, rules.MAX_QUOTA),
+    default=admission.DEFAULT_DAILY_QUOTA,
+    show_default=True,
+    help="Walk-in slots per day.",
+)
+@explained
+def add_site(code: str, name: str, timezone: str, quota: int) -> None:
+    """Create a site with the code CODE (2 to 20 capital letters or digits)."""
+    site = sites.add_site(code, name, timezone, daily_quota=quota)
+    click.echo(f"Added site {site.code} ({site.name}), {site.timezone}, quota {quota} a day.")
 
 
-def site_by_code(code: str | None) -> Site | None:
-    """Return the site with ``code`` or stop with a clear message."""
-    if code is None:
-        return None
-    site = db.session.scalar(sa.select(Site).where(Site.code == services.site_code(code)))
-    if site is None:
-        raise click.BadParameter(f"no site with code {code!r}", param_hint="--site")
-    return site
-
-
-def user_by_name(username: str) -> User:
-    """Return the account called ``username`` or stop with a clear message."""
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None:
-        raise click.BadParameter(f"no account {username!r}", param_hint="USERNAME")
-    return user
+@site_cli.command("list")
+def list_sites() -> None:
+    """List every site: code, time zone, daily quota and name."""
+    found = sites.all_sites()
+    for site in found:
+        click.echo(f"{site.code:20}  {site.timezone:16}  {site.daily_quota:>6}  {site.name}")
+    if not found:
+        click.echo("No sites yet: add one with `flask --app checkin site add CODE --name NAME`.")
 
 
 @user_cli.command("add")
@@ -70,35 +115,29 @@ def user_by_name(username: str) -> User:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--site", "site_code", help="Code of the account's site (door and manager need one).")
 @click.password_option(help="Asked for when not given.")
+@explained
 def add_user(username: str, role: str, site_code: str | None, password: str) -> None:
     """Create a staff account."""
-    site = site_by_code(site_code)
-    if role != "admin" and site is None:
-        raise click.BadParameter(f"a {role} account needs --site", param_hint="--site")
-    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise click.BadParameter(f"{username!r} already exists", param_hint="USERNAME")
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    services.add_user(username, role, password, site, by=None, now=current_app.config["CLOCK"]())
+    site = sites.site_coded(site_code) if site_code is not None else None
+    accounts.add_user(username, role, password, site, by=None, now=clock())
     click.echo(f"Added {role} {username}.")
 
 
 @token_cli.command("add")
 @click.argument("username")
 @click.option("--label", default="", help="What the token is for, e.g. 'scanner at door 1'.")
+@explained
 def add_token(username: str, label: str) -> None:
     """Print a new API token for USERNAME (shown only this once)."""
-    click.echo(services.issue_token(user_by_name(username), label))
+    click.echo(accounts.issue_token(accounts.account_named(username), label))
 
 
 @token_cli.command("list")
 @click.argument("username")
+@explained
 def list_tokens(username: str) -> None:
     """List USERNAME's API tokens: id, label, when made, whether revoked (never the secret)."""
-    user = user_by_name(username)
-    tokens = db.session.scalars(
-        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
-    ).all()
+    tokens = accounts.tokens_of(accounts.account_named(username))
     for token in tokens:
         state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}Z" if token.revoked_at else "active"
         click.echo(f"{token.id:>6}  {token.created_at:%Y-%m-%d %H:%M}Z  {state:24}  {token.label}")
@@ -108,29 +147,25 @@ def list_tokens(username: str) -> None:
 
 @token_cli.command("revoke")
 @click.argument("token_id", type=click.IntRange(min=1))
+@explained
 def revoke_token(token_id: int) -> None:
     """Revoke the API token TOKEN_ID (see `token list`) at once; it is kept, marked revoked."""
-    revoked = db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=current_app.config["CLOCK"]())
-    )
-    db.session.commit()
-    if revoked.rowcount != 1:
-        raise click.BadParameter(f"no active token {token_id}", param_hint="TOKEN_ID")
+    accounts.revoke_token(token_id, clock())
     click.echo(f"Revoked token {token_id}.")
 
 
 @click.command("demo")
 def demo() -> None:
     """Create a demo site with accounts and 90 days of history, unless it exists."""
-    upgrade_database()
+    database.upgrade()
     code, name, timezone = DEMO_SITE
-    if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is None:
-        site = services.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
-        now = current_app.config["CLOCK"]()
+    if any(site.code == code for site in sites.all_sites()):
+        click.echo(f"Demo site {code} exists already; nothing changed.")
+    else:
+        site = sites.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
+        now = clock()
         staff = [
-            services.add_user(username, role, password, site, by=None, now=now)
+            accounts.add_user(username, role, password, site, by=None, now=now)
             for username, role, password in DEMO_ACCOUNTS
         ]
         today = site.local_day(now)
@@ -143,8 +178,6 @@ def demo() -> None:
             until=now,
         )
         click.echo(f"Demo site {code} ({name}) created with {count} checks up to now.")
-    else:
-        click.echo(f"Demo site {code} exists already; nothing changed.")
     click.echo("Demo logins (username / password):")
     for username, role, password in DEMO_ACCOUNTS:
         click.echo(f"  {role:8} {username:8} / {password}")
@@ -159,13 +192,14 @@ def demo() -> None:
     show_default=True,
     help="Retention in days.",
 )
+@explained
 def purge_personal(days: int) -> None:
     """Anonymise name, phone and NIK of checks older than the retention (safe to rerun)."""
-    count = services.purge_personal(days, current_app.config["CLOCK"]())
+    count = privacy.purge_personal(days, clock())
     click.echo(f"Anonymised {count} checks older than {days} days; counts and decisions kept.")
 
 
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli``."""
-    for command in (init_db, demo, purge_personal, user_cli, token_cli):
+    for command in (init_db, demo, purge_personal, site_cli, user_cli, token_cli):
         app.cli.add_command(command)

@@ -1,13 +1,20 @@
-"""Plausible demo history: weekday walk-ins of a branch office, built with the real rules."""
+"""Plausible demo history: weekday walk-ins of a branch office, recorded by the real service.
+
+Every made-up check goes through :func:`checkin.services.checkins.record` at the time it
+happened, so the demo's counters, slots and re-tests follow the same rules as a live door.
+"""
 
 from __future__ import annotations
 
+import heapq
 import random
 from datetime import date, datetime, time, timedelta
 
 from checkin import admission
 from checkin.extensions import db
-from checkin.models import DayQuota, Site, User, Visit
+from checkin.models import Site, User, Visit
+from checkin.services import checkins
+from checkin.services.checkins import CheckInData
 
 FIRST_NAMES = (
     "Siti",
@@ -71,8 +78,8 @@ def seed_history(
             expected = TYPICAL_ARRIVALS * WEEKDAY_DEMAND[day.weekday()] * trend
             visitors = max(5, round(rng.gauss(expected, 7)))
             count += _seed_day(site, staff, day, visitors, rng, until)
+            db.session.commit()
         day += timedelta(days=1)
-    db.session.commit()
     return count
 
 
@@ -84,24 +91,25 @@ def _seed_day(
     rng: random.Random,
     until: datetime | None,
 ) -> int:
-    """Add one day's ``visitors`` checks, screened by the site's rules, and its counter row."""
-    counter = DayQuota(
-        site_id=site.id, day=day, limit=site.daily_quota, **dict.fromkeys(DayQuota.COUNTERS, 0)
-    )
-    arrivals = sorted(_arrival(site, day, rng) for _ in range(visitors))
-    arrivals = [arrival for arrival in arrivals if until is None or arrival <= until]
-    visits = []
-    for checked_at in arrivals:
-        first = _check(site, counter, rng.choice(staff), checked_at, rng, None)
-        visits.append(first)
-        if first.status == admission.RECHECK:
-            retest_at = checked_at + timedelta(minutes=rng.randint(site.recheck_minutes, 15))
-            if until is not None and retest_at > until:
-                continue  # still resting: the door list shows them waiting for a re-test
-            visits.append(_check(site, counter, rng.choice(staff), retest_at, rng, first))
-    db.session.add(counter)
-    db.session.add_all(visits)
-    return len(visits)
+    """Record one day's ``visitors`` and their re-tests in the order they happen."""
+    # (when, tie-breaker, first reading to re-test or None for a new arrival)
+    queue: list[tuple[datetime, int, Visit | None]] = [
+        (_arrival(site, day, rng), number, None) for number in range(visitors)
+    ]
+    heapq.heapify(queue)
+    recorded = 0
+    while queue:
+        checked_at, number, first = heapq.heappop(queue)
+        if until is not None and checked_at > until:
+            continue  # still to come, or still resting: the door shows them waiting to re-test
+        data = _made_up_check(rng) if first is None else _second_reading(first, rng)
+        visit = checkins.record(site, rng.choice(staff), data, checked_at).visit
+        recorded += 1
+        if visit.status == admission.RECHECK:
+            rested = checked_at + timedelta(minutes=rng.randint(site.recheck_minutes, 15))
+            retest_at = max(rested, checkins.retest_ready_at(visit, site))
+            heapq.heappush(queue, (retest_at, number, visit))
+    return recorded
 
 
 def _arrival(site: Site, day: date, rng: random.Random) -> datetime:
@@ -110,64 +118,21 @@ def _arrival(site: Site, day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), site.zone)
 
 
-def _check(
-    site: Site,
-    counter: DayQuota,
-    recorder: User,
-    checked_at: datetime,
-    rng: random.Random,
-    recheck_of: Visit | None,
-) -> Visit:
-    """Screen one made-up visitor (or re-test ``recheck_of``) and count the decision."""
-    if recheck_of is None:
-        temperature = rng.choice([rng.randint(355, 372)] * 30 + [rng.randint(373, 385)])
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        phone = f"08{rng.randrange(10**9, 10**10)}"
-        nik = f"{rng.randrange(10**4):04d}"
-        purpose = rng.choice(admission.PURPOSES)
-    else:
-        temperature = rng.choice([rng.randint(360, 372)] * 2 + [rng.randint(373, 383)])
-        name, phone = recheck_of.visitor_name, recheck_of.phone
-        nik, purpose = recheck_of.nik_last4, recheck_of.purpose
-    reading = admission.Reading(
-        temperature_dc=temperature,
+def _second_reading(first: Visit, rng: random.Random) -> CheckInData:
+    """Return the re-test of ``first``: most have cooled down after resting."""
+    cooled = rng.choice([rng.randint(360, 372)] * 2 + [rng.randint(373, 383)])
+    return checkins.second_reading(first, cooled)
+
+
+def _made_up_check(rng: random.Random) -> CheckInData:
+    """Return a made-up visitor's first check: most pass, a few forget a mask or run warm."""
+    return CheckInData(
+        temperature_dc=rng.choice([rng.randint(355, 372)] * 30 + [rng.randint(373, 385)]),
         hand_sanitiser=rng.random() > 0.02,
         mask=rng.random() > 0.05,
         distancing=rng.random() > 0.02,
-        is_recheck=recheck_of is not None,
-    )
-    screening = admission.screen(reading, site.policy)
-    slot = None
-    if screening.passed:
-        if counter.used < counter.limit:
-            counter.used += 1
-            counter.issued += 1
-            slot = counter.issued
-        else:
-            screening = admission.quota_refusal()
-    counter.checks += 1
-    if screening.status == admission.REFUSED:
-        counter.refused += 1
-        for reason in screening.reasons:
-            setattr(counter, f"refused_{reason}", getattr(counter, f"refused_{reason}") + 1)
-    elif screening.status == admission.RECHECK:
-        counter.rechecks += 1
-    return Visit(
-        site_id=site.id,
-        day=checked_at.astimezone(site.zone).date(),
-        local_hour=checked_at.astimezone(site.zone).hour,
-        checked_at=checked_at,
-        recorded_by_id=recorder.id,
-        visitor_name=name,
-        phone=phone,
-        nik_last4=nik,
-        purpose=purpose,
-        temperature_dc=temperature,
-        hand_sanitiser=reading.hand_sanitiser,
-        mask=reading.mask,
-        distancing=reading.distancing,
-        status=screening.status,
-        reason_codes=",".join(screening.reasons),
-        slot=slot,
-        recheck_of=recheck_of,
+        visitor_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        phone=f"08{rng.randrange(10**9, 10**10)}",
+        nik_last4=f"{rng.randrange(10**4):04d}",
+        purpose=rng.choice(admission.PURPOSES),
     )

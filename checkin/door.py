@@ -4,162 +4,19 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError as SchemaError
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
-from checkin import admission, schemas, services
+from checkin import admission
+from checkin.forms import show_error
+from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
-from checkin.services import CheckInData
-from checkin.web import (
-    PURPOSE_LABELS,
-    Form,
-    acting_user,
-    current_site,
-    format_temperature,
-    hour_minute,
-    now,
-    own_visit,
-    roles_required,
-)
+from checkin.services import checkins, day_counter
+from checkin.services.errors import ServiceError
+from checkin.web import acting_user, current_site, now, own_visit, roles_required
+from checkin.words import hour_minute
 
 bp = Blueprint("door", __name__)
 
 door_staff = roles_required("door", "manager", "admin")
-
-
-class TemperatureField(StringField):
-    """A reading in °C, typed with a decimal point or an Indonesian decimal comma.
-
-    ``data`` holds deci-Celsius; the page shows back exactly what was typed.
-    """
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        """Parse the typed reading; an unreadable one is a form error, not a crash."""
-        self.data = None
-        typed = valuelist[0].strip() if valuelist else ""
-        if not typed:
-            return
-        try:
-            self.data = admission.to_decicelsius(typed.replace(",", "."))
-        except admission.ImplausibleTemperature as exc:
-            raise ValueError(_("Type the reading as a number, for example 36.6.")) from exc
-
-    def _value(self) -> str:
-        """Return the reading as typed, so a mistake can be corrected rather than retyped."""
-        return self.raw_data[0] if self.raw_data else ""
-
-
-def plausible_reading(form: Form, field: TemperatureField) -> None:
-    """Refuse readings no person can have: the thermometer was misread."""
-    if field.data is None:
-        return
-    try:
-        admission.check_plausible(field.data)
-    except admission.ImplausibleTemperature as exc:
-        raise ValidationError(
-            _(
-                "%(reading)s cannot be right: measure again (%(low)s to %(high)s).",
-                reading=format_temperature(field.data),
-                low=format_temperature(admission.PLAUSIBLE_MIN_DC),
-                high=format_temperature(admission.PLAUSIBLE_MAX_DC),
-            )
-        ) from exc
-
-
-def storable(form: Form, field: StringField) -> None:
-    """Refuse control characters, which no database column can hold."""
-    try:
-        schemas.storable_text(field.data)
-    except SchemaError as exc:
-        raise ValidationError(_("Remove the special characters.")) from exc
-
-
-def stripped(value: str | None) -> str | None:
-    """Drop the spaces a touch keyboard adds around a value."""
-    return value.strip() if value else value
-
-
-class ReadingForm(Form):
-    """One temperature reading: all a re-test needs."""
-
-    temperature = TemperatureField(
-        _l("Temperature (°C)"),
-        validators=[
-            InputRequired(_l("Measure the temperature and type it here.")),
-            plausible_reading,
-        ],
-    )
-
-
-class CheckInForm(ReadingForm):
-    """The full door check: reading, the three protocol ticks and optional visitor details."""
-
-    hand_sanitiser = BooleanField(_l("Hand sanitiser used"))
-    mask = BooleanField(_l("Wearing a mask"))
-    distancing = BooleanField(_l("Keeping distance"))
-    visitor_name = StringField(
-        _l("Name"),
-        validators=[Optional(), Length(max=100, message=_l("At most 100 characters.")), storable],
-        filters=[stripped],
-    )
-    phone = StringField(
-        _l("Phone"),
-        validators=[
-            Optional(),
-            Length(max=20, message=_l("At most 20 characters.")),
-            Regexp(schemas.PHONE.regex, message=_l("Not a phone number.")),
-        ],
-        filters=[stripped],
-    )
-    id_number = StringField(
-        _l("NIK (16 digits)"),
-        validators=[
-            Optional(),
-            Regexp(schemas.NIK.regex, message=_l("A NIK has exactly 16 digits.")),
-        ],
-        filters=[stripped],
-    )
-    purpose = SelectField(
-        _l("Purpose of visit"),
-        choices=[SelectChoice("", "—")]
-        + [SelectChoice(code, label) for code, label in PURPOSE_LABELS.items()],
-        default="",
-        validate_choice=False,
-        validators=[
-            AnyOf(["", *admission.PURPOSES], message=_l("Choose a purpose from the list."))
-        ],
-    )
-
-    def check_in_data(self) -> CheckInData:
-        """Return the validated check; only the last four digits of the NIK are kept."""
-        return CheckInData(
-            temperature_dc=self.temperature.data,
-            hand_sanitiser=self.hand_sanitiser.data,
-            mask=self.mask.data,
-            distancing=self.distancing.data,
-            visitor_name=self.visitor_name.data or None,
-            phone=self.phone.data or None,
-            nik_last4=self.id_number.data[-4:] if self.id_number.data else None,
-            purpose=self.purpose.data or None,
-        )
-
-
-def retest_data(first: Visit, reading: ReadingForm) -> CheckInData:
-    """Return the second reading of ``first``: the new temperature with the same visitor."""
-    return CheckInData(
-        temperature_dc=reading.temperature.data,
-        hand_sanitiser=first.hand_sanitiser,
-        mask=first.mask,
-        distancing=first.distancing,
-        visitor_name=first.visitor_name,
-        phone=first.phone,
-        nik_last4=first.nik_last4,
-        purpose=first.purpose,
-        recheck_of=first.id,
-    )
 
 
 def online_service_qr(site: Site) -> str | None:
@@ -177,8 +34,8 @@ def render_door(form: CheckInForm, status: int = 200) -> tuple[str, int]:
         "door/index.html",
         site=site,
         form=form,
-        quota=services.quota_today(site, now()),
-        recent=services.recent_checks(site, now()),
+        quota=day_counter.quota_today(site, now()),
+        recent=checkins.recent_checks(site, now()),
     ), status
 
 
@@ -186,8 +43,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
     """Render the decision for one visit, with the re-test form when one is due."""
     site = visit.site
     moment = now()
-    quota = services.quota_today(site, moment)
-    retest = services.retest_of(visit) if visit.status == admission.RECHECK else None
+    quota = day_counter.quota_today(site, moment)
     # Whoever was not admitted cannot come in today once the slots are gone, whatever the reason.
     no_slot_today = visit.status != admission.ADMITTED and quota.left == 0
     return render_template(
@@ -196,13 +52,9 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         visit=visit,
         form=form,
         quota=quota,
-        retest=retest,
-        retest_at=hour_minute(services.retest_ready_at(visit, site), site),
-        # A reading of an earlier day, or one a manager voided, can no longer be re-tested.
-        retest_open=visit.status == admission.RECHECK
-        and retest is None
-        and not visit.voided
-        and visit.day == site.local_day(moment),
+        retest=checkins.retest_of(visit) if visit.status == admission.RECHECK else None,
+        retest_at=hour_minute(checkins.retest_ready_at(visit, site), site),
+        retest_open=checkins.retest_open(visit, moment),
         no_slot_today=no_slot_today,
         online_qr=online_service_qr(site)
         if no_slot_today or admission.QUOTA_FULL in visit.reasons
@@ -224,7 +76,7 @@ def check_in():
     form = CheckInForm()
     if not form.validate_on_submit():
         return render_door(form, 422)
-    result = services.check_in(current_site(), acting_user(), form.check_in_data(), now())
+    result = checkins.check_in(current_site(), acting_user(), form.check_in_data(), now())
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
 
@@ -244,18 +96,10 @@ def retest(visit_id: int):
     form = ReadingForm()
     if not form.validate_on_submit():
         return render_result(first, form, 422)
-    site = first.site
     try:
-        result = services.check_in(site, acting_user(), retest_data(first, form), now())
-    except services.InvalidInput:
-        ready_at = services.retest_ready_at(first, site)
-        if now() < ready_at:
-            message = _(
-                "Too early: let the visitor rest until %(time)s, then measure again.",
-                time=hour_minute(ready_at, site),
-            )
-        else:
-            message = _("This reading cannot be re-tested any more: start a new check.")
-        form.temperature.errors.append(message)
+        second = checkins.second_reading(first, form.temperature.data)
+        result = checkins.check_in(first.site, acting_user(), second, now())
+    except ServiceError as error:
+        show_error(form.temperature, error)
         return render_result(first, form, 422)
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)

@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from checkin.models import Visit
-from checkin.web import PURPOSE_LABELS, REASON_LABELS, STATUS_LABELS, translated
+from checkin.words import PURPOSE_LABELS, REASON_LABELS, STATUS_LABELS, translated
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

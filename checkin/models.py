@@ -182,11 +182,6 @@ class DayQuota(db.Model):
         sa.CheckConstraint("used >= 0 AND used <= issued", name="day_quota_used_counted"),
     )
 
-    @property
-    def left(self) -> int:
-        """Return how many walk-in slots remain."""
-        return max(self.limit - self.used, 0)
-
     def reason_counts(self) -> dict[str, int]:
         """Return refusals counted by reason code."""
         return {reason: getattr(self, f"refused_{reason}") for reason in admission.REASONS}

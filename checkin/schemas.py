@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from marshmallow import (
-    EXCLUDE,
-    RAISE,
-    Schema,
-    ValidationError,
-    fields,
-    post_load,
-    validate,
-    validates_schema,
-)
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate
 
-from checkin import admission
-from checkin.services import CheckInData
+from checkin import admission, rules
+from checkin.services.checkins import CheckInData
 
-MAX_ID = 2**31 - 1
-# Anchored with ^ and $ so that the OpenAPI pattern means the same to ECMA-regex clients;
-# [0-9], not \d, which in Python also matches Arabic-Indic and other digits.
-# An empty string means "not given"; a tablet form sends one for every blank field.
-NIK = validate.Regexp(r"^([0-9]{16})?$", error="A NIK has exactly 16 digits.")
-PHONE = validate.Regexp(r"^(\+?[0-9][0-9 -]{5,19})?$", error="Not a phone number.")
-# Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
-OFFICE_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
+NIK = validate.Regexp(rules.NIK_PATTERN, error="A NIK has exactly 16 digits.")
+PHONE = validate.Regexp(rules.PHONE_PATTERN, error="Not a phone number.")
+OFFICE_DAYS = validate.Range(min=rules.FIRST_OFFICE_DAY, max=rules.LAST_OFFICE_DAY)
+ID_RANGE = validate.Range(min=1, max=rules.MAX_ID)
 
 
 class StrictBoolean(fields.Boolean):
@@ -70,7 +56,7 @@ FREE_TEXT = {"description": STORABLE_TEXT_RULE, "pattern": r"^[^\x00-\x1f]*$"}
 
 def storable_text(value: str) -> None:
     """Refuse control characters and unpaired surrogates, which no database column can hold."""
-    if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
+    if not rules.storable(value):
         raise ValidationError("Contains characters that cannot be stored.")
 
 
@@ -111,8 +97,8 @@ class CheckInSchema(Schema):
     hand_sanitiser = StrictBoolean(required=True)
     mask = StrictBoolean(required=True)
     distancing = StrictBoolean(required=True)
-    visitor_name = optional_text(100)
-    phone = optional_text(20, PHONE)
+    visitor_name = optional_text(rules.MAX_NAME)
+    phone = optional_text(rules.MAX_PHONE, PHONE)
     id_number = optional_text(16, NIK)
     purpose = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(admission.PURPOSES)
@@ -120,14 +106,13 @@ class CheckInSchema(Schema):
     recheck_of = StrictInteger(
         load_default=None,
         allow_none=True,
-        validate=validate.Range(min=1, max=MAX_ID),
+        validate=ID_RANGE,
         metadata={"description": "Id of the first reading when this is its re-test."},
     )
 
     @post_load
     def to_check_in(self, data: dict[str, Any], **kwargs: Any) -> CheckInData:
         """Convert to deci-Celsius and keep only the last four digits of the NIK."""
-        nik = data["id_number"]
         return CheckInData(
             temperature_dc=admission.to_decicelsius(data["temperature_c"]),
             hand_sanitiser=data["hand_sanitiser"],
@@ -135,7 +120,7 @@ class CheckInSchema(Schema):
             distancing=data["distancing"],
             visitor_name=data["visitor_name"] or None,
             phone=(data["phone"] or "").strip() or None,
-            nik_last4=nik[-4:] if nik else None,
+            nik_last4=rules.nik_last4(data["id_number"]),
             purpose=data["purpose"],
             recheck_of=data["recheck_of"],
         )
@@ -200,7 +185,7 @@ class VisitQuerySchema(Schema):
     day = fields.Date(load_default=None, validate=OFFICE_DAYS)
     status = fields.String(load_default=None, validate=validate.OneOf(admission.STATUSES))
     reason = fields.String(load_default=None, validate=validate.OneOf(admission.REASONS))
-    after = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    after = fields.Integer(load_default=None, validate=ID_RANGE)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -213,18 +198,12 @@ class ReportQuerySchema(Schema):
     start = fields.Date(data_key="from", load_default=None, validate=OFFICE_DAYS)
     end = fields.Date(data_key="to", load_default=None, validate=OFFICE_DAYS)
 
-    @validates_schema
-    def ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Refuse a range that ends before it starts."""
-        if data["start"] and data["end"] and data["end"] < data["start"]:
-            raise ValidationError("The end date is before the start date.", "to")
-
 
 class DaySummarySchema(Schema):
     """Counts of one site-day."""
 
-    day = fields.Date()
-    limit = fields.Integer()
+    day = fields.Date(attribute="start")
+    limit = fields.Integer(attribute="quota")
     checks = fields.Integer()
     admitted = fields.Integer()
     refused = fields.Integer()

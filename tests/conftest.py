@@ -6,7 +6,7 @@ import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from checkin import create_app, services
+from checkin import admission, create_app
 from checkin.extensions import db
-from checkin.models import Site, User
-from checkin.services import CheckInData, CheckInResult
+from checkin.models import DayQuota, Site, User, Visit
+from checkin.services import accounts, checkins, sites
+from checkin.services.checkins import CheckInData, CheckInResult
 
 POSTGRES_URL = os.environ.get("CHECKIN_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -131,7 +132,7 @@ def make_site(app: Flask) -> Callable[..., Site]:
     def make(code: str | None = None, timezone: str = "Asia/Jakarta", **settings: Any) -> Site:
         number = next(counter)
         code = code or f"S{number}"
-        return services.add_site(code, f"Kantor Cabang {code}", timezone, **settings)
+        return sites.add_site(code, f"Kantor Cabang {code}", timezone, **settings)
 
     return make
 
@@ -149,7 +150,7 @@ def make_user(app: Flask, site: Site, clock: Clock) -> Callable[..., User]:
 
     def make(role: str = "door", site_: Site | None = None, username: str | None = None) -> User:
         username = username or f"{role}{next(counter)}"
-        return services.add_user(username, role, PASSWORD, site_ or site, by=None, now=clock.now)
+        return accounts.add_user(username, role, PASSWORD, site_ or site, by=None, now=clock.now)
 
     return make
 
@@ -171,7 +172,7 @@ def auth_headers(app: Flask) -> Callable[[User], dict[str, str]]:
     """Return a function giving bearer-token headers that act as an account."""
 
     def headers(user: User) -> dict[str, str]:
-        return {"Authorization": f"Bearer {services.issue_token(user, 'test')}"}
+        return {"Authorization": f"Bearer {accounts.issue_token(user, 'test')}"}
 
     return headers
 
@@ -185,6 +186,14 @@ def login(client: FlaskClient) -> Callable[[User], None]:
         assert response.status_code == 302, response.text
 
     return log_in
+
+
+@pytest.fixture
+def as_admin(login, make_user):
+    """Log the test client in as an administrator of the default site."""
+    admin = make_user("admin")
+    login(admin)
+    return admin
 
 
 def csrf_token_in(html: str) -> str:
@@ -208,6 +217,31 @@ def make_visit(site: Site, door_user: User, clock: Clock) -> Callable[..., Check
         **fields: Any,
     ) -> CheckInResult:
         data = CheckInData(**(PASSING | fields))
-        return services.check_in(site_ or site, recorder or door_user, data, now or clock.now)
+        return checkins.check_in(site_ or site, recorder or door_user, data, now or clock.now)
 
     return make
+
+
+def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
+    """Return what a day row's counters must hold, counted from the visits themselves."""
+    visits = list(
+        db.session.scalars(sa.select(Visit).where(Visit.site_id == site_id, Visit.day == day))
+    )
+    valid = [visit for visit in visits if not visit.voided]
+    counted = {
+        "used": sum(visit.status == "admitted" for visit in valid),
+        "issued": max((visit.slot or 0 for visit in visits), default=0),
+        "checks": len(valid),
+        "refused": sum(visit.status == "refused" for visit in valid),
+        "rechecks": sum(visit.status == "recheck" for visit in valid),
+    }
+    for reason in admission.REASONS:
+        counted[f"refused_{reason}"] = sum(
+            reason in visit.reasons for visit in valid if visit.status == "refused"
+        )
+    return counted
+
+
+def counters_of(row: DayQuota) -> dict[str, int]:
+    """Return the counters a day row holds."""
+    return {name: getattr(row, name) for name in DayQuota.COUNTERS}

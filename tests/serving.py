@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from sqlalchemy import event
 
 from checkin import create_app
+from checkin.extensions import db
 from checkin.models import utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +31,8 @@ REQUEST_TIMEOUT = 60.0
 # No connection, or the connection died before an answer: the server was killed mid-request.
 NO_ANSWER = 0
 TEST_NOW_HEADER = "X-Test-Now"
+# Seconds a served test app sleeps after each day-counter UPDATE (see widen_races).
+CLAIM_DELAY_VARIABLE = "CHECKIN_TEST_CLAIM_DELAY"
 
 
 def free_port() -> int:
@@ -45,12 +49,37 @@ def header_clock() -> datetime:
     return utcnow()
 
 
+def widen_races(app: Flask) -> Flask:
+    """Make ``app`` sleep after each day-counter UPDATE when CHECKIN_TEST_CLAIM_DELAY is set.
+
+    The sleep falls between claiming a slot and storing the visit, inside the transaction: it
+    widens the window in which a weaker design would over-admit, and makes a kill -9 land
+    mid-transaction. The production code has no such hook; tests add it from outside.
+    """
+    delay = float(os.environ.get(CLAIM_DELAY_VARIABLE, "0"))
+    if delay:
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def sleep_after_counting(_connection, _cursor, statement, *_args) -> None:
+            if statement.startswith("UPDATE day_quota"):
+                time.sleep(delay)
+
+    return app
+
+
+def slowed_app() -> Flask:
+    """Build the app with the race window of :func:`widen_races`."""
+    return widen_races(create_app())
+
+
 def header_clock_app() -> Flask:
     """Build the app with a clock each request sets through a header, to simulate many days.
 
     It lives under tests/ on purpose: no production entry point can load it by accident.
     """
-    return create_app({"CLOCK": header_clock})
+    return widen_races(create_app({"CLOCK": header_clock}))
 
 
 @contextmanager

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from checkin import services
 from checkin.extensions import db
 from checkin.models import Visit, utcnow
+from checkin.services import accounts
 from tests.conftest import PASSWORD, csrf_token_in
 
 
@@ -49,13 +49,13 @@ def test_a_wrong_password_is_answered_with_a_message(client, door_user):
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(client, door_user, clock):
     client.post("/lang/en")
-    for _attempt in range(services.LOCKOUT_AFTER - 1):
+    for _attempt in range(accounts.LOCKOUT_AFTER - 1):
         assert log_in(client, door_user.username, "guess").status_code == 401
     assert log_in(client, door_user.username, "guess").status_code == 429
     locked = log_in(client, door_user.username)
     assert locked.status_code == 429
     assert "locked for 15 minutes" in locked.text
-    clock.now += timedelta(minutes=services.LOCKOUT_MINUTES - 1)
+    clock.now += timedelta(minutes=accounts.LOCKOUT_MINUTES - 1)
     assert log_in(client, door_user.username).status_code == 429
     clock.now += timedelta(minutes=1, seconds=1)
     assert log_in(client, door_user.username).status_code == 302
@@ -128,7 +128,7 @@ def test_the_header_links_managers_to_the_entry_log(client, make_user, login, ro
 
 
 def test_an_account_without_a_site_gets_a_403_page_not_a_crash(client, app):
-    admin = services.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
+    admin = accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
     log_in(client, admin.username)
     response = client.get("/")
     assert response.status_code == 403
@@ -221,3 +221,13 @@ def test_the_language_switch_on_a_page_carries_that_page(client, site):
     page = client.get("/login?next=/visits/3").text
     assert '<input type="hidden" name="next" value="/login?next=/visits/3">' in page
     assert 'formaction="/lang/en"' in page
+
+
+def test_an_admin_of_no_site_lands_on_the_admin_page(client, app):
+    admin = accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
+    response = log_in(client, admin.username)
+    assert response.location == "/manage/admin"
+    page = client.get("/manage/admin?lang=en")
+    assert page.status_code == 200
+    # No link to a site page, which would answer 403 to an account without a site.
+    assert 'href="/manage/log"' not in page.text and 'href="/"' not in page.text

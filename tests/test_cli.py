@@ -7,9 +7,10 @@ from datetime import UTC
 import pytest
 import sqlalchemy as sa
 
-from checkin import services
 from checkin.extensions import db
 from checkin.models import ApiToken, DayQuota, Site, User, Visit, hash_token
+from checkin.services import accounts, audit, checkins, sites
+from tests.conftest import counters_of, counters_of_rows
 
 
 def test_init_db_is_repeatable(runner):
@@ -39,7 +40,7 @@ def test_user_add(runner, site, typed_code):
     assert (user.role, user.site_id) == ("door", site.id)
     assert user.check_password("rahasia-123")
     assert "rahasia-123" not in user.password_hash
-    (entry,) = services.audit_log(site)
+    (entry,) = audit.entries(site)
     assert (entry.user, entry.action) == (None, "account")
     assert entry.detail == {"account": "pintu1", "change": "created", "role": "door"}
 
@@ -74,7 +75,7 @@ def test_token_add_prints_a_secret_stored_only_hashed(runner, door_user):
     secret = result.output.strip()
     token = db.session.scalar(sa.select(ApiToken))
     assert token.token_hash == hash_token(secret) != secret
-    assert services.user_for_token(secret) == door_user
+    assert accounts.user_for_token(secret) == door_user
 
 
 def test_token_add_for_unknown_user(runner, app):
@@ -122,7 +123,7 @@ def test_token_revoke_stops_the_token_at_once_and_keeps_the_row(runner, door_use
     token_id = db.session.scalar(sa.select(ApiToken.id))
     result = runner.invoke(args=["token", "revoke", str(token_id)])
     assert result.exit_code == 0, result.output
-    assert services.user_for_token(secret) is None
+    assert accounts.user_for_token(secret) is None
     assert db.session.get(ApiToken, token_id).revoked_at is not None
     assert "revoked" in runner.invoke(args=["token", "list", door_user.username]).output
 
@@ -149,3 +150,76 @@ def test_revoking_twice_says_so(runner, door_user, auth_headers):
     again = runner.invoke(args=["token", "revoke", token_id])
     assert again.exit_code == 2
     assert "no active token" in again.output
+
+
+def test_a_new_office_starts_from_the_command_line(runner, client):
+    # An empty database, then only commands, as the README's "New office" section says.
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    added = runner.invoke(
+        args=["site", "add", "mlg", "--name", "Kantor Cabang Malang", "--quota", "40"]
+    )
+    assert added.exit_code == 0, added.output
+    assert "Added site MLG (Kantor Cabang Malang), Asia/Jakarta, quota 40" in added.output
+    user = ["user", "add", "pintu.mlg", "--role", "door", "--site", "MLG"]
+    assert runner.invoke(args=[*user, "--password", "pintu-malang"]).exit_code == 0
+    token = runner.invoke(args=["token", "add", "pintu.mlg"]).output.strip()
+    listed = runner.invoke(args=["site", "list"]).output
+    assert listed.split() == ["MLG", "Asia/Jakarta", "40", "Kantor", "Cabang", "Malang"]
+    response = client.post(
+        "/api/v1/checkins",
+        json={"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.json
+    assert (response.json["status"], response.json["slot"]) == ("admitted", 1)
+    assert response.json["quota"] == {
+        "day": response.json["day"],
+        "limit": 40,
+        "used": 1,
+        "left": 39,
+    }
+
+
+def test_site_list_says_when_there_is_none(runner, app):
+    result = runner.invoke(args=["site", "list"])
+    assert result.exit_code == 0
+    assert "No sites yet" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["site", "add", "KDR", "--name", "Again"], "A site with code KDR exists already"),
+        (["site", "add", "kdr", "--name", "Again"], "A site with code KDR exists already"),
+        (["site", "add", "K D", "--name", "Bad"], "K D cannot be a site code"),
+        (["site", "add", "MLG"], "Missing option '--name'"),
+        (["site", "add", "MLG", "--name", "M", "--timezone", "Europe/Paris"], "Europe/Paris"),
+        (["site", "add", "MLG", "--name", "M", "--quota", "-1"], "--quota"),
+        (["user", "add", "a b", "--role", "admin", "--password", "long-enough"], "username"),
+    ],
+)
+def test_site_and_user_add_explain_bad_arguments(runner, site, args, message):
+    sites_before = len(sites.all_sites())
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(sites.all_sites()) == sites_before
+
+
+def test_demo_history_is_recorded_by_the_check_in_service(runner, clock):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    site = db.session.scalar(sa.select(Site))
+    for row in db.session.scalars(sa.select(DayQuota)):
+        assert counters_of(row) == counters_of_rows(site.id, row.day), row.day
+        # Queue numbers are given out in the order visitors passed the door.
+        admitted = db.session.scalars(
+            sa.select(Visit.slot)
+            .where(Visit.day == row.day, Visit.slot.is_not(None))
+            .order_by(Visit.checked_at, Visit.id)
+        ).all()
+        assert admitted == sorted(admitted), row.day
+    retests = db.session.scalars(sa.select(Visit).where(Visit.recheck_of_id.is_not(None))).all()
+    assert retests, "the demo has no re-tests"
+    for second in retests:
+        first = second.recheck_of
+        assert second.checked_at >= checkins.retest_ready_at(first, site)

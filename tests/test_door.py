@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from checkin import admission, services
+from checkin import admission
 from checkin.extensions import db
 from checkin.models import Visit
-from checkin.web import (
+from checkin.services import sites
+from checkin.words import (
     PURPOSE_LABELS,
     REASON_ADVICE,
     REASON_LABELS,
@@ -134,8 +135,8 @@ def test_a_refusal_lists_each_reason_with_what_to_tell_the_visitor(door, fields,
 
 def set_quota(site, manager, limit, clock) -> None:
     """Give the site a daily quota of ``limit`` from now on."""
-    settings = services.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
-    services.update_site_settings(site, settings, manager, clock.now)
+    settings = sites.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
+    sites.update_site_settings(site, settings, manager, clock.now)
 
 
 def test_a_full_quota_shows_the_online_service_link_and_its_qr_code(

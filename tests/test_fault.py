@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import DayQuota, Visit
-from tests.serving import NO_ANSWER, Server, gunicorn
+from tests.serving import CLAIM_DELAY_VARIABLE, NO_ANSWER, Server, gunicorn
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ CLIENTS = 16
 QUOTA = 150
 KILL_AFTER_ROWS = 60
 # Long transactions, so that a kill lands inside one rather than between two.
-RACE_DELAY = "0.02"
+CLAIM_DELAY = "0.02"
 BODY = {"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
 
 
@@ -80,13 +80,13 @@ def fault_env(database_url, site):
     return {
         "CHECKIN_DATABASE_URL": database_url,
         "CHECKIN_SECRET_KEY": "fault",
-        "CHECKIN_RACE_DELAY": RACE_DELAY,
+        CLAIM_DELAY_VARIABLE: CLAIM_DELAY,
     }
 
 
 def test_killing_a_worker_mid_load_loses_and_corrupts_nothing(fault_env, door_user, auth_headers):
     headers = auth_headers(door_user)
-    with gunicorn("checkin:create_app()", fault_env) as server:
+    with gunicorn("tests.serving:slowed_app()", fault_env) as server:
         thread, answers = load_in_background(server, headers)
         killed = server.kill_worker()
         thread.join()
@@ -101,12 +101,12 @@ def test_killing_the_whole_server_mid_load_loses_and_corrupts_nothing(
     fault_env, door_user, auth_headers
 ):
     headers = auth_headers(door_user)
-    with gunicorn("checkin:create_app()", fault_env) as server:
+    with gunicorn("tests.serving:slowed_app()", fault_env) as server:
         thread, answers = load_in_background(server, headers)
         server.kill_all()
         thread.join()
     assert Counter(status for status, _body in answers)[NO_ANSWER] >= 1, "no request was cut"
     assert_consistent(answers)
-    with gunicorn("checkin:create_app()", fault_env) as restarted:
+    with gunicorn("tests.serving:slowed_app()", fault_env) as restarted:
         assert_still_serving(restarted, headers)
     assert_consistent(answers)

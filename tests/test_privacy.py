@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin import services
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Visit
+from checkin.services import checkins, privacy
 from tests.serving import gunicorn
 
 PERSONAL = {
@@ -193,12 +193,12 @@ def test_purge_removes_void_reasons_and_the_audit_log_never_copies_them(
     client, login, manager_user, make_visit, clock
 ):
     visit = make_visit(visitor_name="Siti Aminah").visit
-    services.void_visit(visit, manager_user, "Siti Aminah typed twice", clock.now)
+    checkins.void_visit(visit, manager_user, "Siti Aminah typed twice", clock.now)
     login(manager_user)
     assert "Siti Aminah typed twice" in client.get("/manage/audit?lang=en").text
     assert "Siti" not in json.dumps(db.session.scalar(sa.select(AuditEntry.detail)))
     clock.now += timedelta(days=31)
-    services.purge_personal(30, clock.now)
+    privacy.purge_personal(30, clock.now)
     page = client.get("/manage/audit?lang=en").text
     assert "Siti" not in page and "reason removed after the retention period" in page
     assert db.session.get(Visit, visit.id).void_reason is None

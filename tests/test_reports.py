@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from checkin import services
+from checkin.services import checkins, reports
 
 CHART_KINDS = ["decisions", "hours", "reasons", "quota"]
 ADMITTED_FILL = "rgb(46, 125, 50)"  # charts.ADMITTED_GREEN
@@ -34,7 +34,7 @@ def as_manager(login, manager_user):
     ],
 )
 def test_reports_sum_days_into_readable_periods(site, start, end, granularity, periods):
-    report = services.site_report(site, start, end)
+    report = reports.site_report(site, start, end)
     assert (report.granularity, len(report.periods)) == (granularity, periods)
     assert report.periods[0].start == start
     assert report.periods[-1].end == end
@@ -46,8 +46,8 @@ def test_periods_and_totals_add_up_to_the_days(site, make_visit, clock):
         for case in cases[: day_offset % 4 + 1]:
             make_visit(now=clock.now - timedelta(days=day_offset), **case)
     start, end = date(2026, 11, 16), date(2026, 11, 25)
-    days = services.daily_report(site, start, end)
-    report = services.site_report(site, start, end)
+    days = reports.daily_report(site, start, end)
+    report = reports.site_report(site, start, end)
     assert report.total.checks == sum(day.checks for day in days) == 23
     assert report.total.admitted == sum(period.admitted for period in report.periods) == 12
     assert report.total.reasons["no_mask"] == 7
@@ -59,7 +59,7 @@ def test_periods_and_totals_add_up_to_the_days(site, make_visit, clock):
 
 def test_quiet_days_do_not_count_towards_the_quota(site, make_visit, clock):
     make_visit(now=clock.now - timedelta(days=2))
-    report = services.site_report(site, date(2026, 11, 23), date(2026, 11, 25))
+    report = reports.site_report(site, date(2026, 11, 23), date(2026, 11, 25))
     assert (report.total.open_days, report.total.quota, report.total.usage) == (1, 60, 1 / 60)
     assert [period.usage for period in report.periods] == [1 / 60, None, None]
 
@@ -69,8 +69,8 @@ def test_arrivals_count_first_readings_per_local_hour(site, make_visit, manager_
     make_visit(now=clock.now + timedelta(minutes=6), recheck_of=first.id)
     make_visit(now=clock.now + timedelta(hours=2), temperature_dc=360)
     mistake = make_visit(now=clock.now + timedelta(hours=2)).visit
-    services.void_visit(mistake, manager_user, "typed twice", clock.now)
-    arrivals = services.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
+    checkins.void_visit(mistake, manager_user, "typed twice", clock.now)
+    arrivals = reports.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
     # 03:00 and 05:00 UTC are 10:00 and 12:00 in Kediri.
     assert arrivals.by_hour == {10: 1, 12: 1}
     assert list(arrivals.hours) == [10, 11, 12]
@@ -79,7 +79,7 @@ def test_arrivals_count_first_readings_per_local_hour(site, make_visit, manager_
 
 
 def test_a_quiet_day_has_no_peak_hour_nor_average(site):
-    arrivals = services.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
+    arrivals = reports.arrivals(site, date(2026, 11, 25), date(2026, 11, 25))
     assert (arrivals.total, arrivals.peak_hour, arrivals.average_temperature_dc) == (0, None, None)
     assert list(arrivals.hours) == []
 

@@ -7,10 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin import services
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Visit
-from checkin.services import InvalidInput, SiteSettings
+from checkin.services import accounts, checkins, day_counter, entry_log, privacy, reports, sites
+from checkin.services.errors import (
+    AlreadyVoided,
+    QuotaBelowAdmitted,
+    RetestTooEarly,
+    VoidReasonMissing,
+)
+from checkin.services.sites import SiteSettings
 
 
 def admitted_rows(site, day) -> int:
@@ -68,7 +74,7 @@ def test_a_new_local_day_starts_at_zero(
 
 
 def test_quota_today_reads_without_writing(site, clock):
-    quota = services.quota_today(site, clock.now)
+    quota = day_counter.quota_today(site, clock.now)
     assert (quota.limit, quota.used, quota.left) == (60, 0, 60)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DayQuota)) == 0
 
@@ -78,11 +84,11 @@ def settings(quota: int, cutoff: int = 373, url: str = "") -> SiteSettings:
 
 
 def test_raising_the_quota_applies_today(site, make_visit, manager_user, clock):
-    services.update_site_settings(site, settings(2), manager_user, clock.now)
+    sites.update_site_settings(site, settings(2), manager_user, clock.now)
     make_visit()
     make_visit()
     assert make_visit().visit.reasons == ["quota_full"]
-    quota = services.update_site_settings(site, settings(3), manager_user, clock.now)
+    quota = sites.update_site_settings(site, settings(3), manager_user, clock.now)
     assert quota.left == 1
     assert make_visit().visit.slot == 3
 
@@ -90,18 +96,16 @@ def test_raising_the_quota_applies_today(site, make_visit, manager_user, clock):
 def test_quota_cannot_go_below_todays_admitted(site, make_visit, manager_user, clock):
     for _ in range(3):
         make_visit()
-    with pytest.raises(InvalidInput) as error:
-        services.update_site_settings(site, settings(2), manager_user, clock.now)
-    assert "3 visitors are already admitted" in error.value.errors["daily_quota"][0]
+    with pytest.raises(QuotaBelowAdmitted) as error:
+        sites.update_site_settings(site, settings(2), manager_user, clock.now)
+    assert error.value.admitted == 3
     db.session.refresh(site)
     assert site.daily_quota == 60
-    assert services.update_site_settings(site, settings(3), manager_user, clock.now).left == 0
+    assert sites.update_site_settings(site, settings(3), manager_user, clock.now).left == 0
 
 
 def test_settings_changes_are_audited(site, manager_user, clock):
-    services.update_site_settings(
-        site, settings(50, 375, "https://x.test"), manager_user, clock.now
-    )
+    sites.update_site_settings(site, settings(50, 375, "https://x.test"), manager_user, clock.now)
     (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "settings"))
     assert entry.detail == {
         "daily_quota": [60, 50],
@@ -112,28 +116,28 @@ def test_settings_changes_are_audited(site, manager_user, clock):
 
 
 def test_void_frees_the_slot_but_never_reissues_its_number(site, make_visit, manager_user, clock):
-    services.update_site_settings(site, settings(2), manager_user, clock.now)
+    sites.update_site_settings(site, settings(2), manager_user, clock.now)
     first = make_visit().visit
     make_visit()
-    services.void_visit(first, manager_user, "typed twice", clock.now)
+    checkins.void_visit(first, manager_user, "typed twice", clock.now)
     replacement = make_visit()
     assert (replacement.visit.slot, replacement.quota.used) == (3, 2)
     assert admitted_rows(site, first.day) == 2
-    with pytest.raises(InvalidInput):
-        services.void_visit(first, manager_user, "again", clock.now)
+    with pytest.raises(AlreadyVoided):
+        checkins.void_visit(first, manager_user, "again", clock.now)
     assert db.session.get(Visit, first.id).void_reason == "typed twice"
 
 
 def test_void_uncounts_a_refusal(site, make_visit, manager_user, clock):
     refused = make_visit(mask=False).visit
-    services.void_visit(refused, manager_user, "wrong button", clock.now)
+    checkins.void_visit(refused, manager_user, "wrong button", clock.now)
     row = db.session.scalar(sa.select(DayQuota))
     assert (row.checks, row.refused, row.refused_no_mask) == (0, 0, 0)
 
 
 def test_void_needs_a_reason(make_visit, manager_user, clock):
-    with pytest.raises(InvalidInput):
-        services.void_visit(make_visit().visit, manager_user, "  ", clock.now)
+    with pytest.raises(VoidReasonMissing):
+        checkins.void_visit(make_visit().visit, manager_user, "  ", clock.now)
 
 
 def test_day_counters_match_the_rows(site, make_visit, clock):
@@ -163,20 +167,20 @@ def test_entry_log_pages_by_time_then_id(site, make_visit, clock):
     for minute in (3, 1, 2, 1):
         make_visit(now=clock.now + timedelta(minutes=minute))
     day = site.local_day(clock.now)
-    first = services.entry_log(site, day, limit=2)
-    second = services.entry_log(site, day, after=first.next_after, limit=2)
+    first = entry_log.entry_log(site, day, limit=2)
+    second = entry_log.entry_log(site, day, after=first.next_after, limit=2)
     times = [visit.checked_at.minute for visit in first.visits + second.visits]
     assert times == [1, 1, 2, 3]
     assert second.next_after is None
 
 
 def test_lockout_after_repeated_failures(door_user, clock):
-    for _ in range(services.LOCKOUT_AFTER):
-        assert services.authenticate(door_user.username, "wrong", clock.now) is None
-    assert services.is_locked(door_user.username, clock.now)
-    assert services.authenticate(door_user.username, "correct horse battery", clock.now) is None
-    later = clock.now + timedelta(minutes=services.LOCKOUT_MINUTES, seconds=1)
-    assert services.authenticate(door_user.username, "correct horse battery", later) == door_user
+    for _ in range(accounts.LOCKOUT_AFTER):
+        assert accounts.authenticate(door_user.username, "wrong", clock.now) is None
+    assert accounts.is_locked(door_user.username, clock.now)
+    assert accounts.authenticate(door_user.username, "correct horse battery", clock.now) is None
+    later = clock.now + timedelta(minutes=accounts.LOCKOUT_MINUTES, seconds=1)
+    assert accounts.authenticate(door_user.username, "correct horse battery", later) == door_user
 
 
 def test_purge_personal_keeps_counts_and_is_repeatable(site, make_visit, clock):
@@ -184,8 +188,8 @@ def test_purge_personal_keeps_counts_and_is_repeatable(site, make_visit, clock):
         now=clock.now - timedelta(days=31), visitor_name="Siti", phone="0812", nik_last4="9012"
     ).visit
     recent = make_visit(visitor_name="Budi", phone="0813", nik_last4="1234").visit
-    assert services.purge_personal(30, clock.now) == 1
-    assert services.purge_personal(30, clock.now) == 0
+    assert privacy.purge_personal(30, clock.now) == 1
+    assert privacy.purge_personal(30, clock.now) == 0
     db.session.expire_all()
     assert (old.visitor_name, old.phone, old.nik_last4, old.status, old.slot) == (
         None,
@@ -198,24 +202,22 @@ def test_purge_personal_keeps_counts_and_is_repeatable(site, make_visit, clock):
 
 
 def test_national_summary_sums_day_rows_per_site(make_site, make_visit, clock):
-    east, west = make_site("E"), make_site("W", timezone="Asia/Makassar")
-    make_site("Q")
+    east, west = make_site("EE"), make_site("WW", timezone="Asia/Makassar")
+    make_site("QQ")
     for _ in range(3):
         make_visit(east)
     make_visit(west, mask=False)
-    totals = {
-        row.code: row for row in services.national_summary(clock.now.date(), clock.now.date())
-    }
-    assert (totals["E"].admitted, totals["E"].checks, totals["E"].days) == (3, 3, 1)
-    assert (totals["W"].refused, totals["W"].admitted) == (1, 0)
-    assert (totals["Q"].checks, totals["Q"].days) == (0, 0)
+    totals = {row.code: row for row in reports.national_summary(clock.now.date(), clock.now.date())}
+    assert (totals["EE"].admitted, totals["EE"].checks, totals["EE"].days) == (3, 3, 1)
+    assert (totals["WW"].refused, totals["WW"].admitted) == (1, 0)
+    assert (totals["QQ"].checks, totals["QQ"].days) == (0, 0)
 
 
 def test_entry_log_cursor_of_another_site_reveals_nothing(site, make_site, make_visit, clock):
     other = make_site("OTHER")
     make_visit(now=clock.now + timedelta(minutes=10))
     foreign = make_visit(other, now=clock.now).visit
-    page = services.entry_log(site, site.local_day(clock.now), after=foreign.id)
+    page = entry_log.entry_log(site, site.local_day(clock.now), after=foreign.id)
     assert page.visits == []
 
 
@@ -233,7 +235,19 @@ def test_a_re_test_may_happen_from_the_whole_minute_staff_are_shown(
 ):
     start = clock.now
     first = make_visit(now=start + first_reading, temperature_dc=375).visit
-    assert services.retest_ready_at(first, site) == start + ready
-    with pytest.raises(InvalidInput):
+    assert checkins.retest_ready_at(first, site) == start + ready
+    with pytest.raises(RetestTooEarly):
         make_visit(now=start + ready - timedelta(seconds=1), recheck_of=first.id)
     assert make_visit(now=start + ready, recheck_of=first.id).visit.status == "admitted"
+
+
+def test_a_visit_stored_by_the_core_insert_holds_every_column_the_model_defines(make_visit):
+    # The check-in path writes the visit with one Core INSERT and attaches the object it built:
+    # a column added to the model but not set there would be missing from that object.
+    visit = make_visit(visitor_name="Siti Aminah", nik_last4="1234", purpose="enquiry").visit
+    state = sa.inspect(visit)
+    columns = {prop.key for prop in Visit.__mapper__.column_attrs}
+    assert state.persistent and state.unloaded & columns == set()
+    stored = db.session.execute(sa.select(Visit.__table__).where(Visit.id == visit.id)).one()
+    for prop in Visit.__mapper__.column_attrs:
+        assert getattr(visit, prop.key) == getattr(stored, prop.columns[0].name), prop.key

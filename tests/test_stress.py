@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from checkin.extensions import db
 from checkin.models import DayQuota, Visit
 from tests.conftest import DEFAULT_NOW
-from tests.serving import TEST_NOW_HEADER, gunicorn
+from tests.serving import CLAIM_DELAY_VARIABLE, TEST_NOW_HEADER, gunicorn
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ POSTS_PER_SITE_DAY = 100
 QUOTAS = {"KDR": 60, "MLG": 35}
 CLIENTS = 16
 # Held between claiming a slot and inserting the visit: a weaker design would over-admit here.
-RACE_DELAY = "0.005"
+CLAIM_DELAY = "0.005"
 PASSING = {"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
 NO_MASK = PASSING | {"mask": False}
 
@@ -57,7 +57,7 @@ def test_quota_holds_for_two_sites_over_five_days(
     env = {
         "CHECKIN_DATABASE_URL": database_url,
         "CHECKIN_SECRET_KEY": "stress",
-        "CHECKIN_RACE_DELAY": RACE_DELAY,
+        CLAIM_DELAY_VARIABLE: CLAIM_DELAY,
     }
     with gunicorn("tests.serving:header_clock_app()", env) as server:
         answers = server.post_each(

@@ -9,8 +9,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 PROJECT = Path(__file__).resolve().parent.parent
-# The app reads both catalogues as one (BABEL_TRANSLATION_DIRECTORIES).
-CATALOGUES = [PROJECT / "checkin" / "translations" / name for name in ("door", "manage")]
+CATALOGUES = [PROJECT / "checkin" / "translations"]
 EXTRACTION = [("**.py", "python"), ("**.html", "jinja2")]
 
 

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
-from checkin import create_app, services
+from checkin import create_app
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Site, Visit, utcnow
-from checkin.services import CheckInData
+from checkin.services import accounts, checkins, sites
+from checkin.services.checkins import CheckInData
 from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock
 from tests.serving import free_port
 
@@ -61,14 +62,14 @@ class LiveServer:
         with self.app.app_context():
             site = self.site()
             for _visitor in range(count):
-                services.check_in(site, None, CheckInData(**(PASSING | fields)), self.clock.now)
+                checkins.check_in(site, None, CheckInData(**(PASSING | fields)), self.clock.now)
 
     def set_quota(self, limit: int) -> None:
         """Change the site's daily quota from now on."""
         with self.app.app_context():
             site = self.site()
-            settings = services.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
-            services.update_site_settings(site, settings, None, self.clock.now)
+            settings = sites.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
+            sites.update_site_settings(site, settings, None, self.clock.now)
 
 
 @pytest.fixture(scope="package")
@@ -86,13 +87,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     with app.app_context():
         db.create_all()
-        site = services.add_site(
+        site = sites.add_site(
             "KDR",
             "BPJS Ketenagakerjaan Cabang Kediri",
             online_service_url=ONLINE_SERVICE_URL,
         )
         for username in DOOR_ACCOUNTS:
-            services.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
+            accounts.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -136,15 +137,20 @@ def open_door(browser, server: LiveServer) -> Iterator[Callable[..., object]]:
         contexts.append(context)
         page = context.new_page()
         page.goto(f"{server.url}/")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit].primary")
+        sign_in(page, username)
         page.wait_for_url(f"{server.url}/")
         return page
 
     yield open_tablet
     for context in contexts:
         context.close()
+
+
+def sign_in(page, username: str) -> None:
+    """Fill the login form the page shows and submit it."""
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit].primary")
 
 
 def screenshot(page, name: str) -> None:

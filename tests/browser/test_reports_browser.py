@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
-from checkin import create_app, services
+from checkin import create_app
 from checkin.demo import seed_history
 from checkin.extensions import db
 from checkin.models import utcnow
+from checkin.services import accounts, sites
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
 from tests.serving import free_port
@@ -32,9 +33,9 @@ def live_demo(tmp_path):
     )
     with app.app_context():
         db.create_all()
-        site = services.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
-        door = services.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
-        services.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
+        site = sites.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
+        door = accounts.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
+        accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
         today = site.local_day(DEFAULT_NOW)
         seed_history(site, [door], today - timedelta(days=40), today, random.Random(4))
     server = make_server("127.0.0.1", free_port(), app, threaded=True)

@@ -1,0 +1,150 @@
+"""Admin pages: every site with this month's figures, and the staff accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from checkin import rules
+from checkin.extensions import db
+from checkin.forms import Form, options, show_error
+from checkin.forms.admin import AccountForm, PasswordForm, SiteForm
+from checkin.models import Site, User
+from checkin.services import accounts, reports, sites
+from checkin.services.errors import PasswordTooShort, ServiceError
+from checkin.web import acting_user, now, roles_required
+from checkin.words import ROLE_LABELS, error_text
+
+bp = Blueprint("admin", __name__, url_prefix="/manage/admin")
+
+admins = roles_required("admin")
+
+# Sites keep their own days; the month of the overview is head office's (Jakarta, WIB).
+HEAD_OFFICE_ZONE = ZoneInfo("Asia/Jakarta")
+# The service errors of an account form, by the form field they are about.
+ACCOUNT_FIELDS = {"username": "username", "site": "site_id", "password": "password"}
+
+
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    """Give the admin templates the words for roles and the password rule."""
+    return {"ROLE_LABELS": ROLE_LABELS, "MIN_PASSWORD": rules.MIN_PASSWORD}
+
+
+def account_form(directory: accounts.Directory, **kwargs: Any) -> AccountForm:
+    """Return the new-account form offering the existing sites."""
+    form = AccountForm(**kwargs)
+    form.site_id.choices = options([(0, "–"), *((site.id, site.code) for site in directory.sites)])
+    return form
+
+
+def render_admin(
+    directory: accounts.Directory, status: int = 200, **forms: Form
+) -> tuple[str, int]:
+    """Render the admin page with empty forms, except those given."""
+    page_forms = {
+        "site_form": SiteForm(formdata=None),
+        "account_form": account_form(directory, formdata=None),
+        **forms,
+    }
+    today = now().astimezone(HEAD_OFFICE_ZONE).date()
+    month = reports.national_summary(today.replace(day=1), today)
+    return render_template(
+        "admin/index.html",
+        directory=directory,
+        month={totals.site_id: totals for totals in month},
+        **page_forms,
+    ), status
+
+
+@bp.get("")
+@admins
+def index():
+    """List sites with this month's figures and the accounts, with forms to add and change them."""
+    return render_admin(accounts.directory())
+
+
+@bp.post("/sites")
+@admins
+def add_site():
+    """Create a site."""
+    form = SiteForm()
+    if form.validate():
+        try:
+            sites.add_site(
+                form.code.data,
+                form.name.data,
+                form.timezone.data,
+                daily_quota=form.daily_quota.data,
+            )
+        except ServiceError as error:
+            show_error(form.code, error)
+        else:
+            flash(_("Site %(code)s created.", code=form.code.data), "success")
+            return redirect(url_for(".index"))
+    return render_admin(accounts.directory(), 400, site_form=form)
+
+
+@bp.post("/accounts")
+@admins
+def add_account():
+    """Create a staff account."""
+    directory = accounts.directory()
+    form = account_form(directory)
+    if form.validate():
+        site = db.session.get(Site, form.site_id.data) if form.role.data != "admin" else None
+        try:
+            accounts.add_user(
+                form.username.data,
+                form.role.data,
+                form.password.data,
+                site,
+                by=acting_user(),
+                now=now(),
+            )
+        except ServiceError as error:
+            show_error(form[ACCOUNT_FIELDS[error.field]], error)
+        else:
+            flash(_("Account %(name)s created.", name=form.username.data), "success")
+            return redirect(url_for(".index"))
+    return render_admin(directory, 400, account_form=form)
+
+
+def account_or_404(user_id: int) -> User:
+    """Return the account ``user_id`` or answer 404."""
+    return db.get_or_404(User, user_id)
+
+
+@bp.post("/accounts/<int:user_id>/active")
+@admins
+def set_active(user_id: int):
+    """Deactivate or reactivate an account."""
+    account = account_or_404(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_account_active(account, active, acting_user(), now())
+    except ServiceError as error:
+        flash(error_text(error), "error")
+    else:
+        if active:
+            flash(_("%(name)s can log in again.", name=account.username), "success")
+        else:
+            flash(_("%(name)s can no longer log in.", name=account.username), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/accounts/<int:user_id>/password")
+@admins
+def reset_password(user_id: int):
+    """Give an account a new password."""
+    account = account_or_404(user_id)
+    form = PasswordForm()
+    if not form.validate():
+        flash(error_text(PasswordTooShort(rules.MIN_PASSWORD)), "error")
+        return redirect(url_for(".index"))
+    accounts.reset_password(account, form.password.data, acting_user(), now())
+    flash(_("New password set for %(name)s.", name=account.username), "success")
+    return redirect(url_for(".index"))

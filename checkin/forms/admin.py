@@ -1,0 +1,60 @@
+"""Forms of the admin page: sites, accounts and passwords."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from checkin import admission, rules
+from checkin.forms import Form, options
+from checkin.models import ROLES
+from checkin.words import ROLE_LABELS
+
+
+class SiteForm(Form):
+    """A new site."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[lambda code: rules.site_code(code) if code else code],
+        validators=[
+            DataRequired(),
+            Regexp(
+                rules.SITE_CODE_PATTERN + r"\Z", message=_l("2 to 20 capital letters or digits.")
+            ),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    timezone = SelectField(_l("Time zone"), choices=options(rules.TIMEZONES.items()))
+    daily_quota = IntegerField(
+        _l("Walk-in quota per day"),
+        default=admission.DEFAULT_DAILY_QUOTA,
+        validators=[InputRequired(), NumberRange(0, rules.MAX_QUOTA)],
+    )
+
+
+class PasswordForm(Form):
+    """A new password for an account."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(rules.MIN_PASSWORD, rules.MAX_PASSWORD)],
+    )
+
+
+class AccountForm(PasswordForm):
+    """A new staff account; the services refuse a taken name or a missing site."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Regexp(
+                rules.USERNAME_PATTERN + r"\Z",
+                message=_l("3 to 80 letters, digits, dots or dashes."),
+            ),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=options((role, ROLE_LABELS[role]) for role in ROLES))
+    site_id = SelectField(_l("Site"), coerce=int, validators=[Optional()])

@@ -1,0 +1,121 @@
+"""Forms of the door tablet: a temperature reading, and the whole check."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
+
+from checkin import admission, rules
+from checkin.forms import Form, storable, stripped
+from checkin.services.checkins import CheckInData
+from checkin.words import PURPOSE_LABELS, format_temperature
+
+
+class TemperatureField(StringField):
+    """A reading in °C, typed with a decimal point or an Indonesian decimal comma.
+
+    ``data`` holds deci-Celsius; the page shows back exactly what was typed.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the typed reading; an unreadable one is a form error, not a crash."""
+        self.data = None
+        typed = valuelist[0].strip() if valuelist else ""
+        if not typed:
+            return
+        try:
+            self.data = admission.to_decicelsius(typed.replace(",", "."))
+        except admission.ImplausibleTemperature as exc:
+            raise ValueError(_("Type the reading as a number, for example 36.6.")) from exc
+
+    def _value(self) -> str:
+        """Return the reading as typed, so a mistake can be corrected rather than retyped."""
+        return self.raw_data[0] if self.raw_data else ""
+
+
+def plausible_reading(form: Form, field: TemperatureField) -> None:
+    """Refuse readings no person can have: the thermometer was misread."""
+    if field.data is None:
+        return
+    try:
+        admission.check_plausible(field.data)
+    except admission.ImplausibleTemperature as exc:
+        raise ValidationError(
+            _(
+                "%(reading)s cannot be right: measure again (%(low)s to %(high)s).",
+                reading=format_temperature(field.data),
+                low=format_temperature(admission.PLAUSIBLE_MIN_DC),
+                high=format_temperature(admission.PLAUSIBLE_MAX_DC),
+            )
+        ) from exc
+
+
+class ReadingForm(Form):
+    """One temperature reading: all a re-test needs."""
+
+    temperature = TemperatureField(
+        _l("Temperature (°C)"),
+        validators=[
+            InputRequired(_l("Measure the temperature and type it here.")),
+            plausible_reading,
+        ],
+    )
+
+
+class CheckInForm(ReadingForm):
+    """The full door check: reading, the three protocol ticks and optional visitor details."""
+
+    hand_sanitiser = BooleanField(_l("Hand sanitiser used"))
+    mask = BooleanField(_l("Wearing a mask"))
+    distancing = BooleanField(_l("Keeping distance"))
+    visitor_name = StringField(
+        _l("Name"),
+        validators=[
+            Optional(),
+            Length(max=rules.MAX_NAME, message=_l("At most 100 characters.")),
+            storable,
+        ],
+        filters=[stripped],
+    )
+    phone = StringField(
+        _l("Phone"),
+        validators=[
+            Optional(),
+            Length(max=rules.MAX_PHONE, message=_l("At most 20 characters.")),
+            Regexp(rules.PHONE_PATTERN, message=_l("Not a phone number.")),
+        ],
+        filters=[stripped],
+    )
+    id_number = StringField(
+        _l("NIK (16 digits)"),
+        validators=[
+            Optional(),
+            Regexp(rules.NIK_PATTERN, message=_l("A NIK has exactly 16 digits.")),
+        ],
+        filters=[stripped],
+    )
+    purpose = SelectField(
+        _l("Purpose of visit"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(code, label) for code, label in PURPOSE_LABELS.items()],
+        default="",
+        validate_choice=False,
+        validators=[
+            AnyOf(["", *admission.PURPOSES], message=_l("Choose a purpose from the list."))
+        ],
+    )
+
+    def check_in_data(self) -> CheckInData:
+        """Return the validated check; only the last four digits of the NIK are kept."""
+        return CheckInData(
+            temperature_dc=self.temperature.data,
+            hand_sanitiser=self.hand_sanitiser.data,
+            mask=self.mask.data,
+            distancing=self.distancing.data,
+            visitor_name=self.visitor_name.data or None,
+            phone=self.phone.data or None,
+            nik_last4=rules.nik_last4(self.id_number.data),
+            purpose=self.purpose.data or None,
+        )

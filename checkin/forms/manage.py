@@ -1,0 +1,151 @@
+"""Forms of the manager pages: the log's filters, date ranges, settings and voids."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    URLField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
+
+from checkin import admission, rules
+from checkin.forms import Form, QueryForm, options, show_error
+from checkin.services.errors import ServiceError
+from checkin.words import REASON_LABELS, STATUS_LABELS, decimal_mark
+
+
+class LogForm(QueryForm):
+    """The day and filters of the entry log, and its keyset cursor."""
+
+    day = DateField(_l("Day"), validators=[Optional()])
+    status = SelectField(
+        _l("Status"),
+        choices=options([("", _l("All")), *STATUS_LABELS.items()]),
+        validators=[Optional()],
+    )
+    reason = SelectField(
+        _l("Reason"),
+        choices=options([("", _l("All")), *REASON_LABELS.items()]),
+        validators=[Optional()],
+    )
+    after = IntegerField(validators=[Optional(), NumberRange(1, rules.MAX_ID)])
+
+
+class RangeForm(QueryForm):
+    """A report's date range, both ends included; the 30 days up to today unless given."""
+
+    start = DateField(_l("From"), name="from", validators=[Optional()])
+    end = DateField(_l("To"), name="to", validators=[Optional()])
+    max_days = rules.MAX_REPORT_DAYS
+
+    def __init__(self, today: date, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.today = today
+
+    def dates(self) -> tuple[date, date]:
+        """Return the chosen range, its missing ends filled in."""
+        return rules.report_range(self.start.data, self.end.data, self.today)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also refuse a range that ends before it starts or is longer than allowed."""
+        if not super().validate(extra_validators):
+            return False
+        try:
+            rules.check_range(*self.dates(), self.max_days)
+        except ServiceError as error:
+            show_error(self.end, error)
+            return False
+        return True
+
+
+class ExportRangeForm(RangeForm):
+    """An export's date range: at most a year, so one request stays within seconds."""
+
+    max_days = rules.MAX_EXPORT_DAYS
+
+
+class CelsiusField(DecimalField):
+    """A temperature in °C with one decimal; accepts the Indonesian decimal comma."""
+
+    # A number input would refuse the comma, so: text with the decimal keypad on phones.
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, render_kw={"inputmode": "decimal"}, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Read ``37,5`` as ``37.5``."""
+        super().process_formdata([value.replace(",", ".") for value in valuelist])
+
+    def _value(self) -> str:
+        """Show the value with the reader's decimal mark: ``37,3`` in Indonesian."""
+        return super()._value().replace(".", decimal_mark())
+
+
+def web_address(form: Form, field: StringField) -> None:
+    """Accept only http and https addresses, which every visitor's phone can open."""
+    parts = urlsplit(field.data or "")
+    if field.data and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ValidationError(_("Enter an address starting with http:// or https://."))
+
+
+class SettingsForm(Form):
+    """A manager's site settings."""
+
+    daily_quota = IntegerField(
+        _l("Walk-in quota per day"), validators=[InputRequired(), NumberRange(0, rules.MAX_QUOTA)]
+    )
+    fever_cutoff = CelsiusField(
+        _l("Fever cut-off (°C)"),
+        places=1,
+        validators=[
+            InputRequired(),
+            NumberRange(
+                Decimal(admission.PLAUSIBLE_MIN_DC) / 10, Decimal(admission.PLAUSIBLE_MAX_DC) / 10
+            ),
+        ],
+    )
+    online_service_url = URLField(
+        _l("Online service address"), validators=[Optional(), Length(max=300), web_address]
+    )
+    # Asked for only when the cut-off changes to a value outside health guidance.
+    confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
+
+
+# What an unusual fever cut-off would do at the door, said before it is saved.
+UNUSUAL_CUTOFF = {
+    "low": _l(
+        "%(cutoff)s is below the usual 37.0-38.0 °C: many visitors without a fever would be "
+        "asked to rest and be re-tested. Tick the box below to use it anyway."
+    ),
+    "high": _l(
+        "%(cutoff)s is above the usual 37.0-38.0 °C: visitors with a fever would be let in. "
+        "Tick the box below to use it anyway."
+    ),
+}
+
+
+class VoidForm(Form):
+    """Why a check is void."""
+
+    reason = StringField(
+        _l("Why is this check a mistake?"),
+        validators=[
+            DataRequired(_l("Say why this check is void.")),
+            Length(max=rules.MAX_VOID_REASON),
+        ],
+    )

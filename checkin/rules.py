@@ -1,0 +1,83 @@
+"""Input rules shared by the pages' forms, the API's schemas, the services and the CLI.
+
+Each limit and pattern is written here once; the forms and the schemas build their validators
+from it, so a page and the API can never disagree about what is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from checkin.services.errors import RangeReversed, RangeTooLong
+
+# Ids are PostgreSQL integers: a larger number can name no row, and would overflow the query.
+MAX_ID = 2**31 - 1
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+USERNAME_PATTERN = r"[\w.-]{3,80}"
+SITE_CODE_PATTERN = r"[A-Z0-9]{2,20}"
+# Anchored with ^ and $ so that the OpenAPI pattern means the same to ECMA-regex clients;
+# [0-9], not \d, which in Python also matches Arabic-Indic and other digits.
+# An empty string means "not given": a tablet form sends one for every blank field.
+NIK_PATTERN = r"^([0-9]{16})?$"
+PHONE_PATTERN = r"^(\+?[0-9][0-9 -]{5,19})?$"
+MAX_NAME = 100
+MAX_PHONE = 20
+MAX_VOID_REASON = 200
+
+# Indonesia's three time zones (WIB, WITA, WIT), plus Pontianak, which keeps WIB apart.
+TIMEZONES = {
+    "Asia/Jakarta": "WIB (Asia/Jakarta)",
+    "Asia/Pontianak": "WIB (Asia/Pontianak)",
+    "Asia/Makassar": "WITA (Asia/Makassar)",
+    "Asia/Jayapura": "WIT (Asia/Jayapura)",
+}
+MAX_QUOTA = 10_000
+
+# Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
+FIRST_OFFICE_DAY = date(2000, 1, 1)
+LAST_OFFICE_DAY = date(2099, 12, 31)
+DEFAULT_REPORT_DAYS = 30
+MAX_REPORT_DAYS = 3700
+# Exports write every check, not day totals: a year is about 20,000 rows at one branch.
+MAX_EXPORT_DAYS = 366
+
+
+def nik_last4(nik: str | None) -> str | None:
+    """Return the only part of a NIK that is ever stored: its last four digits."""
+    return nik[-4:] if nik else None
+
+
+def storable(text: str) -> bool:
+    """Tell whether a text can be stored: no control characters, no unpaired surrogates.
+
+    PostgreSQL cannot store NUL, UTF-8 cannot encode a lone surrogate, and the other control
+    characters break spreadsheets and terminals that later show the text.
+    """
+    return not any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
+def site_code(typed: str) -> str:
+    """Return a site code as stored: codes are capitals everywhere, so "mlg" can only mean MLG."""
+    return typed.strip().upper()
+
+
+def valid_username(username: str) -> bool:
+    """Tell whether ``username`` may name an account."""
+    return re.fullmatch(USERNAME_PATTERN, username) is not None
+
+
+def report_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """Fill a report's missing ends: up to today, over the last 30 days unless told."""
+    end = end or max(today, start or today)
+    return start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1), end
+
+
+def check_range(start: date, end: date, max_days: int = MAX_REPORT_DAYS) -> None:
+    """Raise unless ``start``..``end`` is in order and at most ``max_days`` days long."""
+    if end < start:
+        raise RangeReversed()
+    if (end - start).days >= max_days:
+        raise RangeTooLong(max_days)

@@ -1,0 +1,220 @@
+"""Check-ins at the door: screen a visitor, claim a slot, re-test a high reading, void a mistake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+
+from checkin import admission, rules
+from checkin.extensions import db
+from checkin.models import Site, User, Visit
+from checkin.services import audit, day_counter
+from checkin.services.day_counter import Quota
+from checkin.services.errors import (
+    AlreadyRetested,
+    AlreadyVoided,
+    RetestClosed,
+    RetestNotWaiting,
+    RetestTooEarly,
+    ServiceError,
+    VoidReasonMissing,
+)
+
+
+@dataclass(frozen=True)
+class CheckInData:
+    """A validated check-in: the reading plus optional visitor details (NIK already cut to 4)."""
+
+    temperature_dc: int
+    hand_sanitiser: bool
+    mask: bool
+    distancing: bool
+    visitor_name: str | None = None
+    phone: str | None = None
+    nik_last4: str | None = None
+    purpose: str | None = None
+    recheck_of: int | None = None
+
+
+def second_reading(first: Visit, temperature_dc: int) -> CheckInData:
+    """Return the re-test of ``first``: a new temperature for the same visitor and ticks."""
+    return CheckInData(
+        temperature_dc=temperature_dc,
+        hand_sanitiser=first.hand_sanitiser,
+        mask=first.mask,
+        distancing=first.distancing,
+        visitor_name=first.visitor_name,
+        phone=first.phone,
+        nik_last4=first.nik_last4,
+        purpose=first.purpose,
+        recheck_of=first.id,
+    )
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    """The stored visit and the day's quota right after it."""
+
+    visit: Visit
+    quota: Quota
+
+
+def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
+    """Screen a visitor, claim a slot atomically if they pass, and store the visit."""
+    try:
+        result = record(site, recorder, data, now)
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if data.recheck_of is not None:
+            # Another tablet stored the second reading between our check and our insert.
+            raise AlreadyRetested() from exc
+        raise
+    return result
+
+
+def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
+    """Add a check to the caller's transaction, as :func:`check_in` does, without committing."""
+    day = site.local_day(now)
+    if data.recheck_of is not None:
+        refusal = _retest_refusal(site_visit(site, data.recheck_of), site, now)
+        if refusal is not None:
+            raise refusal
+    screening = admission.screen(
+        admission.Reading(
+            temperature_dc=data.temperature_dc,
+            hand_sanitiser=data.hand_sanitiser,
+            mask=data.mask,
+            distancing=data.distancing,
+            is_recheck=data.recheck_of is not None,
+        ),
+        site.policy,
+    )
+    # Everything is decided before the first write: on SQLite that write takes the lock all
+    # tablets queue on, so the lock is held from the counter update to the commit only.
+    counted = None
+    if screening.passed:
+        counted = day_counter.claim_slot(site, day)
+        if counted is None:
+            screening = admission.quota_refusal()
+    if counted is None:
+        counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+    visit = Visit(
+        site_id=site.id,
+        day=day,
+        local_hour=now.astimezone(site.zone).hour,
+        checked_at=now,
+        recorded_by_id=recorder.id if recorder else None,
+        visitor_name=data.visitor_name,
+        phone=data.phone,
+        nik_last4=data.nik_last4,
+        purpose=data.purpose,
+        temperature_dc=data.temperature_dc,
+        hand_sanitiser=data.hand_sanitiser,
+        mask=data.mask,
+        distancing=data.distancing,
+        status=screening.status,
+        reason_codes=",".join(screening.reasons),
+        slot=counted.issued if screening.passed else None,
+        recheck_of_id=data.recheck_of,
+        # Set, not left to defaults: the visit attached after the INSERT need not reload.
+        voided_at=None,
+        voided_by_id=None,
+        void_reason=None,
+        anonymised_at=None,
+    )
+    _insert(visit)
+    return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
+
+
+def retest_ready_at(visit: Visit, site: Site) -> datetime:
+    """Return when a visitor asked to rest may be measured again, on the next whole minute."""
+    # Staff see the time as HH:MM: a re-test at the minute shown must never be "too early".
+    rested = visit.checked_at + timedelta(minutes=site.recheck_minutes)
+    whole_minute = rested.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == rested else whole_minute + timedelta(minutes=1)
+
+
+def retest_of(visit: Visit) -> Visit | None:
+    """Return the second reading taken for ``visit``, if it was re-tested."""
+    return db.session.scalar(sa.select(Visit).where(Visit.recheck_of_id == visit.id))
+
+
+def retest_open(visit: Visit, now: datetime) -> bool:
+    """Tell whether ``visit`` still waits for its second reading today, ready yet or not."""
+    refusal = _retest_refusal(visit, visit.site, now)
+    return refusal is None or isinstance(refusal, RetestTooEarly)
+
+
+def _retest_refusal(first: Visit | None, site: Site, now: datetime) -> ServiceError | None:
+    """Return why ``first`` cannot have its second reading taken at ``now``; None if it can."""
+    if first is None or first.status != admission.RECHECK:
+        return RetestNotWaiting()
+    if first.voided or first.day != site.local_day(now):
+        return RetestClosed()
+    if retest_of(first) is not None:
+        return AlreadyRetested()
+    ready_at = retest_ready_at(first, site)
+    if now < ready_at:
+        return RetestTooEarly(ready_at.astimezone(site.zone))
+    return None
+
+
+def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
+    """Mark a mistaken check as void, uncount it, and free its slot in the same atomic way."""
+    reason = reason.strip()
+    if not reason:
+        raise VoidReasonMissing()
+    voided = db.session.execute(
+        sa.update(Visit)
+        .where(Visit.id == visit.id, Visit.voided_at.is_(None))
+        .values(voided_at=now, voided_by_id=by.id, void_reason=reason[: rules.MAX_VOID_REASON]),
+        execution_options={"synchronize_session": False},
+    )
+    if voided.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyVoided()
+    moves = day_counter.steps(visit.status, visit.reasons, -1)
+    if visit.status == admission.ADMITTED:
+        # The slot is free again; ``issued`` stays, so its number is never handed out twice.
+        moves["used"] = -1
+    day_counter.add_to_day(visit.site_id, visit.day, moves)
+    audit.record(visit.site, by, now, "void", {"status": visit.status, "slot": visit.slot}, visit)
+    db.session.commit()
+    db.session.refresh(visit)
+
+
+def recent_checks(site: Site, now: datetime, limit: int = 10) -> list[Visit]:
+    """Return the site's latest checks of its local day, newest first, for the door screen."""
+    return list(
+        db.session.scalars(
+            sa.select(Visit)
+            .where(Visit.site_id == site.id, Visit.day == site.local_day(now))
+            .order_by(Visit.checked_at.desc(), Visit.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def site_visit(site: Site, visit_id: int) -> Visit | None:
+    """Return the visit ``visit_id`` only if it belongs to ``site``; other sites' stay hidden."""
+    return db.session.scalar(sa.select(Visit).where(Visit.id == visit_id, Visit.site_id == site.id))
+
+
+_INSERT_VISIT = sa.insert(Visit.__table__)
+# Core speaks column names, the model attribute names (``reason_codes`` is stored as ``reasons``).
+_COLUMN_OF = {prop.key: prop.columns[0].name for prop in Visit.__mapper__.column_attrs}
+
+
+def _insert(visit: Visit) -> None:
+    """Store a new visit with one INSERT, without a flush, and attach it to the session."""
+    # Only the attributes set, so that the table's defaults fill the others.
+    row = {_COLUMN_OF[name]: value for name, value in vars(visit).items() if name in _COLUMN_OF}
+    inserted = db.session.execute(_INSERT_VISIT, row)
+    visit.id = inserted.inserted_primary_key[0]
+    make_transient_to_detached(visit)
+    db.session.add(visit)

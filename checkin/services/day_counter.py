@@ -1,0 +1,123 @@
+"""The per-site day counter row: the walk-in quota's single point of truth, and the rollups.
+
+A slot is claimed with one conditional UPDATE (``used < quota_limit``) in the transaction that
+stores the visit, so the quota holds across tablets, worker processes and app servers; the
+CHECK and UNIQUE constraints of the tables are the backstop. Functions here add to the caller's
+transaction and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from checkin import admission
+from checkin.extensions import db
+from checkin.models import DayQuota, Site
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A site's walk-in quota for one local day."""
+
+    day: date
+    limit: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        """Return how many walk-in slots remain."""
+        return max(self.limit - self.used, 0)
+
+
+def quota_today(site: Site, now: datetime) -> Quota:
+    """Return the site's quota for its local day at ``now``, without writing anything."""
+    day = site.local_day(now)
+    row = db.session.execute(
+        sa.select(DayQuota.limit, DayQuota.used).where(
+            DayQuota.site_id == site.id, DayQuota.day == day
+        )
+    ).first()
+    if row is None:
+        return Quota(day, site.daily_quota, 0)
+    return Quota(day, row.limit, row.used)
+
+
+# Statements of the check-in path, built once: building and cache-keying a statement per call
+# cost more than running it. They address the table, not the mapped class, to skip the ORM.
+_DAY_ROW = DayQuota.__table__
+_NEW_DAY_ROW = {
+    dialect.dialect.name: dialect.insert(_DAY_ROW).on_conflict_do_nothing(
+        index_elements=["site_id", "day"]
+    )
+    for dialect in (postgresql, sqlite)
+}
+# The bind parameter that carries each counter's step, named once for statement and call.
+_STEP_PARAM = {name: f"add_{name}" for name in DayQuota.COUNTERS}
+_COUNT_ON_DAY = (
+    sa.update(_DAY_ROW)
+    .where(
+        _DAY_ROW.c.site_id == sa.bindparam("row_site"), _DAY_ROW.c.day == sa.bindparam("row_day")
+    )
+    .values({name: _DAY_ROW.c[name] + sa.bindparam(param) for name, param in _STEP_PARAM.items()})
+    .returning(_DAY_ROW.c.quota_limit, _DAY_ROW.c.used, _DAY_ROW.c.issued)
+)
+_CLAIM_ON_DAY = _COUNT_ON_DAY.where(_DAY_ROW.c.used < _DAY_ROW.c.quota_limit)
+
+
+def ensure_day_row(site: Site, day: date) -> None:
+    """Create the site's counter row for ``day`` unless it exists, racing safely."""
+    db.session.execute(
+        _NEW_DAY_ROW[db.session.get_bind().dialect.name],
+        {"site_id": site.id, "day": day, "quota_limit": site.daily_quota},
+    )
+
+
+def steps(status: str, reasons: tuple[str, ...] | list[str], step: int = 1) -> dict[str, int]:
+    """Return how much each day counter moves to record (or with step -1 unrecord) a decision."""
+    moves = dict.fromkeys(DayQuota.COUNTERS, 0)
+    moves["checks"] = step
+    if status == admission.REFUSED:
+        moves["refused"] = step
+        for reason in reasons:
+            moves[f"refused_{reason}"] = step
+    elif status == admission.RECHECK:
+        moves["rechecks"] = step
+    return moves
+
+
+def add_to_day(
+    site_id: int, day: date, moves: dict[str, int], statement: sa.Update = _COUNT_ON_DAY
+) -> sa.Row | None:
+    """Add ``moves`` to a day row and return its limit, used and issued; None if none matched."""
+    params = {"row_site": site_id, "row_day": day} | {
+        _STEP_PARAM[name]: value for name, value in moves.items()
+    }
+    return db.session.execute(statement, params).first()
+
+
+def _count_on_day(site: Site, day: date, moves: dict[str, int], claim: bool) -> sa.Row | None:
+    """Count a check on the site's day row, only while a slot is free if ``claim`` (None: full)."""
+    statement = _CLAIM_ON_DAY if claim else _COUNT_ON_DAY
+    counted = add_to_day(site.id, day, moves, statement)
+    if counted is None:
+        # No row yet (the day's first check) or, for a claim, a full day. Retrying after the
+        # insert is what tells them apart: on PostgreSQL a row another tablet has just created
+        # is invisible to the first UPDATE, and the insert that conflicts with it says nothing.
+        ensure_day_row(site, day)
+        counted = add_to_day(site.id, day, moves, statement)
+    return counted
+
+
+def claim_slot(site: Site, day: date) -> sa.Row | None:
+    """Count a passing check and take the day's next slot; None when the day is full."""
+    moves = steps(admission.ADMITTED, ()) | {"used": 1, "issued": 1}
+    return _count_on_day(site, day, moves, claim=True)
+
+
+def count_check(site: Site, day: date, status: str, reasons: tuple[str, ...]) -> sa.Row:
+    """Count a check that takes no slot, and return the day's limit, used and issued."""
+    return _count_on_day(site, day, steps(status, reasons), claim=False)

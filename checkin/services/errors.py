@@ -1,0 +1,175 @@
+"""Why a service refused to act: one class per cause, with a code and the facts its words need.
+
+Nothing was stored when one of these is raised. Pages, the API and the CLI turn ``code`` into
+words (``checkin.words.error_text``); none of them reads an error's text to find the cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+
+class ServiceError(Exception):
+    """A rule refused the operation. ``field`` names the input at fault, as the API reports it."""
+
+    code: ClassVar[str]
+    field: ClassVar[str]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+# Re-tests
+class RetestNotWaiting(ServiceError):
+    """The reading named as the first is not one of the site's that asked for a re-test."""
+
+    code, field = "retest_not_waiting", "recheck_of"
+
+
+class RetestClosed(ServiceError):
+    """The first reading was voided, or was taken on an earlier day."""
+
+    code, field = "retest_closed", "recheck_of"
+
+
+class AlreadyRetested(ServiceError):
+    """The first reading has its second reading already."""
+
+    code, field = "already_retested", "recheck_of"
+
+
+@dataclass(eq=False)
+class RetestTooEarly(ServiceError):
+    """The visitor has not rested long enough; ``ready_at`` is in the site's time zone."""
+
+    code, field = "retest_too_early", "recheck_of"
+    ready_at: datetime
+
+
+# Voids
+class VoidReasonMissing(ServiceError):
+    """A void needs a reason."""
+
+    code, field = "void_reason_missing", "reason"
+
+
+class AlreadyVoided(ServiceError):
+    """The check is void already."""
+
+    code, field = "already_voided", "reason"
+
+
+# Settings
+class NegativeQuota(ServiceError):
+    """A quota below zero."""
+
+    code, field = "negative_quota", "daily_quota"
+
+
+@dataclass(eq=False)
+class QuotaBelowAdmitted(ServiceError):
+    """A new quota lower than the visitors already admitted today."""
+
+    code, field = "quota_below_admitted", "daily_quota"
+    admitted: int
+
+
+# Report and export ranges
+class RangeReversed(ServiceError):
+    """A date range that ends before it starts."""
+
+    code, field = "range_reversed", "to"
+
+
+@dataclass(eq=False)
+class RangeTooLong(ServiceError):
+    """A date range longer than the report or export allows."""
+
+    code, field = "range_too_long", "to"
+    max_days: int
+
+
+# Sites and accounts
+@dataclass(eq=False)
+class SiteCodeTaken(ServiceError):
+    """Another site has this code."""
+
+    code, field = "site_code_taken", "code"
+    site_code: str
+
+
+@dataclass(eq=False)
+class InvalidSiteCode(ServiceError):
+    """A site code that is not 2 to 20 capital letters or digits."""
+
+    code, field = "invalid_site_code", "code"
+    site_code: str
+
+
+@dataclass(eq=False)
+class UnknownSite(ServiceError):
+    """No site has this code."""
+
+    code, field = "unknown_site", "site"
+    site_code: str
+
+
+@dataclass(eq=False)
+class UsernameTaken(ServiceError):
+    """Another account has this username."""
+
+    code, field = "username_taken", "username"
+    username: str
+
+
+@dataclass(eq=False)
+class InvalidUsername(ServiceError):
+    """A username that is not 3 to 80 letters, digits, dots or dashes."""
+
+    code, field = "invalid_username", "username"
+    username: str
+
+
+@dataclass(eq=False)
+class UnknownAccount(ServiceError):
+    """No account has this username."""
+
+    code, field = "unknown_account", "username"
+    username: str
+
+
+@dataclass(eq=False)
+class PasswordTooShort(ServiceError):
+    """A password shorter than the minimum."""
+
+    code, field = "password_too_short", "password"
+    min_length: int
+
+
+class SiteRequired(ServiceError):
+    """Door and manager accounts belong to a site."""
+
+    code, field = "site_required", "site"
+
+
+class CannotDeactivateSelf(ServiceError):
+    """An admin may not lock themselves out."""
+
+    code, field = "cannot_deactivate_self", "active"
+
+
+@dataclass(eq=False)
+class UnknownToken(ServiceError):
+    """No active API token has this id."""
+
+    code, field = "unknown_token", "token_id"
+    token_id: int
+
+
+# Privacy
+class RetentionTooShort(ServiceError):
+    """Personal data must be kept at least a day."""
+
+    code, field = "retention_too_short", "older_than"

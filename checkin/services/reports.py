@@ -1,0 +1,235 @@
+"""Reports from the day rows: a day's totals, trends over a range, arrivals per hour, all sites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from checkin import admission, rules
+from checkin.extensions import db
+from checkin.models import DayQuota, Site, Visit
+
+DAY, WEEK, MONTH = "day", "week", "month"
+# Longer ranges are summed into weeks, then months, so a chart keeps a readable number of bars.
+MAX_DAILY_PERIODS = 62
+MAX_WEEKLY_PERIODS = 366
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The counts of one day, or of a period of days summed with :meth:`plus`.
+
+    ``quota`` is the walk-in slots offered: a day's own limit, and for a period the limits of
+    the days the office saw visitors, so that quiet days (weekends) do not dilute the usage.
+    """
+
+    start: date
+    end: date
+    quota: int = 0
+    open_days: int = 0
+    checks: int = 0
+    admitted: int = 0
+    refused: int = 0
+    rechecks: int = 0
+    reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(admission.REASONS, 0))
+
+    @property
+    def usage(self) -> float | None:
+        """Return the share of the offered slots that was used, or None if none were offered."""
+        return self.admitted / self.quota if self.quota else None
+
+    def plus(self, day: Totals) -> Totals:
+        """Return these totals with one more day added."""
+        is_open = day.checks > 0
+        return Totals(
+            self.start,
+            max(self.end, day.end),
+            self.quota + day.quota * is_open,
+            self.open_days + is_open,
+            self.checks + day.checks,
+            self.admitted + day.admitted,
+            self.refused + day.refused,
+            self.rechecks + day.rechecks,
+            {reason: count + day.reasons[reason] for reason, count in self.reasons.items()},
+        )
+
+
+def daily_report(site: Site, start: date, end: date) -> list[Totals]:
+    """Return the totals of each day from ``start`` to ``end`` inclusive, zero for quiet days."""
+    rules.check_range(start, end)
+    rows = {
+        row.day: row
+        for row in db.session.scalars(
+            sa.select(DayQuota).where(DayQuota.site_id == site.id, DayQuota.day.between(start, end))
+        )
+    }
+    days = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = rows.get(day)
+        if row is None:
+            days.append(Totals(day, day, site.daily_quota))
+        else:
+            days.append(
+                Totals(
+                    day,
+                    day,
+                    row.limit,
+                    open_days=int(row.checks > 0),
+                    checks=row.checks,
+                    admitted=row.used,
+                    refused=row.refused,
+                    rechecks=row.rechecks,
+                    reasons=row.reason_counts(),
+                )
+            )
+    return days
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """First readings (re-tests left out, voids excluded) per local hour, with temperatures."""
+
+    by_hour: dict[int, int]
+    temperature_sum_dc: int
+
+    @property
+    def total(self) -> int:
+        """Return how many visitors arrived."""
+        return sum(self.by_hour.values())
+
+    @property
+    def hours(self) -> range:
+        """Return every hour from the first to the last with arrivals, quiet ones included."""
+        return range(min(self.by_hour, default=0), max(self.by_hour, default=-1) + 1)
+
+    @property
+    def peak_hour(self) -> int | None:
+        """Return the busiest hour of the day (the earliest one on a tie), or None if quiet."""
+        if not self.total:
+            return None
+        return max(sorted(self.by_hour), key=self.by_hour.__getitem__)
+
+    @property
+    def average_temperature_dc(self) -> float | None:
+        """Return the mean first reading in tenths of a degree, or None without arrivals."""
+        return self.temperature_sum_dc / self.total if self.total else None
+
+
+def arrivals(site: Site, start: date, end: date) -> Arrivals:
+    """Count arrivals per local hour from ``start`` to ``end`` on the (site, day) index."""
+    rows = db.session.execute(
+        sa.select(Visit.local_hour, sa.func.count(), sa.func.sum(Visit.temperature_dc))
+        .where(
+            Visit.site_id == site.id,
+            Visit.day.between(start, end),
+            Visit.recheck_of_id.is_(None),
+            Visit.voided_at.is_(None),
+        )
+        .group_by(Visit.local_hour)
+    ).all()
+    return Arrivals(
+        by_hour={hour: count for hour, count, _total in rows},
+        temperature_sum_dc=sum(total for _hour, _count, total in rows),
+    )
+
+
+@dataclass(frozen=True)
+class DayOverview:
+    """Everything the top of a day's log and its printed summary show."""
+
+    summary: Totals
+    arrivals: Arrivals
+    voided: int
+
+
+def day_overview(site: Site, day: date) -> DayOverview:
+    """Return a day's rollup counts, its arrivals per hour and how many checks were voided."""
+    voided = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Visit.site_id == site.id, Visit.day == day, Visit.voided_at.is_not(None)
+        )
+    )
+    return DayOverview(daily_report(site, day, day)[0], arrivals(site, day, day), voided)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A site's trends over a date range, per day, week or month, with arrivals per hour."""
+
+    start: date
+    end: date
+    granularity: str
+    periods: list[Totals]
+    total: Totals
+    arrivals: Arrivals
+
+
+def granularity_for(start: date, end: date) -> str:
+    """Return the period a report over ``start``..``end`` sums its days into."""
+    days = (end - start).days + 1
+    return DAY if days <= MAX_DAILY_PERIODS else WEEK if days <= MAX_WEEKLY_PERIODS else MONTH
+
+
+def period_start(day: date, granularity: str) -> date:
+    """Return the first day of the day, Monday-based week or month holding ``day``."""
+    if granularity == WEEK:
+        return day - timedelta(days=day.weekday())
+    if granularity == MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def site_report(site: Site, start: date, end: date) -> Report:
+    """Return a site's report from ``start`` to ``end`` from rollups and the (site, day) index."""
+    days = daily_report(site, start, end)
+    granularity = granularity_for(start, end)
+    periods: dict[date, Totals] = {}
+    total = Totals(start, start)
+    for day in days:
+        key = period_start(day.start, granularity)
+        periods[key] = periods.get(key, Totals(max(key, start), day.start)).plus(day)
+        total = total.plus(day)
+    by_hour = arrivals(site, start, end)
+    return Report(start, end, granularity, list(periods.values()), total, by_hour)
+
+
+@dataclass(frozen=True)
+class SiteTotals:
+    """One site's totals over a period, read from the day rows."""
+
+    site_id: int
+    code: str
+    name: str
+    days: int
+    checks: int
+    admitted: int
+    refused: int
+    rechecks: int
+    quota: int
+
+
+def national_summary(start: date, end: date) -> list[SiteTotals]:
+    """Return every site's totals from ``start`` to ``end`` inclusive, from the day rows."""
+    rows = db.session.execute(
+        sa.select(
+            Site.id,
+            Site.code,
+            Site.name,
+            sa.func.count(DayQuota.day),
+            sa.func.coalesce(sa.func.sum(DayQuota.checks), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.used), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.refused), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.rechecks), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.limit), 0),
+        )
+        .outerjoin(
+            DayQuota,
+            sa.and_(DayQuota.site_id == Site.id, DayQuota.day.between(start, end)),
+        )
+        .group_by(Site.id, Site.code, Site.name)
+        .order_by(Site.code)
+    )
+    return [SiteTotals(*row) for row in rows]

@@ -1,0 +1,210 @@
+"""How the app says things in the reader's language: labels for codes, errors, numbers, times.
+
+Codes (statuses, reasons, purposes, roles, service errors) are stored and sent as codes; only
+pages, exports and messages turn them into words, here, once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from checkin import admission
+from checkin.models import AuditEntry, Site
+from checkin.services.errors import ServiceError
+
+LANGUAGES = ("id", "en")
+
+# A reason in a word or two, for lists.
+REASON_LABELS = {
+    admission.FEVER: _l("Fever"),
+    admission.NO_HAND_SANITISER: _l("No hand sanitiser"),
+    admission.NO_MASK: _l("No mask"),
+    admission.NO_DISTANCING: _l("No distancing"),
+    admission.QUOTA_FULL: _l("Quota full"),
+}
+
+# What each refusal or re-test reason means, in words a visitor understands.
+REASON_TEXT = {
+    admission.FEVER: _l("Fever: the temperature is too high."),
+    admission.NO_HAND_SANITISER: _l("Did not clean hands with sanitiser."),
+    admission.NO_MASK: _l("Not wearing a mask."),
+    admission.NO_DISTANCING: _l("Not keeping a safe distance."),
+    admission.QUOTA_FULL: _l("Today's walk-in slots are all taken."),
+}
+
+# What door staff should tell the visitor for each reason.
+REASON_ADVICE = {
+    admission.FEVER: _l("Please go home and rest. Use the online service, or come back when well."),
+    admission.NO_HAND_SANITISER: _l("Please clean your hands at the sanitiser, then queue again."),
+    admission.NO_MASK: _l("Please wear a mask over nose and mouth, then queue again."),
+    admission.NO_DISTANCING: _l("Please keep at least 1 metre from others, then queue again."),
+    admission.QUOTA_FULL: _l("Please come back tomorrow, or use the online service today."),
+}
+
+PURPOSE_LABELS = {
+    "jht_claim": _l("Old-age savings claim (JHT)"),
+    "jkk_claim": _l("Work accident claim (JKK)"),
+    "jkm_claim": _l("Death benefit claim (JKM)"),
+    "jp_claim": _l("Pension claim (JP)"),
+    "jkp_claim": _l("Job loss claim (JKP)"),
+    "enquiry": _l("Enquiry"),
+    "other": _l("Other"),
+}
+
+# In a table a claim goes by its programme's initials, the same in both languages; the full
+# name is the cell's title.
+PURPOSE_SHORT_LABELS = {
+    "jht_claim": "JHT",
+    "jkk_claim": "JKK",
+    "jkm_claim": "JKM",
+    "jp_claim": "JP",
+    "jkp_claim": "JKP",
+    "enquiry": PURPOSE_LABELS["enquiry"],
+    "other": PURPOSE_LABELS["other"],
+}
+
+STATUS_LABELS = {
+    admission.ADMITTED: _l("Admitted"),
+    admission.REFUSED: _l("Refused"),
+    admission.RECHECK: _l("Re-test"),
+}
+
+
+# What each service error says, from its facts. Pages show it in the reader's language, the API
+# in English; the CLI names its options instead where it must (see checkin/cli.py).
+ERROR_TEXT: dict[str, Callable[[Any], str]] = {
+    "retest_not_waiting": lambda error: _("This visit is not waiting for a re-test."),
+    "retest_closed": lambda error: _(
+        "This reading cannot be re-tested any more today: start a new check."
+    ),
+    "already_retested": lambda error: _(
+        "This visitor was already re-tested: the reading cannot be re-tested any more."
+    ),
+    "retest_too_early": lambda error: _(
+        "Too early: let the visitor rest until %(time)s, then measure again.",
+        time=error.ready_at.strftime("%H:%M"),
+    ),
+    "void_reason_missing": lambda error: _("Say why this check is void."),
+    "already_voided": lambda error: _("This check is already void."),
+    "negative_quota": lambda error: _("The quota cannot be negative."),
+    "quota_below_admitted": lambda error: ngettext(
+        "%(num)d visitor is already admitted today: the quota cannot be lower than %(num)d.",
+        "%(num)d visitors are already admitted today: the quota cannot be lower than %(num)d.",
+        error.admitted,
+    ),
+    "range_reversed": lambda error: _("The end date is before the start date."),
+    "range_too_long": lambda error: ngettext(
+        "This range is too long: at most %(num)d day.",
+        "This range is too long: at most %(num)d days.",
+        error.max_days,
+    ),
+    "site_code_taken": lambda error: _(
+        "A site with code %(code)s exists already.", code=error.site_code
+    ),
+    "invalid_site_code": lambda error: _(
+        "%(code)s cannot be a site code: use 2 to 20 capital letters or digits.",
+        code=error.site_code,
+    ),
+    "unknown_site": lambda error: _("There is no site with code %(code)s.", code=error.site_code),
+    "username_taken": lambda error: _(
+        "The username %(name)s is taken: that account already exists.", name=error.username
+    ),
+    "invalid_username": lambda error: _(
+        "%(name)s cannot be a username: use 3 to 80 letters, digits, dots or dashes.",
+        name=error.username,
+    ),
+    "unknown_account": lambda error: _("There is no account %(name)s.", name=error.username),
+    "password_too_short": lambda error: ngettext(
+        "A password needs at least %(num)d character.",
+        "A password needs at least %(num)d characters.",
+        error.min_length,
+    ),
+    "site_required": lambda error: _("Door and manager accounts need a site."),
+    "cannot_deactivate_self": lambda error: _("You cannot deactivate your own account."),
+    "unknown_token": lambda error: _("There is no active token %(id)d.", id=error.token_id),
+    "retention_too_short": lambda error: _("Keep at least one day of personal data."),
+}
+
+
+def error_text(error: ServiceError) -> str:
+    """Return what a service error says, in the reader's language."""
+    return ERROR_TEXT[error.code](error)
+
+
+def decimal_mark() -> str:
+    """Return the decimal separator of the reader's language: a comma in Indonesian."""
+    return get_decimal_symbol(get_locale())
+
+
+def format_temperature(temperature_dc: float) -> str:
+    """Format deci-Celsius (a reading or an average) as e.g. ``37,3 °C`` in Indonesian."""
+    # Integer digits and the locale's mark: exact, and the log formats a hundred per page.
+    whole, tenths = divmod(round(temperature_dc), 10)
+    return f"{whole}{decimal_mark()}{tenths} °C"
+
+
+def translated(labels: dict[str, Any]) -> dict[str, str]:
+    """Return ``labels`` in the reader's language, translated once rather than at every use."""
+    return {code: str(label) for code, label in labels.items()}
+
+
+def hour_minute(instant: datetime, site: Site) -> str:
+    """Return the wall-clock time ``HH:MM`` of an instant at the site."""
+    return instant.astimezone(site.zone).strftime("%H:%M")
+
+
+ROLE_LABELS = {"door": _l("Door staff"), "manager": _l("Manager"), "admin": _l("Administrator")}
+ACTION_LABELS = {
+    "void": _l("Check voided"),
+    "settings": _l("Settings changed"),
+    "account": _l("Account changed"),
+}
+SETTING_LABELS = {
+    "daily_quota": _l("Walk-in quota per day"),
+    "fever_cutoff_dc": _l("Fever cut-off"),
+    "online_service_url": _l("Online service address"),
+}
+ACCOUNT_CHANGES = {
+    "created": _l("%(account)s: created as %(role)s"),
+    "deactivated": _l("%(account)s: deactivated"),
+    "reactivated": _l("%(account)s: reactivated"),
+    "password_reset": _l("%(account)s: password reset"),
+}
+
+
+def describe_audit(entry: AuditEntry, site: Site) -> str:
+    """Say in the reader's language what an audit entry records."""
+    detail = entry.detail
+    if "text" in detail:  # written before details were kept as facts: English, as it was
+        return detail["text"]
+    if entry.action == "settings":
+        return "; ".join(
+            f"{SETTING_LABELS[name]}: {setting_text(name, before)} → {setting_text(name, after)}"
+            for name, (before, after) in detail.items()
+        )
+    if entry.action == "account":
+        role = ROLE_LABELS[detail["role"]] if "role" in detail else ""
+        return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
+    if entry.action != "void":  # an action newer than this code: its facts as they are
+        return json.dumps(detail, ensure_ascii=False)
+    visit = entry.visit
+    when = f"{visit.day.isoformat()} {hour_minute(visit.checked_at, site)}"
+    decision = str(STATUS_LABELS[detail["status"]])
+    if detail["slot"] is not None:
+        decision += ", " + _("No. %(slot)d", slot=detail["slot"])
+    return f"{_('Check of %(when)s', when=when)} ({decision})"
+
+
+def setting_text(name: str, value: int | str) -> str:
+    """Show one site setting's value as the settings page does."""
+    if name == "fever_cutoff_dc":
+        return format_temperature(value)
+    return str(value) if value != "" else "–"
