@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -69,10 +71,22 @@ def home_url() -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site, so login cannot redirect elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Return ``target`` if it is a path on this site once a browser has normalised it, else None.
+
+    Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` and ``/\\evil.example`` mean ``//evil.example``: another site. The target
+    is judged as the browser will read it, decoded, and returned in that form.
+    """
+    if not target:
+        return None
+    cleaned = target.strip().replace("\t", "").replace("\n", "").replace("\r", "")
+    decoded = unquote(cleaned)
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in decoded) or "\\" in decoded:
+        return None
+    if not cleaned.startswith("/") or decoded.startswith("//"):
+        return None
+    parts = urlsplit(cleaned)
+    return cleaned if not (parts.scheme or parts.netloc) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

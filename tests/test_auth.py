@@ -231,3 +231,47 @@ def test_an_admin_of_no_site_lands_on_the_admin_page(client, app):
     assert page.status_code == 200
     # No link to a site page, which would answer 403 to an account without a site.
     assert 'href="/manage/log"' not in page.text and 'href="/"' not in page.text
+
+
+# What a browser would follow off the site once it normalises the target (it drops tabs and
+# newlines anywhere and reads a backslash as a slash), and what is only a path here.
+HOSTILE_TARGETS = [
+    "/\t/evil.example",
+    "/%09/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/%0d%0a/evil.example",
+    "\t//evil.example",
+    "/\\evil.example",
+    "\\/evil.example",
+    "/%5cevil.example",
+    "/%5Cevil.example",
+    "//evil.example",
+    "///evil.example",
+    "https:evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "http://localhost/manage/log",
+    " /\t\\evil.example",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_TARGETS)
+def test_login_never_redirects_off_the_site(client, door_user, target):
+    response = log_in(client, door_user.username, next=target)
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+@pytest.mark.parametrize("target", HOSTILE_TARGETS)
+def test_the_language_switch_never_redirects_off_the_site(client, site, target):
+    response = client.post("/lang/en", data={"next": target})
+    assert response.status_code == 302
+    assert response.location == "/login"
+
+
+@pytest.mark.parametrize(
+    "target", ["/manage/log?day=2026-11-25", "/visits/3", "/manage/log?reason=no%5Fmask"]
+)
+def test_a_path_on_the_site_is_followed_as_given(client, door_user, target):
+    assert log_in(client, door_user.username, next=target).location == target
