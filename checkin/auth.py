@@ -71,11 +71,12 @@ def home_url() -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site once a browser has normalised it, else None.
+    r"""Return ``target`` if it is a path on this site once a browser has normalised it, else None.
 
     Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
-    ``/\t/evil.example`` and ``/\\evil.example`` mean ``//evil.example``: another site. The target
-    is judged as the browser will read it, decoded, and returned in that form.
+    ``/\t/evil.example`` and ``/\evil.example`` mean ``//evil.example``: another site. The target
+    is judged decoded, as a browser or a server behind a proxy may read it, and returned without
+    the characters a browser would drop.
     """
     if not target:
         return None
