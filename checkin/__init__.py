@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkin import web, words
 from checkin.extensions import babel, csrf, db, login_manager, migrate
@@ -28,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     configure(app, test_config)
+    trust_proxies(app)
     register_extensions(app)
     register_template_helpers(app)
     register_static_versions(app)
@@ -57,6 +59,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         CLOCK=utcnow,
         # How often the door page asks for the counter, so other tablets' admissions show up.
         QUOTA_POLL_SECONDS=5,
+        # How many reverse proxies in front of the app set X-Forwarded-For and -Proto.
+        PROXY_COUNT=0,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CHECKIN")
@@ -78,6 +82,17 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         engine_options |= {"pool_pre_ping": True, "pool_size": 5}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Read the client's address from the proxies' headers, and only as many as configured.
+
+    The login throttle counts attempts per client address: trusting a header nobody vouches
+    for would let an attacker pick a fresh address for every guess.
+    """
+    count = int(app.config["PROXY_COUNT"])
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 @event.listens_for(Engine, "connect")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, jsonify, request, session, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, session, url_for
 from flask_babel import force_locale
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from checkin import rules
 from checkin.errors import json_error
@@ -94,8 +96,25 @@ def json_body() -> Any:
     return body
 
 
+def allowed(*roles: str, scope: str) -> Callable:
+    """Let a view run for ``roles``; a bearer token must also have been given ``scope``."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @roles_required(*roles)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            token_scopes = g.get("token_scopes")  # None: a browser session, which has no scopes
+            if token_scopes is not None and scope not in token_scopes:
+                raise Forbidden(f"This token may not do this: it needs the scope '{scope}'.")
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
 @bp.post("/checkins")
-@roles_required("door", "manager")
+@allowed("door", "manager", scope="checkin")
 def create_checkin() -> tuple[Response, int, dict[str, str]]:
     """Screen one visitor and store the check; 201 with the decision and the quota."""
     data = load(CHECK_IN, json_body())
@@ -105,14 +124,14 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
 
 
 @bp.get("/quota/today")
-@roles_required("door", "manager", "admin")
+@allowed("door", "manager", "admin", scope="checkin")
 def quota_today() -> Response:
     """Return today's walk-in quota of the account's site."""
     return jsonify(QUOTA.dump(day_counter.quota_today(current_site(), now())))
 
 
 @bp.get("/checkins")
-@roles_required("manager", "admin")
+@allowed("manager", "admin", scope="read")
 def list_checkins() -> Response:
     """Return one page of a day's checks in time order."""
     query = load(VISIT_QUERY, request.args)
@@ -132,7 +151,7 @@ def list_checkins() -> Response:
 
 
 @bp.get("/reports/daily")
-@roles_required("manager", "admin")
+@allowed("manager", "admin", scope="read")
 def daily_report() -> Response:
     """Return per-day counts and refusal reasons over a date range (last 30 days by default)."""
     query = load(REPORT_QUERY, request.args)
@@ -173,7 +192,15 @@ def openapi_spec() -> APISpec:
         servers=[{"url": "/api/v1"}],
         components={
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "A token made by `flask --app checkin token add NAME --scope ...`: scope"
+                        " `checkin` posts checks and reads the quota, `read` lists checks and"
+                        " reports. A token acts as its account and opens no HTML page."
+                    ),
+                },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             }
         },
@@ -198,7 +225,7 @@ def openapi_spec() -> APISpec:
 
     errors = {
         "401": answer("Not logged in and no valid bearer token"),
-        "403": answer("The account's role may not do this"),
+        "403": answer("The account's role, or the token's scopes, may not do this"),
     }
     spec.path(
         "/checkins",

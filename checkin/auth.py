@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -13,11 +24,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from checkin.errors import wants_json
-from checkin.extensions import db, login_manager
-from checkin.forms import Form
+from checkin.extensions import login_manager
+from checkin.forms import Form, storable
 from checkin.models import User
-from checkin.services import accounts
-from checkin.web import now, requested_path
+from checkin.services import accounts, logins
+from checkin.web import acting_user, now, requested_path
 from checkin.words import LANGUAGES
 
 bp = Blueprint("auth", __name__)
@@ -32,7 +43,7 @@ class LoginForm(Form):
 
     username = StringField(
         _l("Username"),
-        validators=[DataRequired(_l("Type your username.")), Length(max=80)],
+        validators=[DataRequired(_l("Type your username.")), Length(max=80), storable],
     )
     password = PasswordField(
         _l("Password"),
@@ -41,18 +52,26 @@ class LoginForm(Form):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the account stored in the session."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """Return the account stored in the session, unless its sessions were ended since."""
+    return accounts.user_for_session(session_id)
 
 
 @login_manager.request_loader
 def load_user_from_token(req) -> User | None:
-    """Return the account an ``Authorization: Bearer`` token acts as."""
+    """Return the account an ``Authorization: Bearer`` token acts as, for the JSON API only.
+
+    A token opens no page: a page's form would hand it a CSRF token, and a stolen token would
+    then act as a browser. What the token may do is kept in ``g.token_scopes``.
+    """
     scheme, _space, secret = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
+    if not wants_json() or scheme.lower() != "bearer" or not secret:
         return None
-    return accounts.user_for_token(secret.strip())
+    found = accounts.bearer(secret.strip())
+    if found is None:
+        return None
+    g.token_scopes = found.scopes
+    return found.user
 
 
 @login_manager.unauthorized_handler
@@ -99,16 +118,19 @@ def login():
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        user = accounts.authenticate(username, form.password.data, now())
-        if user is not None:
+        result = logins.log_in(username, form.password.data, request.remote_addr or "", now())
+        if result.user is not None:
             start_fresh_session()
-            login_user(user)
+            login_user(result.user)
             return redirect(safe_next(request.args.get("next")) or home_url())
-        if accounts.is_locked(username, now()):
+        if result.locked_until is not None:
+            # The same words for an account and for a name no account has: nothing to learn.
+            minutes = math.ceil((result.locked_until - now()).total_seconds() / 60)
             flash(
                 _(
-                    "Too many failed attempts: this account is locked for %(minutes)d minutes.",
-                    minutes=accounts.LOCKOUT_MINUTES,
+                    "Too many failed attempts: this account is locked for %(minutes)d minutes "
+                    "on this device. Other devices can still log in.",
+                    minutes=minutes,
                 ),
                 "error",
             )
@@ -123,7 +145,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out and return to the login page."""
+    """Log out, ending the account's sessions everywhere, and return to the login page."""
+    if current_user.is_authenticated:
+        accounts.log_out(acting_user())
     logout_user()
     start_fresh_session()
     return redirect(url_for("auth.login"))

@@ -18,7 +18,7 @@ from flask_babel import force_locale
 
 from checkin import admission, rules
 from checkin.demo import seed_history
-from checkin.models import ROLES
+from checkin.models import ROLES, TOKEN_SCOPES
 from checkin.services import accounts, database, privacy, sites
 from checkin.services.errors import ServiceError
 from checkin.words import error_text
@@ -40,6 +40,7 @@ PARAMETER_OF = {
     "username": "USERNAME",
     "password": "--password",
     "token_id": "TOKEN_ID",
+    "scope": "--scope",
     "older_than": "--older-than",
 }
 # The command line names its option where the pages name a field.
@@ -126,10 +127,19 @@ def add_user(username: str, role: str, site_code: str | None, password: str) -> 
 @token_cli.command("add")
 @click.argument("username")
 @click.option("--label", default="", help="What the token is for, e.g. 'scanner at door 1'.")
+@click.option(
+    "--scope",
+    "scopes",
+    type=click.Choice(TOKEN_SCOPES),
+    multiple=True,
+    default=("checkin",),
+    show_default=True,
+    help="checkin: post checks, read the quota; read: the log and reports. Repeat for both.",
+)
 @explained
-def add_token(username: str, label: str) -> None:
+def add_token(username: str, label: str, scopes: tuple[str, ...]) -> None:
     """Print a new API token for USERNAME (shown only this once)."""
-    click.echo(accounts.issue_token(accounts.account_named(username), label))
+    click.echo(accounts.issue_token(accounts.account_named(username), label, scopes))
 
 
 @token_cli.command("list")
@@ -140,7 +150,8 @@ def list_tokens(username: str) -> None:
     tokens = accounts.tokens_of(accounts.account_named(username))
     for token in tokens:
         state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}Z" if token.revoked_at else "active"
-        click.echo(f"{token.id:>6}  {token.created_at:%Y-%m-%d %H:%M}Z  {state:24}  {token.label}")
+        line = f"{token.id:>6}  {token.created_at:%Y-%m-%d %H:%M}Z  {state:24}  {token.scopes:13}"
+        click.echo(f"{line}  {token.label}".rstrip())
     if not tokens:
         click.echo(f"{username} has no API tokens.")
 

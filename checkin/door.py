@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user
 
 from checkin import admission
 from checkin.forms import show_error
@@ -81,18 +82,26 @@ def check_in():
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
 
 
+def door_visit(visit_id: int) -> Visit:
+    """Return a visit of the site; door staff see only today's, which they may still act on."""
+    found = own_visit(visit_id)
+    if current_user.role == "door" and found.day != found.site.local_day(now()):
+        abort(404)
+    return found
+
+
 @bp.get("/visits/<int:visit_id>")
 @door_staff
 def visit(visit_id: int):
     """Show the decision for one of the site's visits."""
-    return render_result(own_visit(visit_id), ReadingForm())
+    return render_result(door_visit(visit_id), ReadingForm())
 
 
 @bp.post("/visits/<int:visit_id>/retest")
 @door_staff
 def retest(visit_id: int):
     """Record the second reading of a visitor who was asked to rest, linked to the first."""
-    first = own_visit(visit_id)
+    first = door_visit(visit_id)
     form = ReadingForm()
     if not form.validate_on_submit():
         return render_result(first, form, 422)

@@ -16,6 +16,9 @@ from checkin import admission
 from checkin.extensions import db
 
 ROLES = ("door", "manager", "admin")
+# What an API token may do: post checks and read the quota (door tablets, thermal scanners),
+# or read the log and reports (integrations). A token never opens a page.
+TOKEN_SCOPES = ("checkin", "read")
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -99,9 +102,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(10))
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's identity: raising it ends every session of the account at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     site: Mapped[Site | None] = relationship()
 
@@ -119,6 +122,10 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Let Flask-Login refuse disabled accounts."""
         return self.active
+
+    def get_id(self) -> str:
+        """Return what a session stores: the account and its session version."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -140,8 +147,28 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Space-separated TOKEN_SCOPES. Tokens made before scopes existed keep what they could do.
+    scopes: Mapped[str] = mapped_column(sa.String(40), server_default="checkin read")
 
     user: Mapped[User] = relationship()
+
+
+class LoginWindow(db.Model):
+    """Login attempts taken from one key in its current window (see ``checkin.throttle``).
+
+    A key is an account name as typed from a client address, or an address alone (empty
+    ``username_digest``); both are stored as keyed digests, never as typed.
+    """
+
+    __tablename__ = "login_window"
+
+    username_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    address_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    full_windows: Mapped[int] = mapped_column(default=0)
+    # Raised by every change, so that a change made on a stale read is refused.
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class DayQuota(db.Model):

@@ -129,6 +129,9 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "site_required": lambda error: _("Door and manager accounts need a site."),
     "cannot_deactivate_self": lambda error: _("You cannot deactivate your own account."),
+    "unknown_scope": lambda error: _(
+        "%(scope)s is not a token scope: use checkin or read.", scope=error.scope or "–"
+    ),
     "unknown_token": lambda error: _("There is no active token %(id)d.", id=error.token_id),
     "retention_too_short": lambda error: _("Keep at least one day of personal data."),
 }

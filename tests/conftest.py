@@ -16,7 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from checkin import admission, create_app
 from checkin.extensions import db
-from checkin.models import DayQuota, Site, User, Visit
+from checkin.models import TOKEN_SCOPES, DayQuota, Site, User, Visit
 from checkin.services import accounts, checkins, sites
 from checkin.services.checkins import CheckInData, CheckInResult
 
@@ -169,10 +169,10 @@ def manager_user(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def auth_headers(app: Flask) -> Callable[[User], dict[str, str]]:
-    """Return a function giving bearer-token headers that act as an account."""
+    """Return a function giving bearer-token headers that act as an account, with every scope."""
 
-    def headers(user: User) -> dict[str, str]:
-        return {"Authorization": f"Bearer {accounts.issue_token(user, 'test')}"}
+    def headers(user: User, scopes: tuple[str, ...] = TOKEN_SCOPES) -> dict[str, str]:
+        return {"Authorization": f"Bearer {accounts.issue_token(user, 'test', scopes)}"}
 
     return headers
 

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
-from checkin import create_app
+from checkin import create_app, models
 from checkin.extensions import db
 from checkin.models import utcnow
 
@@ -33,6 +33,8 @@ NO_ANSWER = 0
 TEST_NOW_HEADER = "X-Test-Now"
 # Seconds a served test app sleeps after each day-counter UPDATE (see widen_races).
 CLAIM_DELAY_VARIABLE = "CHECKIN_TEST_CLAIM_DELAY"
+# Where a served test app writes a line for each password it checks (password_counting_app).
+PASSWORD_LOG_VARIABLE = "CHECKIN_TEST_PASSWORD_LOG"
 
 
 def free_port() -> int:
@@ -67,6 +69,25 @@ def widen_races(app: Flask) -> Flask:
                 time.sleep(delay)
 
     return app
+
+
+def password_counting_app() -> Flask:
+    """Build the app so that every password check appends a line to CHECKIN_TEST_PASSWORD_LOG.
+
+    Each worker process appends to the same file (O_APPEND keeps lines whole), so a test can
+    count how many passwords the whole server checked, wrong ones and the decoy hash included.
+    """
+    log = Path(os.environ[PASSWORD_LOG_VARIABLE])
+    checked = models.check_password_hash
+
+    def check_and_count(password_hash: str, password: str) -> bool:
+        matches = checked(password_hash, password)
+        with log.open("a") as lines:
+            lines.write(f"{'right' if matches else 'wrong'}\n")
+        return matches
+
+    models.check_password_hash = check_and_count
+    return create_app()
 
 
 def slowed_app() -> Flask:
@@ -148,10 +169,14 @@ class Server:
     def request(
         self, method: str, path: str, body: Any = None, headers: dict | None = None
     ) -> tuple[int, dict]:
-        """Send one request on a new connection; return the status (NO_ANSWER if cut) and JSON."""
+        """Send one request on a new connection; return the status (NO_ANSWER if cut) and JSON.
+
+        A ``body`` given as text is sent as it is (say its Content-Type in ``headers``); any
+        other is sent as JSON.
+        """
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
         try:
-            payload = json.dumps(body) if body is not None else None
+            payload = body if isinstance(body, str) or body is None else json.dumps(body)
             all_headers = {"Content-Type": "application/json"} | (headers or {})
             connection.request(method, path, payload, all_headers)
             response = connection.getresponse()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import Site, User
-from checkin.services import accounts, audit
+from checkin.services import audit, logins
 from tests.conftest import PASSWORD
 
 
@@ -134,8 +134,8 @@ def test_admin_cannot_deactivate_themselves(client, as_admin):
 
 
 def test_admin_resets_a_password_and_lifts_the_lockout(client, as_admin, door_user, app, clock):
-    for _ in range(accounts.LOCKOUT_AFTER):
-        accounts.authenticate(door_user.username, "wrong", clock.now)
+    for _ in range(logins.LOCKOUT_AFTER):
+        logins.log_in(door_user.username, "wrong", "127.0.0.1", clock.now)
     client.post(
         f"/manage/admin/accounts/{door_user.id}/password", data={"password": "brand-new-pass"}
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
+from checkin import create_app
 from checkin.extensions import db
 from checkin.models import Visit, utcnow
-from checkin.services import accounts
-from tests.conftest import PASSWORD, csrf_token_in
+from checkin.services import accounts, logins
+from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 
 
 def log_in(client, username, password=PASSWORD, **query):
@@ -49,13 +51,13 @@ def test_a_wrong_password_is_answered_with_a_message(client, door_user):
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(client, door_user, clock):
     client.post("/lang/en")
-    for _attempt in range(accounts.LOCKOUT_AFTER - 1):
+    for _attempt in range(logins.LOCKOUT_AFTER - 1):
         assert log_in(client, door_user.username, "guess").status_code == 401
     assert log_in(client, door_user.username, "guess").status_code == 429
     locked = log_in(client, door_user.username)
     assert locked.status_code == 429
     assert "locked for 15 minutes" in locked.text
-    clock.now += timedelta(minutes=accounts.LOCKOUT_MINUTES - 1)
+    clock.now += timedelta(minutes=logins.LOCKOUT_MINUTES - 1)
     assert log_in(client, door_user.username).status_code == 429
     clock.now += timedelta(minutes=1, seconds=1)
     assert log_in(client, door_user.username).status_code == 302
@@ -275,3 +277,82 @@ def test_the_language_switch_never_redirects_off_the_site(client, site, target):
 )
 def test_a_path_on_the_site_is_followed_as_given(client, door_user, target):
     assert log_in(client, door_user.username, next=target).location == target
+
+
+OWNER, ATTACKER = "10.0.0.21", "203.0.113.66"
+
+
+def log_in_from(client, address, username, password=PASSWORD):
+    """Post the login form from a client address; return the response."""
+    return client.post(
+        "/login?lang=en",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_an_attacker_cannot_lock_the_owner_out_of_their_own_tablet(app, door_user, clock):
+    attacker, owner = app.test_client(), app.test_client()
+    for _guess in range(3 * logins.LOCKOUT_AFTER):
+        assert log_in_from(attacker, ATTACKER, door_user.username, "guess").status_code in (
+            401,
+            429,
+        )
+    assert log_in_from(attacker, ATTACKER, door_user.username).status_code == 429
+    assert log_in_from(owner, OWNER, door_user.username).status_code == 302
+
+
+def test_a_known_account_and_an_unknown_name_answer_alike_at_every_attempt(app, door_user):
+    answers = {}
+    for username in (door_user.username, "no-such-account"):
+        client = app.test_client()
+        answers[username] = [
+            # The form shows the name typed back, and a new CSRF token: the rest must match.
+            (response.status_code, re.sub(rf"csrf_token[^>]*>|{username}", "", response.text))
+            for response in (
+                log_in_from(client, ATTACKER, username, "guess")
+                for _attempt in range(logins.LOCKOUT_AFTER + 2)
+            )
+        ]
+    known, unknown = answers.values()
+    assert [status for status, _page in known] == [401] * 4 + [429] * 3
+    assert known == unknown
+
+
+def test_one_address_gets_at_most_twenty_guesses_across_every_account(app, make_user):
+    names = [make_user("door").username for _ in range(5)]
+    client = app.test_client()
+    statuses = [
+        log_in_from(client, ATTACKER, name, "guess").status_code for name in names for _ in range(4)
+    ]
+    # Four guesses at each account are below its limit; the twentieth fills the address's.
+    assert statuses == [401] * (logins.ADDRESS_LIMIT - 1) + [429]
+    assert log_in_from(client, ATTACKER, make_user("door").username).status_code == 429
+    assert log_in_from(app.test_client(), OWNER, names[0]).status_code == 302
+
+
+@pytest.mark.parametrize(("proxies", "separate"), [(0, False), (1, True)])
+def test_the_client_address_comes_from_a_proxy_only_when_configured(
+    app_config, door_user, proxies, separate
+):
+    app = create_app(app_config | {"PROXY_COUNT": proxies})
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    for guess in range(logins.LOCKOUT_AFTER):
+        # Through the proxy every client comes from 127.0.0.1; it names the real one.
+        client.post(
+            "/login",
+            data={"username": door_user.username, "password": f"guess {guess}"},
+            headers={"X-Forwarded-For": ATTACKER},
+        )
+    owner = client.post(
+        "/login",
+        data={"username": door_user.username, "password": PASSWORD},
+        headers={"X-Forwarded-For": OWNER},
+    )
+    assert (owner.status_code == 302) is separate
+
+
+def test_a_username_no_database_can_store_is_refused_as_bad_input(client, site):
+    response = client.post("/login", data={"username": "door\x00", "password": "x"})
+    assert response.status_code == 400

@@ -75,7 +75,7 @@ def test_token_add_prints_a_secret_stored_only_hashed(runner, door_user):
     secret = result.output.strip()
     token = db.session.scalar(sa.select(ApiToken))
     assert token.token_hash == hash_token(secret) != secret
-    assert accounts.user_for_token(secret) == door_user
+    assert accounts.bearer(secret).user == door_user
 
 
 def test_token_add_for_unknown_user(runner, app):
@@ -123,7 +123,7 @@ def test_token_revoke_stops_the_token_at_once_and_keeps_the_row(runner, door_use
     token_id = db.session.scalar(sa.select(ApiToken.id))
     result = runner.invoke(args=["token", "revoke", str(token_id)])
     assert result.exit_code == 0, result.output
-    assert accounts.user_for_token(secret) is None
+    assert accounts.bearer(secret) is None
     assert db.session.get(ApiToken, token_id).revoked_at is not None
     assert "revoked" in runner.invoke(args=["token", "list", door_user.username]).output
 

@@ -33,6 +33,7 @@ EXAMPLES = [
     errors.PasswordTooShort(8),
     errors.SiteRequired(),
     errors.CannotDeactivateSelf(),
+    errors.UnknownScope("write"),
     errors.UnknownToken(999),
     errors.RetentionTooShort(),
 ]

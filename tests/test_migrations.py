@@ -11,10 +11,12 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from werkzeug.security import generate_password_hash
 
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
-from checkin.models import AuditEntry
+from checkin.models import AuditEntry, hash_token
+from tests.conftest import PASSWORD
 
 MIGRATION_TABLE = "alembic_version"
 OLD_DETAIL = "daily_quota: 60 -> 50"
@@ -175,3 +177,37 @@ def test_a_migration_failing_half_way_leaves_the_database_as_it_was(empty_databa
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as connection:  # the pooled connection the migration used
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_upgrading_from_0002_keeps_accounts_and_their_tokens_working(empty_database, client, clock):
+    flask_migrate.upgrade(revision="0002")
+    with db.engine.begin() as connection:  # as the release before 0003 stored them
+        connection.execute(
+            sa.text(
+                "INSERT INTO site (code, name, timezone, daily_quota, fever_cutoff_dc,"
+                " recheck_minutes, online_service_url, created_at)"
+                " VALUES ('KDR', 'Kediri', 'Asia/Jakarta', 60, 373, 5, '', :at)"
+            ),
+            {"at": clock.now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO user_account (username, password_hash, role, site_id, active,"
+                " failed_logins, locked_until, created_at)"
+                " VALUES ('manager', :hash, 'manager', 1, :yes, 3, :at, :at)"
+            ),
+            {"hash": generate_password_hash(PASSWORD), "yes": True, "at": clock.now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO api_token (user_id, label, token_hash, created_at)"
+                " VALUES (1, 'old', :hash, :at)"
+            ),
+            {"hash": hash_token("an-old-secret"), "at": clock.now},
+        )
+    flask_migrate.upgrade()
+    headers = {"Authorization": "Bearer an-old-secret"}
+    assert client.get("/api/v1/quota/today", headers=headers).status_code == 200
+    assert client.get("/api/v1/checkins", headers=headers).status_code == 200
+    response = client.post("/login", data={"username": "manager", "password": PASSWORD})
+    assert response.status_code == 302

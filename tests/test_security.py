@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -15,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 
 from checkin import create_app
 from checkin.extensions import db
-from checkin.models import ApiToken, Site, User
+from checkin.models import ApiToken, Site, User, Visit
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 
 # A value for every URL argument of every route; a new argument fails the tests until added.
@@ -322,3 +323,113 @@ def test_pages_have_no_code_the_csp_would_block(app, make_user, make_visit, role
         assert parser.blocked == [], page
         seen += 1
     assert seen >= 2
+
+
+def test_a_password_reset_ends_the_accounts_sessions_and_revokes_its_tokens(
+    app, manager_user, auth_headers, as_admin, client, clock
+):
+    manager = logged_in(app, manager_user)
+    headers = auth_headers(manager_user)
+    assert manager.get("/manage/log").status_code == 200
+    assert (
+        client.post(
+            f"/manage/admin/accounts/{manager_user.id}/password",
+            data={"password": "brand-new-pass"},
+        ).status_code
+        == 302
+    )
+    assert manager.get("/manage/log").location.startswith("/login")
+    assert app.test_client().get("/api/v1/checkins", headers=headers).status_code == 401
+
+
+def test_deactivating_an_account_ends_its_open_sessions(app, door_user, as_admin, client):
+    door = logged_in(app, door_user)
+    assert door.get("/").status_code == 200
+    client.post(f"/manage/admin/accounts/{door_user.id}/active", data={"active": "0"})
+    assert door.get("/").location.startswith("/login")
+
+
+def test_a_session_cookie_saved_before_logout_no_longer_works_after_it(app, manager_user):
+    manager = logged_in(app, manager_user)
+    saved = manager.get_cookie("session").value
+    other_tablet = logged_in(app, manager_user)
+    manager.post("/logout")
+    replayed = app.test_client()
+    replayed.set_cookie("session", saved)
+    assert replayed.get("/manage/log").location.startswith("/login")
+    assert other_tablet.get("/manage/log").location.startswith("/login")
+    assert logged_in(app, manager_user).get("/manage/log").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("manager", "/manage/export.csv"),
+        ("manager", "/manage/log"),
+        ("admin", "/manage/admin"),
+        ("door", "/visits/1"),
+        ("door", "/"),
+    ],
+)
+def test_a_token_opens_no_page(app, make_user, make_visit, auth_headers, role, path):
+    make_visit(visitor_name=SECRET_NAME)
+    response = app.test_client().get(path, headers=auth_headers(make_user(role)))
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert SECRET_NAME not in response.text
+
+
+def test_a_token_passes_no_forms_csrf_check(csrf_app, make_user, auth_headers):
+    # The attack: open the admin page with an admin's token, keep the session cookie the page
+    # set, and post its form with the CSRF token it showed.
+    headers = auth_headers(make_user("admin"))
+    client = csrf_app.test_client()
+    response = client.get("/manage/admin", headers=headers)
+    page = response.text if response.status_code == 200 else client.get(response.location).text
+    form = {
+        "csrf_token": csrf_token_in(page),
+        "username": "intruder",
+        "role": "admin",
+        "site_id": "0",
+        "password": "long enough",
+    }
+    client.post("/manage/admin/accounts", data=form, headers=headers)
+    assert db.session.scalar(sa.select(User).where(User.username == "intruder")) is None
+
+
+@pytest.mark.parametrize(
+    ("scopes", "method", "path", "status"),
+    [
+        (("checkin",), "POST", "/api/v1/checkins", 201),
+        (("checkin",), "GET", "/api/v1/quota/today", 200),
+        (("checkin",), "GET", "/api/v1/checkins", 403),
+        (("checkin",), "GET", "/api/v1/reports/daily", 403),
+        (("read",), "POST", "/api/v1/checkins", 403),
+        (("read",), "GET", "/api/v1/quota/today", 403),
+        (("read",), "GET", "/api/v1/checkins", 200),
+        (("read",), "GET", "/api/v1/reports/daily", 200),
+    ],
+)
+def test_a_token_does_only_what_its_scopes_allow(
+    client, manager_user, auth_headers, scopes, method, path, status
+):
+    body = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
+    response = client.open(
+        path,
+        method=method,
+        json=body if method == "POST" else None,
+        headers=auth_headers(manager_user, scopes),
+    )
+    assert response.status_code == status, response.json
+    if status == 403:
+        assert set(response.json) == {"code", "status", "message", "errors"}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+
+
+def test_door_staff_see_a_visit_only_on_its_day(app, door_user, manager_user, make_visit, clock):
+    visit = make_visit(visitor_name=SECRET_NAME).visit
+    door, manager = logged_in(app, door_user), logged_in(app, manager_user)
+    assert SECRET_NAME in door.get(f"/visits/{visit.id}").text
+    clock.now += timedelta(days=1)
+    assert door.get(f"/visits/{visit.id}").status_code == 404
+    assert door.post(f"/visits/{visit.id}/retest", data={"temperature": "36.5"}).status_code == 404
+    assert SECRET_NAME in manager.get(f"/visits/{visit.id}").text

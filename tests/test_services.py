@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Visit
-from checkin.services import accounts, checkins, day_counter, entry_log, privacy, reports, sites
+from checkin.services import checkins, day_counter, entry_log, logins, privacy, reports, sites
 from checkin.services.errors import (
     AlreadyVoided,
     QuotaBelowAdmitted,
@@ -17,6 +17,8 @@ from checkin.services.errors import (
     VoidReasonMissing,
 )
 from checkin.services.sites import SiteSettings
+
+ADDRESS = "192.0.2.10"
 
 
 def admitted_rows(site, day) -> int:
@@ -175,12 +177,13 @@ def test_entry_log_pages_by_time_then_id(site, make_visit, clock):
 
 
 def test_lockout_after_repeated_failures(door_user, clock):
-    for _ in range(accounts.LOCKOUT_AFTER):
-        assert accounts.authenticate(door_user.username, "wrong", clock.now) is None
-    assert accounts.is_locked(door_user.username, clock.now)
-    assert accounts.authenticate(door_user.username, "correct horse battery", clock.now) is None
-    later = clock.now + timedelta(minutes=accounts.LOCKOUT_MINUTES, seconds=1)
-    assert accounts.authenticate(door_user.username, "correct horse battery", later) == door_user
+    name, right = door_user.username, "correct horse battery"
+    for _ in range(logins.LOCKOUT_AFTER):
+        assert logins.log_in(name, "wrong", ADDRESS, clock.now).user is None
+    assert logins.log_in(name, right, ADDRESS, clock.now).locked_until is not None
+    assert logins.log_in(name, right, ADDRESS, clock.now).user is None
+    later = clock.now + timedelta(minutes=logins.LOCKOUT_MINUTES, seconds=1)
+    assert logins.log_in(name, right, ADDRESS, later).user == door_user
 
 
 def test_purge_personal_keeps_counts_and_is_repeatable(site, make_visit, clock):

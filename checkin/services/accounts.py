@@ -4,57 +4,25 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from werkzeug.security import generate_password_hash
 
 from checkin import rules
 from checkin.extensions import db
-from checkin.models import ApiToken, Site, User, hash_token
-from checkin.services import audit
+from checkin.models import TOKEN_SCOPES, ApiToken, Site, User, hash_token
+from checkin.services import audit, logins
 from checkin.services.errors import (
     CannotDeactivateSelf,
     InvalidUsername,
     PasswordTooShort,
     SiteRequired,
     UnknownAccount,
+    UnknownScope,
     UnknownToken,
     UsernameTaken,
 )
-
-LOCKOUT_AFTER = 5
-LOCKOUT_MINUTES = 15
-_DUMMY_HASH = generate_password_hash("not a password")
-
-
-def authenticate(username: str, password: str, now: datetime) -> User | None:
-    """Return the account if the password matches; lock it for a while after repeated failures."""
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active:
-        # Hash anyway so the response time does not reveal which usernames exist.
-        User(password_hash=_DUMMY_HASH).check_password(password)
-        return None
-    if user.locked_until is not None and user.locked_until > now:
-        return None
-    if user.check_password(password):
-        user.failed_logins = 0
-        user.locked_until = None
-        db.session.commit()
-        return user
-    user.failed_logins += 1
-    if user.failed_logins >= LOCKOUT_AFTER:
-        user.failed_logins = 0
-        user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-    db.session.commit()
-    return None
-
-
-def is_locked(username: str, now: datetime) -> bool:
-    """Tell whether the account is locked after too many failed logins."""
-    locked_until = db.session.scalar(sa.select(User.locked_until).where(User.username == username))
-    return locked_until is not None and locked_until > now
 
 
 def _check_password(password: str) -> None:
@@ -113,30 +81,73 @@ def directory() -> Directory:
 
 
 def set_account_active(user: User, active: bool, by: User, now: datetime) -> None:
-    """Deactivate an account (it can no longer log in or use its tokens) or reactivate it."""
+    """Deactivate an account (its sessions end, it can no longer log in or use its tokens)."""
     if user.id == by.id and not active:
         raise CannotDeactivateSelf()
     user.active = active
+    if not active:
+        _end_sessions(user)
     change = "reactivated" if active else "deactivated"
     audit.record(user.site, by, now, "account", {"account": user.username, "change": change})
     db.session.commit()
 
 
 def reset_password(user: User, password: str, by: User, now: datetime) -> None:
-    """Give an account a new password and lift any lockout."""
+    """Give an account a new password; its sessions end, its tokens stop, its failures go."""
     _check_password(password)
     user.set_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    _end_sessions(user)
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    logins.forget_failures(user)
     change = {"account": user.username, "change": "password_reset"}
     audit.record(user.site, by, now, "account", change)
     db.session.commit()
 
 
-def issue_token(user: User, label: str = "") -> str:
+def log_out(user: User) -> None:
+    """End every session of ``user``, on this device and any other."""
+    _end_sessions(user)
+    db.session.commit()
+
+
+def _end_sessions(user: User) -> None:
+    """Raise the account's session version: every session made before stops loading it."""
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def user_for_session(session_id: str) -> User | None:
+    """Return the active account a session was made for, unless its sessions have ended since."""
+    user_id, _colon, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > rules.MAX_ID:
+        return None
+    return db.session.scalar(
+        sa.select(User).where(User.id == int(user_id), User.session_version == int(version))
+    )
+
+
+def issue_token(user: User, label: str = "", scopes: tuple[str, ...] = ("checkin",)) -> str:
     """Create an API token for ``user`` and return its secret, which is shown only once."""
+    unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
+    if unknown or not scopes:
+        raise UnknownScope(" ".join(unknown))
     secret = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, label=label, token_hash=hash_token(secret)))
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            label=label,
+            scopes=" ".join(sorted(set(scopes))),
+            token_hash=hash_token(secret),
+        )
+    )
     db.session.commit()
     return secret
 
@@ -165,7 +176,7 @@ def revoke_token(token_id: int, now: datetime) -> None:
 
 # Built once, as the check-in statements are: this runs on every API call.
 _USER_FOR_TOKEN = (
-    sa.select(User)
+    sa.select(User, ApiToken.scopes)
     .join(ApiToken, ApiToken.user_id == User.id)
     .options(joinedload(User.site))
     .where(
@@ -176,6 +187,15 @@ _USER_FOR_TOKEN = (
 )
 
 
-def user_for_token(secret: str) -> User | None:
-    """Return the active user a bearer token acts as, or None for unknown or revoked tokens."""
-    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": hash_token(secret)})
+@dataclass(frozen=True)
+class Bearer:
+    """The active account a bearer token acts as, and what the token may do."""
+
+    user: User
+    scopes: frozenset[str]
+
+
+def bearer(secret: str) -> Bearer | None:
+    """Return who a bearer token acts as and what it may do; None for unknown or revoked ones."""
+    found = db.session.execute(_USER_FOR_TOKEN, {"token_hash": hash_token(secret)}).first()
+    return None if found is None else Bearer(found.User, frozenset(found.scopes.split()))

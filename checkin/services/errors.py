@@ -161,6 +161,14 @@ class CannotDeactivateSelf(ServiceError):
 
 
 @dataclass(eq=False)
+class UnknownScope(ServiceError):
+    """A token scope that does not exist, or none at all."""
+
+    code, field = "unknown_scope", "scope"
+    scope: str
+
+
+@dataclass(eq=False)
 class UnknownToken(ServiceError):
     """No active API token has this id."""
 
