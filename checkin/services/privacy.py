@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -10,9 +11,16 @@ from checkin.extensions import db
 from checkin.models import Visit
 from checkin.services.errors import RetentionTooShort
 
+log = logging.getLogger(__name__)
+
 
 def purge_personal(older_than_days: int, now: datetime) -> int:
-    """Anonymise name, phone, NIK and void reason of checks older than the retention; count them."""
+    """Anonymise name, phone, NIK and void reason of checks older than the retention; count them.
+
+    On SQLite the purged values also leave the disk: every connection zeroes what it deletes
+    (``secure_delete``), and the write-ahead log, which still holds the rows as they were, is
+    copied into the database file and emptied.
+    """
     if older_than_days < 1:
         raise RetentionTooShort()
     cutoff = now - timedelta(days=older_than_days)
@@ -23,4 +31,18 @@ def purge_personal(older_than_days: int, now: datetime) -> int:
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        _empty_write_ahead_log()
     return purged.rowcount
+
+
+def _empty_write_ahead_log() -> None:
+    """Checkpoint SQLite's write-ahead log into the database file and truncate it to nothing."""
+    with db.engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        # A reader held its snapshot past the busy timeout; the next purge finishes the job.
+        log.warning(
+            "The SQLite write-ahead log is in use and still holds purged values until the next "
+            "checkpoint: run purge-personal again when the app is quiet."
+        )
