@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from checkin import admission
-from checkin.models import AuditEntry, Site
+from checkin.models import AuditEntry, Site, Visit
 from checkin.services.errors import ServiceError
 
 LANGUAGES = ("id", "en")
@@ -198,12 +198,17 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
     if entry.action != "void":  # an action newer than this code: its facts as they are
         return json.dumps(detail, ensure_ascii=False)
-    visit = entry.visit
-    when = f"{visit.day.isoformat()} {hour_minute(visit.checked_at, site)}"
     decision = str(STATUS_LABELS[detail["status"]])
     if detail["slot"] is not None:
         decision += ", " + _("No. %(slot)d", slot=detail["slot"])
-    return f"{_('Check of %(when)s', when=when)} ({decision})"
+    return f"{check_of(entry.visit, site)} ({decision})"
+
+
+def check_of(visit: Visit, site: Site) -> str:
+    """Name a check by its day and time at the site."""
+    when = f"{visit.day.isoformat()} {hour_minute(visit.checked_at, site)}"
+    # A call of its own: pybabel finds no words inside an f-string.
+    return _("Check of %(when)s", when=when)
 
 
 def setting_text(name: str, value: int | str) -> str:

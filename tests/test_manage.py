@@ -205,6 +205,20 @@ def test_voiding_frees_the_slot_and_is_audited(client, as_manager, make_visit, s
 
 
 @pytest.mark.parametrize(
+    ("lang", "described"),
+    [
+        ("en", "Check voided</td>"),
+        ("en", "Check of 2026-11-25 10:00 (Admitted, No. 1)</a>: typed twice"),
+        ("id", "Pemeriksaan dibatalkan</td>"),
+        ("id", "Pemeriksaan 2026-11-25 10:00 (Diterima, No. 1)</a>: typed twice"),
+    ],
+)
+def test_a_void_appears_in_the_audit_log_in_words(client, as_manager, make_visit, lang, described):
+    void(client, make_visit().visit.id)
+    assert described in client.get(f"/manage/audit?lang={lang}").text
+
+
+@pytest.mark.parametrize(
     ("reason", "error"),
     [("", "Say why"), ("   ", "Say why"), ("typed twice " * 17, "longer than 200")],
 )
