@@ -13,6 +13,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     send_file,
     stream_with_context,
     url_for,
@@ -87,7 +88,8 @@ def visit(visit_id: int):
 
 
 def render_visit(checked: Visit, form: VoidForm, status: int = 200) -> tuple[str, int]:
-    """Render one check's page with its void form (and the form's errors, if any)."""
+    """Record that the manager sees the check's personal data, then render its page and form."""
+    audit_log.record_view(checked, acting_user(), now())
     return render_template(
         "manage/visit.html", site=current_site(), visit=checked, form=form
     ), status
@@ -130,6 +132,7 @@ def export(extension: str):
     """Download the checks of a day or a range as CSV (streamed) or XLSX."""
     site = current_site()
     start, end = requested_range(site, ExportRangeForm)
+    audit_log.record_export(site, acting_user(), now(), start, end, extension)
     visits = entry_log.export_visits(site, start, end)
     name = exports.file_name(site.code, start, end, extension)
     if extension == "csv":
@@ -238,6 +241,13 @@ def apply_settings(
 @bp.get("/audit")
 @managers
 def audit():
-    """List the site's voids, settings changes and account changes, newest first."""
+    """List the site's changes and who saw personal data, newest first: all, or one kind."""
     site = current_site()
-    return render_template("manage/audit.html", site=site, entries=audit_log.entries(site))
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in audit_log.KINDS:
+        abort(
+            400, description=_("Show every entry, only changes, or only access to personal data.")
+        )
+    return render_template(
+        "manage/audit.html", site=site, kind=kind, entries=audit_log.entries(site, kind)
+    )

@@ -169,7 +169,10 @@ ACTION_LABELS = {
     "void": _l("Check voided"),
     "settings": _l("Settings changed"),
     "account": _l("Account changed"),
+    "viewed": _l("Check viewed"),
+    "exported": _l("Checks exported"),
 }
+EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
     "daily_quota": _l("Walk-in quota per day"),
     "fever_cutoff_dc": _l("Fever cut-off"),
@@ -196,6 +199,10 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
     if entry.action == "account":
         role = ROLE_LABELS[detail["role"]] if "role" in detail else ""
         return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
+    if entry.action == "viewed":
+        return check_of(entry.visit, site)
+    if entry.action == "exported":
+        return export_text(detail)
     if entry.action != "void":  # an action newer than this code: its facts as they are
         return json.dumps(detail, ensure_ascii=False)
     decision = str(STATUS_LABELS[detail["status"]])
@@ -209,6 +216,19 @@ def check_of(visit: Visit, site: Site) -> str:
     when = f"{visit.day.isoformat()} {hour_minute(visit.checked_at, site)}"
     # A call of its own: pybabel finds no words inside an f-string.
     return _("Check of %(when)s", when=when)
+
+
+def export_text(detail: dict[str, Any]) -> str:
+    """Say which days an export held, in which format, and how many checks."""
+    start, end = detail["start"], detail["end"]
+    days = start if start == end else _("%(start)s to %(end)s", start=start, end=end)
+    return ngettext(
+        "%(format)s, %(days)s: %(num)d row",
+        "%(format)s, %(days)s: %(num)d rows",
+        detail["rows"],
+        format=EXPORT_FORMATS[detail["format"]],
+        days=days,
+    )
 
 
 def setting_text(name: str, value: int | str) -> str:
