@@ -26,7 +26,7 @@ from checkin.schemas import (
     VisitPageSchema,
     VisitQuerySchema,
 )
-from checkin.services import checkins, day_counter, entry_log, reports
+from checkin.services import audit, checkins, day_counter, entry_log, reports
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, roles_required
 from checkin.words import error_text
@@ -145,6 +145,7 @@ def list_checkins() -> Response:
         after=query["after"],
         limit=query["limit"],
     )
+    audit.record_api_read(site, acting_user(), now(), day, len(page.visits))
     return jsonify(
         VISIT_PAGE.dump({"day": day, "items": page.visits, "next_after": page.next_after})
     )

@@ -265,3 +265,14 @@ def test_without_access_the_access_filter_says_so(client, as_manager, lang, empt
 @pytest.mark.parametrize("kind", ["both", "ACCESS", "%00"])
 def test_an_unknown_filter_is_a_bad_request(client, as_manager, kind):
     assert client.get(f"/manage/audit?kind={kind}&lang=en").status_code == 400
+
+
+def test_reading_checks_through_the_api_is_recorded(client, manager_user, auth_headers, make_visit):
+    make_visit(visitor_name="Siti Aminah")
+    response = client.get("/api/v1/checkins?day=2026-11-25", headers=auth_headers(manager_user))
+    assert response.status_code == 200
+    (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "exported"))
+    assert (entry.user, entry.detail) == (
+        manager_user,
+        {"start": "2026-11-25", "end": "2026-11-25", "format": "api", "rows": 1},
+    )
