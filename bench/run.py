@@ -26,14 +26,15 @@ from bench import (  # noqa: E402
     breakdown,
     databases,
     instructions,
+    offline_upload,
     page_weight,
     report_scale,
     throughput,
 )
 
 OUT = PROJECT_ROOT / "bench" / "out"
-QUICK_PARTS = ("throughput", "breakdown", "speed", "reports-sqlite", "pages")
-ALL_PARTS = (*QUICK_PARTS, "reports-postgres")
+QUICK_PARTS = ("throughput", "breakdown", "speed", "reports-sqlite", "pages", "offline-upload")
+ALL_PARTS = (*QUICK_PARTS, "reports-postgres", "instructions")
 POSTGRES_BENCH_DATABASE = "checkin_bench"
 SQLITE_YEARS_DAYS = 5 * 365 + 1
 NATIONAL_SITES = 325
@@ -163,6 +164,7 @@ PARTS: dict[str, Callable[[argparse.Namespace], str]] = {
         "postgresql", options.sites, 365, options.keep_postgres
     ),
     "pages": run_pages,
+    "offline-upload": lambda options: offline_upload.run(),
 }
 
 

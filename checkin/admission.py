@@ -26,7 +26,9 @@ NO_HAND_SANITISER = "no_hand_sanitiser"
 NO_MASK = "no_mask"
 NO_DISTANCING = "no_distancing"
 QUOTA_FULL = "quota_full"
-REASONS = (FEVER, NO_HAND_SANITISER, NO_MASK, NO_DISTANCING, QUOTA_FULL)
+# Offline, with every slot the tablet holds given out: no admission on hope.
+NO_OFFLINE_SLOT = "no_offline_slot"
+REASONS = (FEVER, NO_HAND_SANITISER, NO_MASK, NO_DISTANCING, QUOTA_FULL, NO_OFFLINE_SLOT)
 
 PURPOSES = ("jht_claim", "jkk_claim", "jkm_claim", "jp_claim", "jkp_claim", "enquiry", "other")
 
@@ -119,3 +121,8 @@ def screen(reading: Reading, policy: Policy) -> Screening:
 def quota_refusal() -> Screening:
     """Return the verdict for a visitor who passed the protocol when no slot is left."""
     return Screening(REFUSED, (QUOTA_FULL,))
+
+
+def offline_refusal() -> Screening:
+    """Return the verdict for a visitor who passed offline on a tablet holding no slot."""
+    return Screening(REFUSED, (NO_OFFLINE_SLOT,))

@@ -21,15 +21,17 @@ from checkin.schemas import (
     CheckInSchema,
     DailyReportSchema,
     ErrorSchema,
+    LeaseRequestSchema,
+    LeaseSchema,
     QuotaSchema,
     ReportQuerySchema,
     VisitPageSchema,
     VisitQuerySchema,
 )
-from checkin.services import audit, checkins, day_counter, entry_log, reports
+from checkin.services import audit, checkins, day_counter, entry_log, leases, reports, uploads
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, roles_required
-from checkin.words import error_text
+from checkin.words import conflict_text, error_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token clients carry no cookie to forge; browser sessions are CSRF-checked in require_csrf.
@@ -39,6 +41,8 @@ csrf.exempt(bp)
 CHECK_IN_RESULT = CheckInResultSchema()
 CHECK_IN = CheckInSchema()
 DAILY_REPORT = DailyReportSchema()
+LEASE = LeaseSchema()
+LEASE_REQUEST = LeaseRequestSchema()
 QUOTA = QuotaSchema()
 REPORT_QUERY = ReportQuerySchema()
 VISIT_PAGE = VisitPageSchema()
@@ -116,11 +120,51 @@ def allowed(*roles: str, scope: str) -> Callable:
 @bp.post("/checkins")
 @allowed("door", "manager", scope="checkin")
 def create_checkin() -> tuple[Response, int, dict[str, str]]:
-    """Screen one visitor and store the check; 201 with the decision and the quota."""
-    data = load(CHECK_IN, json_body())
-    result = checkins.check_in(current_site(), acting_user(), data, now())
+    """Screen one visitor and store the check; 201 with the decision and the quota.
+
+    The same ``client_ref`` again: 200 with the check as stored. A check recorded offline
+    that cannot be stored as the tablet decided: 409, kept for the manager.
+    """
+    data, decided = load(CHECK_IN, json_body())
+    if decided is None:
+        result = checkins.check_in(current_site(), acting_user(), data, now())
+    else:
+        result = uploads.upload(current_site(), acting_user(), data, decided, now())
+        if result.conflict is not None:
+            with force_locale("en"):
+                words = conflict_text(result.conflict.cause)
+            return (
+                json_error(409, "Kept for the manager to look at.", {"offline": [words]}),
+                409,
+                {},
+            )
     body = CHECK_IN_RESULT.dump(result.visit) | {"quota": QUOTA.dump(result.quota)}
-    return jsonify(body), 201, {"Location": url_for("api.list_checkins", day=body["day"])}
+    status = 201 if result.created else 200
+    return jsonify(body), status, {"Location": url_for("api.list_checkins", day=body["day"])}
+
+
+@bp.post("/leases")
+@allowed("door", "manager", scope="checkin")
+def take_lease() -> Response:
+    """Top the tablet's lease of today up, and return its slots and the rules to decide by."""
+    wanted = load(LEASE_REQUEST, json_body())
+    lease = leases.take(current_site(), wanted["device_id"], now(), wanted["name"] or "")
+    return jsonify(LEASE.dump(lease))
+
+
+@bp.get("/leases/<device_id>")
+@allowed("door", "manager", scope="checkin")
+def lease_of(device_id: str) -> Response:
+    """Return the slots of today the tablet still holds, without taking more."""
+    return jsonify(LEASE.dump(leases.lease_of(leases.device_of(current_site(), device_id), now())))
+
+
+@bp.delete("/leases/<device_id>")
+@allowed("manager", "admin", scope="checkin")
+def revoke_lease(device_id: str) -> Response:
+    """End a lost tablet's lease of today: its unused slots are never reissued (audited)."""
+    device = leases.device_of(current_site(), device_id)
+    return jsonify({"device_id": device_id, "revoked": leases.revoke(device, acting_user(), now())})
 
 
 @bp.get("/quota/today")

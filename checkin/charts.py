@@ -9,9 +9,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from pygal.style import Style
 
-from checkin import admission
 from checkin.services.reports import DAY, MONTH, Report, Totals
-from checkin.words import REASON_LABELS
+from checkin.words import REASON_LABELS, reasons_to_show
 
 ADMITTED_GREEN = "#2e7d32"
 REFUSED_RED = "#c62828"
@@ -99,8 +98,9 @@ def reasons_chart(report: Report) -> pygal.Graph:
     chart = pygal.HorizontalBar(
         style=style(REFUSED_RED), title=_("Refusals by reason"), show_legend=False, **BASE_CONFIG
     )
-    chart.x_labels = [str(REASON_LABELS[reason]) for reason in admission.REASONS]
-    chart.add(_("Refusals"), [report.total.reasons[reason] for reason in admission.REASONS])
+    shown = reasons_to_show(report.total.reasons)
+    chart.x_labels = [str(REASON_LABELS[reason]) for reason in shown]
+    chart.add(_("Refusals"), [report.total.reasons[reason] for reason in shown])
     return chart
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 
-from checkin import admission
+from checkin import admission, rules
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
@@ -19,6 +19,9 @@ bp = Blueprint("door", __name__)
 
 door_staff = roles_required("door", "manager", "admin")
 
+# What the door needs when the connection drops; the service worker keeps them.
+OFFLINE_FILES = ("app.css", "door.js", "offline.js", "icon.svg")
+
 
 def online_service_qr(site: Site) -> str | None:
     """Return the site's online-service link as a QR code in an SVG data URI, if it has one."""
@@ -28,15 +31,24 @@ def online_service_qr(site: Site) -> str | None:
     return qr.svg_data_uri(scale=5, border=2)
 
 
-def render_door(form: CheckInForm, status: int = 200) -> tuple[str, int]:
-    """Render the check-in form with today's counter and latest checks."""
+def render_door(
+    form: CheckInForm, status: int = 200, kept_offline: bool = False
+) -> tuple[str, int]:
+    """Render the check-in form with today's counter and latest checks.
+
+    The copy a tablet keeps for offline use lists no visitor: it stays on the tablet.
+    """
     site = current_site()
     return render_template(
         "door/index.html",
         site=site,
         form=form,
         quota=day_counter.quota_today(site, now()),
-        recent=checkins.recent_checks(site, now()),
+        recent=[] if kept_offline else checkins.recent_checks(site, now()),
+        kept_offline=kept_offline,
+        # The offline door checks the visitor's details by the same patterns as the server.
+        phone_pattern=rules.PHONE_PATTERN,
+        nik_pattern=rules.NIK_PATTERN,
     ), status
 
 
@@ -68,6 +80,39 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
 def index():
     """Show an empty check-in form, today's counter and the latest checks."""
     return render_door(CheckInForm())
+
+
+@bp.get("/door/offline")
+@door_staff
+def offline_copy():
+    """Show the door page as the service worker keeps it for when the connection drops."""
+    return render_door(CheckInForm(), kept_offline=True)
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """Serve the door's service worker from the root, so that it may answer for the door page.
+
+    It names the files under their current fingerprints: a changed file changes the worker,
+    and the browser installs it again.
+    """
+    script = render_template(
+        "door/sw.js",
+        offline_copy=url_for("door.offline_copy"),
+        files=[url_for("static", filename=name) for name in OFFLINE_FILES]
+        + [url_for("door.manifest")],
+    )
+    return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """Describe the door as an app a tablet can put on its home screen."""
+    return Response(
+        render_template("door/manifest.json"),
+        mimetype="application/manifest+json",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @bp.post("/")
@@ -106,7 +151,9 @@ def retest(visit_id: int):
     if not form.validate_on_submit():
         return render_result(first, form, 422)
     try:
-        second = checkins.second_reading(first, form.temperature.data)
+        second = checkins.second_reading(
+            first, form.temperature.data, form.client_ref.data or None, form.device_id.data or None
+        )
         result = checkins.check_in(first.site, acting_user(), second, now())
     except ServiceError as error:
         show_error(form.temperature, error)

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
 from checkin import admission, charts, exports
@@ -33,10 +34,18 @@ from checkin.forms.manage import (
 )
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
-from checkin.services import checkins, day_counter, entry_log, reports, sites
-from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted
+from checkin.services import checkins, day_counter, entry_log, leases, reports, sites, uploads
+from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted, UnknownDevice
 from checkin.web import acting_user, current_site, now, own_visit, roles_required
-from checkin.words import ACTION_LABELS, describe_audit, error_text, format_temperature, hour_minute
+from checkin.words import (
+    ACTION_LABELS,
+    conflict_text,
+    describe_audit,
+    error_text,
+    format_temperature,
+    hour_minute,
+    reasons_to_show,
+)
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -52,7 +61,8 @@ def labels() -> dict[str, Any]:
     return {
         "ACTION_LABELS": ACTION_LABELS,
         "describe_audit": describe_audit,
-        "REASONS": admission.REASONS,
+        "reasons_to_show": reasons_to_show,
+        "conflict_text": conflict_text,
     }
 
 
@@ -236,6 +246,40 @@ def apply_settings(
     except QuotaBelowAdmitted as error:
         show_error(form.daily_quota, error)
         return None
+
+
+@bp.get("/tablets")
+@managers
+def tablets():
+    """List the door tablets with the slots they hold today, and checks uploaded with a problem."""
+    site = current_site()
+    return render_template(
+        "manage/tablets.html",
+        site=site,
+        tablets=leases.tablets(site, now()),
+        conflicts=uploads.conflicts(site),
+    )
+
+
+@bp.post("/tablets/<device_id>/revoke")
+@managers
+def revoke_lease(device_id: str):
+    """Revoke a lost tablet's slots of today; they are never given out again."""
+    try:
+        device = leases.device_of(current_site(), device_id)
+    except UnknownDevice:
+        abort(404)
+    revoked = leases.revoke(device, acting_user(), now())
+    flash(
+        ngettext(
+            "%(name)s: %(num)d slot will not be given out again today.",
+            "%(name)s: %(num)d slots will not be given out again today.",
+            revoked,
+            name=device.label,
+        ),
+        "success",
+    )
+    return redirect(url_for(".tablets"))
 
 
 @bp.get("/audit")

@@ -176,7 +176,9 @@ class DayQuota(db.Model):
 
     ``used`` is claimed with one conditional UPDATE, so the limit holds across processes and
     servers; ``issued`` numbers queue slots and never goes back, so a voided slot is not reissued.
-    The other counters are a rollup that reports read instead of scanning visits.
+    ``used`` counts the admitted visitors and the slots tablets hold for offline use, so
+    ``used - admitted`` slots are held by tablets and not used (yet). The other counters are a
+    rollup that reports read instead of scanning visits.
     """
 
     __tablename__ = "day_quota"
@@ -194,10 +196,13 @@ class DayQuota(db.Model):
     refused_no_mask: Mapped[int] = mapped_column(default=0)
     refused_no_distancing: Mapped[int] = mapped_column(default=0)
     refused_quota_full: Mapped[int] = mapped_column(default=0)
+    admitted: Mapped[int] = mapped_column(default=0)
+    refused_no_offline_slot: Mapped[int] = mapped_column(default=0)
 
     COUNTERS = (
         "used",
         "issued",
+        "admitted",
         "checks",
         "refused",
         "rechecks",
@@ -207,7 +212,13 @@ class DayQuota(db.Model):
     __table_args__ = (
         sa.CheckConstraint("used <= quota_limit", name="day_quota_within_limit"),
         sa.CheckConstraint("used >= 0 AND used <= issued", name="day_quota_used_counted"),
+        sa.CheckConstraint("admitted >= 0 AND admitted <= used", name="day_quota_admitted_used"),
     )
+
+    @property
+    def held(self) -> int:
+        """Return the slots tablets hold and have not used (yet)."""
+        return self.used - self.admitted
 
     def reason_counts(self) -> dict[str, int]:
         """Return refusals counted by reason code."""
@@ -241,6 +252,9 @@ class Visit(db.Model):
     voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     void_reason: Mapped[str | None] = mapped_column(sa.String(200))
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The id the form or tablet made for this check: the same check sent twice is stored once.
+    client_ref: Mapped[str | None] = mapped_column(sa.String(36))
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("device.id"))
 
     site: Mapped[Site] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
@@ -249,6 +263,7 @@ class Visit(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("site_id", "day", "slot", name="visit_slot_once"),
+        sa.UniqueConstraint("site_id", "client_ref", name="visit_client_ref_once"),
         sa.Index("visit_site_day_time", "site_id", "day", "checked_at"),
         sa.CheckConstraint(f"status IN {admission.STATUSES!r}", name="visit_status_known"),
         sa.CheckConstraint(
@@ -279,6 +294,69 @@ class Visit(db.Model):
 
     def __repr__(self) -> str:
         return f"<Visit {self.id} {self.day} {self.status} slot={self.slot}>"
+
+
+class Device(db.Model):
+    """A door tablet of a site, known by the id it made for itself; it may hold leased slots."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    public_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+    @property
+    def label(self) -> str:
+        """Return the tablet's name, or the start of its id when staff gave it none."""
+        return self.name or self.public_id[:8]
+
+
+class LeasedSlot(db.Model):
+    """A slot number of a day, taken from the counter for a tablet to give out offline.
+
+    A slot is leased once (the primary key), used once (``used_at``, by the visit that holds
+    it), and never reissued: not when revoked, not when the day ends unused.
+    """
+
+    __tablename__ = "leased_slot"
+
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("device.id"))
+    leased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("leased_slot_device_day", "device_id", "day"),)
+
+
+class UploadConflict(db.Model):
+    """A check recorded offline that could not be stored as the tablet decided it.
+
+    Kept for the manager to see, never dropped; without the visitor's name, phone or NIK.
+    """
+
+    __tablename__ = "upload_conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("device.id"))
+    client_ref: Mapped[str] = mapped_column(sa.String(36))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cause: Mapped[str] = mapped_column(sa.String(30))
+    # What the tablet decided and measured: status, slot, temperature and the three ticks.
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    device: Mapped[Device] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("site_id", "client_ref", name="upload_conflict_once"),)
 
 
 class AuditEntry(db.Model):

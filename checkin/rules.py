@@ -23,6 +23,8 @@ SITE_CODE_PATTERN = r"[A-Z0-9]{2,20}"
 # An empty string means "not given": a tablet form sends one for every blank field.
 NIK_PATTERN = r"^([0-9]{16})?$"
 PHONE_PATTERN = r"^(\+?[0-9][0-9 -]{5,19})?$"
+# What browsers' crypto.randomUUID() makes: the client reference of a check, a tablet's id.
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MAX_NAME = 100
 MAX_PHONE = 20
 MAX_VOID_REASON = 200

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from checkin import admission, rules
 from checkin.services.checkins import CheckInData
+from checkin.services.uploads import OfflineDecision
 
 NIK = validate.Regexp(rules.NIK_PATTERN, error="A NIK has exactly 16 digits.")
 PHONE = validate.Regexp(rules.PHONE_PATTERN, error="Not a phone number.")
 OFFICE_DAYS = validate.Range(min=rules.FIRST_OFFICE_DAY, max=rules.LAST_OFFICE_DAY)
 ID_RANGE = validate.Range(min=1, max=rules.MAX_ID)
+UUID = validate.Regexp(rules.UUID_PATTERN, error="Not an id made by crypto.randomUUID().")
+OFFICE_INSTANTS = validate.Range(
+    min=datetime.combine(rules.FIRST_OFFICE_DAY, time(), UTC),
+    max=datetime.combine(rules.LAST_OFFICE_DAY, time(), UTC),
+)
 
 
 class StrictBoolean(fields.Boolean):
@@ -68,6 +84,13 @@ def plausible_temperature(value: float) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+def uuid_field(description: str) -> fields.String:
+    """Return an optional id made by the tablet with crypto.randomUUID()."""
+    return fields.String(
+        load_default=None, allow_none=True, validate=UUID, metadata={"description": description}
+    )
+
+
 def optional_text(max_length: int, *checks: validate.Validator) -> fields.String:
     """Return an optional, nullable string field limited to ``max_length`` storable characters."""
     return fields.String(
@@ -109,11 +132,41 @@ class CheckInSchema(Schema):
         validate=ID_RANGE,
         metadata={"description": "Id of the first reading when this is its re-test."},
     )
+    client_ref = uuid_field(
+        "Made by the tablet for this check (crypto.randomUUID()): sent again, the stored check"
+        " is answered with 200 and nothing new is stored."
+    )
+    device_id = uuid_field(
+        "The tablet's own id: a passing visitor takes a slot of its lease first (POST /leases)."
+    )
+    recheck_of_ref = uuid_field(
+        "The client_ref of the first reading, for a re-test made offline before it had an id."
+    )
+    offline = fields.Nested(
+        lambda: OfflineDecisionSchema(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "How the tablet decided a check it recorded offline."},
+    )
+
+    @validates_schema
+    def offline_needs_its_tablet(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse an offline upload that does not say which check and which tablet it is."""
+        if data["offline"] is not None:
+            missing = [name for name in ("client_ref", "device_id") if data[name] is None]
+            if missing:
+                raise ValidationError(
+                    {name: ["Required for a check recorded offline."] for name in missing}
+                )
+        if data["recheck_of"] is not None and data["recheck_of_ref"] is not None:
+            raise ValidationError("Name the first reading once.", "recheck_of_ref")
 
     @post_load
-    def to_check_in(self, data: dict[str, Any], **kwargs: Any) -> CheckInData:
-        """Convert to deci-Celsius and keep only the last four digits of the NIK."""
-        return CheckInData(
+    def to_check_in(
+        self, data: dict[str, Any], **kwargs: Any
+    ) -> tuple[CheckInData, OfflineDecision | None]:
+        """Convert to deci-Celsius, keep only the NIK's last four digits, split off ``offline``."""
+        check = CheckInData(
             temperature_dc=admission.to_decicelsius(data["temperature_c"]),
             hand_sanitiser=data["hand_sanitiser"],
             mask=data["mask"],
@@ -123,7 +176,65 @@ class CheckInSchema(Schema):
             nik_last4=rules.nik_last4(data["id_number"]),
             purpose=data["purpose"],
             recheck_of=data["recheck_of"],
+            client_ref=data["client_ref"],
+            device_id=data["device_id"],
+            recheck_of_ref=data["recheck_of_ref"],
         )
+        return check, data["offline"]
+
+
+class OfflineDecisionSchema(Schema):
+    """What a tablet showed a visitor while offline, and when."""
+
+    class Meta:
+        unknown = RAISE
+
+    recorded_at = fields.AwareDateTime(required=True, validate=OFFICE_INSTANTS)
+    status = fields.String(required=True, validate=validate.OneOf(admission.STATUSES))
+    reasons = fields.List(fields.String(validate=validate.OneOf(admission.REASONS)), required=True)
+    slot = StrictInteger(
+        load_default=None,
+        allow_none=True,
+        validate=ID_RANGE,
+        metadata={"description": "The slot of the tablet's lease it gave a passing visitor."},
+    )
+
+    @post_load
+    def to_decision(self, data: dict[str, Any], **kwargs: Any) -> OfflineDecision:
+        """Return the decision as the services take it."""
+        return OfflineDecision(
+            data["recorded_at"], data["status"], tuple(data["reasons"]), data["slot"]
+        )
+
+
+class LeaseRequestSchema(Schema):
+    """A tablet asking for slots of today, or for what it holds."""
+
+    class Meta:
+        unknown = RAISE
+
+    device_id = fields.String(required=True, validate=UUID)
+    name = optional_text(80)
+
+
+class PolicySchema(Schema):
+    """The site's rules a tablet needs to decide offline."""
+
+    fever_cutoff_c = fields.Function(lambda policy: policy.fever_cutoff_dc / 10)
+    recheck_minutes = fields.Integer()
+    timezone = fields.String(metadata={"description": "The site's time zone: its days start here."})
+    plausible_min_c = fields.Constant(admission.PLAUSIBLE_MIN_DC / 10)
+    plausible_max_c = fields.Constant(admission.PLAUSIBLE_MAX_DC / 10)
+
+
+class LeaseSchema(Schema):
+    """The slots of today a tablet may give out offline, with the rules to decide by."""
+
+    device_id = fields.String(attribute="device.public_id")
+    day = fields.Date()
+    slots = fields.List(fields.Integer())
+    quota = fields.Nested(lambda: QuotaSchema())
+    policy = fields.Nested(PolicySchema)
 
 
 class QuotaSchema(Schema):
@@ -209,6 +320,9 @@ class DaySummarySchema(Schema):
     refused = fields.Integer()
     rechecks = fields.Integer()
     reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
+    held = fields.Integer(
+        metadata={"description": "Slots tablets leased and did not use: never reissued."}
+    )
 
 
 class DailyReportSchema(Schema):

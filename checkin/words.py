@@ -22,6 +22,19 @@ from checkin.services.errors import ServiceError
 
 LANGUAGES = ("id", "en")
 
+
+def reasons_to_show(counts: dict[str, int]) -> list[str]:
+    """Return the reasons a summary lists: refusals for no slot offline only where they happened.
+
+    Most offices never lose their connection; a line for it, always zero, would be clutter.
+    """
+    return [
+        reason
+        for reason in admission.REASONS
+        if reason != admission.NO_OFFLINE_SLOT or counts[reason]
+    ]
+
+
 # A reason in a word or two, for lists.
 REASON_LABELS = {
     admission.FEVER: _l("Fever"),
@@ -29,6 +42,7 @@ REASON_LABELS = {
     admission.NO_MASK: _l("No mask"),
     admission.NO_DISTANCING: _l("No distancing"),
     admission.QUOTA_FULL: _l("Quota full"),
+    admission.NO_OFFLINE_SLOT: _l("No slot offline"),
 }
 
 # What each refusal or re-test reason means, in words a visitor understands.
@@ -38,6 +52,7 @@ REASON_TEXT = {
     admission.NO_MASK: _l("Not wearing a mask."),
     admission.NO_DISTANCING: _l("Not keeping a safe distance."),
     admission.QUOTA_FULL: _l("Today's walk-in slots are all taken."),
+    admission.NO_OFFLINE_SLOT: _l("No slot held offline: this tablet has given out its slots."),
 }
 
 # What door staff should tell the visitor for each reason.
@@ -47,6 +62,9 @@ REASON_ADVICE = {
     admission.NO_MASK: _l("Please wear a mask over nose and mouth, then queue again."),
     admission.NO_DISTANCING: _l("Please keep at least 1 metre from others, then queue again."),
     admission.QUOTA_FULL: _l("Please come back tomorrow, or use the online service today."),
+    admission.NO_OFFLINE_SLOT: _l(
+        "Please wait a moment until the connection is back, or use the online service."
+    ),
 }
 
 PURPOSE_LABELS = {
@@ -92,13 +110,32 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "Too early: let the visitor rest until %(time)s, then measure again.",
         time=error.ready_at.strftime("%H:%M"),
     ),
+    "unknown_device": lambda error: _("This tablet is not known at this office."),
+    "device_of_another_site": lambda error: _("This tablet belongs to another office."),
+    "recorded_in_the_future": lambda error: ngettext(
+        "Recorded more than %(num)d minute ahead of the server's clock: check the tablet's time.",
+        "Recorded more than %(num)d minutes ahead of the server's clock: check the tablet's time.",
+        error.minutes,
+    ),
     "void_reason_missing": lambda error: _("Say why this check is void."),
     "already_voided": lambda error: _("This check is already void."),
     "negative_quota": lambda error: _("The quota cannot be negative."),
-    "quota_below_admitted": lambda error: ngettext(
-        "%(num)d visitor is already admitted today: the quota cannot be lower than %(num)d.",
-        "%(num)d visitors are already admitted today: the quota cannot be lower than %(num)d.",
-        error.admitted,
+    "quota_below_admitted": lambda error: (
+        ngettext(
+            "%(num)d visitor is already admitted today: the quota cannot be lower than %(num)d.",
+            "%(num)d visitors are already admitted today: the quota cannot be lower than %(num)d.",
+            error.admitted,
+        )
+        if not error.held
+        else ngettext(
+            "%(admitted)d admitted and %(num)d slot held by tablets today: the quota cannot be "
+            "lower than %(taken)d.",
+            "%(admitted)d admitted and %(num)d slots held by tablets today: the quota cannot be "
+            "lower than %(taken)d.",
+            error.held,
+            admitted=error.admitted,
+            taken=error.admitted + error.held,
+        )
     ),
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
@@ -142,6 +179,26 @@ def error_text(error: ServiceError) -> str:
     return ERROR_TEXT[error.code](error)
 
 
+# Why a check recorded offline was kept for the manager instead of stored as decided.
+CONFLICT_TEXT = {
+    "slot_not_leased": _l("The tablet gave a queue number it did not hold."),
+    "slot_already_used": _l("The tablet gave a queue number that was already used."),
+    "recorded_before_lease": _l("Recorded before the tablet was given that queue number."),
+    "decision_differs": _l(
+        "The tablet decided otherwise than today's settings do (were they changed meanwhile?)."
+    ),
+    "retest_not_waiting": _l("A re-test of a reading that was not waiting for one."),
+    "retest_closed": _l("A re-test of a reading that was voided or of another day."),
+    "already_retested": _l("A second re-test of the same reading."),
+    "retest_too_early": _l("A re-test before the visitor had rested long enough."),
+}
+
+
+def conflict_text(cause: str) -> str:
+    """Return why a check recorded offline was kept for the manager."""
+    return str(CONFLICT_TEXT[cause])
+
+
 def decimal_mark() -> str:
     """Return the decimal separator of the reader's language: a comma in Indonesian."""
     return get_decimal_symbol(get_locale())
@@ -171,6 +228,7 @@ ACTION_LABELS = {
     "account": _l("Account changed"),
     "viewed": _l("Check viewed"),
     "exported": _l("Checks exported"),
+    "lease_revoked": _l("Tablet's slots revoked"),
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
@@ -203,6 +261,13 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return check_of(entry.visit, site)
     if entry.action == "exported":
         return export_text(detail)
+    if entry.action == "lease_revoked":
+        return ngettext(
+            "%(device)s: %(num)d slot of today will not be given out again",
+            "%(device)s: %(num)d slots of today will not be given out again",
+            detail["slots"],
+            device=detail["device"],
+        )
     if entry.action != "void":  # an action newer than this code: its facts as they are
         return json.dumps(detail, ensure_ascii=False)
     decision = str(STATUS_LABELS[detail["status"]])

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from checkin import admission, create_app
 from checkin.extensions import db
-from checkin.models import TOKEN_SCOPES, DayQuota, Site, User, Visit
+from checkin.models import TOKEN_SCOPES, DayQuota, LeasedSlot, Site, User, Visit
 from checkin.services import accounts, checkins, sites
 from checkin.services.checkins import CheckInData, CheckInResult
 
@@ -223,14 +223,24 @@ def make_visit(site: Site, door_user: User, clock: Clock) -> Callable[..., Check
 
 
 def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
-    """Return what a day row's counters must hold, counted from the visits themselves."""
+    """Return what a day row's counters must hold, counted from the visits and leased slots."""
     visits = list(
         db.session.scalars(sa.select(Visit).where(Visit.site_id == site_id, Visit.day == day))
     )
+    leased = list(
+        db.session.scalars(
+            sa.select(LeasedSlot).where(LeasedSlot.site_id == site_id, LeasedSlot.day == day)
+        )
+    )
     valid = [visit for visit in visits if not visit.voided]
+    admitted = sum(visit.status == "admitted" for visit in valid)
     counted = {
-        "used": sum(visit.status == "admitted" for visit in valid),
-        "issued": max((visit.slot or 0 for visit in visits), default=0),
+        "used": admitted + sum(slot.used_at is None for slot in leased),
+        "issued": max(
+            (slot for slot in [*(v.slot or 0 for v in visits), *(s.slot for s in leased)]),
+            default=0,
+        ),
+        "admitted": admitted,
         "checks": len(valid),
         "refused": sum(visit.status == "refused" for visit in valid),
         "rechecks": sum(visit.status == "recheck" for visit in valid),

@@ -383,11 +383,9 @@ def test_the_door_page_weighs_under_60_kb(door, make_visit):
     for _visitor in range(10):
         make_visit(visitor_name="Bambang Setiawan Kurniawan")
     html = door.get("/").data
-    assets = [
-        (STATIC / name).read_bytes()
-        for name in re.findall(r'(?:href|src)="/static/([\w.]+)\?v=[0-9a-f]+"', html.decode())
-    ]
-    assert len(assets) == 2
+    names = re.findall(r'(?:href|src)="/static/([\w.]+)\?v=[0-9a-f]+"', html.decode())
+    assert sorted(names) == ["app.css", "door.js", "icon.svg", "offline.js"]
+    assets = [(STATIC / name).read_bytes() for name in names]
     assert len(html) + sum(map(len, assets)) < 60 * 1024
 
 
@@ -440,3 +438,30 @@ def test_every_code_shown_at_the_door_has_indonesian_words(app, words):
 def test_every_reason_and_purpose_has_words():
     assert set(REASON_LABELS) == set(REASON_TEXT) == set(REASON_ADVICE) == set(admission.REASONS)
     assert set(PURPOSE_LABELS) == set(admission.PURPOSES)
+
+
+def test_the_service_worker_keeps_the_door_without_visitors_and_its_files(door, make_visit):
+    make_visit(visitor_name="Bambang Setiawan Kurniawan")
+    assert "Bambang" in door.get("/").text
+    kept = door.get("/door/offline")
+    assert kept.status_code == 200 and "Bambang" not in kept.text
+    assert 'name="client_ref"' in kept.text and 'id="offline-answer"' in kept.text
+    worker = door.get("/sw.js")
+    assert worker.mimetype == "text/javascript"
+    files = re.findall(r'"(/static/[\w.]+\?v=[0-9a-f]+)"', worker.text)
+    assert sorted(name.split("?")[0] for name in files) == [
+        "/static/app.css",
+        "/static/door.js",
+        "/static/icon.svg",
+        "/static/offline.js",
+    ]
+    page = door.get("/").text
+    assert all(name in page for name in files), "the page and the worker name the same files"
+    assert '"/door/offline"' in worker.text
+
+
+def test_the_manifest_describes_the_door_app(client):
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    assert manifest.json["start_url"] == "/" and manifest.json["display"] == "standalone"
+    assert client.get(manifest.json["icons"][0]["src"]).status_code == 200

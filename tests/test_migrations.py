@@ -15,8 +15,10 @@ from werkzeug.security import generate_password_hash
 
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
-from checkin.models import AuditEntry, hash_token
-from tests.conftest import PASSWORD
+from checkin.models import AuditEntry, DayQuota, Site, hash_token
+from checkin.services import checkins
+from checkin.services.checkins import CheckInData
+from tests.conftest import PASSING, PASSWORD
 
 MIGRATION_TABLE = "alembic_version"
 OLD_DETAIL = "daily_quota: 60 -> 50"
@@ -82,6 +84,7 @@ def applied_revision() -> str | None:
 
 def drop_everything() -> None:
     """Drop the app's tables and Alembic's record of the migrations applied."""
+    db.session.remove()  # a test's open read would keep PostgreSQL's DROP waiting for ever
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(sa.text(f"DROP TABLE IF EXISTS {MIGRATION_TABLE}"))
@@ -211,3 +214,36 @@ def test_upgrading_from_0002_keeps_accounts_and_their_tokens_working(empty_datab
     assert client.get("/api/v1/checkins", headers=headers).status_code == 200
     response = client.post("/login", data={"username": "manager", "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_upgrading_from_0003_counts_the_day_s_admissions_and_goes_on_from_its_slots(
+    empty_database, clock
+):
+    flask_migrate.upgrade(revision="0003")
+    day = clock.now.date()
+    with db.engine.begin() as connection:  # two admitted and one refused, before leases
+        connection.execute(
+            sa.text(
+                "INSERT INTO site (code, name, timezone, daily_quota, fever_cutoff_dc,"
+                " recheck_minutes, online_service_url, created_at)"
+                " VALUES ('KDR', 'Kediri', 'Asia/Jakarta', 60, 373, 5, '', :at)"
+            ),
+            {"at": clock.now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO day_quota (site_id, day, quota_limit, used, issued, checks, refused,"
+                " rechecks, refused_fever, refused_no_hand_sanitiser, refused_no_mask,"
+                " refused_no_distancing, refused_quota_full)"
+                " VALUES (1, :day, 60, 2, 2, 3, 1, 0, 0, 0, 1, 0, 0)"
+            ),
+            {"day": day},
+        )
+    flask_migrate.upgrade()
+    site = db.session.scalar(sa.select(Site))
+    row = db.session.get(DayQuota, (site.id, day))
+    assert (row.used, row.admitted, row.refused_no_offline_slot, row.held) == (2, 2, 0, 0)
+    result = checkins.check_in(site, None, CheckInData(**PASSING, client_ref=None), clock.now)
+    assert (result.visit.slot, result.quota.used) == (3, 3)
+    db.session.refresh(row)
+    assert row.admitted == 3

@@ -20,9 +20,25 @@ from checkin.models import ApiToken, Site, User, Visit
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 
 # A value for every URL argument of every route; a new argument fails the tests until added.
-URL_ARGUMENTS = {"visit_id": 1, "user_id": 1, "code": "en", "extension": "csv", "kind": "hours"}
+URL_ARGUMENTS = {
+    "visit_id": 1,
+    "user_id": 1,
+    "code": "en",
+    "extension": "csv",
+    "kind": "hours",
+    "device_id": "0b0c7c6e-7f3a-4d2b-9a51-4e8f2d6c1a90",
+}
 # Open to anyone: the login page, language choice, health checks, assets and the API's document.
-PUBLIC = {"auth.login", "auth.set_language", "health.healthz", "static", "api.openapi"}
+# The door's service worker and manifest hold no data: a worker must update after a logout too.
+PUBLIC = {
+    "auth.login",
+    "auth.set_language",
+    "health.healthz",
+    "static",
+    "api.openapi",
+    "door.service_worker",
+    "door.manifest",
+}
 SECRET_NAME = "Siti Rahasia Aminah"
 
 

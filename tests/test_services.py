@@ -162,6 +162,7 @@ def test_day_counters_match_the_rows(site, make_visit, clock):
         "no_mask": 10,
         "no_distancing": 5,
         "quota_full": 0,
+        "no_offline_slot": 0,
     }
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
 from checkin import admission, rules
@@ -62,6 +64,12 @@ class ReadingForm(Form):
             plausible_reading,
         ],
     )
+    # Made when the form is shown: the same form sent twice (a double tap, a retry after a
+    # timeout) is the same check, stored once. The door's script puts in the tablet's id.
+    client_ref = HiddenField(
+        default=lambda: str(uuid.uuid4()), validators=[Optional(), Regexp(rules.UUID_PATTERN)]
+    )
+    device_id = HiddenField(validators=[Optional(), Regexp(rules.UUID_PATTERN)])
 
 
 class CheckInForm(ReadingForm):
@@ -118,4 +126,6 @@ class CheckInForm(ReadingForm):
             phone=self.phone.data or None,
             nik_last4=rules.nik_last4(self.id_number.data),
             purpose=self.purpose.data or None,
+            client_ref=self.client_ref.data or None,
+            device_id=self.device_id.data or None,
         )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from checkin import admission, rules
 from checkin.extensions import db
 from checkin.models import Site, User, Visit
-from checkin.services import audit, day_counter
+from checkin.services import audit, day_counter, leases
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
     AlreadyRetested,
@@ -27,7 +27,13 @@ from checkin.services.errors import (
 
 @dataclass(frozen=True)
 class CheckInData:
-    """A validated check-in: the reading plus optional visitor details (NIK already cut to 4)."""
+    """A validated check-in: the reading plus optional visitor details (NIK already cut to 4).
+
+    ``client_ref`` is the id the form or tablet made for this check: sent again, the same
+    check is returned, not stored twice. ``device_id`` is the tablet's own id: an admission
+    then takes a slot of its lease first. A re-test names its first reading by id, or (when
+    made offline, before the first had an id) by that reading's ``client_ref``.
+    """
 
     temperature_dc: int
     hand_sanitiser: bool
@@ -38,9 +44,19 @@ class CheckInData:
     nik_last4: str | None = None
     purpose: str | None = None
     recheck_of: int | None = None
+    client_ref: str | None = None
+    device_id: str | None = None
+    recheck_of_ref: str | None = None
+
+    @property
+    def is_recheck(self) -> bool:
+        """Tell whether this is the second reading of a visitor asked to rest."""
+        return self.recheck_of is not None or self.recheck_of_ref is not None
 
 
-def second_reading(first: Visit, temperature_dc: int) -> CheckInData:
+def second_reading(
+    first: Visit, temperature_dc: int, client_ref: str | None = None, device_id: str | None = None
+) -> CheckInData:
     """Return the re-test of ``first``: a new temperature for the same visitor and ticks."""
     return CheckInData(
         temperature_dc=temperature_dc,
@@ -52,25 +68,35 @@ def second_reading(first: Visit, temperature_dc: int) -> CheckInData:
         nik_last4=first.nik_last4,
         purpose=first.purpose,
         recheck_of=first.id,
+        client_ref=client_ref,
+        device_id=device_id,
     )
 
 
 @dataclass(frozen=True)
 class CheckInResult:
-    """The stored visit and the day's quota right after it."""
+    """The stored visit, the day's quota right after it, and whether it was stored just now."""
 
     visit: Visit
     quota: Quota
+    created: bool = True
 
 
 def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
-    """Screen a visitor, claim a slot atomically if they pass, and store the visit."""
+    """Screen a visitor, claim a slot atomically if they pass, and store the visit.
+
+    A check whose ``client_ref`` is stored already is returned as it was, and nothing new is
+    stored: the unique key finds it, so the first post of a check costs no extra look-up.
+    """
     try:
         result = record(site, recorder, data, now)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        if data.recheck_of is not None:
+        stored = stored_check(site, data.client_ref)
+        if stored is not None:
+            return CheckInResult(stored, day_counter.quota_today(site, now), created=False)
+        if data.is_recheck:
             # Another tablet stored the second reading between our check and our insert.
             raise AlreadyRetested() from exc
         raise
@@ -80,34 +106,68 @@ def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime
 def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
     """Add a check to the caller's transaction, as :func:`check_in` does, without committing."""
     day = site.local_day(now)
-    if data.recheck_of is not None:
-        refusal = _retest_refusal(site_visit(site, data.recheck_of), site, now)
+    screening = screen(site, data, now)
+    # Everything is decided before the first write: on SQLite that write takes the lock all
+    # tablets queue on, so the lock is held from the counter update to the commit only.
+    counted = slot = device_id = None
+    if screening.passed and data.device_id is not None:
+        leased = leases.use_next(site, data.device_id, day, now)
+        if leased is not None:
+            slot, device_id = leased.slot, leased.device_id
+            counted = day_counter.count_check(site, day, admission.ADMITTED, ())
+    if screening.passed and counted is None:
+        counted = day_counter.claim_slot(site, day)
+        if counted is None:
+            screening = admission.quota_refusal()
+        else:
+            slot = counted.issued
+    if counted is None:
+        counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+    visit = store(site, recorder, data, screening, now, slot, device_id)
+    return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
+
+
+def screen(site: Site, data: CheckInData, checked_at: datetime) -> admission.Screening:
+    """Screen a check by the site's rules; a re-test first has to be allowed at ``checked_at``."""
+    if data.is_recheck:
+        refusal = _retest_refusal(first_reading(site, data), site, checked_at)
         if refusal is not None:
             raise refusal
-    screening = admission.screen(
+    return admission.screen(
         admission.Reading(
             temperature_dc=data.temperature_dc,
             hand_sanitiser=data.hand_sanitiser,
             mask=data.mask,
             distancing=data.distancing,
-            is_recheck=data.recheck_of is not None,
+            is_recheck=data.is_recheck,
         ),
         site.policy,
     )
-    # Everything is decided before the first write: on SQLite that write takes the lock all
-    # tablets queue on, so the lock is held from the counter update to the commit only.
-    counted = None
-    if screening.passed:
-        counted = day_counter.claim_slot(site, day)
-        if counted is None:
-            screening = admission.quota_refusal()
-    if counted is None:
-        counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+
+
+def first_reading(site: Site, data: CheckInData) -> Visit | None:
+    """Return the site's visit a re-test names, by id or by its client reference."""
+    if data.recheck_of is not None:
+        return site_visit(site, data.recheck_of)
+    return stored_check(site, data.recheck_of_ref)
+
+
+def store(
+    site: Site,
+    recorder: User | None,
+    data: CheckInData,
+    screening: admission.Screening,
+    checked_at: datetime,
+    slot: int | None,
+    device_id: int | None,
+) -> Visit:
+    """Insert the visit a check decided, in the caller's transaction."""
+    first = first_reading(site, data) if data.recheck_of_ref is not None else None
     visit = Visit(
         site_id=site.id,
-        day=day,
-        local_hour=now.astimezone(site.zone).hour,
-        checked_at=now,
+        day=site.local_day(checked_at),
+        local_hour=checked_at.astimezone(site.zone).hour,
+        checked_at=checked_at,
         recorded_by_id=recorder.id if recorder else None,
         visitor_name=data.visitor_name,
         phone=data.phone,
@@ -119,8 +179,10 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
         distancing=data.distancing,
         status=screening.status,
         reason_codes=",".join(screening.reasons),
-        slot=counted.issued if screening.passed else None,
-        recheck_of_id=data.recheck_of,
+        slot=slot if screening.passed else None,
+        recheck_of_id=first.id if first is not None else data.recheck_of,
+        client_ref=data.client_ref,
+        device_id=device_id,
         # Set, not left to defaults: the visit attached after the INSERT need not reload.
         voided_at=None,
         voided_by_id=None,
@@ -128,7 +190,16 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
         anonymised_at=None,
     )
     _insert(visit)
-    return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
+    return visit
+
+
+def stored_check(site: Site, client_ref: str | None) -> Visit | None:
+    """Return the site's check stored under ``client_ref``, if any."""
+    if client_ref is None:
+        return None
+    return db.session.scalar(
+        sa.select(Visit).where(Visit.site_id == site.id, Visit.client_ref == client_ref)
+    )
 
 
 def retest_ready_at(visit: Visit, site: Site) -> datetime:

@@ -65,7 +65,10 @@ _COUNT_ON_DAY = (
     .values({name: _DAY_ROW.c[name] + sa.bindparam(param) for name, param in _STEP_PARAM.items()})
     .returning(_DAY_ROW.c.quota_limit, _DAY_ROW.c.used, _DAY_ROW.c.issued)
 )
-_CLAIM_ON_DAY = _COUNT_ON_DAY.where(_DAY_ROW.c.used < _DAY_ROW.c.quota_limit)
+# The slots a claim takes (one for a visitor, a few for a tablet's lease) must all be free.
+_CLAIM_ON_DAY = _COUNT_ON_DAY.where(
+    _DAY_ROW.c.used + sa.bindparam(_STEP_PARAM["used"]) <= _DAY_ROW.c.quota_limit
+)
 
 
 def ensure_day_row(site: Site, day: date) -> None:
@@ -80,7 +83,9 @@ def steps(status: str, reasons: tuple[str, ...] | list[str], step: int = 1) -> d
     """Return how much each day counter moves to record (or with step -1 unrecord) a decision."""
     moves = dict.fromkeys(DayQuota.COUNTERS, 0)
     moves["checks"] = step
-    if status == admission.REFUSED:
+    if status == admission.ADMITTED:
+        moves["admitted"] = step
+    elif status == admission.REFUSED:
         moves["refused"] = step
         for reason in reasons:
             moves[f"refused_{reason}"] = step
@@ -118,6 +123,16 @@ def claim_slot(site: Site, day: date) -> sa.Row | None:
     return _count_on_day(site, day, moves, claim=True)
 
 
+def claim_slots(site: Site, day: date, count: int) -> sa.Row | None:
+    """Take the day's next ``count`` slots for a tablet's lease; None unless all are free.
+
+    The slots are ``issued - count + 1`` to ``issued`` of the returned row.
+    """
+    moves = dict.fromkeys(DayQuota.COUNTERS, 0) | {"used": count, "issued": count}
+    return _count_on_day(site, day, moves, claim=True)
+
+
 def count_check(site: Site, day: date, status: str, reasons: tuple[str, ...]) -> sa.Row:
-    """Count a check that takes no slot, and return the day's limit, used and issued."""
+    """Count a check that takes no slot from the counter (refused, re-test, or admitted on a
+    slot its tablet leased before), and return the day's limit, used and issued."""
     return _count_on_day(site, day, steps(status, reasons), claim=False)

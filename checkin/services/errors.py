@@ -61,6 +61,27 @@ class AlreadyVoided(ServiceError):
     code, field = "already_voided", "reason"
 
 
+# Tablets and their leases
+class UnknownDevice(ServiceError):
+    """No tablet of this site has this id."""
+
+    code, field = "unknown_device", "device_id"
+
+
+class DeviceOfAnotherSite(ServiceError):
+    """The tablet's id is known at another site."""
+
+    code, field = "device_of_another_site", "device_id"
+
+
+@dataclass(eq=False)
+class RecordedInTheFuture(ServiceError):
+    """An offline check recorded later than the server's clock allows for skew."""
+
+    code, field = "recorded_in_the_future", "recorded_at"
+    minutes: int
+
+
 # Settings
 class NegativeQuota(ServiceError):
     """A quota below zero."""
@@ -70,10 +91,11 @@ class NegativeQuota(ServiceError):
 
 @dataclass(eq=False)
 class QuotaBelowAdmitted(ServiceError):
-    """A new quota lower than the visitors already admitted today."""
+    """A new quota lower than the slots taken today: visitors admitted, slots tablets hold."""
 
     code, field = "quota_below_admitted", "daily_quota"
     admitted: int
+    held: int = 0
 
 
 # Report and export ranges

@@ -23,6 +23,7 @@ class Totals:
 
     ``quota`` is the walk-in slots offered: a day's own limit, and for a period the limits of
     the days the office saw visitors, so that quiet days (weekends) do not dilute the usage.
+    ``held`` counts slots tablets leased and did not use: taken from the quota, never reissued.
     """
 
     start: date
@@ -34,6 +35,7 @@ class Totals:
     refused: int = 0
     rechecks: int = 0
     reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(admission.REASONS, 0))
+    held: int = 0
 
     @property
     def usage(self) -> float | None:
@@ -53,6 +55,7 @@ class Totals:
             self.refused + day.refused,
             self.rechecks + day.rechecks,
             {reason: count + day.reasons[reason] for reason, count in self.reasons.items()},
+            self.held + day.held,
         )
 
 
@@ -79,10 +82,11 @@ def daily_report(site: Site, start: date, end: date) -> list[Totals]:
                     row.limit,
                     open_days=int(row.checks > 0),
                     checks=row.checks,
-                    admitted=row.used,
+                    admitted=row.admitted,
                     refused=row.refused,
                     rechecks=row.rechecks,
                     reasons=row.reason_counts(),
+                    held=row.held,
                 )
             )
     return days
@@ -220,7 +224,7 @@ def national_summary(start: date, end: date) -> list[SiteTotals]:
             Site.name,
             sa.func.count(DayQuota.day),
             sa.func.coalesce(sa.func.sum(DayQuota.checks), 0),
-            sa.func.coalesce(sa.func.sum(DayQuota.used), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.admitted), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.refused), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.rechecks), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.limit), 0),

@@ -79,8 +79,9 @@ def update_site_settings(
         execution_options={"synchronize_session": False},
     ).first()
     if changed is None:
+        row = db.session.get(DayQuota, (site.id, day))
         db.session.rollback()
-        raise QuotaBelowAdmitted(day_counter.quota_today(site, now).used)
+        raise QuotaBelowAdmitted(row.admitted, row.held)
     before = SiteSettings(site.daily_quota, site.fever_cutoff_dc, site.online_service_url)
     changes = {
         name: [getattr(before, name), value]

@@ -14,8 +14,17 @@ from werkzeug.serving import make_server
 
 from checkin import create_app
 from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, Site, Visit, utcnow
-from checkin.services import accounts, checkins, sites
+from checkin.models import (
+    AuditEntry,
+    DayQuota,
+    Device,
+    LeasedSlot,
+    Site,
+    UploadConflict,
+    Visit,
+    utcnow,
+)
+from checkin.services import accounts, checkins, day_counter, leases, sites
 from checkin.services.checkins import CheckInData
 from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock
 from tests.serving import free_port
@@ -47,7 +56,7 @@ class LiveServer:
         """Forget every check and put the clock back to 10:00 on a weekday."""
         self.clock.now = DEFAULT_NOW
         with self.app.app_context():
-            for model in (AuditEntry, Visit, DayQuota):
+            for model in (AuditEntry, UploadConflict, Visit, LeasedSlot, Device, DayQuota):
                 db.session.execute(sa.delete(model))
             site = self.site()
             site.daily_quota = 60
@@ -63,6 +72,16 @@ class LiveServer:
             site = self.site()
             for _visitor in range(count):
                 checkins.check_in(site, None, CheckInData(**(PASSING | fields)), self.clock.now)
+
+    def use_every_slot(self) -> None:
+        """Leave no slot today: end the tablets' leases and lower the quota to the slots taken."""
+        with self.app.app_context():
+            site = self.site()
+            for device in db.session.scalars(sa.select(Device)):
+                leases.revoke(device, None, self.clock.now)
+            taken = day_counter.quota_today(site, self.clock.now).used
+            settings = sites.SiteSettings(taken, site.fever_cutoff_dc, site.online_service_url)
+            sites.update_site_settings(site, settings, None, self.clock.now)
 
     def set_quota(self, limit: int) -> None:
         """Change the site's daily quota from now on."""
