@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import Unauthorized
 from wtforms import PasswordField, StringField
@@ -127,10 +128,12 @@ def login():
             # The same words for an account and for a name no account has: nothing to learn.
             minutes = math.ceil((result.locked_until - now()).total_seconds() / 60)
             flash(
-                _(
-                    "Too many failed attempts: this account is locked for %(minutes)d minutes "
+                ngettext(
+                    "Too many failed attempts: this account is locked for %(num)d minute "
                     "on this device. Other devices can still log in.",
-                    minutes=minutes,
+                    "Too many failed attempts: this account is locked for %(num)d minutes "
+                    "on this device. Other devices can still log in.",
+                    minutes,
                 ),
                 "error",
             )

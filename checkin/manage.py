@@ -227,7 +227,12 @@ def settings():
             form.fever_cutoff.errors.append(UNUSUAL_CUTOFF[unusual] % {"cutoff": cutoff})
         elif (quota := apply_settings(site, wanted, form)) is not None:
             flash(
-                _("Settings saved. Today: %(used)d of %(limit)d slots used.", **vars(quota)),
+                ngettext(
+                    "Settings saved. Today: %(used)d of %(num)d slot used.",
+                    "Settings saved. Today: %(used)d of %(num)d slots used.",
+                    quota.limit,
+                    used=quota.used,
+                ),
                 "success",
             )
             return redirect(url_for(".settings"))

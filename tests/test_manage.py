@@ -569,7 +569,14 @@ def test_summary_is_printable_and_signable(client, as_manager, make_visit):
     assert "Rabu" not in html and "Wednesday, November 25, 2026" in html
     assert 'media="print"' in html and "print.css" in html
     assert 'class="signature"' in html and "name and signature" in html
-    assert "2 readings in total" in html
+    assert "2 readings in total" in html and "0 voided checks are not counted" in html
+
+
+def test_the_summary_counts_one_voided_check_in_the_singular(client, as_manager, make_visit):
+    make_visit()
+    void(client, make_visit().visit.id)
+    html = client.get("/manage/summary?day=2026-11-25&lang=en").text
+    assert "1 reading in total;" in html and "1 voided check is not counted." in html
 
 
 def test_print_css_hides_the_navigation(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -56,3 +57,29 @@ def test_no_indonesian_message_is_left_unfinished():
         if message.id and (not message.string or message.fuzzy)
     ]
     assert unfinished == []
+
+
+# Placeholders that name a thing, not how many: "No. 3", "token 7", "3 to 80 characters".
+NOT_COUNTS = {"slot", "id", "min", "max"}
+
+
+def test_every_count_shown_takes_its_plural_form():
+    template = read_po((CATALOGUES[0] / "messages.pot").open("rb"))
+    counted = [
+        message.id
+        for message in template
+        if message.id
+        and not message.pluralizable
+        and set(re.findall(r"%\((\w+)\)d", message.id)) - NOT_COUNTS
+    ]
+    assert counted == [], "use ngettext for these"
+
+
+def test_plural_messages_have_both_english_forms_and_their_indonesian_one():
+    catalogue = indonesian(CATALOGUES[0])
+    plurals = [message for message in catalogue if message.id and message.pluralizable]
+    assert len(plurals) > 10
+    for message in plurals:
+        _singular_form, plural_form = message.id
+        assert re.search(r"%\(\w+\)[ds]", plural_form), f"{plural_form} names no count"
+        assert len(message.string) == catalogue.num_plurals == 1 and message.string[0]

@@ -148,3 +148,16 @@ def test_a_manager_voids_a_check_from_the_log_on_a_tablet(browser, live_demo):
         assert "typed twice" in voided.inner_text()
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_the_printable_summary_prints_with_one_tap(browser, live_demo):
+    page = browser.new_page(viewport={"width": 800, "height": 1280})
+    try:
+        log_in_as_manager(page, live_demo)
+        page.goto(f"{live_demo}/manage/summary")
+        page.evaluate("window.print = () => { window.printed = true; }")
+        page.click("button[data-print]")
+        assert page.evaluate("window.printed") is True
+    finally:
+        page.close()
