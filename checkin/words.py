@@ -112,11 +112,6 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "unknown_device": lambda error: _("This tablet is not known at this office."),
     "device_of_another_site": lambda error: _("This tablet belongs to another office."),
-    "recorded_in_the_future": lambda error: ngettext(
-        "Recorded more than %(num)d minute ahead of the server's clock: check the tablet's time.",
-        "Recorded more than %(num)d minutes ahead of the server's clock: check the tablet's time.",
-        error.minutes,
-    ),
     "void_reason_missing": lambda error: _("Say why this check is void."),
     "already_voided": lambda error: _("This check is already void."),
     "negative_quota": lambda error: _("The quota cannot be negative."),
@@ -184,6 +179,12 @@ CONFLICT_TEXT = {
     "slot_not_leased": _l("The tablet gave a queue number it did not hold."),
     "slot_already_used": _l("The tablet gave a queue number that was already used."),
     "recorded_before_lease": _l("Recorded before the tablet was given that queue number."),
+    "recorded_before_tablet": _l(
+        "Recorded before the tablet was first used here: check the tablet's date and time."
+    ),
+    "recorded_in_the_future": _l(
+        "Recorded later than the server's time: check the tablet's date and time."
+    ),
     "decision_differs": _l(
         "The tablet decided otherwise than today's settings do (were they changed meanwhile?)."
     ),

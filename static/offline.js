@@ -236,6 +236,9 @@
   if (!form || !answer) {
     return;
   }
+  // The page may be the copy the service worker keeps, made with one reference for ever:
+  // each page load is a new check.
+  form.elements.client_ref.value = newId();
 
   // --- Deciding on the tablet: the rules of checkin/admission.py, with the leased policy. ---
 
@@ -418,11 +421,30 @@
     note.hidden = false;
   }
 
+  // An admission online took the lowest slot the tablet holds: drop it from the kept lease now,
+  // or the next offline visitor could be given the same number before the lease is read again.
+  function forgetSlotShown(page) {
+    var slot = new DOMParser().parseFromString(page, "text/html").getElementById("slot");
+    if (!slot) {
+      return Promise.resolve();
+    }
+    var number = Number(slot.textContent);
+    return storedLease().then(function (lease) {
+      if (lease && lease.slots.indexOf(number) >= 0) {
+        lease.slots = lease.slots.filter(function (held) { return held !== number; });
+        return transact("readwrite", function (stores) { stores.lease.put(lease); });
+      }
+    });
+  }
+
   actions.querySelector("[data-next]").addEventListener("click", nextVisitor);
 
   // Online, the form is sent as usual; no answer within a few seconds means offline, and the
   // tablet decides. Should the server have stored it after all, the upload changes nothing.
   form.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) {
+      return;  // door.js stopped a second tap: this check is on its way already
+    }
     event.preventDefault();
     if (!online || retestOf) {
       // A re-test of a visitor measured offline is decided here too: the server's form only
@@ -437,13 +459,19 @@
     var body = new URLSearchParams(new FormData(form));
     request(form.action, {method: "POST", body: body, headers: {Accept: "text/html"}})
       .then(function (response) {
+        if (response.status >= 500) {
+          throw new Error("HTTP " + response.status);  // nothing was stored: decide here
+        }
         if (response.redirected && response.ok) {
-          window.location.assign(response.url);
-          return;
+          return response.text().then(function (page) {
+            return forgetSlotShown(page);
+          }).then(function () {
+            window.location.assign(response.url);
+          });
         }
         // Refused input or a lost session: let the server's own page say so (nothing was stored).
         HTMLFormElement.prototype.submit.call(form);
-      }, function () {
+      }).catch(function () {
         setOnline(false);
         return decideOffline();
       });

@@ -20,7 +20,6 @@ EXAMPLES = [
     errors.RetestTooEarly(datetime(2026, 11, 25, 10, 6, tzinfo=ZoneInfo("Asia/Jakarta"))),
     errors.UnknownDevice(),
     errors.DeviceOfAnotherSite(),
-    errors.RecordedInTheFuture(5),
     errors.VoidReasonMissing(),
     errors.AlreadyVoided(),
     errors.NegativeQuota(),

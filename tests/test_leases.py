@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, LeasedSlot, UploadConflict, Visit
-from checkin.services import day_counter, leases, sites, uploads
+from checkin.services import checkins, day_counter, leases, sites, uploads
 from checkin.services.checkins import CheckInData
-from checkin.services.errors import DeviceOfAnotherSite, RecordedInTheFuture
+from checkin.services.errors import DeviceOfAnotherSite
 from checkin.services.uploads import OfflineDecision
 from tests.conftest import PASSING, counters_of, counters_of_rows
 
@@ -150,7 +150,7 @@ def test_an_offline_re_test_names_its_first_reading_by_reference(site, clock):
         (lambda now: OfflineDecision(now, "admitted", (), 9), {}, "slot_not_leased"),
         (lambda now: OfflineDecision(now, "admitted", (), 1), {}, "slot_already_used"),
         (
-            lambda now: OfflineDecision(now - timedelta(hours=1), "admitted", (), 2),
+            lambda now: OfflineDecision(now - timedelta(minutes=3), "admitted", (), 2),
             {},
             "recorded_before_lease",
         ),
@@ -185,13 +185,24 @@ def test_a_tablet_first_heard_of_in_its_upload_is_registered_without_a_lease(sit
     assert leases.device_of(site, TABLET).id == refused.visit.device_id
 
 
-def test_an_offline_check_from_the_future_is_refused(site, clock):
+@pytest.mark.parametrize(
+    ("recorded", "cause"),
+    [
+        (timedelta(minutes=6), uploads.RECORDED_IN_THE_FUTURE),
+        (timedelta(days=-9000), uploads.RECORDED_BEFORE_TABLET),
+        (timedelta(minutes=-6), uploads.RECORDED_BEFORE_TABLET),
+    ],
+)
+def test_an_offline_check_dated_outside_the_tablet_s_time_is_kept_for_the_manager(
+    site, clock, recorded, cause
+):
     leases.take(site, TABLET, clock.now)
-    decided = OfflineDecision(clock.now + timedelta(minutes=6), "admitted", (), 1)
-    data = CheckInData(**(PASSING | {"client_ref": ref(), "device_id": TABLET}))
-    with pytest.raises(RecordedInTheFuture):
-        uploads.upload(site, None, data, decided, clock.now)
+    decided = OfflineDecision(clock.now + recorded, "refused", ("no_mask",), None)
+    data = CheckInData(**(PASSING | {"mask": False, "client_ref": ref(), "device_id": TABLET}))
+    result = uploads.upload(site, None, data, decided, clock.now)
+    assert (result.visit, result.conflict.cause) == (None, cause)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+    assert db.session.scalars(sa.select(DayQuota.day)).all() == [site.local_day(clock.now)]
 
 
 def test_a_check_sent_twice_is_stored_once(site, make_visit):
@@ -355,3 +366,25 @@ def test_a_tablet_s_lease_adds_at_most_one_statement_to_an_online_check_in(site,
         from_lease,
         lease_used_up,
     )
+
+
+def test_a_revoked_tablet_gets_no_more_slots_that_day(site, manager_user, make_visit, clock):
+    leases.take(site, TABLET, clock.now)
+    make_visit(device_id=TABLET)  # one of its slots given out before it was lost
+    assert leases.revoke(leases.device_of(site, TABLET), manager_user, clock.now) == 4
+    assert leases.take(site, TABLET, clock.now + timedelta(minutes=1)).slots == []
+    (tablet,) = leases.tablets(site, clock.now)
+    assert (tablet.leased, tablet.used, tablet.revoked) == (5, 1, 4)
+    assert day_counter.quota_today(site, clock.now).used == 5
+    assert leases.take(site, TABLET, clock.now + timedelta(days=1)).slots == [1, 2, 3, 4, 5]
+
+
+def test_a_re_test_sent_again_answers_the_stored_one(site, make_visit, clock):
+    first = make_visit(temperature_dc=380).visit
+    later = clock.now + timedelta(minutes=6)
+    client_ref = ref()
+    second = checkins.second_reading(first, 366, client_ref)
+    stored = checkins.check_in(site, None, second, later)
+    again = checkins.check_in(site, None, second, later + timedelta(seconds=2))
+    assert (again.visit.id, again.created) == (stored.visit.id, False)
+    assert_counters_equal_rows(site)

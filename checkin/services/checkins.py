@@ -87,7 +87,11 @@ def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime
 
     A check whose ``client_ref`` is stored already is returned as it was, and nothing new is
     stored: the unique key finds it, so the first post of a check costs no extra look-up.
+    A re-test is looked up first: its first reading, re-tested already, would refuse it.
     """
+    stored = stored_check(site, data.client_ref) if data.is_recheck else None
+    if stored is not None:
+        return CheckInResult(stored, day_counter.quota_today(site, now), created=False)
     try:
         result = record(site, recorder, data, now)
         db.session.commit()

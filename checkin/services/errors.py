@@ -74,14 +74,6 @@ class DeviceOfAnotherSite(ServiceError):
     code, field = "device_of_another_site", "device_id"
 
 
-@dataclass(eq=False)
-class RecordedInTheFuture(ServiceError):
-    """An offline check recorded later than the server's clock allows for skew."""
-
-    code, field = "recorded_in_the_future", "recorded_at"
-    minutes: int
-
-
 # Settings
 class NegativeQuota(ServiceError):
     """A quota below zero."""

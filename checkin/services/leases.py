@@ -53,7 +53,7 @@ def take(site: Site, public_id: str, now: datetime, name: str = "") -> Lease:
     device = register(site, public_id, now, name)
     day = site.local_day(now)
     wanted = LEASE_SIZE - len(_unused(device, day))
-    if wanted > 0:
+    if wanted > 0 and not _revoked_on(device, day):
         left = day_counter.quota_today(site, now).left
         share = math.ceil(left / (2 * _tablets_holding(site, day, device)))
         count = min(wanted, share)
@@ -183,7 +183,9 @@ def tablets(site: Site, now: datetime) -> list[TabletDay]:
                 LeasedSlot.device_id,
                 sa.func.count().label("leased"),
                 sa.func.count(LeasedSlot.used_at).label("used"),
-                sa.func.count(LeasedSlot.revoked_at).label("revoked"),
+                sa.func.count(LeasedSlot.revoked_at)
+                .filter(LeasedSlot.used_at.is_(None))
+                .label("revoked"),
             )
             .where(LeasedSlot.site_id == site.id, LeasedSlot.day == day)
             .group_by(LeasedSlot.device_id)
@@ -231,6 +233,22 @@ def _unused(device: Device, day: date) -> list[int]:
             )
             .order_by(LeasedSlot.slot)
         )
+    )
+
+
+def _revoked_on(device: Device, day: date) -> bool:
+    """Tell whether a manager revoked the tablet's slots of ``day``: it gets no more that day."""
+    return (
+        db.session.scalar(
+            sa.select(LeasedSlot.slot)
+            .where(
+                LeasedSlot.device_id == device.id,
+                LeasedSlot.day == day,
+                LeasedSlot.revoked_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -21,13 +21,15 @@ from checkin.models import Device, Site, UploadConflict, User, Visit
 from checkin.services import checkins, day_counter, leases
 from checkin.services.checkins import CheckInData
 from checkin.services.day_counter import Quota
-from checkin.services.errors import RecordedInTheFuture, ServiceError
+from checkin.services.errors import ServiceError
 
 # A tablet's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
 SLOT_NOT_LEASED = "slot_not_leased"
 SLOT_ALREADY_USED = "slot_already_used"
 RECORDED_BEFORE_LEASE = "recorded_before_lease"
+RECORDED_BEFORE_TABLET = "recorded_before_tablet"
+RECORDED_IN_THE_FUTURE = "recorded_in_the_future"
 DECISION_DIFFERS = "decision_differs"
 
 
@@ -55,24 +57,20 @@ def upload(
     site: Site, recorder: User | None, data: CheckInData, decided: OfflineDecision, now: datetime
 ) -> UploadResult:
     """Store a check recorded offline as the tablet decided it, or keep it as a conflict."""
-    if decided.recorded_at > now + CLOCK_SKEW:
-        raise RecordedInTheFuture(int(CLOCK_SKEW.total_seconds() // 60))
     device = leases.register(site, data.device_id, now)
-    visit = checkins.stored_check(site, data.client_ref)
-    kept = None if visit is not None else _stored_conflict(site, data.client_ref)
-    if visit is not None or kept is not None:
-        return UploadResult(visit, kept, day_counter.quota_today(site, now), created=False)
-    try:
-        result = _record(site, recorder, data, decided, device, now)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        visit = checkins.stored_check(site, data.client_ref)
-        conflict = None if visit is not None else _stored_conflict(site, data.client_ref)
-        if visit is None and conflict is None:
-            raise
-        return UploadResult(visit, conflict, day_counter.quota_today(site, now), created=False)
-    return result
+    for _attempt in range(2):
+        stored = _stored(site, data.client_ref, now)
+        if stored is not None:
+            return stored
+        try:
+            result = _record(site, recorder, data, decided, device, now)
+            db.session.commit()
+            return result
+        except IntegrityError:
+            # The same check stored meanwhile (found above on the second pass), or another
+            # tablet's re-test of the same first reading: decided again, it is a conflict.
+            db.session.rollback()
+    raise RuntimeError("an upload lost the same race twice")
 
 
 def expected(site: Site, data: CheckInData, decided: OfflineDecision) -> admission.Screening:
@@ -105,6 +103,12 @@ def _record(
 ) -> UploadResult:
     """Add the check (or its conflict) to the caller's transaction."""
     day = site.local_day(decided.recorded_at)
+    # A tablet's time is its own: the server takes it only between the tablet's first contact
+    # and now, so that no upload reaches into closed days.
+    if decided.recorded_at > now + CLOCK_SKEW:
+        return _conflict(site, data, decided, device, now, RECORDED_IN_THE_FUTURE)
+    if decided.recorded_at < device.created_at - CLOCK_SKEW:
+        return _conflict(site, data, decided, device, now, RECORDED_BEFORE_TABLET)
     try:
         screening = expected(site, data, decided)
     except ServiceError as refusal:
@@ -165,10 +169,16 @@ def _conflict(
     return UploadResult(None, conflict, day_counter.quota_today(site, now))
 
 
-def _stored_conflict(site: Site, client_ref: str | None) -> UploadConflict | None:
-    """Return the conflict kept for ``client_ref``, if any."""
-    return db.session.scalar(
-        sa.select(UploadConflict).where(
-            UploadConflict.site_id == site.id, UploadConflict.client_ref == client_ref
+def _stored(site: Site, client_ref: str | None, now: datetime) -> UploadResult | None:
+    """Return the check or the conflict stored for ``client_ref`` already, if any."""
+    visit = checkins.stored_check(site, client_ref)
+    conflict = None
+    if visit is None:
+        conflict = db.session.scalar(
+            sa.select(UploadConflict).where(
+                UploadConflict.site_id == site.id, UploadConflict.client_ref == client_ref
+            )
         )
-    )
+    if visit is None and conflict is None:
+        return None
+    return UploadResult(visit, conflict, day_counter.quota_today(site, now), created=False)

@@ -208,3 +208,25 @@ def test_a_visitor_measured_offline_is_re_tested_offline_after_the_wait(open_doo
         (admission.RECHECK, None),
         (admission.ADMITTED, 1),
     ]
+
+
+def test_each_check_after_an_offline_reload_or_a_double_tap_is_its_own(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    expect(page.locator("#counter [data-left]")).to_have_text("55")
+    page.context.set_offline(True)
+    page.reload()  # the kept copy, with the reference it was kept with
+    check(page, "36,6")
+    page.reload()  # again, instead of "next visitor"
+    page.fill("#temperature", "36,7")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+    page.evaluate(
+        "() => { const form = document.querySelector('form.checkin');"
+        " form.requestSubmit(); form.requestSubmit(); }"
+    )
+    expect(page.locator("#offline-answer [data-slot]")).to_have_text("2")
+    expect(page.locator("#connection")).to_contain_text("2 pemeriksaan")
+    page.context.set_offline(False)
+    rows = stored_soon(server, 2)
+    assert [row[2] for row in rows] == [1, 2]
