@@ -76,7 +76,7 @@ def backup(folder: Path, keep: int, now: datetime) -> Written:
     if not folder.is_dir():
         raise BackupFolderMissing(str(folder))
     engine = db.engine.dialect.name
-    final = _free_name(folder, _stamp(now), EXTENSION[engine])
+    final = _free_name(folder, f"checkin-{_stamp(now)}", EXTENSION[engine])
     temporary = _temporary_file(folder)
     try:
         if engine == "sqlite":
@@ -140,14 +140,14 @@ def _stamp(now: datetime) -> str:
     return now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d_%H%M%S")
 
 
-def _free_name(folder: Path, stamp: str, extension: str) -> Path:
-    """Return the backup name for ``stamp`` that no file in ``folder`` has yet."""
+def _free_name(folder: Path, stem: str, extension: str) -> Path:
+    """Return ``stem.extension`` in ``folder``, numbered _02, _03 ... if a file has that name."""
     for number in range(1, 100):
         suffix = "" if number == 1 else f"_{number:02d}"
-        path = folder / f"checkin-{stamp}{suffix}.{extension}"
+        path = folder / f"{stem}{suffix}.{extension}"
         if not path.exists():
             return path
-    raise BackupFolderNotWritable(str(folder), "99 backups in the same second")
+    raise BackupFolderNotWritable(str(folder), "99 files of the same second")
 
 
 def _temporary_file(folder: Path) -> Path:
@@ -248,7 +248,7 @@ def _restore_sqlite(file: Path, force: bool, stamp: str) -> tuple[str | None, Pa
         db.engine.dispose()
         kept = None
         if live.exists():
-            kept = live.with_name(f"{live.name}.replaced-{stamp}")
+            kept = _free_name(live.parent, f"{live.stem}-replaced-{stamp}", "sqlite3")
             _copy_sqlite(live, kept)
             kept.chmod(0o600)
         # The backup API writes into the live file under SQLite's own locks: a process that
@@ -397,7 +397,7 @@ def _restore_postgresql(file: Path, force: bool, stamp: str) -> tuple[str | None
         ).all()
         db.session.rollback()
         _refuse_if_held(sorted(others))
-    kept = file.resolve().parent / f"checkin-replaced-{stamp}.pgdump"
+    kept = _free_name(file.resolve().parent, f"checkin-replaced-{stamp}", "pgdump")
     _dump_postgresql(kept)
     kept.chmod(0o600)
     try:
