@@ -238,6 +238,16 @@ def truncated(path: Path) -> Path:
     return damaged
 
 
+def corrupted(path: Path) -> Path:
+    """Overwrite the middle of the visit table's pages: readable, but not whole."""
+    damaged = path.with_name("corrupted.sqlite3")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2048] = b"\xff" * 2048
+    damaged.write_bytes(bytes(data))
+    return damaged
+
+
 def not_a_database(path: Path) -> Path:
     other = path.with_name("notes.sqlite3")
     other.write_text("Daftar pengunjung, bukan basis data\n" * 100)
@@ -271,6 +281,7 @@ def of_postgresql(path: Path) -> Path:
     ("damage", "message"),
     [
         (truncated, "truncated.sqlite3 is damaged"),
+        (corrupted, "corrupted.sqlite3 is damaged"),
         (not_a_database, "notes.sqlite3 is not a backup of checkin"),
         (of_a_newer_revision, "schema revision 0099, newer than this version of checkin knows"),
         (of_another_program, "other.sqlite3 is not a backup of checkin"),
