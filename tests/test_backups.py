@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,12 +35,13 @@ DEPLOY = PROJECT_ROOT / "deploy"
 
 
 @pytest.fixture(autouse=True)
-def no_migration_record_left(app):
+def no_migration_record_left(request):
     """Drop Alembic's record a restore leaves: on PostgreSQL the database outlives the test."""
     yield
-    db.session.remove()
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    if "app" in request.fixturenames:
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture
@@ -422,3 +424,57 @@ def test_backups_under_load_are_consistent_and_a_restore_serves_on(
         status, answer = server.request("POST", "/api/v1/checkins", BODY, headers)
     assert (status, answer["slot"]) == (201, restored.issued + 1)
     assert answer["quota"]["left"] == LOAD_QUOTA - restored.used - 1
+
+
+# The service files in deploy/.
+UNITS = ("checkin.service", "checkin-daily.service", "checkin-daily.timer")
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_the_service_units_pass_systemd_analyze_verify(tmp_path):
+    # The units name the paths of a branch's server; verify checks that the programs exist.
+    programs = Path(sys.executable).parent
+    settings = tmp_path / "checkin.env"
+    settings.write_text("CHECKIN_SECRET_KEY=verify\n")
+    for name in UNITS:
+        text = (DEPLOY / name).read_text()
+        text = text.replace("/srv/checkin/.venv/bin", str(programs))
+        text = text.replace("/srv/checkin", str(PROJECT_ROOT))
+        text = text.replace("/etc/checkin/checkin.env", str(settings))
+        (tmp_path / name).write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(tmp_path / name) for name in UNITS)],
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def unit_lines(name: str) -> list[str]:
+    return [line for line in (DEPLOY / name).read_text().splitlines() if "=" in line]
+
+
+def test_gunicorn_serves_only_loopback_with_a_worker_per_core_and_restarts_on_failure():
+    settings: dict = {}
+    exec((DEPLOY / "gunicorn.conf.py").read_text(), settings)
+    assert settings["bind"] == "127.0.0.1:8000"
+    assert settings["workers"] == os.cpu_count()
+    service = unit_lines("checkin.service")
+    assert "Restart=on-failure" in service
+    assert "EnvironmentFile=/etc/checkin/checkin.env" in service
+    assert any("--config /srv/checkin/deploy/gunicorn.conf.py wsgi:app" in line for line in service)
+    daily = [line for line in unit_lines("checkin-daily.service") if line.startswith("ExecStart")]
+    assert ["purge-personal" in daily[0], "backup --to" in daily[1]] == [True, True]
+    assert "Unit=" not in (DEPLOY / "checkin-daily.timer").read_text()  # runs its namesake
+
+
+def test_the_example_settings_are_settings_the_app_reads(monkeypatch, tmp_path):
+    lines = (DEPLOY / "checkin.env.example").read_text().splitlines()
+    settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert all(name.startswith("CHECKIN_") for name in settings)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CHECKIN_DATABASE_URL", f"sqlite:///{tmp_path / 'checkin.db'}")
+    config = create_app().config
+    assert (config["SESSION_COOKIE_SECURE"], config["PROXY_COUNT"]) == (True, 1)
+    assert config["SECRET_KEY"] == settings["CHECKIN_SECRET_KEY"]
