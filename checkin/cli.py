@@ -1,4 +1,5 @@
-"""Flask commands: the database, sites, accounts, API tokens, the demo and the privacy purge.
+"""Flask commands: the database, sites, accounts, API tokens, the demo, the privacy purge,
+backups and restores.
 
 Every command calls a service; a rule the service applies refuses here in the same words.
 """
@@ -9,6 +10,7 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +21,7 @@ from flask_babel import force_locale
 from checkin import admission, rules
 from checkin.demo import seed_history
 from checkin.models import ROLES, TOKEN_SCOPES
-from checkin.services import accounts, database, privacy, sites
+from checkin.services import accounts, backups, database, privacy, sites
 from checkin.services.errors import ServiceError
 from checkin.words import error_text
 
@@ -42,6 +44,8 @@ PARAMETER_OF = {
     "token_id": "TOKEN_ID",
     "scope": "--scope",
     "older_than": "--older-than",
+    "folder": "--to",
+    "file": "FILE",
 }
 # The command line names its option where the pages name a field.
 CLI_WORDS = {"site_required": "a door or manager account needs --site"}
@@ -57,7 +61,10 @@ def clock() -> Any:
 
 
 def explained(command: Callable) -> Callable:
-    """Turn a service's refusal into a usage error (exit code 2) that says why."""
+    """Turn a service's refusal into a usage error (exit code 2) that says why.
+
+    An error of no argument (the machine's: a program missing, the database in use) exits 1.
+    """
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -66,6 +73,8 @@ def explained(command: Callable) -> Callable:
         except ServiceError as error:
             with force_locale("en"):
                 words = CLI_WORDS.get(error.code) or error_text(error)
+            if error.field is None:
+                raise click.ClickException(words) from error
             raise click.BadParameter(words, param_hint=PARAMETER_OF.get(error.field)) from error
 
     return run
@@ -210,7 +219,51 @@ def purge_personal(days: int) -> None:
     click.echo(f"Anonymised {count} checks older than {days} days; counts and decisions kept.")
 
 
+@click.command("backup")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the backups (default: backups/ in the instance folder).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=backups.DEFAULT_KEEP,
+    show_default=True,
+    help="How many backups to keep in the folder; older ones are removed.",
+)
+@explained
+def backup(folder: Path | None, keep: int) -> None:
+    """Write a consistent copy of the database while the app keeps serving."""
+    if folder is None:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(mode=0o700, exist_ok=True)
+    written = backups.backup(folder, keep, clock())
+    click.echo(f"Wrote {written.path} ({written.size:,} bytes).")
+    for path in written.removed:
+        click.echo(f"Removed {path}, older than the newest {keep}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore even while other processes use the database.")
+@explained
+def restore(file: Path, force: bool) -> None:
+    """Replace the database with the backup FILE, keeping the replaced one beside it."""
+    restored = backups.restore(file, force, clock())
+    if restored.migrated_from:
+        click.echo(f"Migrated the backup from schema revision {restored.migrated_from}.")
+    click.echo(
+        f"Restored {file}: {restored.sites} sites, {restored.accounts} accounts, "
+        f"{restored.checks} checks over {restored.days} days."
+    )
+    if restored.kept:
+        click.echo(f"The database it replaced is kept at {restored.kept}.")
+
+
 def register(app: Flask) -> None:
     """Add the commands to ``app.cli``."""
-    for command in (init_db, demo, purge_personal, site_cli, user_cli, token_cli):
+    commands = (init_db, demo, purge_personal, backup, restore, site_cli, user_cli, token_cli)
+    for command in commands:
         app.cli.add_command(command)

@@ -166,6 +166,50 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "unknown_token": lambda error: _("There is no active token %(id)d.", id=error.token_id),
     "retention_too_short": lambda error: _("Keep at least one day of personal data."),
+    "backup_folder_missing": lambda error: _(
+        "The folder %(folder)s does not exist: create it, or choose another.", folder=error.folder
+    ),
+    "backup_folder_not_writable": lambda error: _(
+        "Cannot write a backup in %(folder)s (%(reason)s).",
+        folder=error.folder,
+        reason=error.reason,
+    ),
+    "backup_tool_missing": lambda error: _(
+        "%(tool)s is not installed: install PostgreSQL's client programs "
+        "(apt-get install postgresql-client), of the server's version or newer.",
+        tool=error.tool,
+    ),
+    "backup_tool_failed": lambda error: _(
+        "%(tool)s failed: %(detail)s", tool=error.tool, detail=error.detail
+    ),
+    "backup_copy_damaged": lambda error: _(
+        "The copy failed its integrity check (%(detail)s), so it was not kept: try again, "
+        "and check the disk.",
+        detail=error.detail,
+    ),
+    "not_a_backup": lambda error: _("%(file)s is not a backup of checkin.", file=error.file),
+    "backup_of_another_engine": lambda error: _(
+        "%(file)s is a %(engine)s backup, but this instance uses %(expected)s.",
+        file=error.file,
+        engine=error.engine,
+        expected=error.expected,
+    ),
+    "backup_damaged": lambda error: _(
+        "%(file)s is damaged (%(detail)s): restore another backup.",
+        file=error.file,
+        detail=error.detail,
+    ),
+    "backup_from_newer_version": lambda error: _(
+        "This backup has schema revision %(revision)s, newer than this version of checkin "
+        "knows (%(newest)s): install the version that made it, then restore.",
+        revision=error.revision,
+        newest=error.newest,
+    ),
+    "database_in_use": lambda error: _(
+        "The database is in use by other processes (%(pids)s): stop the server first "
+        "(systemctl stop checkin), or add --force to restore anyway.",
+        pids=error.pids,
+    ),
 }
 
 

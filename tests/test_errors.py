@@ -38,6 +38,16 @@ EXAMPLES = [
     errors.UnknownScope("write"),
     errors.UnknownToken(999),
     errors.RetentionTooShort(),
+    errors.BackupFolderMissing("/srv/cadangan"),
+    errors.BackupFolderNotWritable("/srv/cadangan", "Permission denied"),
+    errors.BackupToolMissing("pg_dump"),
+    errors.BackupToolFailed("pg_restore", "connection refused"),
+    errors.BackupCopyDamaged("page 12 is never used"),
+    errors.NotABackup("notes.txt"),
+    errors.BackupOfAnotherEngine("checkin.pgdump", "PostgreSQL", "SQLite"),
+    errors.BackupDamaged("half.sqlite3", "database disk image is malformed"),
+    errors.BackupFromNewerVersion("0099", "0004"),
+    errors.DatabaseInUse("4321, 4322"),
 ]
 
 

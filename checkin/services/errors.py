@@ -15,7 +15,7 @@ class ServiceError(Exception):
     """A rule refused the operation. ``field`` names the input at fault, as the API reports it."""
 
     code: ClassVar[str]
-    field: ClassVar[str]
+    field: ClassVar[str | None]
 
     def __str__(self) -> str:
         return self.code
@@ -195,3 +195,90 @@ class RetentionTooShort(ServiceError):
     """Personal data must be kept at least a day."""
 
     code, field = "retention_too_short", "older_than"
+
+
+# Backups and restores. ``field`` None: the machine, not an argument, is at fault.
+@dataclass(eq=False)
+class BackupFolderMissing(ServiceError):
+    """The folder to write backups in does not exist."""
+
+    code, field = "backup_folder_missing", "folder"
+    folder: str
+
+
+@dataclass(eq=False)
+class BackupFolderNotWritable(ServiceError):
+    """The backup cannot be written in the folder; ``reason`` is the system's."""
+
+    code, field = "backup_folder_not_writable", "folder"
+    folder: str
+    reason: str
+
+
+@dataclass(eq=False)
+class BackupToolMissing(ServiceError):
+    """A PostgreSQL client program (pg_dump, pg_restore) is not installed."""
+
+    code, field = "backup_tool_missing", None
+    tool: str
+
+
+@dataclass(eq=False)
+class BackupToolFailed(ServiceError):
+    """pg_dump or pg_restore failed; ``detail`` is the last line it printed."""
+
+    code, field = "backup_tool_failed", None
+    tool: str
+    detail: str
+
+
+@dataclass(eq=False)
+class BackupCopyDamaged(ServiceError):
+    """The fresh copy failed its integrity check, so it was not kept."""
+
+    code, field = "backup_copy_damaged", None
+    detail: str
+
+
+@dataclass(eq=False)
+class NotABackup(ServiceError):
+    """The file is no database of checkin (another file, or another program's database)."""
+
+    code, field = "not_a_backup", "file"
+    file: str
+
+
+@dataclass(eq=False)
+class BackupOfAnotherEngine(ServiceError):
+    """A SQLite backup for a PostgreSQL instance, or the other way round."""
+
+    code, field = "backup_of_another_engine", "file"
+    file: str
+    engine: str
+    expected: str
+
+
+@dataclass(eq=False)
+class BackupDamaged(ServiceError):
+    """The backup fails its integrity check: truncated or corrupted."""
+
+    code, field = "backup_damaged", "file"
+    file: str
+    detail: str
+
+
+@dataclass(eq=False)
+class BackupFromNewerVersion(ServiceError):
+    """The backup's schema revision is one this version of checkin does not know."""
+
+    code, field = "backup_from_newer_version", "file"
+    revision: str
+    newest: str
+
+
+@dataclass(eq=False)
+class DatabaseInUse(ServiceError):
+    """Other processes (SQLite) or sessions (PostgreSQL) hold the database to be replaced."""
+
+    code, field = "database_in_use", None
+    pids: str
