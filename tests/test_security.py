@@ -449,3 +449,24 @@ def test_door_staff_see_a_visit_only_on_its_day(app, door_user, manager_user, ma
     assert door.get(f"/visits/{visit.id}").status_code == 404
     assert door.post(f"/visits/{visit.id}/retest", data={"temperature": "36.5"}).status_code == 404
     assert SECRET_NAME in manager.get(f"/visits/{visit.id}").text
+
+
+HOSTILE_NAME = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+
+
+def test_a_hostile_visitor_name_is_shown_as_text_on_every_page(
+    client, login, door_user, manager_user, make_visit
+):
+    visit = make_visit(visitor_name=HOSTILE_NAME).visit
+    login(door_user)
+    pages = [client.get(path) for path in ("/", f"/visits/{visit.id}")]
+    client.post("/logout")
+    login(manager_user)
+    pages += [
+        client.get(path) for path in ("/manage/log?day=2026-11-25", f"/manage/visits/{visit.id}")
+    ]
+    assert [page.status_code for page in pages] == [200] * 4
+    pages = [page.text for page in pages]
+    for page in pages:
+        assert "<script>alert" not in page and "<img src=x" not in page
+    assert sum("&lt;script&gt;alert" in page for page in pages) == len(pages)
