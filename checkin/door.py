@@ -39,11 +39,13 @@ def render_door(
     The copy a tablet keeps for offline use lists no visitor: it stays on the tablet.
     """
     site = current_site()
+    quota = day_counter.quota_today(site, now())
     return render_template(
         "door/index.html",
         site=site,
         form=form,
-        quota=day_counter.quota_today(site, now()),
+        quota=quota,
+        online_qr=online_service_qr(site) if quota.left == 0 else None,
         recent=[] if kept_offline else checkins.recent_checks(site, now()),
         kept_offline=kept_offline,
         # The offline door checks the visitor's details by the same patterns as the server.
@@ -67,7 +69,9 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         quota=quota,
         retest=checkins.retest_of(visit) if visit.status == admission.RECHECK else None,
         retest_at=hour_minute(checkins.retest_ready_at(visit, site), site),
-        retest_open=checkins.retest_open(visit, moment),
+        retest_ready_at=checkins.retest_ready_at(visit, site),
+        # With no slot left today a re-test could admit nobody: say that one thing instead.
+        retest_offered=checkins.retest_open(visit, moment) and not no_slot_today,
         no_slot_today=no_slot_today,
         online_qr=online_service_qr(site)
         if no_slot_today or admission.QUOTA_FULL in visit.reasons

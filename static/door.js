@@ -109,3 +109,42 @@
     (field.closest(".field") || field).scrollIntoView({block: "nearest"});
   }
 }());
+
+// A visitor resting for a re-test: count down to the minute shown, then offer the second reading.
+(function () {
+  "use strict";
+  var notice = document.getElementById("retest-at");
+  var form = document.querySelector("form.retest");
+  if (!notice || !form || form.querySelector("[aria-invalid=true]")) {
+    return;
+  }
+  var readyAt = new Date(notice.dataset.readyAt).getTime();
+  var countdown = notice.querySelector("[data-countdown]");
+
+  function tick() {
+    var left = Math.ceil((readyAt - Date.now()) / 1000);
+    if (left <= 0) {
+      countdown.textContent = "· " + notice.dataset.ready;
+      form.hidden = false;
+      window.clearInterval(timer);
+      return;
+    }
+    form.hidden = true;
+    countdown.textContent = "(" + Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") + ")";
+  }
+  var timer = window.setInterval(tick, 1000);
+  tick();
+}());
+
+// Logging out of a shared door tablet ends the shift: ask first, a stray tap should not do it.
+(function () {
+  "use strict";
+  var logout = document.querySelector("form.logout[data-confirm]");
+  if (logout) {
+    logout.addEventListener("submit", function (event) {
+      if (!window.confirm(logout.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  }
+}());

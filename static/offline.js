@@ -121,11 +121,17 @@
   }
 
   // Offline, the counter shows what this tablet can still admit: the slots it holds today.
+  // A tablet holding slots of today can still admit: then the "quota used up" banner is not true here.
   function showHeldSlots() {
     var left = document.querySelector("#counter [data-left]");
+    var banner = document.getElementById("quota-full");
     return storedLease().then(function (lease) {
+      var held = lease && lease.day === localDay(new Date(), lease.policy.timezone) ? lease.slots.length : 0;
       if (left && lease && !online) {
-        left.textContent = lease.day === localDay(new Date(), lease.policy.timezone) ? lease.slots.length : 0;
+        left.textContent = held;
+      }
+      if (banner) {
+        banner.hidden = held > 0;
       }
     });
   }

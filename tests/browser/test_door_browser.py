@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -176,3 +176,52 @@ def test_screenshots_of_every_door_screen(browser, open_door, server, width, hei
     page.click("button[formaction='/lang/en']")
     expect(page.locator("button.submit")).to_have_text("Check visitor")
     screenshot(page, "door-form-english")
+
+
+def test_quota_full_is_said_before_anything_is_measured(open_door, server):
+    server.use_every_slot()
+    page = open_door()
+    banner = page.locator("#quota-full")
+    expect(banner).to_contain_text("Kuota hari ini habis")
+    expect(banner.locator("img")).to_be_visible()
+    screenshot(page, "door-quota-full")
+    page.set_viewport_size({"width": 800, "height": 1280})
+    screenshot(page, "door-quota-full")
+    check(page, "36.5")  # still recorded, for the record
+    expect(page.locator(".verdict.refused [data-reason=quota_full]")).to_be_visible()
+
+
+def test_a_visitor_resting_when_the_slots_run_out_is_told_one_thing(open_door, server):
+    page = open_door()
+    check(page, "37.8")
+    expect(page.locator("form.retest")).to_be_attached()
+    server.use_every_slot()
+    page.reload()
+    expect(page.locator("[data-no-slot]")).to_be_visible()
+    expect(page.locator("form.retest")).to_have_count(0)
+    expect(page.locator("#retest-at")).to_have_count(0)
+    expect(page.locator(".verdict")).not_to_contain_text("istirahat")
+
+
+def test_the_re_test_screen_counts_down_then_offers_the_re_test(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    page.clock.install()
+    check(page, "37.8")
+    expect(page.locator("form.retest")).to_be_hidden()
+    expect(page.locator("#retest-at [data-countdown]")).to_have_text(re.compile(r"\(\d:\d\d\)"))
+    screenshot(page, "result-retest-countdown")
+    page.clock.fast_forward("06:00")
+    expect(page.locator("form.retest")).to_be_visible()
+    expect(page.locator("#retest-at")).to_contain_text("Siap: ukur ulang sekarang.")
+
+
+def test_logging_out_of_a_door_tablet_asks_first(open_door, server):
+    page = open_door()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("form.logout button")
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(f"{server.url}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form.logout button")
+    page.wait_for_url("**/login**")
