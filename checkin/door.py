@@ -47,6 +47,12 @@ def render_door(
         quota=quota,
         online_qr=online_service_qr(site) if quota.left == 0 else None,
         recent=[] if kept_offline else checkins.recent_checks(site, now()),
+        waiting=[]
+        if kept_offline
+        else [
+            (visit, checkins.retest_ready_at(visit, site))
+            for visit in checkins.waiting_for_retest(site, now())
+        ],
         kept_offline=kept_offline,
         # The offline door checks the visitor's details by the same patterns as the server.
         phone_pattern=rules.PHONE_PATTERN,

@@ -148,3 +148,22 @@
     });
   }
 }());
+
+// The visitors waiting for a re-test turn "ready now" at their minute, without a reload.
+(function () {
+  "use strict";
+  var waiting = document.querySelectorAll(".waiting li[data-ready-at]");
+  if (!waiting.length) {
+    return;
+  }
+  function mark() {
+    Array.prototype.forEach.call(waiting, function (item) {
+      var ready = Date.now() >= new Date(item.dataset.readyAt).getTime();
+      item.classList.toggle("ready", ready);
+      item.querySelector("[data-ready]").hidden = !ready;
+      item.querySelector("[data-waiting]").hidden = ready;
+    });
+  }
+  window.setInterval(mark, 1000);
+  mark();
+}());

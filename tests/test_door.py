@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from checkin import admission
 from checkin.extensions import db
 from checkin.models import Visit
-from checkin.services import sites
+from checkin.services import checkins, sites
 from checkin.words import (
     PURPOSE_LABELS,
     REASON_ADVICE,
@@ -466,3 +466,16 @@ def test_the_manifest_describes_the_door_app(client):
     assert manifest.mimetype == "application/manifest+json"
     assert manifest.json["start_url"] == "/" and manifest.json["display"] == "standalone"
     assert client.get(manifest.json["icons"][0]["src"]).status_code == 200
+
+
+def test_the_door_lists_every_visitor_still_waiting_for_a_re_test(door, site, make_visit, clock):
+    make_visit(temperature_dc=380, now=clock.now - timedelta(days=1))  # yesterday's
+    waiting = make_visit(temperature_dc=376, visitor_name="Dewi").visit
+    retested = make_visit(temperature_dc=380).visit
+    make_visit(temperature_dc=381).visit.voided_at = clock.now
+    db.session.commit()
+    later = clock.now + timedelta(minutes=6)
+    checkins.check_in(site, None, checkins.second_reading(retested, 366), later)
+    assert checkins.waiting_for_retest(site, later) == [waiting]
+    page = door.get("/").text
+    assert page.count('data-ready-at="') == 1 and "Dewi" in page

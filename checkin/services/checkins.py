@@ -275,6 +275,25 @@ def recent_checks(site: Site, now: datetime, limit: int = 10) -> list[Visit]:
     )
 
 
+def waiting_for_retest(site: Site, now: datetime) -> list[Visit]:
+    """Return today's visitors asked to rest with no second reading yet, longest waiting first."""
+    second = sa.orm.aliased(Visit)
+    return list(
+        db.session.scalars(
+            sa.select(Visit)
+            .outerjoin(second, second.recheck_of_id == Visit.id)
+            .where(
+                Visit.site_id == site.id,
+                Visit.day == site.local_day(now),
+                Visit.status == admission.RECHECK,
+                Visit.voided_at.is_(None),
+                second.id.is_(None),
+            )
+            .order_by(Visit.checked_at, Visit.id)
+        )
+    )
+
+
 def site_visit(site: Site, visit_id: int) -> Visit | None:
     """Return the visit ``visit_id`` only if it belongs to ``site``; other sites' stay hidden."""
     return db.session.scalar(sa.select(Visit).where(Visit.id == visit_id, Visit.site_id == site.id))

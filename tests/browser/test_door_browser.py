@@ -225,3 +225,25 @@ def test_logging_out_of_a_door_tablet_asks_first(open_door, server):
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("form.logout button")
     page.wait_for_url("**/login**")
+
+
+def test_visitors_waiting_for_a_re_test_stay_in_view_until_re_tested(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    server.check_in(temperature_dc=380, visitor_name="Dewi Lestari")
+    server.check_in(count=12)  # more checks than "today's checks" lists
+    page = open_door()
+    page.clock.install()
+    waiting = page.locator(".waiting li")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("Dewi Lestari")
+    expect(waiting.locator("[data-ready]")).to_be_hidden()
+    page.clock.fast_forward("06:00")
+    expect(waiting.locator("[data-ready]")).to_be_visible()
+    screenshot(page, "door-waiting-for-retest")
+    server.clock.now += timedelta(minutes=6)
+    waiting.locator("a").click()
+    page.fill("form.retest #temperature", "36,8")
+    page.click("form.retest button")
+    page.wait_for_url("**/visits/*")
+    page.goto(f"{server.url}/")
+    expect(page.locator(".waiting")).to_have_count(0)
