@@ -167,3 +167,16 @@
   window.setInterval(mark, 1000);
   mark();
 }());
+
+// Opening the visitor details brings their last field into view above the sticky button.
+(function () {
+  "use strict";
+  var details = document.querySelector("details.visitor");
+  if (details) {
+    details.addEventListener("toggle", function () {
+      if (details.open) {
+        details.querySelector(".details-grid").lastElementChild.scrollIntoView({block: "nearest"});
+      }
+    });
+  }
+}());

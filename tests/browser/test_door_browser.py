@@ -247,3 +247,31 @@ def test_visitors_waiting_for_a_re_test_stay_in_view_until_re_tested(open_door, 
     page.wait_for_url("**/visits/*")
     page.goto(f"{server.url}/")
     expect(page.locator(".waiting")).to_have_count(0)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
+def test_every_visitor_detail_shows_whole_with_the_details_open(open_door, width, height):
+    page = open_door(width=width, height=height)
+    page.click("details.visitor summary")
+    page.select_option("#purpose", "jht_claim")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click("details.visitor summary")
+    page.click("details.visitor summary")  # opened again, from the top of the page
+    page.wait_for_timeout(300)
+    button = page.locator("button.submit").bounding_box()
+    for field in ("visitor_name", "phone", "id_number", "purpose"):
+        box = page.locator(f"#{field}").bounding_box()
+        label = page.locator(f"label[for={field}]").bounding_box()
+        assert label["y"] >= 0 and box["y"] + box["height"] <= button["y"], field
+    spare = page.locator("#purpose").evaluate(
+        """select => {
+            const probe = document.createElement("span");
+            probe.style.font = getComputedStyle(select).font;
+            probe.textContent = select.selectedOptions[0].textContent;
+            document.body.append(probe);
+            const spare = select.clientWidth - probe.offsetWidth;
+            probe.remove();
+            return spare;
+        }"""
+    )
+    assert spare >= 40, "the purpose is cut off"
