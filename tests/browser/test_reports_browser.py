@@ -145,6 +145,10 @@ def test_a_manager_voids_a_check_from_the_log_on_a_tablet(browser, live_demo):
         page.wait_for_url(f"**/manage/log?day=*#{row_id}")
         voided = page.locator(f"#{row_id}")
         assert "voided" in voided.get_attribute("class")
+        message = page.locator(".flash.success").bounding_box()
+        assert message["y"] >= 0 and message["y"] + message["height"] <= 768, (
+            "the message is out of view"
+        )
         assert "typed twice" in voided.inner_text()
     finally:
         page.close()
