@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from checkin import create_app
@@ -163,5 +163,23 @@ def test_the_printable_summary_prints_with_one_tap(browser, live_demo):
         page.evaluate("window.print = () => { window.printed = true; }")
         page.click("button[data-print]")
         assert page.evaluate("window.printed") is True
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_a_date_range_error_does_not_stretch_its_field(browser, live_demo):
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        log_in_as_manager(page, live_demo)
+        page.goto(f"{live_demo}/manage/reports?from=2026-11-30&to=2026-11-01")
+        expect(page.locator(".filters .error")).to_be_visible()
+        widths = page.locator(".filters input[type=date]").evaluate_all(
+            "inputs => inputs.map(input => input.getBoundingClientRect().width)"
+        )
+        tops = page.locator(".filters input[type=date]").evaluate_all(
+            "inputs => inputs.map(input => input.getBoundingClientRect().top)"
+        )
+        assert max(widths) - min(widths) < 2 and max(tops) - min(tops) < 2, (widths, tops)
     finally:
         page.close()
