@@ -1,0 +1,99 @@
+"""A database that is down, hung or locked: a clear 503 within 5 s, and logs without values."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+from flask.testing import FlaskClient
+
+from checkin import create_app
+
+PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
+PERSONAL = {"visitor_name": "Siti Aminah Lognot", "phone": "081234509876"}
+BEARER = {"Authorization": "Bearer any-token-the-database-would-look-up"}
+UNAVAILABLE_JSON = {
+    "code": 503,
+    "status": "Service Unavailable",
+    "message": "The server cannot reach its database; nothing was stored. Try again shortly.",
+    "errors": {},
+}
+
+
+def closed_port_url() -> str:
+    """Return the URL of a PostgreSQL server that is not running: the port refuses connections."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def down_database(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Return the URL of a database that cannot be opened: a closed port, a missing disk."""
+    if request.param == "postgresql":
+        return closed_port_url()
+    return f"sqlite:///{tmp_path / 'unmounted' / 'checkin.db'}"
+
+
+def client_of(url: str) -> FlaskClient:
+    """Return a client of an app on ``url``, logged in at a door tablet, failing as in production.
+
+    The session holds what Flask-Login keeps of a door account ("id:session version"); with no
+    database, nothing else could log it in.
+    """
+    app = create_app(
+        {
+            "TESTING": True,
+            # Answer an unexpected error with the 500 page as a server does, not by raising.
+            "PROPAGATE_EXCEPTIONS": False,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "DATABASE_URL": url,
+        }
+    )
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:0"
+        session["_fresh"] = True
+    return client
+
+
+def assert_the_door_says_nothing_was_recorded(response, posted: bool) -> None:
+    """Check the door's 503 page: in Indonesian, the server unreachable, the check not recorded."""
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert "Internal Server Error" not in response.text
+    assert "Server tidak dapat dihubungi" in response.text
+    assert ("Pemeriksaan ini tidak tercatat" in response.text) is posted
+
+
+def test_the_door_says_in_indonesian_that_the_check_was_not_recorded(down_database):
+    client = client_of(down_database)
+    assert_the_door_says_nothing_was_recorded(client.get("/"), posted=False)
+    assert_the_door_says_nothing_was_recorded(
+        client.post("/", data=PASSING_FORM | PERSONAL), posted=True
+    )
+    english = client.post("/?lang=en", data=PASSING_FORM)
+    assert english.status_code == 503
+    assert "The server cannot be reached" in english.text
+    assert "This check was not recorded" in english.text
+
+
+def test_the_api_answers_503_in_its_error_shape_when_the_database_is_down(down_database):
+    client = client_of(down_database)
+    body = {"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
+    for response in (
+        client.get("/api/v1/quota/today", headers=BEARER),
+        client.post("/api/v1/checkins", json=body | PERSONAL, headers=BEARER),
+    ):
+        assert response.status_code == 503
+        assert response.json == UNAVAILABLE_JSON
+
+
+def test_a_database_that_is_down_is_logged_without_the_values_sent(down_database, caplog):
+    client = client_of(down_database)
+    with caplog.at_level(logging.DEBUG):
+        client.post("/", data=PASSING_FORM | PERSONAL)
+    assert "OperationalError" in caplog.text and "POST /" in caplog.text
+    assert not [value for value in PERSONAL.values() if value in caplog.text]
