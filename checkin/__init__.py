@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
@@ -61,6 +63,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         QUOTA_POLL_SECONDS=5,
         # How many reverse proxies in front of the app set X-Forwarded-For and -Proto.
         PROXY_COUNT=0,
+        # Seconds to wait for the database (connecting, a statement, a lock) before answering 503.
+        DATABASE_TIMEOUT=3,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CHECKIN")
@@ -74,14 +78,35 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
             )
         app.config["SECRET_KEY"] = "development only"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(app.config["DATABASE_URL"], float(app.config["DATABASE_TIMEOUT"])),
+    )
+
+
+def engine_options(url: str, timeout: float) -> dict[str, Any]:
+    """Return the engine options: no values in logs, and no wait on the database past ``timeout``.
+
+    A database that is down, hung or locked then gives a 503 in seconds, before the door tablet
+    gives up (4 s) and long before gunicorn kills the worker (30 s) with a bare 500.
+    """
+    if timeout <= 0:
+        raise RuntimeError("DATABASE_TIMEOUT must be a number of seconds above 0.")
     # Statement parameters hold names and phones: keep them out of tracebacks and logs.
-    engine_options: dict[str, Any] = {"hide_parameters": True}
-    if app.config["DATABASE_URL"].startswith("sqlite"):
-        # A writer waits for the lock instead of failing at once while another tablet commits.
-        engine_options["connect_args"] = {"timeout": 30}
-    else:
-        engine_options |= {"pool_pre_ping": True, "pool_size": 5}
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+    options: dict[str, Any] = {"hide_parameters": True}
+    if url.startswith("sqlite"):
+        # A writer waits this long for another tablet's commit (SQLite's busy timeout).
+        options["connect_args"] = {"timeout": timeout}
+        return options
+    # The server ends a statement (and so a wait for a lock) that runs longer; options already
+    # in the URL are kept.
+    server_options = sa.make_url(url).query.get("options") or ""
+    options["connect_args"] = {
+        # libpq counts whole seconds, and waits at least 2.
+        "connect_timeout": max(2, math.ceil(timeout)),
+        "options": f"{server_options} -c statement_timeout={round(timeout * 1000)}".strip(),
+    }
+    return options | {"pool_pre_ping": True, "pool_size": 5, "pool_timeout": timeout}
 
 
 def trust_proxies(app: Flask) -> None:
