@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkin import web, words
+from checkin import errors, web, words
 from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 
@@ -22,9 +22,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class App(Flask):
+    """Flask, logging an unexpected error without the values the request sent."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log the error's type, request and code lines; its message may repeat a name."""
+        errors.log_failure(exc_info[1])
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure an app: config, extensions, blueprints, error handlers, commands."""
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -190,8 +198,6 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     """Answer errors as JSON under /api and as friendly pages elsewhere."""
-    from checkin import errors
-
     errors.register(app)
 
 

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from checkin import create_app
 from checkin.extensions import db
 from checkin.models import Visit
+from checkin.services import checkins
 
 PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
 PERSONAL = {"visitor_name": "Siti Aminah Lognot", "phone": "081234509876"}
@@ -228,3 +229,35 @@ def test_a_locked_database_answers_503_within_five_seconds_and_stores_nothing(
         assert response.json == UNAVAILABLE_JSON
     unlock()
     assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
+
+
+# --- Logs ---
+
+
+@pytest.fixture
+def errors_answered_as_in_production(app_config) -> None:
+    """Answer an unexpected error with the 500 page and a log line, as a server does."""
+    app_config["PROPAGATE_EXCEPTIONS"] = False
+
+
+def fail_repeating_the_input(*args: Any, **kwargs: Any) -> None:
+    """Fail as libraries do, naming the value they could not take (openpyxl does)."""
+    raise ValueError(f"cannot store {args!r}")
+
+
+def test_an_unexpected_error_is_logged_without_the_values_sent(
+    errors_answered_as_in_production, client, login, manager_user, make_visit, monkeypatch, caplog
+):
+    visit = make_visit().visit
+    monkeypatch.setattr(checkins, "check_in", fail_repeating_the_input)
+    monkeypatch.setattr(checkins, "void_visit", fail_repeating_the_input)
+    login(manager_user)
+    with caplog.at_level(logging.DEBUG):
+        checked = client.post("/", data=PASSING_FORM | PERSONAL)
+        voided = client.post(
+            f"/manage/visits/{visit.id}/void", data={"reason": PERSONAL["visitor_name"]}
+        )
+    assert checked.status_code == voided.status_code == 500
+    assert "ValueError" in caplog.text
+    assert f"/manage/visits/{visit.id}/void" in caplog.text
+    assert not [value for value in PERSONAL.values() if value in caplog.text]
