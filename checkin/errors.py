@@ -1,15 +1,28 @@
-"""Error answers: JSON with a fixed shape under /api, a friendly page everywhere else."""
+"""Error answers: JSON with a fixed shape under /api, a friendly page everywhere else.
+
+Error pages never touch the database, which may be what failed. Error logs say what failed and
+where, never the values sent: names, phones and void reasons stay out of them.
+"""
 
 from __future__ import annotations
 
 import traceback
 from http import HTTPStatus
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from checkin.extensions import db
+
+# The database cannot answer now (down, hung past the timeout, locked, out of connections):
+# a 503, for the client to try again, rather than a 500.
+UNAVAILABLE = (OperationalError, PoolTimeoutError)
+NOTHING_STORED = "Something went wrong on the server; nothing was stored."
+DATABASE_UNAVAILABLE = (
+    "The server cannot reach its database; nothing was stored. Try again shortly."
+)
 
 
 def wants_json() -> bool:
@@ -42,33 +55,77 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
         if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         return response
-    return render_template("errors/error.html", error=error, code=code), code
+    return error_page("errors/error.html", error=error, code=code), code
 
 
 def handle_internal_error(error: InternalServerError) -> Response | tuple[str, int]:
     """Hide the details of an unexpected failure; the traceback goes to the server log."""
     if wants_json():
-        return json_error(500, "Something went wrong on the server; nothing was stored.")
-    return render_template("errors/error.html", error=error, code=500), 500
+        return json_error(500, NOTHING_STORED)
+    return error_page("errors/error.html", error=error, code=500), 500
 
 
 def handle_database_error(error: SQLAlchemyError) -> Response | tuple[str, int]:
-    """Log a database failure without its values, which hold names and phones, and answer 500.
+    """Log a database failure without its values and answer 503 if the database cannot answer.
 
-    The default log line would print the statement's parameters and the driver's message,
-    whose DETAIL can repeat the whole failing row.
+    Anything else the database refused is a 500: the request itself went wrong.
     """
     db.session.rollback()
+    log_failure(error)
+    if not isinstance(error, UNAVAILABLE):
+        return handle_internal_error(InternalServerError(original_exception=error))
+    if wants_json():
+        return json_error(503, DATABASE_UNAVAILABLE)
+    return error_page("errors/unavailable.html"), 503
+
+
+def error_page(template: str, **context: object) -> str:
+    """Render an error page without the context processors, and so without the database.
+
+    Flask-Login's processor puts ``current_user`` in every page by loading the account from
+    the database: when that is what failed, the error page would fail too (a bare 500).
+    The error templates use only the environment's globals (request, session, url_for, _).
+    """
+    return current_app.jinja_env.get_template(template).render(context)
+
+
+def log_failure(error: BaseException) -> None:
+    """Log what failed, on which request and through which code, but not the error's message.
+
+    Messages repeat values: a driver's DETAIL the failing row, openpyxl the text it could not
+    write, SQLAlchemy the statement. Types, SQLSTATE and the code's lines are enough to find the
+    cause; the default log line would print them all.
+    """
     driver_error = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(error, SQLAlchemyError):
+        what = "Database error {} (SQLSTATE {})".format(
+            type(driver_error).__name__, getattr(driver_error, "sqlstate", None) or "-"
+        )
+    else:
+        what = f"Unexpected {type(error).__name__}"
     current_app.logger.error(
-        "Database error %s (SQLSTATE %s) on %s %s; values withheld. Traceback:\n%s",
-        type(driver_error).__name__,
-        getattr(driver_error, "sqlstate", None) or "-",
+        "%s on %s %s; values withheld. Traceback:\n%s",
+        what,
         request.method,
         request.path,
-        "".join(traceback.format_tb(error.__traceback__)),
+        traceback_without_values(error),
     )
-    return handle_internal_error(InternalServerError(original_exception=error))
+
+
+def traceback_without_values(error: BaseException) -> str:
+    """Return the frames of ``error`` and of the errors that led to it, without any message."""
+    parts = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current)
+        frames = "".join(traceback.format_tb(current.__traceback__))
+        parts.append(f"{kind.__module__}.{kind.__qualname__}\n{frames}")
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return "which came from\n".join(parts)
 
 
 def register(app: Flask) -> None:
