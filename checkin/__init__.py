@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from checkin import errors, web, words
 from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
+from checkin.services import database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -118,6 +119,7 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         # libpq counts whole seconds, and waits at least 2.
         "connect_timeout": max(2, math.ceil(timeout)),
         "options": f"{server_options} -c statement_timeout={round(timeout * 1000)}".strip(),
+        "application_name": database.session_name(),
     }
     return options | {"pool_pre_ping": True, "pool_size": 5, "pool_timeout": timeout}
 

@@ -391,9 +391,10 @@ def _restore_postgresql(file: Path, force: bool, stamp: str) -> tuple[str | None
     if not force:
         others = db.session.scalars(
             sa.text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND application_name <> :ours"
+            ),
+            {"ours": database.session_name()},
         ).all()
         db.session.rollback()
         _refuse_if_held(sorted(others))

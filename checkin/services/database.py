@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import flask_migrate
 import sqlalchemy as sa
 
@@ -34,6 +36,11 @@ def _has_every_column(inspector: sa.Inspector) -> bool:
         <= {column["name"] for column in inspector.get_columns(table.name)}
         for table in db.metadata.sorted_tables
     )
+
+
+def session_name(pid: int | None = None) -> str:
+    """Name this process's PostgreSQL sessions, so a restore can tell its own from a server's."""
+    return f"checkin-{os.getpid() if pid is None else pid}"
 
 
 def location() -> str:

@@ -83,6 +83,11 @@ class LiveServer:
             settings = sites.SiteSettings(taken, site.fever_cutoff_dc, site.online_service_url)
             sites.update_site_settings(site, settings, None, self.clock.now)
 
+    def left_today(self) -> int:
+        """Return the slots left today, as the counter should show them."""
+        with self.app.app_context():
+            return day_counter.quota_today(self.site(), self.clock.now).left
+
     def set_quota(self, limit: int) -> None:
         """Change the site's daily quota from now on."""
         with self.app.app_context():
