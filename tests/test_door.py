@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from datetime import timedelta
 from pathlib import Path
 
@@ -465,7 +466,17 @@ def test_the_manifest_describes_the_door_app(client):
     manifest = client.get("/manifest.webmanifest")
     assert manifest.mimetype == "application/manifest+json"
     assert manifest.json["start_url"] == "/" and manifest.json["display"] == "standalone"
-    assert client.get(manifest.json["icons"][0]["src"]).status_code == 200
+    for icon in manifest.json["icons"]:
+        image = client.get(icon["src"])
+        assert image.status_code == 200 and image.mimetype == icon["type"]
+        if icon["type"] == "image/png":  # a launcher wants its size exactly
+            width, height = struct.unpack(">II", image.data[16:24])
+            assert icon["sizes"] == f"{width}x{height}"
+
+
+def test_every_page_names_its_icon_so_no_browser_asks_for_favicon_ico(client):
+    page = client.get("/login").text
+    assert 'rel="icon" href="/static/icon.svg' in page and 'rel="apple-touch-icon"' in page
 
 
 def test_the_door_lists_every_visitor_still_waiting_for_a_re_test(door, site, make_visit, clock):
