@@ -250,7 +250,7 @@ def test_pages_link_fingerprinted_assets_that_browsers_keep_for_a_year(client):
     links = re.findall(r'(?:href|src)="(/static/[^"]+)"', client.get("/login").text)
     assert links
     for link in links:
-        assert re.fullmatch(r"/static/[a-z]+\.(css|js)\?v=[0-9a-f]{12}", link), link
+        assert re.fullmatch(r"/static/[a-z0-9-]+\.(css|js|svg|png)\?v=[0-9a-f]{12}", link), link
         response = client.get(link)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "public, max-age=31536000"
