@@ -217,7 +217,19 @@ def test_escaped_surrogate_pair_is_one_character(client, door):
 
 
 @pytest.mark.parametrize("field", ["visitor_name", "phone", "id_number"])
-@pytest.mark.parametrize("bad", ["\x00", "Siti\x00", "\ud83d", "\ude00 x", "line\nbreak"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "\x00",
+        "Siti\x00",
+        "\ud83d",
+        "\ude00 x",
+        "line\nbreak",
+        "typo\x1b[31m \x0b =1+1",
+        "\x7f",
+        "\x9b2J",
+    ],
+)
 def test_unstorable_characters_are_422(client, door, field, bad):
     response = post(client, door, BODY | {field: bad})
     assert response.status_code == 422

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from checkin import admission, rules
-from checkin.forms import Form, QueryForm, options, show_error
+from checkin.forms import Form, QueryForm, options, show_error, storable
 from checkin.services.errors import ServiceError
 from checkin.words import REASON_LABELS, STATUS_LABELS, decimal_mark
 
@@ -120,7 +120,8 @@ class SettingsForm(Form):
         ],
     )
     online_service_url = URLField(
-        _l("Online service address"), validators=[Optional(), Length(max=300), web_address]
+        _l("Online service address"),
+        validators=[Optional(), Length(max=300), storable, web_address],
     )
     # Asked for only when the cut-off changes to a value outside health guidance.
     confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
@@ -147,5 +148,6 @@ class VoidForm(Form):
         validators=[
             DataRequired(_l("Say why this check is void.")),
             Length(max=rules.MAX_VOID_REASON),
+            storable,
         ],
     )

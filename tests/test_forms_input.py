@@ -1,0 +1,90 @@
+"""Bad input in the HTML forms and query strings: a clear 4xx in the reader's language, never a 500,
+and nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from checkin.extensions import db
+from checkin.models import Site, User, Visit
+from tests.conftest import PASSWORD
+
+# What the adversarial review typed (issue 13): an escape sequence, a vertical tab and a formula.
+TERMINAL_TRICK = "typo\x1b[31m \x0b =1+1"
+CONTROL_CHARACTERS = [TERMINAL_TRICK, "NUL\x00inside", "line\nbreak", "delete\x7f", "csi\x9b2J"]
+SETTINGS_FORM = {
+    "daily_quota": "60",
+    "fever_cutoff": "37.3",
+    "online_service_url": "https://example.org/online",
+}
+PASSING_CHECK = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture
+def as_manager(login, manager_user):
+    """Log the test client in as the default site's manager."""
+    login(manager_user)
+    return manager_user
+
+
+@pytest.mark.parametrize("reason", CONTROL_CHARACTERS)
+@pytest.mark.parametrize(("lang", "words"), [("id", "Hapus karakter khusus."), ("en", "Remove")])
+def test_a_void_reason_with_control_characters_is_refused_in_words(
+    client, as_manager, make_visit, reason, lang, words
+):
+    visit = make_visit().visit
+    response = client.post(f"/manage/visits/{visit.id}/void?lang={lang}", data={"reason": reason})
+    assert response.status_code == 400
+    assert words in response.text
+    stored = db.session.get(Visit, visit.id)
+    assert (stored.voided_at, stored.void_reason) == (None, None)
+
+
+@pytest.mark.parametrize("text", CONTROL_CHARACTERS)
+def test_a_visitor_name_with_control_characters_is_refused(client, door_user, login, text):
+    login(door_user)
+    response = client.post("/?lang=id", data=PASSING_CHECK | {"visitor_name": text})
+    assert response.status_code == 422
+    assert "Hapus karakter khusus." in response.text
+    assert count(Visit) == 0
+
+
+@pytest.mark.parametrize("text", CONTROL_CHARACTERS)
+def test_an_online_service_address_with_control_characters_is_refused(
+    client, as_manager, site, text
+):
+    form = SETTINGS_FORM | {"online_service_url": f"https://example.org/{text}"}
+    response = client.post("/manage/settings?lang=id", data=form)
+    assert response.status_code == 400
+    assert "Hapus karakter khusus." in response.text
+    db.session.refresh(site)
+    assert site.online_service_url == "https://example.org/online"
+
+
+@pytest.mark.parametrize("text", CONTROL_CHARACTERS)
+def test_a_site_name_with_control_characters_is_refused(client, as_admin, text):
+    sites = count(Site)
+    form = {"code": "XYZ", "name": f"Kantor {text}", "timezone": "Asia/Jakarta", "daily_quota": "6"}
+    response = client.post("/manage/admin/sites?lang=id", data=form)
+    assert response.status_code == 400
+    assert "Hapus karakter khusus." in response.text
+    assert count(Site) == sites
+
+
+@pytest.mark.parametrize("username", ["door\x00one", "\x00", "ad\x1bmin"])
+def test_a_login_name_with_control_characters_is_refused_and_counts_nothing(
+    client, door_user, username
+):
+    response = client.post("/login?lang=id", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Hapus karakter khusus." in response.text
+
+
+def test_nothing_of_a_refused_login_name_reaches_the_accounts(client, door_user):
+    client.post("/login", data={"username": "door\x00one", "password": "wrong"})
+    assert db.session.get(User, door_user.id).username == door_user.username
