@@ -65,11 +65,6 @@ def storable(text: str) -> bool:
     return CONTROL_CHARACTERS.search(text) is None and SURROGATES.search(text) is None
 
 
-def without_control_characters(text: str) -> str:
-    """Return ``text`` without control characters: for rows stored before they were refused."""
-    return CONTROL_CHARACTERS.sub("", text)
-
-
 def site_code(typed: str) -> str:
     """Return a site code as stored: codes are capitals everywhere, so "mlg" can only mean MLG."""
     return typed.strip().upper()
