@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import Site, User, Visit
+from checkin.models import AuditEntry, Site, User, Visit
 from tests.conftest import PASSWORD
 
 # What the adversarial review typed (issue 13): an escape sequence, a vertical tab and a formula.
@@ -83,6 +83,27 @@ def test_a_login_name_with_control_characters_is_refused_and_counts_nothing(
     response = client.post("/login?lang=id", data={"username": username, "password": PASSWORD})
     assert response.status_code == 400
     assert "Hapus karakter khusus." in response.text
+
+
+@pytest.mark.parametrize("temperature", ["1e999999999", "-1e999999999", "1e-999999999", "9" * 400])
+def test_a_reading_too_large_for_a_number_is_a_form_error(client, door_user, login, temperature):
+    login(door_user)
+    response = client.post("/?lang=en", data=PASSING_CHECK | {"temperature": temperature})
+    assert response.status_code == 422
+    assert count(Visit) == 0
+
+
+@pytest.mark.parametrize("cutoff", ["sNaN", "NaN", "-sNaN", "Infinity", "-inf"])
+def test_a_cut_off_that_is_no_number_is_a_form_error(client, as_manager, site, cutoff):
+    audited = count(AuditEntry)
+    response = client.post(
+        "/manage/settings?lang=id", data=SETTINGS_FORM | {"fever_cutoff": cutoff}
+    )
+    assert response.status_code == 400
+    assert "Tulis angka, misalnya 37,3." in response.text
+    db.session.refresh(site)
+    assert site.fever_cutoff_dc == 373
+    assert count(AuditEntry) == audited
 
 
 def test_nothing_of_a_refused_login_name_reaches_the_accounts(client, door_user):

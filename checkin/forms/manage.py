@@ -88,8 +88,12 @@ class CelsiusField(DecimalField):
         super().__init__(*args, render_kw={"inputmode": "decimal"}, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        """Read ``37,5`` as ``37.5``."""
+        """Read ``37,5`` as ``37.5``; NaN and infinities are not a temperature."""
         super().process_formdata([value.replace(",", ".") for value in valuelist])
+        # Decimal reads "sNaN" and "Infinity", which then break every comparison with a 500.
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
     def _value(self) -> str:
         """Show the value with the reader's decimal mark: ``37,3`` in Indonesian."""
