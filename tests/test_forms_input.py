@@ -106,6 +106,28 @@ def test_a_cut_off_that_is_no_number_is_a_form_error(client, as_manager, site, c
     assert count(AuditEntry) == audited
 
 
+RANGE_PAGES = [
+    "/manage/reports",
+    "/manage/export.csv",
+    "/manage/export.xlsx",
+    "/manage/reports/chart/decisions.svg",
+]
+
+
+@pytest.mark.parametrize("page", RANGE_PAGES)
+@pytest.mark.parametrize(
+    "query",
+    ["to=0001-01-05", "from=0001-01-01", "from=9999-12-31", "from=9999-12-30&to=9999-12-31"],
+)
+def test_a_date_beyond_the_office_s_years_is_400(client, as_manager, page, query):
+    audited = count(AuditEntry)
+    response = client.get(f"{page}?{query}&lang=en")
+    assert response.status_code == 400
+    if page == "/manage/reports":  # the page with the form says why under the field
+        assert "Choose a day in the years 2000 to 2099." in response.text
+    assert count(AuditEntry) == audited
+
+
 def test_nothing_of_a_refused_login_name_reaches_the_accounts(client, door_user):
     client.post("/login", data={"username": "door\x00one", "password": "wrong"})
     assert db.session.get(User, door_user.id).username == door_user.username

@@ -45,11 +45,23 @@ class LogForm(QueryForm):
     after = IntegerField(validators=[Optional(), NumberRange(1, rules.MAX_ID)])
 
 
+def office_day(form: Form, field: DateField) -> None:
+    """Refuse days the office cannot have data for: near year 1 or 9999 date arithmetic fails."""
+    if field.data and not rules.FIRST_OFFICE_DAY <= field.data <= rules.LAST_OFFICE_DAY:
+        raise ValidationError(
+            _(
+                "Choose a day in the years %(first)d to %(last)d.",
+                first=rules.FIRST_OFFICE_DAY.year,
+                last=rules.LAST_OFFICE_DAY.year,
+            )
+        )
+
+
 class RangeForm(QueryForm):
     """A report's date range, both ends included; the 30 days up to today unless given."""
 
-    start = DateField(_l("From"), name="from", validators=[Optional()])
-    end = DateField(_l("To"), name="to", validators=[Optional()])
+    start = DateField(_l("From"), name="from", validators=[Optional(), office_day])
+    end = DateField(_l("To"), name="to", validators=[Optional(), office_day])
     max_days = rules.MAX_REPORT_DAYS
 
     def __init__(self, today: date, **kwargs: Any) -> None:
