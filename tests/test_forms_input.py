@@ -128,6 +128,51 @@ def test_a_date_beyond_the_office_s_years_is_400(client, as_manager, page, query
     assert count(AuditEntry) == audited
 
 
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("manager", "/manage/visits/99999999999999999999"),
+        ("manager", "/manage/visits/2147483648"),
+        ("door", "/visits/99999999999999999999"),
+        ("door", "/visits/0"),
+    ],
+)
+def test_a_check_number_no_row_can_have_is_404(client, login, make_user, role, path):
+    login(make_user(role))
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/manage/visits/99999999999999999999/void",
+        "/visits/99999999999999999999/retest",
+    ],
+)
+def test_acting_on_a_check_number_no_row_can_have_is_404(client, as_manager, path):
+    audited, visits = count(AuditEntry), count(Visit)
+    assert client.post(path, data={"reason": "typo", "temperature": "36.6"}).status_code == 404
+    assert (count(AuditEntry), count(Visit)) == (audited, visits)
+
+
+def test_an_account_number_no_row_can_have_is_404(client, as_admin):
+    path = "/manage/admin/accounts/99999999999999999999"
+    assert client.post(f"{path}/active", data={"active": "0"}).status_code == 404
+    assert client.post(f"{path}/password", data={"password": "long enough"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "next_target", ["/manage/log%0d%0aSet-Cookie:%20x=1", "%0d%0a/manage", "/\r\n/evil.example"]
+)
+def test_logging_in_with_a_broken_next_goes_home(client, door_user, next_target):
+    response = client.post(
+        f"/login?next={next_target}", data={"username": door_user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "\r" not in response.location and "\n" not in response.location
+    assert response.location.startswith("/")
+
+
 def test_nothing_of_a_refused_login_name_reaches_the_accounts(client, door_user):
     client.post("/login", data={"username": "door\x00one", "password": "wrong"})
     assert db.session.get(User, door_user.id).username == door_user.username
