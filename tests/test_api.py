@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -265,6 +267,61 @@ def test_oversized_body_is_413(client, door):
     response = post(client, door, BODY | {"visitor_name": "x" * 70_000})
     assert response.status_code == 413
     assert response.json["code"] == 413
+
+
+def post_chunked(client, headers, data: bytes):
+    """Post a body without a length, as gunicorn hands on a chunked one (input terminated)."""
+    return client.post(
+        "/api/v1/checkins",
+        input_stream=io.BytesIO(data),
+        content_type="application/json",
+        headers=headers | {"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_oversized_chunked_body_is_413_like_a_sized_one(client, door):
+    body = json.dumps(BODY | {"visitor_name": "x" * 70_000}).encode()
+    response = post_chunked(client, door, body)
+    assert response.status_code == 413
+    assert set(response.json) == ERROR_KEYS
+    assert stored_visits() == 0
+
+
+def test_a_small_chunked_body_is_read_whole(client, door):
+    response = post_chunked(client, door, json.dumps(BODY | {"visitor_name": "Ayu"}).encode())
+    assert response.status_code == 201, response.json
+
+
+@pytest.mark.parametrize(
+    ("data", "repeated"),
+    [
+        (
+            '{"temperature_c": 39.9, "temperature_c": 36.5, "hand_sanitiser": true, "mask": true,'
+            ' "distancing": true}',
+            "temperature_c",
+        ),
+        (
+            '{"temperature_c": 36.5, "hand_sanitiser": true, "mask": true, "distancing": true,'
+            ' "mask": false}',
+            "mask",
+        ),
+        (
+            '{"temperature_c": 36.5, "hand_sanitiser": true, "mask": true, "distancing": true,'
+            ' "offline": {"status": "admitted", "status": "refused"}}',
+            "status",
+        ),
+    ],
+)
+def test_a_field_given_twice_is_400_naming_it(client, door, data, repeated):
+    response = client.post(
+        "/api/v1/checkins", data=data, content_type="application/json", headers=door
+    )
+    assert response.status_code == 400
+    assert set(response.json) == ERROR_KEYS
+    assert list(response.json["errors"]) == [repeated]
+    assert repeated in response.json["message"]
+    assert stored_visits() == 0
 
 
 @pytest.mark.parametrize(
