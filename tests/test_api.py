@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 from datetime import timedelta
@@ -13,6 +14,7 @@ from checkin import create_app
 from checkin.extensions import db
 from checkin.models import ApiToken, Visit
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
+from tests.serving import gunicorn
 
 BODY = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -291,6 +293,30 @@ def test_oversized_chunked_body_is_413_like_a_sized_one(client, door):
 def test_a_small_chunked_body_is_read_whole(client, door):
     response = post_chunked(client, door, json.dumps(BODY | {"visitor_name": "Ayu"}).encode())
     assert response.status_code == 201, response.json
+
+
+def post_chunked_to(server, headers: dict[str, str], data: bytes) -> tuple[int, dict]:
+    """Post ``data`` to a real server in 8 KB chunks (Transfer-Encoding: chunked)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        chunks = (data[start : start + 8192] for start in range(0, len(data), 8192))
+        all_headers = headers | {"Content-Type": "application/json"}
+        connection.request("POST", "/api/v1/checkins", chunks, all_headers, encode_chunked=True)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_gunicorn_answers_an_oversized_chunked_body_with_413(database_url, site, door, app):
+    env = {"CHECKIN_DATABASE_URL": database_url, "CHECKIN_SECRET_KEY": "chunked"}
+    large = json.dumps(BODY | {"visitor_name": "x" * 70_000}).encode()
+    with gunicorn("checkin:create_app()", env, workers=1) as server:
+        assert post_chunked_to(server, door, large)[0] == 413
+        status, body = post_chunked_to(server, door, json.dumps(BODY).encode())
+        assert status == 201, body
+    assert stored_visits() == 1
 
 
 @pytest.mark.parametrize(
