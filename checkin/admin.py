@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from checkin import rules
@@ -115,6 +115,8 @@ def add_account():
 
 def account_or_404(user_id: int) -> User:
     """Return the account ``user_id`` or answer 404."""
+    if not 1 <= user_id <= rules.MAX_ID:
+        abort(404)  # no row has such an id, and SQLite cannot even bind a number this large
     return db.get_or_404(User, user_id)
 
 

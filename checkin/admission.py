@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 # Temperatures are handled in tenths of a degree (deci-Celsius) so that 37.3 compares exactly.
 PLAUSIBLE_MIN_DC = 340
@@ -41,7 +41,7 @@ def to_decicelsius(value: float | str | Decimal) -> int:
     """Round a Celsius reading half-up to one decimal and return it in tenths of a degree."""
     try:
         tenths = (Decimal(str(value)) * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    except InvalidOperation as exc:
+    except DecimalException as exc:  # not a number, or too large to compute with (1e999999999)
         raise ImplausibleTemperature(f"{value!r} is not a number") from exc
     if not tenths.is_finite():
         raise ImplausibleTemperature(f"{value!r} is not a number")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,7 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, current_app, g, jsonify, request, session, url_for
 from flask_babel import force_locale
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, RequestEntityTooLarge
 
 from checkin import rules
 from checkin.errors import json_error
@@ -84,17 +85,63 @@ def load(schema: Schema, data: Any) -> Any:
         raise InvalidInputError(errors) from exc
 
 
+class RepeatedFieldError(BadRequest):
+    """400 naming a key an object of the body gives twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"The body gives '{key}' more than once: send each field once.")
+        self.errors = {key: ["Given more than once."]}
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a repeated key.
+
+    The json module keeps the last value of a repeated key, where another parser (a proxy,
+    a log, the tablet's own) may keep the first: 39.9 then 36.5 would be read two ways.
+    """
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(key)
+        found[key] = value
+    return found
+
+
+def body_bytes() -> bytes:
+    """Return the raw body, or answer 413 when it does not fit the limit.
+
+    Werkzeug stops reading a body without a length (chunked) at the limit without complaint,
+    so a cut-off body would read as broken JSON. Reading on from the limit raises 413; a
+    chunked body of exactly the limit gets it too, as nothing tells it from a longer one.
+    """
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    unsized = request.content_length is None
+    if unsized and limit is not None and len(raw) >= limit and request.stream.read(1):
+        raise RequestEntityTooLarge()  # a stream that did not stop at the limit itself
+    return raw
+
+
 def json_body() -> Any:
-    """Return the parsed JSON body or answer 400."""
+    """Return the parsed JSON body or answer 400 (413 when too large)."""
     if not request.is_json:
         raise BadRequest("Send a JSON body with 'Content-Type: application/json'.")
+    raw = body_bytes()
     try:
-        body = request.get_json(silent=True)
+        body = json.loads(raw, object_pairs_hook=unique_keys)
+    except _RepeatedKey as repeated:
+        raise RepeatedFieldError(repeated.key) from None
     except RecursionError:
         # The json module recurses per nesting level; 64 KB of "[" is deeper than Python goes.
         raise BadRequest("The body nests too deeply.") from None
-    if body is None:
-        raise BadRequest("The body is not valid JSON.")
+    except ValueError:  # not JSON, not UTF-8, or an integer with thousands of digits
+        raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters rows stored before free text refused them may hold: an XLSX file cannot
+# hold them at all, and ESC or CSI (U+009B) would drive the terminal that shows a CSV. Tabs and
+# line breaks stay: a cell holds them, and CSV quotes them.
+UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CSV_FLUSH_ROWS = 200
 XLSX_IN_MEMORY_BYTES = 4 * 1024 * 1024
 
@@ -79,7 +84,7 @@ def visit_row(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
     """Return one check as typed cells in the order of ``headers``; local date and time."""
     local = visit.checked_at.astimezone(zone)
     yes_no = words.yes_no
-    return [
+    cells = [
         visit.day,
         local.time().replace(microsecond=0),
         visit.slot,
@@ -98,6 +103,7 @@ def visit_row(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
         visit.void_reason,
         visit.id,
     ]
+    return [UNSHOWABLE.sub("", cell) if isinstance(cell, str) else cell for cell in cells]
 
 
 def csv_cell(value: Any) -> str:

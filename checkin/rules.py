@@ -28,6 +28,9 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MAX_NAME = 100
 MAX_PHONE = 20
 MAX_VOID_REASON = 200
+# Unicode's control characters (category Cc): C0, DEL and C1. Free text refuses them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+SURROGATES = re.compile("[\ud800-\udfff]")
 
 # Indonesia's three time zones (WIB, WITA, WIT), plus Pontianak, which keeps WIB apart.
 TIMEZONES = {
@@ -56,9 +59,10 @@ def storable(text: str) -> bool:
     """Tell whether a text can be stored: no control characters, no unpaired surrogates.
 
     PostgreSQL cannot store NUL, UTF-8 cannot encode a lone surrogate, and the other control
-    characters break spreadsheets and terminals that later show the text.
+    characters break what later shows the text: an XLSX file cannot hold them at all, and
+    ESC or CSI (U+009B) start escape sequences in a terminal.
     """
-    return not any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in text)
+    return CONTROL_CHARACTERS.search(text) is None and SURROGATES.search(text) is None
 
 
 def site_code(typed: str) -> str:

@@ -63,11 +63,12 @@ class StrictInteger(fields.Integer):
 
 STORABLE_TEXT_RULE = (
     "Any Unicode text, kept exactly as sent (no normalisation or trimming; empty means none)."
-    " Control characters (NUL included) and unpaired surrogates are refused with 422:"
-    " PostgreSQL cannot store NUL and UTF-8 cannot encode a lone surrogate."
+    " Control characters (U+0000-U+001F, U+007F-U+009F) and unpaired surrogates are refused"
+    " with 422: PostgreSQL cannot store NUL, an XLSX file cannot hold control characters and"
+    " UTF-8 cannot encode a lone surrogate."
 )
 
-FREE_TEXT = {"description": STORABLE_TEXT_RULE, "pattern": r"^[^\x00-\x1f]*$"}
+FREE_TEXT = {"description": STORABLE_TEXT_RULE, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}
 
 
 def storable_text(value: str) -> None:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
+from checkin import rules
 from checkin.models import Site, User, Visit
 from checkin.services import checkins
 
@@ -40,6 +41,8 @@ def acting_user() -> User:
 
 def own_visit(visit_id: int) -> Visit:
     """Return a visit of the account's own site, or answer 404: other sites' stay hidden."""
+    if not 1 <= visit_id <= rules.MAX_ID:
+        abort(404)  # no row has such an id, and SQLite cannot even bind a number this large
     visit = checkins.site_visit(current_site(), visit_id)
     if visit is None:
         abort(404)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,6 +14,7 @@ from checkin import create_app
 from checkin.extensions import db
 from checkin.models import ApiToken, Visit
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
+from tests.serving import gunicorn
 
 BODY = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -217,7 +221,19 @@ def test_escaped_surrogate_pair_is_one_character(client, door):
 
 
 @pytest.mark.parametrize("field", ["visitor_name", "phone", "id_number"])
-@pytest.mark.parametrize("bad", ["\x00", "Siti\x00", "\ud83d", "\ude00 x", "line\nbreak"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "\x00",
+        "Siti\x00",
+        "\ud83d",
+        "\ude00 x",
+        "line\nbreak",
+        "typo\x1b[31m \x0b =1+1",
+        "\x7f",
+        "\x9b2J",
+    ],
+)
 def test_unstorable_characters_are_422(client, door, field, bad):
     response = post(client, door, BODY | {field: bad})
     assert response.status_code == 422
@@ -253,6 +269,85 @@ def test_oversized_body_is_413(client, door):
     response = post(client, door, BODY | {"visitor_name": "x" * 70_000})
     assert response.status_code == 413
     assert response.json["code"] == 413
+
+
+def post_chunked(client, headers, data: bytes):
+    """Post a body without a length, as gunicorn hands on a chunked one (input terminated)."""
+    return client.post(
+        "/api/v1/checkins",
+        input_stream=io.BytesIO(data),
+        content_type="application/json",
+        headers=headers | {"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_oversized_chunked_body_is_413_like_a_sized_one(client, door):
+    body = json.dumps(BODY | {"visitor_name": "x" * 70_000}).encode()
+    response = post_chunked(client, door, body)
+    assert response.status_code == 413
+    assert set(response.json) == ERROR_KEYS
+    assert stored_visits() == 0
+
+
+def test_a_small_chunked_body_is_read_whole(client, door):
+    response = post_chunked(client, door, json.dumps(BODY | {"visitor_name": "Ayu"}).encode())
+    assert response.status_code == 201, response.json
+
+
+def post_chunked_to(server, headers: dict[str, str], data: bytes) -> tuple[int, dict]:
+    """Post ``data`` to a real server in 8 KB chunks (Transfer-Encoding: chunked)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        chunks = (data[start : start + 8192] for start in range(0, len(data), 8192))
+        all_headers = headers | {"Content-Type": "application/json"}
+        connection.request("POST", "/api/v1/checkins", chunks, all_headers, encode_chunked=True)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_gunicorn_answers_an_oversized_chunked_body_with_413(database_url, site, door, app):
+    env = {"CHECKIN_DATABASE_URL": database_url, "CHECKIN_SECRET_KEY": "chunked"}
+    large = json.dumps(BODY | {"visitor_name": "x" * 70_000}).encode()
+    with gunicorn("checkin:create_app()", env, workers=1) as server:
+        assert post_chunked_to(server, door, large)[0] == 413
+        status, body = post_chunked_to(server, door, json.dumps(BODY).encode())
+        assert status == 201, body
+    assert stored_visits() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "repeated"),
+    [
+        (
+            '{"temperature_c": 39.9, "temperature_c": 36.5, "hand_sanitiser": true, "mask": true,'
+            ' "distancing": true}',
+            "temperature_c",
+        ),
+        (
+            '{"temperature_c": 36.5, "hand_sanitiser": true, "mask": true, "distancing": true,'
+            ' "mask": false}',
+            "mask",
+        ),
+        (
+            '{"temperature_c": 36.5, "hand_sanitiser": true, "mask": true, "distancing": true,'
+            ' "offline": {"status": "admitted", "status": "refused"}}',
+            "status",
+        ),
+    ],
+)
+def test_a_field_given_twice_is_400_naming_it(client, door, data, repeated):
+    response = client.post(
+        "/api/v1/checkins", data=data, content_type="application/json", headers=door
+    )
+    assert response.status_code == 400
+    assert set(response.json) == ERROR_KEYS
+    assert list(response.json["errors"]) == [repeated]
+    assert repeated in response.json["message"]
+    assert stored_visits() == 0
 
 
 @pytest.mark.parametrize(

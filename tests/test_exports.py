@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from checkin import exports
+from checkin.extensions import db
 
 INDONESIAN_HEADERS = [
     "Tanggal",
@@ -156,6 +157,24 @@ def test_formula_like_names_are_defused_in_csv_and_kept_exact_in_xlsx(
     response = download(client, "xlsx", "from=2026-11-25&to=2026-11-25")
     cell = openpyxl.load_workbook(io.BytesIO(response.data)).active["J2"]
     assert (cell.value, cell.data_type) == (name, "s")
+
+
+def test_control_characters_stored_before_they_were_refused_leave_every_export(
+    client, as_manager, make_visit
+):
+    # Rows from before free text refused control characters (issue 13, finding 8): XLSX cannot
+    # hold them at all, and ESC or CSI would drive the terminal of whoever reads the CSV.
+    visit = make_visit(visitor_name="\x1b=1+1", phone="0812\x7f3456\x9b").visit
+    visit.voided_at, visit.void_reason = visit.checked_at, "typo\x1b[31m \x0b =1+1"
+    db.session.commit()
+    query = "from=2026-11-25&to=2026-11-25"
+    row = csv_rows(download(client, "csv", query))[1]
+    assert (row[9], row[11], row[15]) == ("'=1+1", "08123456", "typo[31m  =1+1")
+    response = download(client, "xlsx", query)
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    assert (sheet["J2"].value, sheet["J2"].data_type) == ("=1+1", "s")
+    assert (sheet["L2"].value, sheet["P2"].value) == ("08123456", "typo[31m  =1+1")
 
 
 def test_exports_hold_only_the_own_sites_checks(client, as_manager, make_site, make_visit):

@@ -7,7 +7,7 @@ from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from checkin import admission, rules
-from checkin.forms import Form, options
+from checkin.forms import Form, options, storable
 from checkin.models import ROLES
 from checkin.words import ROLE_LABELS
 
@@ -25,7 +25,7 @@ class SiteForm(Form):
             ),
         ],
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), storable])
     timezone = SelectField(_l("Time zone"), choices=options(rules.TIMEZONES.items()))
     daily_quota = IntegerField(
         _l("Walk-in quota per day"),

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from checkin import admission, rules
-from checkin.forms import Form, QueryForm, options, show_error
+from checkin.forms import Form, QueryForm, options, show_error, storable
 from checkin.services.errors import ServiceError
 from checkin.words import REASON_LABELS, STATUS_LABELS, decimal_mark
 
@@ -45,11 +45,23 @@ class LogForm(QueryForm):
     after = IntegerField(validators=[Optional(), NumberRange(1, rules.MAX_ID)])
 
 
+def office_day(form: Form, field: DateField) -> None:
+    """Refuse days the office cannot have data for: near year 1 or 9999 date arithmetic fails."""
+    if field.data and not rules.FIRST_OFFICE_DAY <= field.data <= rules.LAST_OFFICE_DAY:
+        raise ValidationError(
+            _(
+                "Choose a day in the years %(first)d to %(last)d.",
+                first=rules.FIRST_OFFICE_DAY.year,
+                last=rules.LAST_OFFICE_DAY.year,
+            )
+        )
+
+
 class RangeForm(QueryForm):
     """A report's date range, both ends included; the 30 days up to today unless given."""
 
-    start = DateField(_l("From"), name="from", validators=[Optional()])
-    end = DateField(_l("To"), name="to", validators=[Optional()])
+    start = DateField(_l("From"), name="from", validators=[Optional(), office_day])
+    end = DateField(_l("To"), name="to", validators=[Optional(), office_day])
     max_days = rules.MAX_REPORT_DAYS
 
     def __init__(self, today: date, **kwargs: Any) -> None:
@@ -88,8 +100,12 @@ class CelsiusField(DecimalField):
         super().__init__(*args, render_kw={"inputmode": "decimal"}, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        """Read ``37,5`` as ``37.5``."""
+        """Read ``37,5`` as ``37.5``; NaN and infinities are not a temperature."""
         super().process_formdata([value.replace(",", ".") for value in valuelist])
+        # Decimal reads "sNaN" and "Infinity", which then break every comparison with a 500.
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
     def _value(self) -> str:
         """Show the value with the reader's decimal mark: ``37,3`` in Indonesian."""
@@ -120,7 +136,8 @@ class SettingsForm(Form):
         ],
     )
     online_service_url = URLField(
-        _l("Online service address"), validators=[Optional(), Length(max=300), web_address]
+        _l("Online service address"),
+        validators=[Optional(), Length(max=300), storable, web_address],
     )
     # Asked for only when the cut-off changes to a value outside health guidance.
     confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
@@ -147,5 +164,6 @@ class VoidForm(Form):
         validators=[
             DataRequired(_l("Say why this check is void.")),
             Length(max=rules.MAX_VOID_REASON),
+            storable,
         ],
     )
