@@ -59,8 +59,9 @@ def test_no_indonesian_message_is_left_unfinished():
     assert unfinished == []
 
 
-# Placeholders that name a thing, not how many: "No. 3", "token 7", "3 to 80 characters".
-NOT_COUNTS = {"slot", "id", "min", "max"}
+# Placeholders that name a thing, not how many: "No. 3", "token 7", "3 to 80 characters",
+# "the years 2000 to 2099".
+NOT_COUNTS = {"slot", "id", "min", "max", "first", "last"}
 
 
 def test_every_count_shown_takes_its_plural_form():
