@@ -23,7 +23,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from checkin.models import Visit
-from checkin.words import PURPOSE_LABELS, REASON_LABELS, STATUS_LABELS, translated
+from checkin.words import (
+    PURPOSE_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+    decimal_mark,
+    translated,
+)
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,28 +112,41 @@ def visit_row(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
     return [UNSHOWABLE.sub("", cell) if isinstance(cell, str) else cell for cell in cells]
 
 
-def csv_cell(value: Any) -> str:
+def csv_separator(decimal: str) -> str:
+    """Return the separator a spreadsheet expects beside ``decimal``.
+
+    Excel and LibreOffice set for Indonesia read "36,5" as a number and ";" between cells; a
+    comma-separated file opens there as one column.
+    """
+    return ";" if decimal == "," else ","
+
+
+def csv_cell(value: Any, decimal: str = ".") -> str:
     """Return a cell as CSV text: ISO dates, one-decimal temperatures, formulas defused."""
     if value is None:
         return ""
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.1f}".replace(".", decimal)
     text = str(value)
     # A leading apostrophe makes spreadsheets show the text instead of evaluating it.
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def csv_chunks(visits: Iterable[Visit], zone: ZoneInfo) -> Iterator[str]:
-    """Yield a CSV export a couple of hundred rows at a time, with a BOM so Excel reads UTF-8."""
+    """Yield a CSV export a couple of hundred rows at a time, with a BOM so Excel reads UTF-8.
+
+    Numbers and separators follow the reader's language, as their spreadsheet expects them.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    decimal = decimal_mark()
+    writer = csv.writer(buffer, delimiter=csv_separator(decimal))
     words = Words.current()
     buffer.write("\ufeff")
     writer.writerow(headers())
     for count, visit in enumerate(visits, start=1):
-        writer.writerow(csv_cell(value) for value in visit_row(visit, zone, words))
+        writer.writerow(csv_cell(value, decimal) for value in visit_row(visit, zone, words))
         if count % CSV_FLUSH_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -490,3 +490,11 @@ def test_the_door_lists_every_visitor_still_waiting_for_a_re_test(door, site, ma
     assert checkins.waiting_for_retest(site, later) == [waiting]
     page = door.get("/").text
     assert page.count('data-ready-at="') == 1 and "Dewi" in page
+
+
+@pytest.mark.parametrize("typed", [" ", "\t", "   "])
+def test_a_reading_of_spaces_only_is_asked_for_again_not_a_server_error(door, typed):
+    response = door.post("/", data={"temperature": typed, "mask": "y"})
+    assert response.status_code == 422
+    assert "Ukur suhu tubuh" in response.text or "Measure the temperature" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0

@@ -61,10 +61,11 @@ def download(client, extension: str, query: str):
     return client.get(f"/manage/export.{extension}?{query}", buffered=True)
 
 
-def csv_rows(response) -> list[list[str]]:
+def csv_rows(response, separator: str = ";") -> list[list[str]]:
+    """Read a CSV export back; Indonesian (the default language) separates with semicolons."""
     text = response.data.decode("utf-8")
     assert text.startswith("\ufeff"), "Excel needs the BOM to read UTF-8"
-    return list(csv.reader(io.StringIO(text[1:])))
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=separator))
 
 
 def xlsx_rows(response) -> list[list]:
@@ -100,7 +101,7 @@ def test_csv_reads_back_as_the_days_checks(client, as_manager, two_days, manager
         "1",
         "Diterima",
         "",
-        "36.6",
+        "36,6",
         "ya",
         "ya",
         "ya",
@@ -129,7 +130,7 @@ def test_xlsx_reads_back_like_the_csv_with_typed_cells(client, as_manager, two_d
     for xlsx_row, csv_row in zip(from_xlsx[1:], from_csv[1:], strict=True):
         # Likewise 38.0 comes back as the number 38; the cell shows it with its "0.0" format.
         xlsx_row[0], xlsx_row[5] = xlsx_row[0].date(), float(xlsx_row[5])
-        assert [exports.csv_cell(value) for value in xlsx_row] == csv_row
+        assert [exports.csv_cell(value, ",") for value in xlsx_row] == csv_row
     sheet = openpyxl.load_workbook(io.BytesIO(download(client, "xlsx", query).data)).active
     assert (sheet["A2"].number_format, sheet["F2"].number_format) == ("DD-MM-YYYY", "0.0")
 
@@ -141,7 +142,7 @@ def test_a_range_export_is_in_time_order_across_days(client, as_manager, two_day
 
 
 def test_headers_follow_the_interface_language(client, as_manager):
-    rows = csv_rows(download(client, "csv", "lang=en"))
+    rows = csv_rows(download(client, "csv", "lang=en"), ",")
     assert rows[0][:3] == ["Date", "Time", "Queue no."]
 
 
@@ -218,3 +219,22 @@ def test_csv_is_written_a_few_rows_at_a_time(app, site, make_visit, monkeypatch)
         chunks = list(exports.csv_chunks(iter(visits), site.zone))
     # Header and two rows, two rows, then the last row.
     assert [chunk.count("\r\n") for chunk in chunks] == [3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "separator", "reading", "button"),
+    [
+        ("id", ";", "36,6", "Unduh CSV (titik koma, desimal koma)"),
+        ("en", ",", "36.6", "Download CSV (commas, decimal point)"),
+    ],
+)
+def test_the_csv_follows_the_reader_s_spreadsheet(
+    client, as_manager, two_days, lang, separator, reading, button
+):
+    response = download(client, "csv", f"from=2026-11-25&to=2026-11-25&lang={lang}")
+    first_line = response.data.decode("utf-8").splitlines()[0]
+    assert first_line.count(separator) == len(INDONESIAN_HEADERS) - 1
+    rows = csv_rows(response, separator)
+    assert {len(row) for row in rows} == {len(INDONESIAN_HEADERS)}
+    assert rows[1][5] == reading
+    assert button in client.get(f"/manage/log?day=2026-11-25&lang={lang}").text

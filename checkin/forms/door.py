@@ -26,6 +26,9 @@ class TemperatureField(StringField):
         self.data = None
         typed = valuelist[0].strip() if valuelist else ""
         if not typed:
+            if valuelist and valuelist[0]:
+                # Spaces alone pass "input required", yet are no reading.
+                raise ValueError(_("Measure the temperature and type it here."))
             return
         try:
             self.data = admission.to_decicelsius(typed.replace(",", "."))
