@@ -149,7 +149,10 @@
     });
   }
 
+  // The outbox is sent and the lease topped up when the connection comes back (and on each page
+  // load), not on every probe: an idle tablet would otherwise write to the server every 5 s.
   function setOnline(now) {
+    var returned = now && !online;
     if (online !== now) {
       online = now;
       document.documentElement.classList.toggle("offline", !online);
@@ -159,7 +162,7 @@
       }
     }
     showStatus();
-    if (online) {
+    if (returned) {
       sendWaiting();
     }
   }
