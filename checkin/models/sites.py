@@ -1,0 +1,105 @@
+"""Sites and their per-day counter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from checkin import admission
+from checkin.extensions import db
+from checkin.models.base import UTCDateTime, plausible, utcnow
+
+
+class Site(db.Model):
+    """One office with its own door, quota and admission settings."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    timezone: Mapped[str] = mapped_column(sa.String(40), default="Asia/Jakarta")
+    daily_quota: Mapped[int] = mapped_column(default=admission.DEFAULT_DAILY_QUOTA)
+    fever_cutoff_dc: Mapped[int] = mapped_column(default=admission.DEFAULT_FEVER_CUTOFF_DC)
+    recheck_minutes: Mapped[int] = mapped_column(default=admission.DEFAULT_RECHECK_MINUTES)
+    online_service_url: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("daily_quota >= 0", name="site_quota_non_negative"),
+        sa.CheckConstraint(plausible("fever_cutoff_dc"), name="site_cutoff_plausible"),
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the site's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def policy(self) -> admission.Policy:
+        """Return the admission policy configured for this site."""
+        return admission.Policy(fever_cutoff_dc=self.fever_cutoff_dc)
+
+    def local_day(self, now: datetime) -> date:
+        """Return the site's calendar day at the instant ``now``."""
+        return now.astimezone(self.zone).date()
+
+    def __repr__(self) -> str:
+        return f"<Site {self.code}>"
+
+
+class DayQuota(db.Model):
+    """Per site and local day: the walk-in limit, slots used, and counts of every decision.
+
+    ``used`` is claimed with one conditional UPDATE, so the limit holds across processes and
+    servers; ``issued`` numbers queue slots and never goes back, so a voided slot is not reissued.
+    ``used`` counts the admitted visitors and the slots tablets hold for offline use, so
+    ``used - admitted`` slots are held by tablets and not used (yet). The other counters are a
+    rollup that reports read instead of scanning visits.
+    """
+
+    __tablename__ = "day_quota"
+
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    limit: Mapped[int] = mapped_column("quota_limit")
+    used: Mapped[int] = mapped_column(default=0)
+    issued: Mapped[int] = mapped_column(default=0)
+    checks: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    rechecks: Mapped[int] = mapped_column(default=0)
+    refused_fever: Mapped[int] = mapped_column(default=0)
+    refused_no_hand_sanitiser: Mapped[int] = mapped_column(default=0)
+    refused_no_mask: Mapped[int] = mapped_column(default=0)
+    refused_no_distancing: Mapped[int] = mapped_column(default=0)
+    refused_quota_full: Mapped[int] = mapped_column(default=0)
+    admitted: Mapped[int] = mapped_column(default=0)
+    refused_no_offline_slot: Mapped[int] = mapped_column(default=0)
+
+    COUNTERS = (
+        "used",
+        "issued",
+        "admitted",
+        "checks",
+        "refused",
+        "rechecks",
+        *(f"refused_{reason}" for reason in admission.REASONS),
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("used <= quota_limit", name="day_quota_within_limit"),
+        sa.CheckConstraint("used >= 0 AND used <= issued", name="day_quota_used_counted"),
+        sa.CheckConstraint("admitted >= 0 AND admitted <= used", name="day_quota_admitted_used"),
+    )
+
+    @property
+    def held(self) -> int:
+        """Return the slots tablets hold and have not used (yet)."""
+        return self.used - self.admitted
+
+    def reason_counts(self) -> dict[str, int]:
+        """Return refusals counted by reason code."""
+        return {reason: getattr(self, f"refused_{reason}") for reason in admission.REASONS}
