@@ -162,7 +162,7 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "site_required": lambda error: _("Door and manager accounts need a site."),
     "cannot_deactivate_self": lambda error: _("You cannot deactivate your own account."),
     "unknown_scope": lambda error: _(
-        "%(scope)s is not a token scope: use checkin or read.", scope=error.scope or "–"
+        "%(scope)s is not a token scope: use checkin, read or display.", scope=error.scope or "–"
     ),
     "unknown_token": lambda error: _("There is no active token %(id)d.", id=error.token_id),
     "retention_too_short": lambda error: _("Keep at least one day of personal data."),
@@ -266,7 +266,13 @@ def hour_minute(instant: datetime, site: Site) -> str:
     return instant.astimezone(site.zone).strftime("%H:%M")
 
 
-ROLE_LABELS = {"door": _l("Door staff"), "manager": _l("Manager"), "admin": _l("Administrator")}
+ROLE_LABELS = {
+    "door": _l("Door staff"),
+    "officer": _l("Service officer"),
+    "manager": _l("Manager"),
+    "head_office": _l("Head office"),
+    "admin": _l("Administrator"),
+}
 ACTION_LABELS = {
     "void": _l("Check voided"),
     "settings": _l("Settings changed"),

@@ -3,6 +3,7 @@
 from checkin.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginWindow, User, hash_token
 from checkin.models.base import UTCDateTime, utcnow
 from checkin.models.devices import Device, LeasedSlot, UploadConflict
+from checkin.models.floor import Booth
 from checkin.models.sites import DayQuota, Site
 from checkin.models.visits import AuditEntry, Visit
 
@@ -11,6 +12,7 @@ __all__ = [
     "TOKEN_SCOPES",
     "ApiToken",
     "AuditEntry",
+    "Booth",
     "DayQuota",
     "Device",
     "LeasedSlot",

@@ -14,10 +14,13 @@ from checkin.extensions import db
 from checkin.models.base import UTCDateTime, utcnow
 from checkin.models.sites import Site
 
-ROLES = ("door", "manager", "admin")
+# Door staff check visitors in, officers call them to booths, managers run one site, head office
+# reads every site, admins keep sites and accounts.
+ROLES = ("door", "officer", "manager", "head_office", "admin")
 # What an API token may do: post checks and read the quota (door tablets, thermal scanners),
-# or read the log and reports (integrations). A token never opens a page.
-TOKEN_SCOPES = ("checkin", "read")
+# read the log and reports (integrations), or show the waiting-room display (numbers and booths
+# only). A token never opens a staff page.
+TOKEN_SCOPES = ("checkin", "read", "display")
 
 
 class User(UserMixin, db.Model):
@@ -28,7 +31,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
-    role: Mapped[str] = mapped_column(sa.String(10))
+    role: Mapped[str] = mapped_column(sa.String(12))
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from checkin import admission
 from checkin.extensions import db
 from checkin.models.base import UTCDateTime, plausible, utcnow
+from checkin.models.floor import DEFAULT_BOOTHS_PER_OFFICER, DEFAULT_WAIT_KPI_MINUTES
 
 
 class Site(db.Model):
@@ -27,6 +28,12 @@ class Site(db.Model):
     recheck_minutes: Mapped[int] = mapped_column(default=admission.DEFAULT_RECHECK_MINUTES)
     online_service_url: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    booths_per_officer: Mapped[int] = mapped_column(
+        default=DEFAULT_BOOTHS_PER_OFFICER, server_default=str(DEFAULT_BOOTHS_PER_OFFICER)
+    )
+    wait_kpi_minutes: Mapped[int] = mapped_column(
+        default=DEFAULT_WAIT_KPI_MINUTES, server_default=str(DEFAULT_WAIT_KPI_MINUTES)
+    )
 
     __table_args__ = (
         sa.CheckConstraint("daily_quota >= 0", name="site_quota_non_negative"),

@@ -12,6 +12,7 @@ from checkin import admission
 from checkin.extensions import db
 from checkin.models.accounts import User
 from checkin.models.base import UTCDateTime, plausible
+from checkin.models.floor import FLOOR_STATES, Booth
 from checkin.models.sites import Site
 
 
@@ -45,11 +46,24 @@ class Visit(db.Model):
     # The id the form or tablet made for this check: the same check sent twice is stored once.
     client_ref: Mapped[str | None] = mapped_column(sa.String(36))
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("device.id"))
+    # A visitor resting for a re-test who went away: closed by door staff, no longer waited for.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The service floor (admitted visits only): see ``checkin.models.floor``. ``calls`` counts
+    # every call, recalls included; ``called_at`` is the last one, which waiting time counts to.
+    floor_state: Mapped[str | None] = mapped_column(sa.String(10))
+    booth_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booth.id"))
+    called_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    calls: Mapped[int] = mapped_column(default=0, server_default="0")
+    serving_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
     recheck_of: Mapped[Visit | None] = relationship(remote_side=[id])
+    booth: Mapped[Booth | None] = relationship()
+    called_by: Mapped[User | None] = relationship(foreign_keys=[called_by_id])
 
     __table_args__ = (
         sa.UniqueConstraint("site_id", "day", "slot", name="visit_slot_once"),
@@ -60,6 +74,11 @@ class Visit(db.Model):
             "(status = 'admitted') = (slot IS NOT NULL)", name="visit_slot_iff_admitted"
         ),
         sa.CheckConstraint(plausible("temperature_dc"), name="visit_temperature_plausible"),
+        sa.CheckConstraint(
+            f"floor_state IS NULL OR floor_state IN {FLOOR_STATES!r}",
+            name="visit_floor_state_known",
+        ),
+        sa.Index("visit_site_day_floor", "site_id", "day", "floor_state", "slot"),
     )
 
     @property
