@@ -150,7 +150,10 @@ def export(extension: str):
             stream_with_context(exports.csv_chunks(visits, site.zone)), mimetype=exports.CSV_MIME
         )
     else:
-        response = send_file(exports.xlsx_file(visits, site.zone), mimetype=exports.XLSX_MIME)
+        summary = reports.range_summary(site, start, end)
+        response = send_file(
+            exports.xlsx_file(visits, site, start, end, summary), mimetype=exports.XLSX_MIME
+        )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     # The file holds names and phone numbers: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
