@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from checkin import admission, rules
@@ -13,7 +14,7 @@ from checkin.models import Site, Visit
 from checkin.services import checkins, day_counter
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, own_visit, roles_required
-from checkin.words import hour_minute
+from checkin.words import error_text, hour_minute
 
 bp = Blueprint("door", __name__)
 
@@ -39,20 +40,22 @@ def render_door(
     The copy a tablet keeps for offline use lists no visitor: it stays on the tablet.
     """
     site = current_site()
-    quota = day_counter.quota_today(site, now())
+    at = now()
+    quota = day_counter.quota_today(site, at)
     return render_template(
         "door/index.html",
         site=site,
         form=form,
         quota=quota,
         online_qr=online_service_qr(site) if quota.left == 0 else None,
-        recent=[] if kept_offline else checkins.recent_checks(site, now()),
+        recent=[] if kept_offline else checkins.recent_checks(site, at),
         waiting=[]
         if kept_offline
         else [
-            (visit, checkins.retest_ready_at(visit, site))
-            for visit in checkins.waiting_for_retest(site, now())
+            (visit, checkins.retest_ready_at(visit, site), checkins.gone_at(visit))
+            for visit in checkins.waiting_for_retest(site, at)
         ],
+        now=at,
         kept_offline=kept_offline,
         # The offline door checks the visitor's details by the same patterns as the server.
         phone_pattern=rules.PHONE_PATTERN,
@@ -169,3 +172,18 @@ def retest(visit_id: int):
         show_error(form.temperature, error)
         return render_result(first, form, 422)
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
+
+
+@bp.post("/visits/<int:visit_id>/left")
+@door_staff
+def left_without_retest(visit_id: int):
+    """Record that a visitor asked to rest went away without their second reading."""
+    first = door_visit(visit_id)
+    try:
+        checkins.record_left_without_retest(first, now())
+    except ServiceError as error:
+        flash(error_text(error), "error")
+    else:
+        time = hour_minute(first.checked_at, first.site)
+        flash(_("The visitor measured at %(time)s left without a re-test.", time=time), "success")
+    return redirect(url_for("door.index"), 303)

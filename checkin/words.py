@@ -85,7 +85,8 @@ PURPOSE_SHORT_LABELS = {
     "jkm_claim": "JKM",
     "jp_claim": "JP",
     "jkp_claim": "JKP",
-    "enquiry": PURPOSE_LABELS["enquiry"],
+    # Short enough for the log's column on a tablet; the check's page gives the whole label.
+    "enquiry": _l("Info"),
     "other": PURPOSE_LABELS["other"],
 }
 
@@ -102,6 +103,10 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "retest_not_waiting": lambda error: _("This visit is not waiting for a re-test."),
     "retest_closed": lambda error: _(
         "This reading cannot be re-tested any more today: start a new check."
+    ),
+    "too_soon_to_call_gone": lambda error: _(
+        "The visitor may still be resting: they can be recorded as gone from %(time)s.",
+        time=error.gone_at.strftime("%H:%M"),
     ),
     "already_retested": lambda error: _(
         "This visitor was already re-tested: the reading cannot be re-tested any more."
@@ -233,7 +238,9 @@ CONFLICT_TEXT = {
         "The tablet decided otherwise than today's settings do (were they changed meanwhile?)."
     ),
     "retest_not_waiting": _l("A re-test of a reading that was not waiting for one."),
-    "retest_closed": _l("A re-test of a reading that was voided or of another day."),
+    "retest_closed": _l(
+        "A re-test of a reading that was voided, of another day, or of a visitor who left."
+    ),
     "already_retested": _l("A second re-test of the same reading."),
     "retest_too_early": _l("A re-test before the visitor had rested long enough."),
 }

@@ -149,7 +149,8 @@
   }
 }());
 
-// The visitors waiting for a re-test turn "ready now" at their minute, without a reload.
+// The visitors waiting for a re-test turn "ready now" at their minute, and may be recorded as
+// gone after a while, without a reload.
 (function () {
   "use strict";
   var waiting = document.querySelectorAll(".waiting li[data-ready-at]");
@@ -162,6 +163,7 @@
       item.classList.toggle("ready", ready);
       item.querySelector("[data-ready]").hidden = !ready;
       item.querySelector("[data-waiting]").hidden = ready;
+      item.querySelector("[data-gone]").hidden = Date.now() < new Date(item.dataset.goneAt).getTime();
     });
   }
   window.setInterval(mark, 1000);

@@ -48,6 +48,14 @@ class RetestTooEarly(ServiceError):
     ready_at: datetime
 
 
+@dataclass(eq=False)
+class TooSoonToCallGone(ServiceError):
+    """A visitor waiting for a re-test may be recorded as gone only from ``gone_at`` (site time)."""
+
+    code, field = "too_soon_to_call_gone", None
+    gone_at: datetime
+
+
 # Voids
 class VoidReasonMissing(ServiceError):
     """A void needs a reason."""
