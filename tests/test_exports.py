@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from datetime import datetime, time, timedelta
 
 import openpyxl
@@ -289,3 +291,40 @@ def test_the_csv_follows_the_reader_s_spreadsheet(
     assert {len(row) for row in rows} == {len(INDONESIAN_HEADERS)}
     assert rows[1][5] == reading
     assert button in client.get(f"/manage/log?day=2026-11-25&lang={lang}").text
+
+
+# LibreOffice's CSV import options: separator, quote and charset (UTF-8) as character codes, the
+# first line to read, no column formats, and the language whose decimal mark to expect.
+LIBREOFFICE_CSV_IMPORT = {"id": "CSV:59,34,76,1,,1057", "en": "CSV:44,34,76,1,,1033"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_libreoffice_opens_the_csv_in_columns_with_numbers(
+    client, as_manager, two_days, tmp_path, lang
+):
+    response = download(client, "csv", f"from=2026-11-25&to=2026-11-25&lang={lang}")
+    exported = tmp_path / f"checks-{lang}.csv"
+    exported.write_bytes(response.data)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            f"--infilter={LIBREOFFICE_CSV_IMPORT[lang]}",
+            "--outdir",
+            str(tmp_path),
+            str(exported),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    sheet = openpyxl.load_workbook(tmp_path / f"checks-{lang}.xlsx").active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert len(rows[0]) == len(INDONESIAN_HEADERS) and None not in rows[0]
+    assert rows[1][5] == 36.6, "the temperature is read as a number"
+    assert rows[1][9] == "Siti Aminah"
