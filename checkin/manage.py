@@ -328,13 +328,15 @@ def set_pin(user_id: int):
     """Give a door account of the site a new PIN for paired tablets."""
     form = SetPinForm()
     if not form.validate_on_submit():
-        return render_tablets((user_id, " ".join(form.pin.errors)), 422)
+        return render_tablets((user_id, " ".join(map(str, form.pin.errors))), 422)
     try:
         user = pairing.set_pin(current_site(), user_id, form.pin.data, acting_user(), now())
     except UnknownAccount:
         abort(404)
     except NotDoorStaff as error:
-        return render_tablets((user_id, error_text(error)), 422)
+        # Not a row of the PIN table (which lists door staff only): said above the page.
+        flash(error_text(error), "error")
+        return render_tablets(status=422)
     flash(_("%(name)s has a new PIN.", name=user.username), "success")
     return redirect(url_for(".tablets"))
 

@@ -50,13 +50,13 @@ def keep_pin_sessions_on_their_tablet() -> Response | None:
         start_fresh_session()
         if wants_json():
             raise Unauthorized(_("This tablet is no longer paired: pair it again."))
-        return redirect(url_for(".pair"))
+        return redirect(url_for("tablet.pair"))
     if current_user.is_authenticated and current_user.role != "door":
         # Never seen: PINs are door staff's only. Should the account change role meanwhile,
         # its PIN session does not become a manager's.
         logout_user()
         start_fresh_session()
-        return redirect(url_for(".staff"))
+        return redirect(url_for("tablet.staff"))
     return None
 
 

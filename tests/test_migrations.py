@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
-from checkin.models import AuditEntry, DayQuota, Site, hash_token
+from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
 from checkin.services import checkins
 from checkin.services.checkins import CheckInData
 from tests.conftest import PASSING, PASSWORD
@@ -247,3 +247,40 @@ def test_upgrading_from_0003_counts_the_day_s_admissions_and_goes_on_from_its_sl
     assert (result.visit.slot, result.quota.used) == (3, 3)
     db.session.refresh(row)
     assert row.admitted == 3
+
+
+def test_upgrading_from_0005_keeps_tablets_unpaired_and_password_login_working(
+    empty_database, client, clock
+):
+    flask_migrate.upgrade(revision="0005")
+    with db.engine.begin() as connection:  # a tablet that leased slots before pairing existed
+        connection.execute(
+            sa.text(
+                "INSERT INTO site (code, name, timezone, daily_quota, fever_cutoff_dc,"
+                " recheck_minutes, online_service_url, created_at)"
+                " VALUES ('KDR', 'Kediri', 'Asia/Jakarta', 60, 373, 5, '', :at)"
+            ),
+            {"at": clock.now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO user_account (username, password_hash, role, site_id, active,"
+                " created_at) VALUES ('door', :hash, 'door', 1, :yes, :at)"
+            ),
+            {"hash": generate_password_hash(PASSWORD), "yes": True, "at": clock.now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO device (site_id, public_id, name, created_at, last_seen_at)"
+                " VALUES (1, :id, 'Front door', :at, :at)"
+            ),
+            {"id": "0b8e9f0e-5d1c-4a63-9d57-1a2b3c4d5e6f", "at": clock.now},
+        )
+    flask_migrate.upgrade()
+    device = db.session.scalar(sa.select(Device))
+    user = db.session.scalar(sa.select(User))
+    assert (device.paired, device.label, user.pin_hash) == (False, "Front door", None)
+    db.session.rollback()
+    response = client.post("/login", data={"username": "door", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.post("/logout").location == "/login"
