@@ -425,3 +425,10 @@ def test_pairing_and_unpairing_are_in_the_audit_log(client, tablet, login, manag
         ("tablet_paired", manager_user.id),
         ("tablet_unpaired", manager_user.id),
     ]
+
+
+def test_the_login_page_offers_pairing_and_a_paired_tablet_its_staff(client, tablet, code):
+    assert 'href="/pair"' in client.get("/login").text
+    paired(tablet, code)
+    page = tablet.get("/login").text
+    assert 'href="/door/staff"' in page and 'href="/pair"' not in page
