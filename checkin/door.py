@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import segno
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +14,15 @@ from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
 from checkin.services import checkins, day_counter
 from checkin.services.errors import ServiceError
-from checkin.web import acting_user, current_site, now, own_visit, roles_required
+from checkin.web import (
+    acting_user,
+    current_site,
+    now,
+    own_visit,
+    pin_session_tablet,
+    qr_code,
+    roles_required,
+)
 from checkin.words import error_text, hour_minute
 
 bp = Blueprint("door", __name__)
@@ -26,10 +35,7 @@ OFFLINE_FILES = ("app.css", "door.js", "offline.js", "icon.svg")
 
 def online_service_qr(site: Site) -> str | None:
     """Return the site's online-service link as a QR code in an SVG data URI, if it has one."""
-    if not site.online_service_url:
-        return None
-    qr = segno.make(site.online_service_url, error="m")
-    return qr.svg_data_uri(scale=5, border=2)
+    return qr_code(site.online_service_url) if site.online_service_url else None
 
 
 def render_door(
@@ -135,9 +141,16 @@ def check_in():
     form = CheckInForm()
     if not form.validate_on_submit():
         return render_door(form, 422)
-    result = checkins.check_in(current_site(), acting_user(), form.check_in_data(), now())
+    data = on_this_tablet(form.check_in_data())
+    result = checkins.check_in(current_site(), acting_user(), data, now())
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
+
+
+def on_this_tablet(data: checkins.CheckInData) -> checkins.CheckInData:
+    """Return the check naming the paired tablet the staff member logged in on with a PIN."""
+    tablet = pin_session_tablet()
+    return data if tablet is None else replace(data, tablet_id=tablet.id)
 
 
 def door_visit(visit_id: int) -> Visit:
@@ -167,7 +180,7 @@ def retest(visit_id: int):
         second = checkins.second_reading(
             first, form.temperature.data, form.client_ref.data or None, form.device_id.data or None
         )
-        result = checkins.check_in(first.site, acting_user(), second, now())
+        result = checkins.check_in(first.site, acting_user(), on_this_tablet(second), now())
     except ServiceError as error:
         show_error(form.temperature, error)
         return render_result(first, form, 422)

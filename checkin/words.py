@@ -210,6 +210,25 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         revision=error.revision,
         newest=error.newest,
     ),
+    "wrong_pairing_code": lambda error: _(
+        "This is not a pairing code: check the code on the manager's screen."
+    ),
+    "pairing_code_expired": lambda error: _(
+        "This pairing code has expired: ask the manager for a new one."
+    ),
+    "pairing_code_used": lambda error: _(
+        "This pairing code was used already: ask the manager for a new one."
+    ),
+    "pairing_locked": lambda error: ngettext(
+        "Too many wrong codes from this tablet: try again in %(num)d minute.",
+        "Too many wrong codes from this tablet: try again in %(num)d minutes.",
+        error.minutes,
+    ),
+    "invalid_pin": lambda error: _("A PIN is 4 to 6 digits."),
+    "not_door_staff": lambda error: _(
+        "%(name)s is not door staff of this site: only door staff log in with a PIN.",
+        name=error.username,
+    ),
     "database_in_use": lambda error: _(
         "The database is in use by other processes (%(pids)s): stop the server first "
         "(systemctl stop checkin), or add --force to restore anyway.",
@@ -287,6 +306,8 @@ ACTION_LABELS = {
     "viewed": _l("Check viewed"),
     "exported": _l("Checks exported"),
     "lease_revoked": _l("Tablet's slots revoked"),
+    "tablet_paired": _l("Tablet paired"),
+    "tablet_unpaired": _l("Tablet unpaired"),
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
@@ -299,6 +320,7 @@ ACCOUNT_CHANGES = {
     "deactivated": _l("%(account)s: deactivated"),
     "reactivated": _l("%(account)s: reactivated"),
     "password_reset": _l("%(account)s: password reset"),
+    "pin_set": _l("%(account)s: door PIN set"),
 }
 
 
@@ -326,6 +348,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
             detail["slots"],
             device=detail["device"],
         )
+    if entry.action in ("tablet_paired", "tablet_unpaired"):
+        return detail["device"]
     if entry.action != "void":  # an action newer than this code: its facts as they are
         return json.dumps(detail, ensure_ascii=False)
     decision = str(STATUS_LABELS[detail["status"]])

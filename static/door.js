@@ -93,7 +93,7 @@
       }
       if (key.dataset.key === "back") {
         input.value = input.value.slice(0, -1);
-      } else if (input.value.length < MAX_LENGTH) {
+      } else if (input.value.length < (Number(keypad.dataset.max) || MAX_LENGTH)) {
         input.value += key.dataset.key;
       }
     });

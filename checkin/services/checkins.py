@@ -34,7 +34,9 @@ class CheckInData:
     ``client_ref`` is the id the form or tablet made for this check: sent again, the same
     check is returned, not stored twice. ``device_id`` is the tablet's own id: an admission
     then takes a slot of its lease first. A re-test names its first reading by id, or (when
-    made offline, before the first had an id) by that reading's ``client_ref``.
+    made offline, before the first had an id) by that reading's ``client_ref``. ``tablet_id``
+    is the paired tablet (a device row) a PIN session was opened on: the visit names it even
+    when no leased slot does.
     """
 
     temperature_dc: int
@@ -49,6 +51,7 @@ class CheckInData:
     client_ref: str | None = None
     device_id: str | None = None
     recheck_of_ref: str | None = None
+    tablet_id: int | None = None
 
     @property
     def is_recheck(self) -> bool:
@@ -129,6 +132,7 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
             slot = counted.issued
     if counted is None:
         counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+    device_id = device_id if device_id is not None else data.tablet_id
     visit = store(site, recorder, data, screening, now, slot, device_id)
     return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
 
