@@ -14,6 +14,9 @@ DEFAULT_FEVER_CUTOFF_DC = 373
 USUAL_CUTOFF_MIN_DC = 370
 USUAL_CUTOFF_MAX_DC = 380
 DEFAULT_RECHECK_MINUTES = 5
+# A visitor rests at least a minute; longer than half an hour, they would rather go home.
+MIN_RECHECK_MINUTES = 1
+MAX_RECHECK_MINUTES = 30
 DEFAULT_DAILY_QUOTA = 60
 
 ADMITTED = "admitted"

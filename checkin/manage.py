@@ -204,12 +204,13 @@ def summary():
 @bp.route("/settings", methods=["GET", "POST"])
 @managers
 def settings():
-    """Show and change the site's quota, fever cut-off and online-service address."""
+    """Show and change the site's quota, fever cut-off, re-test wait and online-service address."""
     site = current_site()
     form = SettingsForm(
         data={
             "daily_quota": site.daily_quota,
             "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
+            "recheck_minutes": site.recheck_minutes,
             "online_service_url": site.online_service_url,
         }
     )
@@ -219,6 +220,7 @@ def settings():
             daily_quota=form.daily_quota.data,
             fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
             online_service_url=form.online_service_url.data or "",
+            recheck_minutes=form.recheck_minutes.data,
         )
         if wanted.fever_cutoff_dc != site.fever_cutoff_dc:
             unusual = admission.unusual_cutoff(wanted.fever_cutoff_dc)

@@ -132,6 +132,11 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
             taken=error.admitted + error.held,
         )
     ),
+    "recheck_wait_out_of_range": lambda error: _(
+        "Wait between %(low)d and %(high)d minutes before a re-test.",
+        low=error.low,
+        high=error.high,
+    ),
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
         "This range is too long: at most %(num)d day.",
@@ -285,6 +290,7 @@ EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSO
 SETTING_LABELS = {
     "daily_quota": _l("Walk-in quota per day"),
     "fever_cutoff_dc": _l("Fever cut-off"),
+    "recheck_minutes": _l("Re-test wait (minutes)"),
     "online_service_url": _l("Online service address"),
 }
 ACCOUNT_CHANGES = {

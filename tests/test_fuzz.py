@@ -181,7 +181,13 @@ FORMS = {
     "settings": (
         "manager",
         "/manage/settings",
-        ("daily_quota", "fever_cutoff", "online_service_url", "confirm_cutoff"),
+        (
+            "daily_quota",
+            "fever_cutoff",
+            "recheck_minutes",
+            "online_service_url",
+            "confirm_cutoff",
+        ),
     ),
     "void": ("manager", "/manage/visits/{first}/void", ("reason",)),
     "login": (None, "/login", ("username", "password")),

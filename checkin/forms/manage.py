@@ -135,6 +135,13 @@ class SettingsForm(Form):
             ),
         ],
     )
+    recheck_minutes = IntegerField(
+        _l("Re-test wait (minutes)"),
+        validators=[
+            InputRequired(),
+            NumberRange(admission.MIN_RECHECK_MINUTES, admission.MAX_RECHECK_MINUTES),
+        ],
+    )
     online_service_url = URLField(
         _l("Online service address"),
         validators=[Optional(), Length(max=300), storable, web_address],

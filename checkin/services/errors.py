@@ -90,6 +90,15 @@ class QuotaBelowAdmitted(ServiceError):
     held: int = 0
 
 
+@dataclass(eq=False)
+class RecheckWaitOutOfRange(ServiceError):
+    """A re-test wait outside the minutes a visitor can sensibly rest."""
+
+    code, field = "recheck_wait_out_of_range", "recheck_minutes"
+    low: int
+    high: int
+
+
 # Report and export ranges
 class RangeReversed(ServiceError):
     """A date range that ends before it starts."""

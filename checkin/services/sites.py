@@ -17,6 +17,7 @@ from checkin.services.errors import (
     InvalidSiteCode,
     NegativeQuota,
     QuotaBelowAdmitted,
+    RecheckWaitOutOfRange,
     SiteCodeTaken,
     UnknownSite,
 )
@@ -56,6 +57,7 @@ class SiteSettings:
     daily_quota: int
     fever_cutoff_dc: int
     online_service_url: str
+    recheck_minutes: int = admission.DEFAULT_RECHECK_MINUTES
 
 
 def update_site_settings(
@@ -65,6 +67,9 @@ def update_site_settings(
     if settings.daily_quota < 0:
         raise NegativeQuota()
     admission.check_plausible(settings.fever_cutoff_dc)
+    low, high = admission.MIN_RECHECK_MINUTES, admission.MAX_RECHECK_MINUTES
+    if not low <= settings.recheck_minutes <= high:
+        raise RecheckWaitOutOfRange(low, high)
     day = site.local_day(now)
     day_counter.ensure_day_row(site, day)
     changed = db.session.execute(
@@ -82,7 +87,9 @@ def update_site_settings(
         row = db.session.get(DayQuota, (site.id, day))
         db.session.rollback()
         raise QuotaBelowAdmitted(row.admitted, row.held)
-    before = SiteSettings(site.daily_quota, site.fever_cutoff_dc, site.online_service_url)
+    before = SiteSettings(
+        site.daily_quota, site.fever_cutoff_dc, site.online_service_url, site.recheck_minutes
+    )
     changes = {
         name: [getattr(before, name), value]
         for name, value in vars(settings).items()
@@ -91,6 +98,7 @@ def update_site_settings(
     site.daily_quota = settings.daily_quota
     site.fever_cutoff_dc = settings.fever_cutoff_dc
     site.online_service_url = settings.online_service_url
+    site.recheck_minutes = settings.recheck_minutes
     if changes:
         audit.record(site, by, now, "settings", changes)
     db.session.commit()
