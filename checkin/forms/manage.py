@@ -13,6 +13,8 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    FieldList,
+    FormField,
     IntegerField,
     SelectField,
     StringField,
@@ -23,7 +25,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from checkin import admission, rules
-from checkin.forms import Form, QueryForm, options, show_error, storable
+from checkin.forms import Form, QueryForm, options, show_error, storable, stripped
+from checkin.forms.calendar import WeekdayForm
+from checkin.models.calendar import MAX_CLOSED_LABEL
 from checkin.services.errors import ServiceError
 from checkin.words import REASON_LABELS, STATUS_LABELS, decimal_mark
 
@@ -148,6 +152,7 @@ class SettingsForm(Form):
     )
     # Asked for only when the cut-off changes to a value outside health guidance.
     confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
+    weekdays = FieldList(FormField(WeekdayForm), min_entries=7, max_entries=7)
 
 
 # What an unusual fever cut-off would do at the door, said before it is saved.
@@ -161,6 +166,17 @@ UNUSUAL_CUTOFF = {
         "Tick the box below to use it anyway."
     ),
 }
+
+
+class ClosedDayForm(Form):
+    """A local closed day: the date, and why (shown at the door)."""
+
+    day = DateField(_l("Date"), validators=[InputRequired(), office_day])
+    label = StringField(
+        _l("Why the office is closed"),
+        filters=[stripped],
+        validators=[DataRequired(), Length(max=MAX_CLOSED_LABEL), storable],
+    )
 
 
 class VoidForm(Form):

@@ -7,7 +7,7 @@ words (``checkin.words.error_text``); none of them reads an error's text to find
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 
@@ -97,6 +97,47 @@ class RecheckWaitOutOfRange(ServiceError):
     code, field = "recheck_wait_out_of_range", "recheck_minutes"
     low: int
     high: int
+
+
+# The office calendar
+@dataclass(eq=False)
+class NotAHoliday(ServiceError):
+    """A date ticked as a national holiday that is none in the years shown."""
+
+    code, field = "not_a_holiday", "closed"
+    day: date
+
+
+@dataclass(eq=False)
+class ClosedDayInPast(ServiceError):
+    """A closed day before today: that day's quota is history."""
+
+    code, field = "closed_day_in_past", "day"
+    day: date
+
+
+@dataclass(eq=False)
+class AlreadyClosed(ServiceError):
+    """The site is closed on that date already (a local closure or a ticked holiday)."""
+
+    code, field = "already_closed", "day"
+    day: date
+
+
+@dataclass(eq=False)
+class UnknownClosedDay(ServiceError):
+    """No local closed day of today or later on that date."""
+
+    code, field = "unknown_closed_day", "day"
+    day: date
+
+
+@dataclass(eq=False)
+class ClosedLabelInvalid(ServiceError):
+    """A closed day's reason that is empty, too long or holds control characters."""
+
+    code, field = "closed_label_invalid", "label"
+    max_length: int
 
 
 # Report and export ranges
