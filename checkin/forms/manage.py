@@ -13,7 +13,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
-    FieldList,
     FormField,
     IntegerField,
     SelectField,
@@ -26,7 +25,7 @@ from wtforms.widgets import TextInput
 
 from checkin import admission, rules
 from checkin.forms import Form, QueryForm, options, show_error, storable, stripped
-from checkin.forms.calendar import WeekdayForm
+from checkin.forms.calendar import WeekdaysForm
 from checkin.models.calendar import MAX_CLOSED_LABEL
 from checkin.services.errors import ServiceError
 from checkin.words import REASON_LABELS, STATUS_LABELS, decimal_mark
@@ -152,7 +151,7 @@ class SettingsForm(Form):
     )
     # Asked for only when the cut-off changes to a value outside health guidance.
     confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
-    weekdays = FieldList(FormField(WeekdayForm), min_entries=7, max_entries=7)
+    weekdays = FormField(WeekdaysForm)
 
 
 # What an unusual fever cut-off would do at the door, said before it is saved.
