@@ -171,6 +171,20 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "site_required": lambda error: _("Door and manager accounts need a site."),
     "cannot_deactivate_self": lambda error: _("You cannot deactivate your own account."),
+    "cannot_leave_admin": lambda error: _(
+        "You cannot take your own administrator role away: ask another administrator."
+    ),
+    "unknown_role": lambda error: _("%(role)s is not a role.", role=error.role),
+    "invalid_site_name": lambda error: ngettext(
+        "Give the site a name of at most %(num)d character.",
+        "Give the site a name of at most %(num)d characters.",
+        error.max_length,
+    ),
+    "unknown_timezone": lambda error: _(
+        "%(zone)s is not a time zone: use one such as Asia/Jakarta, Asia/Makassar or "
+        "Asia/Jayapura.",
+        zone=error.timezone,
+    ),
     "unknown_scope": lambda error: _(
         "%(scope)s is not a token scope: use checkin, read or display.", scope=error.scope or "–"
     ),
@@ -294,6 +308,8 @@ ACTION_LABELS = {
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
+    "name": _l("Name"),
+    "timezone": _l("Time zone"),
     "daily_quota": _l("Walk-in quota per day"),
     "fever_cutoff_dc": _l("Fever cut-off"),
     "recheck_minutes": _l("Re-test wait (minutes)"),
@@ -318,6 +334,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
             f"{SETTING_LABELS[name]}: {setting_text(name, before)} → {setting_text(name, after)}"
             for name, (before, after) in detail.items()
         )
+    if entry.action == "account" and detail["change"] == "moved":
+        return account_move_text(detail)
     if entry.action == "account":
         role = ROLE_LABELS[detail["role"]] if "role" in detail else ""
         return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
@@ -369,3 +387,14 @@ def setting_text(name: str, value: Any) -> str:
     if name == "weekday_quotas":
         return calendar_words.weekday_quotas_text(value)
     return str(value) if value != "" else "–"
+
+
+def account_move_text(detail: dict[str, Any]) -> str:
+    """Say how an account's role or site changed, e.g. "door1: Door staff → Manager, KDR → MLG"."""
+    (old_role, new_role), (old_site, new_site) = detail["roles"], detail["sites"]
+    moves = []
+    if old_role != new_role:
+        moves.append(f"{ROLE_LABELS[old_role]} → {ROLE_LABELS[new_role]}")
+    if old_site != new_site:
+        moves.append(f"{old_site or '–'} → {new_site or '–'}")
+    return _("%(account)s: %(moves)s", account=detail["account"], moves=", ".join(moves))

@@ -181,6 +181,22 @@ class UnknownSite(ServiceError):
 
 
 @dataclass(eq=False)
+class InvalidSiteName(ServiceError):
+    """A site name that is empty, too long or holds control characters."""
+
+    code, field = "invalid_site_name", "name"
+    max_length: int
+
+
+@dataclass(eq=False)
+class UnknownTimezone(ServiceError):
+    """A time zone the IANA database does not have."""
+
+    code, field = "unknown_timezone", "timezone"
+    timezone: str
+
+
+@dataclass(eq=False)
 class UsernameTaken(ServiceError):
     """Another account has this username."""
 
@@ -222,6 +238,20 @@ class CannotDeactivateSelf(ServiceError):
     """An admin may not lock themselves out."""
 
     code, field = "cannot_deactivate_self", "active"
+
+
+class CannotLeaveAdmin(ServiceError):
+    """An admin may not take their own admin role away."""
+
+    code, field = "cannot_leave_admin", "role"
+
+
+@dataclass(eq=False)
+class UnknownRole(ServiceError):
+    """A role that does not exist."""
+
+    code, field = "unknown_role", "role"
+    role: str
 
 
 @dataclass(eq=False)

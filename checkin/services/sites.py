@@ -16,10 +16,12 @@ from checkin.services import audit, calendar
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
     InvalidSiteCode,
+    InvalidSiteName,
     NegativeQuota,
     RecheckWaitOutOfRange,
     SiteCodeTaken,
     UnknownSite,
+    UnknownTimezone,
 )
 
 
@@ -34,6 +36,44 @@ def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: o
     db.session.add(site)
     db.session.commit()
     return site
+
+
+def edit_site(
+    site: Site,
+    by: User | None,
+    now: datetime,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    daily_quota: int | None = None,
+) -> dict[str, list[object]]:
+    """Change a site's name, time zone or usual quota (None leaves one as it is); audited.
+
+    The quota, and today in a new time zone, apply to today's row at once, as a manager's
+    settings do. Return the changes, each as [before, after].
+    """
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > rules.MAX_SITE_NAME or not rules.storable(name):
+            raise InvalidSiteName(rules.MAX_SITE_NAME)
+    if timezone is not None and not rules.valid_timezone(timezone):
+        raise UnknownTimezone(timezone)
+    if daily_quota is not None and daily_quota < 0:
+        raise NegativeQuota()
+    wanted = {"name": name, "timezone": timezone, "daily_quota": daily_quota}
+    changes = {
+        field: [getattr(site, field), value]
+        for field, value in wanted.items()
+        if value is not None and getattr(site, field) != value
+    }
+    for field, (_before, after) in changes.items():
+        setattr(site, field, after)
+    if changes.keys() & {"timezone", "daily_quota"}:
+        calendar.apply_today(site, now)
+    if changes:
+        audit.record(site, by, now, "settings", changes)
+    db.session.commit()
+    return changes
 
 
 def site_coded(typed: str) -> Site:
