@@ -13,13 +13,8 @@ from checkin.forms.calendar import WEEKDAY_FIELDS
 from checkin.models import AuditEntry, ClosedDay, WeekdayQuota
 from checkin.services import calendar
 from tests.test_office_calendar import CHRISTMAS, SUNDAY, local
+from tests.test_recheck_wait import SETTINGS
 
-SETTINGS = {
-    "daily_quota": "60",
-    "fever_cutoff": "37.3",
-    "recheck_minutes": "5",
-    "online_service_url": "https://example.org/online",
-}
 PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
 
 

@@ -40,6 +40,15 @@ def calendar_server(server):
     server.reset()
 
 
+def signed_in(browser, server, username: str, width: int, height: int):
+    """Return a new browser context of the given size, and its page logged in as ``username``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    sign_in(page, username)
+    return context, page
+
+
 def closed_days(server) -> set[date]:
     with server.app.app_context():
         return set(db.session.scalars(sa.select(ClosedDay.day)))
@@ -50,10 +59,7 @@ def test_a_manager_closes_the_office_on_holidays_weekdays_and_a_local_day(
     browser, calendar_server, width, height
 ):
     server = calendar_server
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    sign_in(page, MANAGER)
+    context, page = signed_in(browser, server, MANAGER, width, height)
     page.goto(f"{server.url}/manage/settings")
     page.fill("#weekdays-saturday-quota", "30")
     page.check("#weekdays-sunday-closed")

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from checkin.extensions import db
 from checkin.models import User, utcnow
 from checkin.services import accounts
-from tests.browser.conftest import DOOR_ACCOUNTS, screenshot, sign_in
+from tests.browser.conftest import DOOR_ACCOUNTS, screenshot
+from tests.browser.test_calendar_browser import signed_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -37,10 +38,7 @@ def admin_server(server):
 @pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
 def test_an_admin_renames_a_site_and_makes_a_guard_a_manager(browser, admin_server, width, height):
     server = admin_server
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    sign_in(page, ADMIN)
+    context, page = signed_in(browser, server, ADMIN, width, height)
     page.wait_for_url(f"{server.url}/manage/admin")
     page.click("a[href$='/manage/admin/sites/1']")
     page.fill("#name", "Kantor Cabang Kediri")
