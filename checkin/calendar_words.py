@@ -26,8 +26,9 @@ def weekday_names(width: str = "wide") -> dict[int, str]:
 def weekday_quotas_text(quotas: dict[str, int | None]) -> str:
     """Say the weekdays' own quotas, e.g. "Sat 30, Sun closed"; "–" when every day is usual."""
     names = weekday_names("abbreviated")
+    closed = _("closed")  # a call of its own: pybabel finds no words inside an f-string
     said = [
-        f"{names[int(weekday)]} {_('closed') if quota is None else quota}"
+        f"{names[int(weekday)]} {closed if quota is None else quota}"
         for weekday, quota in sorted(quotas.items())
     ]
     return ", ".join(said) or "–"
