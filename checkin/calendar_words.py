@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -41,7 +41,7 @@ def holiday_language() -> str:
 
 def closed_days_text(detail: dict[str, Any]) -> str:
     """Say which days a change closed and which it opened again; holidays in the reader's words."""
-    names: dict[date, str] = {}
+    names: Mapping[date, str] = {}
     if detail["holiday"]:
         years = {
             date.fromisoformat(day).year for day, _label in detail["closed"] + detail["opened"]

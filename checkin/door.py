@@ -46,7 +46,10 @@ def render_door(
         site=site,
         form=form,
         quota=quota,
-        closure=calendar.closure(site, quota.day, holiday_language()) if quota.closed else None,
+        # Not in the copy kept for offline use: it would still say "closed" on the next day.
+        closure=calendar.closure(site, quota.day, holiday_language())
+        if quota.closed and not kept_offline
+        else None,
         weekday=weekday_names()[quota.day.weekday()],
         online_qr=online_service_qr(site) if quota.left == 0 else None,
         recent=[] if kept_offline else checkins.recent_checks(site, now()),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from types import MappingProxyType
 
 import holidays
 
@@ -67,12 +69,16 @@ def holiday_years(today: date) -> tuple[int, ...]:
     return (today.year, today.year + 1) if today.month == 12 else (today.year,)
 
 
-def national_holidays(years: Iterable[int], language: str = "id") -> dict[date, str]:
+def national_holidays(years: Iterable[int], language: str = "id") -> Mapping[date, str]:
     """Return Indonesia's national holidays and collective leave days of ``years``, by date,
     named in ``language`` ("id" or "en"); a day with two holidays names both."""
-    found = holidays.Indonesia(
-        years=list(years),
-        categories=HOLIDAY_CATEGORIES,
-        language=HOLIDAY_LANGUAGES.get(language, "id"),
-    )
-    return dict(sorted(found.items()))
+    return _holidays(tuple(sorted(set(years))), HOLIDAY_LANGUAGES.get(language, "id"))
+
+
+# Working out a year's holidays takes tens of milliseconds; the settings and the audit log
+# ask for the same few years again and again.
+@lru_cache(maxsize=16)
+def _holidays(years: tuple[int, ...], language: str) -> Mapping[date, str]:
+    """Return the holidays of ``years`` in the package's ``language``, read-only."""
+    found = holidays.Indonesia(years=years, categories=HOLIDAY_CATEGORIES, language=language)
+    return MappingProxyType(dict(sorted(found.items())))

@@ -200,6 +200,15 @@ def test_the_door_says_the_office_is_closed_on_a_holiday(client, login, door_use
     assert "data:image/svg+xml" in page  # the online service's QR
 
 
+def test_the_copy_kept_for_offline_use_says_nothing_of_today_s_closure(
+    client, login, door_user, site, clock
+):
+    calendar.add_closed_day(site, clock.now.date(), "Banjir", None, clock.now)
+    login(door_user)
+    assert 'id="closed-today"' in client.get("/").text
+    assert 'id="closed-today"' not in client.get("/door/offline").text
+
+
 def test_the_door_names_the_closed_weekday(client, login, door_user, site, clock):
     db.session.add(WeekdayQuota(site_id=site.id, weekday=6, quota=None))
     db.session.commit()
