@@ -11,7 +11,13 @@ from flask_babel import gettext as _
 from checkin import rules
 from checkin.extensions import db
 from checkin.forms import Form, options, show_error
-from checkin.forms.admin import AccountForm, PasswordForm, SiteForm
+from checkin.forms.admin import (
+    AccountForm,
+    AccountRoleForm,
+    PasswordForm,
+    SiteEditForm,
+    SiteForm,
+)
 from checkin.models import Site, User
 from checkin.services import accounts, reports, sites
 from checkin.services.errors import PasswordTooShort, ServiceError
@@ -25,7 +31,12 @@ admins = roles_required("admin")
 # Sites keep their own days; the month of the overview is head office's (Jakarta, WIB).
 HEAD_OFFICE_ZONE = ZoneInfo("Asia/Jakarta")
 # The service errors of an account form, by the form field they are about.
-ACCOUNT_FIELDS = {"username": "username", "site": "site_id", "password": "password"}
+ACCOUNT_FIELDS = {
+    "username": "username",
+    "site": "site_id",
+    "password": "password",
+    "role": "role",
+}
 
 
 @bp.context_processor
@@ -34,9 +45,11 @@ def labels() -> dict[str, Any]:
     return {"ROLE_LABELS": ROLE_LABELS, "MIN_PASSWORD": rules.MIN_PASSWORD}
 
 
-def account_form(directory: accounts.Directory, **kwargs: Any) -> AccountForm:
-    """Return the new-account form offering the existing sites."""
-    form = AccountForm(**kwargs)
+def account_form(
+    directory: accounts.Directory, form_class: type[AccountRoleForm] = AccountForm, **kwargs: Any
+) -> AccountRoleForm:
+    """Return a form of an account's role and site, offering the existing sites."""
+    form = form_class(**kwargs)
     form.site_id.choices = options([(0, "–"), *((site.id, site.code) for site in directory.sites)])
     return form
 
@@ -111,6 +124,63 @@ def add_account():
             flash(_("Account %(name)s created.", name=form.username.data), "success")
             return redirect(url_for(".index"))
     return render_admin(directory, 400, account_form=form)
+
+
+def site_or_404(site_id: int) -> Site:
+    """Return the site ``site_id`` or answer 404."""
+    if not 1 <= site_id <= rules.MAX_ID:
+        abort(404)
+    return db.get_or_404(Site, site_id)
+
+
+@bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
+@admins
+def edit_site(site_id: int):
+    """Show and change a site's name, time zone and usual quota."""
+    site = site_or_404(site_id)
+    data = {"name": site.name, "timezone": site.timezone, "daily_quota": site.daily_quota}
+    form = SiteEditForm(data=data)
+    # A zone set from the command line stays choosable, or saving the name would refuse it.
+    if site.timezone not in rules.TIMEZONES:
+        form.timezone.choices = options([*rules.TIMEZONES.items(), (site.timezone, site.timezone)])
+    if form.validate_on_submit():
+        try:
+            sites.edit_site(
+                site,
+                acting_user(),
+                now(),
+                name=form.name.data,
+                timezone=form.timezone.data,
+                daily_quota=form.daily_quota.data,
+            )
+        except ServiceError as error:
+            show_error(form._fields.get(error.field, form.daily_quota), error)
+        else:
+            flash(_("Site %(code)s saved.", code=site.code), "success")
+            return redirect(url_for(".index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/site.html", site=site, form=form), status
+
+
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+@admins
+def edit_account(user_id: int):
+    """Show and change an account's role and site; its sessions end."""
+    account = account_or_404(user_id)
+    data = {"role": account.role, "site_id": account.site_id or 0}
+    form = account_form(accounts.directory(), AccountRoleForm, data=data)
+    if form.validate_on_submit():
+        site = db.session.get(Site, form.site_id.data) if form.role.data != "admin" else None
+        try:
+            changed = accounts.change_account(account, form.role.data, site, acting_user(), now())
+        except ServiceError as error:
+            show_error(form[ACCOUNT_FIELDS[error.field]], error)
+        else:
+            if changed:
+                flash(_("%(name)s is changed and logs in again.", name=account.username), "success")
+            return redirect(url_for(".index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/account.html", account=account, form=form), status
 
 
 def account_or_404(user_id: int) -> User:

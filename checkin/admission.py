@@ -17,6 +17,9 @@ DEFAULT_RECHECK_MINUTES = 5
 # A visitor asked to rest who is not back this long after the first reading may be recorded as
 # gone, so that door staff stop waiting for them.
 LEFT_AFTER_MINUTES = 30
+# A visitor rests at least a minute; longer than half an hour, they would rather go home.
+MIN_RECHECK_MINUTES = 1
+MAX_RECHECK_MINUTES = 30
 DEFAULT_DAILY_QUOTA = 60
 
 ADMITTED = "admitted"
@@ -31,7 +34,17 @@ NO_DISTANCING = "no_distancing"
 QUOTA_FULL = "quota_full"
 # Offline, with every slot the tablet holds given out: no admission on hope.
 NO_OFFLINE_SLOT = "no_offline_slot"
-REASONS = (FEVER, NO_HAND_SANITISER, NO_MASK, NO_DISTANCING, QUOTA_FULL, NO_OFFLINE_SLOT)
+# The office calendar closes the day: no slot is offered at all.
+CLOSED = "closed"
+REASONS = (
+    FEVER,
+    NO_HAND_SANITISER,
+    NO_MASK,
+    NO_DISTANCING,
+    QUOTA_FULL,
+    NO_OFFLINE_SLOT,
+    CLOSED,
+)
 
 PURPOSES = ("jht_claim", "jkk_claim", "jkm_claim", "jp_claim", "jkp_claim", "enquiry", "other")
 
@@ -124,6 +137,11 @@ def screen(reading: Reading, policy: Policy) -> Screening:
 def quota_refusal() -> Screening:
     """Return the verdict for a visitor who passed the protocol when no slot is left."""
     return Screening(REFUSED, (QUOTA_FULL,))
+
+
+def closed_refusal() -> Screening:
+    """Return the verdict for a visitor who passed the protocol on a day the office is closed."""
+    return Screening(REFUSED, (CLOSED,))
 
 
 def offline_refusal() -> Screening:

@@ -38,6 +38,9 @@ DEMO_HISTORY_DAYS = 90
 # Where each service error's input is on the command line.
 PARAMETER_OF = {
     "code": "CODE",
+    "name": "--name",
+    "timezone": "--timezone",
+    "daily_quota": "--quota",
     "site": "--site",
     "username": "USERNAME",
     "password": "--password",
@@ -108,6 +111,28 @@ def add_site(code: str, name: str, timezone: str, quota: int) -> None:
     """Create a site with the code CODE (2 to 20 capital letters or digits)."""
     site = sites.add_site(code, name, timezone, daily_quota=quota)
     click.echo(f"Added site {site.code} ({site.name}), {site.timezone}, quota {quota} a day.")
+
+
+@site_cli.command("edit")
+@click.argument("code")
+@click.option("--name", help="The office's new name.")
+@click.option("--timezone", help="An IANA time zone, e.g. Asia/Makassar.")
+@click.option(
+    "--quota",
+    type=click.IntRange(max=rules.MAX_QUOTA),
+    help="Walk-in slots on a usual day; applies to today at once.",
+)
+@explained
+def edit_site(code: str, name: str | None, timezone: str | None, quota: int | None) -> None:
+    """Change the name, time zone or usual quota of the site CODE."""
+    if name is None and timezone is None and quota is None:
+        raise click.UsageError("Say what to change: --name, --timezone or --quota.")
+    site = sites.site_coded(code)
+    changes = sites.edit_site(site, None, clock(), name=name, timezone=timezone, daily_quota=quota)
+    for field, (before, after) in changes.items():
+        click.echo(f"{site.code} {field}: {before} -> {after}")
+    if not changes:
+        click.echo(f"{site.code} already has these settings; nothing changed.")
 
 
 @site_cli.command("list")

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from checkin import admission, rules
+from checkin.calendar_words import holiday_language, weekday_names
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
-from checkin.services import checkins, day_counter
+from checkin.services import calendar, checkins, day_counter
 from checkin.services.errors import ServiceError
 from checkin.web import (
     acting_user,
@@ -53,6 +54,11 @@ def render_door(
         site=site,
         form=form,
         quota=quota,
+        # Not in the copy kept for offline use: it would still say "closed" on the next day.
+        closure=calendar.closure(site, quota.day, holiday_language())
+        if quota.closed and not kept_offline
+        else None,
+        weekday=weekday_names()[quota.day.weekday()],
         online_qr=online_service_qr(site) if quota.left == 0 else None,
         recent=[] if kept_offline else checkins.recent_checks(site, at),
         waiting=[]
@@ -76,6 +82,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
     quota = day_counter.quota_today(site, moment)
     # Whoever was not admitted cannot come in today once the slots are gone, whatever the reason.
     no_slot_today = visit.status != admission.ADMITTED and quota.left == 0
+    no_slot_reason = admission.CLOSED if quota.closed else admission.QUOTA_FULL
     return render_template(
         "door/result.html",
         site=site,
@@ -88,8 +95,9 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         # With no slot left today a re-test could admit nobody: say that one thing instead.
         retest_offered=checkins.retest_open(visit, moment) and not no_slot_today,
         no_slot_today=no_slot_today,
+        no_slot_reason=no_slot_reason,
         online_qr=online_service_qr(site)
-        if no_slot_today or admission.QUOTA_FULL in visit.reasons
+        if no_slot_today or {admission.QUOTA_FULL, admission.CLOSED} & set(visit.reasons)
         else None,
     ), status
 

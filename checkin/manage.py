@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from flask import (
@@ -22,8 +21,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
-from checkin import admission, charts, exports
+from checkin import admission, charts, exports, manage_calendar
 from checkin.forms import show_error
+from checkin.forms.calendar import weekday_quotas
 from checkin.forms.manage import (
     UNUSUAL_CUTOFF,
     ExportRangeForm,
@@ -64,6 +64,7 @@ from checkin.words import (
 )
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+bp.register_blueprint(manage_calendar.bp)
 
 LOG_PAGE_SIZE = 100
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -223,21 +224,17 @@ def summary():
 @bp.route("/settings", methods=["GET", "POST"])
 @managers
 def settings():
-    """Show and change the site's quota, fever cut-off and online-service address."""
+    """Show and change the site's quota, fever cut-off, re-test wait and online-service address."""
     site = current_site()
-    form = SettingsForm(
-        data={
-            "daily_quota": site.daily_quota,
-            "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
-            "online_service_url": site.online_service_url,
-        }
-    )
+    form = manage_calendar.settings_form(site)
     unusual = None
     if form.validate_on_submit():
         wanted = sites.SiteSettings(
             daily_quota=form.daily_quota.data,
             fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
             online_service_url=form.online_service_url.data or "",
+            recheck_minutes=form.recheck_minutes.data,
+            weekday_quotas=weekday_quotas(form.weekdays.data),
         )
         if wanted.fever_cutoff_dc != site.fever_cutoff_dc:
             unusual = admission.unusual_cutoff(wanted.fever_cutoff_dc)
@@ -256,9 +253,9 @@ def settings():
             )
             return redirect(url_for(".settings"))
     status = 400 if form.is_submitted() else 200
-    return render_template(
-        "manage/settings.html", site=site, form=form, confirm_cutoff=unusual is not None
-    ), status
+    return manage_calendar.render_settings(
+        site, status, form=form, confirm_cutoff=unusual is not None
+    )
 
 
 def apply_settings(

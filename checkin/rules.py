@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 from checkin.services.errors import RangeReversed, RangeTooLong
 
@@ -46,6 +48,7 @@ TIMEZONES = {
     "Asia/Jayapura": "WIT (Asia/Jayapura)",
 }
 MAX_QUOTA = 10_000
+MAX_SITE_NAME = 120
 
 # Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
 FIRST_OFFICE_DAY = date(2000, 1, 1)
@@ -74,6 +77,17 @@ def storable(text: str) -> bool:
 def site_code(typed: str) -> str:
     """Return a site code as stored: codes are capitals everywhere, so "mlg" can only mean MLG."""
     return typed.strip().upper()
+
+
+@lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    """Return every zone name of the IANA database (read once: it lists files)."""
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str) -> bool:
+    """Tell whether ``name`` is a zone of the IANA database, e.g. "Asia/Makassar"."""
+    return name in _iana_zones()
 
 
 def valid_username(username: str) -> bool:

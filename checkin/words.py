@@ -16,7 +16,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from checkin import admission
+from checkin import admission, calendar_words
 from checkin.models import AuditEntry, Site, Visit
 from checkin.services.errors import ServiceError
 
@@ -24,15 +24,16 @@ LANGUAGES = ("id", "en")
 
 
 def reasons_to_show(counts: dict[str, int]) -> list[str]:
-    """Return the reasons a summary lists: refusals for no slot offline only where they happened.
+    """Return the reasons a summary lists: rare refusals only where they happened.
 
-    Most offices never lose their connection; a line for it, always zero, would be clutter.
+    Most offices never lose their connection, and refuse no one on the days they are closed;
+    a line for either, always zero, would be clutter.
     """
-    return [
-        reason
-        for reason in admission.REASONS
-        if reason != admission.NO_OFFLINE_SLOT or counts[reason]
-    ]
+    return [reason for reason in admission.REASONS if reason not in RARE_REASONS or counts[reason]]
+
+
+# Refusals most offices never see: listed only where they happened.
+RARE_REASONS = (admission.NO_OFFLINE_SLOT, admission.CLOSED)
 
 
 # A reason in a word or two, for lists.
@@ -43,6 +44,7 @@ REASON_LABELS = {
     admission.NO_DISTANCING: _l("No distancing"),
     admission.QUOTA_FULL: _l("Quota full"),
     admission.NO_OFFLINE_SLOT: _l("No slot offline"),
+    admission.CLOSED: _l("Office closed"),
 }
 
 # What each refusal or re-test reason means, in words a visitor understands.
@@ -53,6 +55,7 @@ REASON_TEXT = {
     admission.NO_DISTANCING: _l("Not keeping a safe distance."),
     admission.QUOTA_FULL: _l("Today's walk-in slots are all taken."),
     admission.NO_OFFLINE_SLOT: _l("No slot held offline: this tablet has given out its slots."),
+    admission.CLOSED: _l("The office is closed today."),
 }
 
 # What door staff should tell the visitor for each reason.
@@ -65,6 +68,7 @@ REASON_ADVICE = {
     admission.NO_OFFLINE_SLOT: _l(
         "Please wait a moment until the connection is back, or use the online service."
     ),
+    admission.CLOSED: _l("Please come back on a working day, or use the online service today."),
 }
 
 PURPOSE_LABELS = {
@@ -137,6 +141,12 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
             taken=error.admitted + error.held,
         )
     ),
+    "recheck_wait_out_of_range": lambda error: _(
+        "Wait between %(low)d and %(high)d minutes before a re-test.",
+        low=error.low,
+        high=error.high,
+    ),
+    **calendar_words.ERROR_TEXT,
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
         "This range is too long: at most %(num)d day.",
@@ -166,6 +176,20 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "site_required": lambda error: _("Door and manager accounts need a site."),
     "cannot_deactivate_self": lambda error: _("You cannot deactivate your own account."),
+    "cannot_leave_admin": lambda error: _(
+        "You cannot take your own administrator role away: ask another administrator."
+    ),
+    "unknown_role": lambda error: _("%(role)s is not a role.", role=error.role),
+    "invalid_site_name": lambda error: ngettext(
+        "Give the site a name of at most %(num)d character.",
+        "Give the site a name of at most %(num)d characters.",
+        error.max_length,
+    ),
+    "unknown_timezone": lambda error: _(
+        "%(zone)s is not a time zone: use one such as Asia/Jakarta, Asia/Makassar or "
+        "Asia/Jayapura.",
+        zone=error.timezone,
+    ),
     "unknown_scope": lambda error: _(
         "%(scope)s is not a token scope: use checkin, read or display.", scope=error.scope or "–"
     ),
@@ -308,11 +332,16 @@ ACTION_LABELS = {
     "lease_revoked": _l("Tablet's slots revoked"),
     "tablet_paired": _l("Tablet paired"),
     "tablet_unpaired": _l("Tablet unpaired"),
+    "closed_days": _l("Closed days changed"),
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
+    "name": _l("Name"),
+    "timezone": _l("Time zone"),
     "daily_quota": _l("Walk-in quota per day"),
     "fever_cutoff_dc": _l("Fever cut-off"),
+    "recheck_minutes": _l("Re-test wait (minutes)"),
+    "weekday_quotas": _l("Quota by weekday"),
     "online_service_url": _l("Online service address"),
 }
 ACCOUNT_CHANGES = {
@@ -334,6 +363,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
             f"{SETTING_LABELS[name]}: {setting_text(name, before)} → {setting_text(name, after)}"
             for name, (before, after) in detail.items()
         )
+    if entry.action == "account" and detail["change"] == "moved":
+        return account_move_text(detail)
     if entry.action == "account":
         role = ROLE_LABELS[detail["role"]] if "role" in detail else ""
         return ACCOUNT_CHANGES[detail["change"]] % {"account": detail["account"], "role": role}
@@ -341,6 +372,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return check_of(entry.visit, site)
     if entry.action == "exported":
         return export_text(detail)
+    if entry.action == "closed_days":
+        return calendar_words.closed_days_text(detail)
     if entry.action == "lease_revoked":
         return ngettext(
             "%(device)s: %(num)d slot of today will not be given out again",
@@ -378,8 +411,21 @@ def export_text(detail: dict[str, Any]) -> str:
     )
 
 
-def setting_text(name: str, value: int | str) -> str:
+def setting_text(name: str, value: Any) -> str:
     """Show one site setting's value as the settings page does."""
     if name == "fever_cutoff_dc":
         return format_temperature(value)
+    if name == "weekday_quotas":
+        return calendar_words.weekday_quotas_text(value)
     return str(value) if value != "" else "–"
+
+
+def account_move_text(detail: dict[str, Any]) -> str:
+    """Say how an account's role or site changed, e.g. "door1: Door staff → Manager, KDR → MLG"."""
+    (old_role, new_role), (old_site, new_site) = detail["roles"], detail["sites"]
+    moves = []
+    if old_role != new_role:
+        moves.append(f"{ROLE_LABELS[old_role]} → {ROLE_LABELS[new_role]}")
+    if old_site != new_site:
+        moves.append(f"{old_site or '–'} → {new_site or '–'}")
+    return _("%(account)s: %(moves)s", account=detail["account"], moves=", ".join(moves))

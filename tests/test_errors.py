@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,17 +31,27 @@ EXAMPLES = [
     errors.AlreadyVoided(),
     errors.NegativeQuota(),
     errors.QuotaBelowAdmitted(3, 2),
+    errors.RecheckWaitOutOfRange(1, 30),
+    errors.NotAHoliday(date(2026, 12, 24)),
+    errors.ClosedDayInPast(date(2026, 11, 1)),
+    errors.AlreadyClosed(date(2026, 12, 26)),
+    errors.UnknownClosedDay(date(2026, 12, 27)),
+    errors.ClosedLabelInvalid(120),
     errors.RangeReversed(),
     errors.RangeTooLong(366),
     errors.SiteCodeTaken("KDR"),
     errors.InvalidSiteCode("K D"),
     errors.UnknownSite("XXX"),
+    errors.InvalidSiteName(120),
+    errors.UnknownTimezone("Asia/Kediri"),
     errors.UsernameTaken("pintu1"),
     errors.InvalidUsername("a b"),
     errors.UnknownAccount("nobody"),
     errors.PasswordTooShort(8),
     errors.SiteRequired(),
     errors.CannotDeactivateSelf(),
+    errors.CannotLeaveAdmin(),
+    errors.UnknownRole("boss"),
     errors.UnknownScope("write"),
     errors.UnknownToken(999),
     errors.RetentionTooShort(),

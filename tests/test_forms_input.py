@@ -16,6 +16,7 @@ CONTROL_CHARACTERS = [TERMINAL_TRICK, "NUL\x00inside", "line\nbreak", "delete\x7
 SETTINGS_FORM = {
     "daily_quota": "60",
     "fever_cutoff": "37.3",
+    "recheck_minutes": "5",
     "online_service_url": "https://example.org/online",
 }
 PASSING_CHECK = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}

@@ -159,7 +159,7 @@ FORM_EXAMPLES = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-# Who posts which form where; {first}, {recheck} and {account} are filled in by the test.
+# Who posts which form where; {first}, {recheck}, {account} and {site} are filled in by the test.
 FORMS = {
     "check-in": (
         "door",
@@ -181,8 +181,20 @@ FORMS = {
     "settings": (
         "manager",
         "/manage/settings",
-        ("daily_quota", "fever_cutoff", "online_service_url", "confirm_cutoff"),
+        (
+            "daily_quota",
+            "fever_cutoff",
+            "recheck_minutes",
+            "online_service_url",
+            "confirm_cutoff",
+            "weekdays-saturday-quota",
+            "weekdays-sunday-closed",
+        ),
     ),
+    "holidays": ("manager", "/manage/settings/holidays", ("closed",)),
+    "closed day": ("manager", "/manage/settings/closed", ("day", "label")),
+    "site edit": ("admin", "/manage/admin/sites/{site}", ("name", "timezone", "daily_quota")),
+    "account edit": ("admin", "/manage/admin/accounts/{account}", ("role", "site_id")),
     "void": ("manager", "/manage/visits/{first}/void", ("reason",)),
     "login": (None, "/login", ("username", "password")),
     "language": (None, "/lang/en", ("next",)),
@@ -220,6 +232,7 @@ def test_any_value_of_any_form_field_gets_a_page_not_a_server_error(
         first=make_visit().visit.id,
         recheck=make_visit(temperature_dc=380).visit.id,
         account=make_user("door").id,
+        site=make_user("door").site_id,
     )
 
     @FORM_EXAMPLES

@@ -351,6 +351,7 @@ def settings_form(**changes: str) -> dict[str, str]:
     return {
         "daily_quota": "60",
         "fever_cutoff": "37.3",
+        "recheck_minutes": "5",
         "online_service_url": "https://example.org/online",
     } | changes
 

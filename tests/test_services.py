@@ -163,6 +163,7 @@ def test_day_counters_match_the_rows(site, make_visit, clock):
         "no_distancing": 5,
         "quota_full": 0,
         "no_offline_slot": 0,
+        "closed": 0,
     }
 
 

@@ -12,7 +12,21 @@ from checkin.models import ROLES
 from checkin.words import ROLE_LABELS
 
 
-class SiteForm(Form):
+class SiteEditForm(Form):
+    """What an admin may change of a site: name, time zone, usual quota."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=rules.MAX_SITE_NAME), storable]
+    )
+    timezone = SelectField(_l("Time zone"), choices=options(rules.TIMEZONES.items()))
+    daily_quota = IntegerField(
+        _l("Walk-in quota per day"),
+        default=admission.DEFAULT_DAILY_QUOTA,
+        validators=[InputRequired(), NumberRange(0, rules.MAX_QUOTA)],
+    )
+
+
+class SiteForm(SiteEditForm):
     """A new site."""
 
     code = StringField(
@@ -25,13 +39,6 @@ class SiteForm(Form):
             ),
         ],
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), storable])
-    timezone = SelectField(_l("Time zone"), choices=options(rules.TIMEZONES.items()))
-    daily_quota = IntegerField(
-        _l("Walk-in quota per day"),
-        default=admission.DEFAULT_DAILY_QUOTA,
-        validators=[InputRequired(), NumberRange(0, rules.MAX_QUOTA)],
-    )
 
 
 class PasswordForm(Form):
@@ -43,7 +50,14 @@ class PasswordForm(Form):
     )
 
 
-class AccountForm(PasswordForm):
+class AccountRoleForm(Form):
+    """An account's role and site; the services refuse a missing site."""
+
+    role = SelectField(_l("Role"), choices=options((role, ROLE_LABELS[role]) for role in ROLES))
+    site_id = SelectField(_l("Site"), coerce=int, validators=[Optional()])
+
+
+class AccountForm(PasswordForm, AccountRoleForm):
     """A new staff account; the services refuse a taken name or a missing site."""
 
     username = StringField(
@@ -56,5 +70,3 @@ class AccountForm(PasswordForm):
             ),
         ],
     )
-    role = SelectField(_l("Role"), choices=options((role, ROLE_LABELS[role]) for role in ROLES))
-    site_id = SelectField(_l("Site"), coerce=int, validators=[Optional()])

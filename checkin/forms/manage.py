@@ -13,6 +13,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    FormField,
     IntegerField,
     SelectField,
     StringField,
@@ -23,7 +24,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from checkin import admission, rules
-from checkin.forms import Form, QueryForm, options, show_error, storable
+from checkin.forms import Form, QueryForm, options, show_error, storable, stripped
+from checkin.forms.calendar import WeekdaysForm
+from checkin.models.calendar import MAX_CLOSED_LABEL
 from checkin.services.errors import ServiceError
 from checkin.words import REASON_LABELS, STATUS_LABELS, decimal_mark
 
@@ -135,12 +138,20 @@ class SettingsForm(Form):
             ),
         ],
     )
+    recheck_minutes = IntegerField(
+        _l("Re-test wait (minutes)"),
+        validators=[
+            InputRequired(),
+            NumberRange(admission.MIN_RECHECK_MINUTES, admission.MAX_RECHECK_MINUTES),
+        ],
+    )
     online_service_url = URLField(
         _l("Online service address"),
         validators=[Optional(), Length(max=300), storable, web_address],
     )
     # Asked for only when the cut-off changes to a value outside health guidance.
     confirm_cutoff = BooleanField(_l("Yes, use this cut-off"))
+    weekdays = FormField(WeekdaysForm)
 
 
 # What an unusual fever cut-off would do at the door, said before it is saved.
@@ -154,6 +165,17 @@ UNUSUAL_CUTOFF = {
         "Tick the box below to use it anyway."
     ),
 }
+
+
+class ClosedDayForm(Form):
+    """A local closed day: the date, and why (shown at the door)."""
+
+    day = DateField(_l("Date"), validators=[InputRequired(), office_day])
+    label = StringField(
+        _l("Why the office is closed"),
+        filters=[stripped],
+        validators=[DataRequired(), Length(max=MAX_CLOSED_LABEL), storable],
+    )
 
 
 class VoidForm(Form):

@@ -2,6 +2,7 @@
 
 from checkin.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginWindow, User, hash_token
 from checkin.models.base import UTCDateTime, utcnow
+from checkin.models.calendar import ClosedDay, WeekdayQuota
 from checkin.models.devices import Device, LeasedSlot, PairingCode, UploadConflict
 from checkin.models.floor import Booth
 from checkin.models.sites import DayQuota, Site
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Booth",
+    "ClosedDay",
     "DayQuota",
     "Device",
     "LeasedSlot",
@@ -23,6 +25,7 @@ __all__ = [
     "UploadConflict",
     "User",
     "Visit",
+    "WeekdayQuota",
     "hash_token",
     "utcnow",
 ]

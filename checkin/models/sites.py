@@ -38,6 +38,11 @@ class Site(db.Model):
     __table_args__ = (
         sa.CheckConstraint("daily_quota >= 0", name="site_quota_non_negative"),
         sa.CheckConstraint(plausible("fever_cutoff_dc"), name="site_cutoff_plausible"),
+        sa.CheckConstraint(
+            f"recheck_minutes BETWEEN {admission.MIN_RECHECK_MINUTES}"
+            f" AND {admission.MAX_RECHECK_MINUTES}",
+            name="site_recheck_minutes_range",
+        ),
     )
 
     @property
@@ -60,6 +65,9 @@ class Site(db.Model):
 
 class DayQuota(db.Model):
     """Per site and local day: the walk-in limit, slots used, and counts of every decision.
+
+    The limit is the office calendar's quota of the day when the row is made; on a closed day
+    it is the slots taken before the day closed (none, unless a manager closed it that day).
 
     ``used`` is claimed with one conditional UPDATE, so the limit holds across processes and
     servers; ``issued`` numbers queue slots and never goes back, so a voided slot is not reissued.
@@ -85,6 +93,9 @@ class DayQuota(db.Model):
     refused_quota_full: Mapped[int] = mapped_column(default=0)
     admitted: Mapped[int] = mapped_column(default=0)
     refused_no_offline_slot: Mapped[int] = mapped_column(default=0)
+    refused_closed: Mapped[int] = mapped_column(default=0)
+    # The office calendar closed the day when the row was made, or a manager closed it later.
+    closed: Mapped[bool] = mapped_column(default=False)
 
     COUNTERS = (
         "used",

@@ -11,14 +11,16 @@ from sqlalchemy.orm import joinedload
 
 from checkin import rules
 from checkin.extensions import db
-from checkin.models import TOKEN_SCOPES, ApiToken, Site, User, hash_token
+from checkin.models import ROLES, TOKEN_SCOPES, ApiToken, Site, User, hash_token
 from checkin.services import audit, logins
 from checkin.services.errors import (
     CannotDeactivateSelf,
+    CannotLeaveAdmin,
     InvalidUsername,
     PasswordTooShort,
     SiteRequired,
     UnknownAccount,
+    UnknownRole,
     UnknownScope,
     UnknownToken,
     UsernameTaken,
@@ -90,6 +92,34 @@ def set_account_active(user: User, active: bool, by: User, now: datetime) -> Non
     change = "reactivated" if active else "deactivated"
     audit.record(user.site, by, now, "account", {"account": user.username, "change": change})
     db.session.commit()
+
+
+def change_account(user: User, role: str, site: Site | None, by: User, now: datetime) -> bool:
+    """Give an account another role or site; its sessions end, so it logs in again as that.
+
+    Audited at the sites it leaves and joins. False when nothing changed.
+    """
+    if role not in ROLES:
+        raise UnknownRole(role)
+    if role != "admin" and site is None:
+        raise SiteRequired()
+    if user.id == by.id and role != "admin":
+        raise CannotLeaveAdmin()
+    before = user.site
+    if (user.role, before) == (role, site):
+        return False
+    detail = {
+        "account": user.username,
+        "change": "moved",
+        "roles": [user.role, role],
+        "sites": [before.code if before else None, site.code if site else None],
+    }
+    user.role, user.site = role, site
+    end_sessions(user)
+    for where in [place for place in dict.fromkeys([before, site]) if place] or [None]:
+        audit.record(where, by, now, "account", detail)
+    db.session.commit()
+    return True
 
 
 def reset_password(user: User, password: str, by: User, now: datetime) -> None:

@@ -127,7 +127,8 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
     if screening.passed and counted is None:
         counted = day_counter.claim_slot(site, day)
         if counted is None:
-            screening = admission.quota_refusal()
+            closed = day_counter.is_closed(site, day)
+            screening = admission.closed_refusal() if closed else admission.quota_refusal()
         else:
             slot = counted.issued
     if counted is None:

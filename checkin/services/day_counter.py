@@ -14,18 +14,21 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from checkin import admission
+from checkin import admission, office_calendar
 from checkin.extensions import db
-from checkin.models import DayQuota, Site
+from checkin.models import ClosedDay, DayQuota, Site, WeekdayQuota
+from checkin.office_calendar import DayPlan
+from checkin.services.errors import QuotaBelowAdmitted
 
 
 @dataclass(frozen=True)
 class Quota:
-    """A site's walk-in quota for one local day."""
+    """A site's walk-in quota for one local day; a closed day has no slot left."""
 
     day: date
     limit: int
     used: int
+    closed: bool = False
 
     @property
     def left(self) -> int:
@@ -37,13 +40,69 @@ def quota_today(site: Site, now: datetime) -> Quota:
     """Return the site's quota for its local day at ``now``, without writing anything."""
     day = site.local_day(now)
     row = db.session.execute(
-        sa.select(DayQuota.limit, DayQuota.used).where(
+        sa.select(DayQuota.limit, DayQuota.used, DayQuota.closed).where(
             DayQuota.site_id == site.id, DayQuota.day == day
         )
     ).first()
     if row is None:
-        return Quota(day, site.daily_quota, 0)
-    return Quota(day, row.limit, row.used)
+        plan = planned(site, day)
+        return Quota(day, plan.quota, 0, plan.closed)
+    return Quota(day, row.limit, row.used, row.closed)
+
+
+def planned(site: Site, day: date) -> DayPlan:
+    """Return what the site's calendar says of ``day``: its quota, or why it is closed."""
+    weekday = db.session.execute(
+        sa.select(WeekdayQuota.quota).where(
+            WeekdayQuota.site_id == site.id, WeekdayQuota.weekday == day.weekday()
+        )
+    ).first()
+    closed = db.session.execute(
+        sa.select(ClosedDay.holiday).where(ClosedDay.site_id == site.id, ClosedDay.day == day)
+    ).first()
+    return office_calendar.day_plan(
+        day,
+        site.daily_quota,
+        {} if weekday is None else {day.weekday(): weekday.quota},
+        closed_dates=(day,) if closed is not None and not closed.holiday else (),
+        ticked_holidays=(day,) if closed is not None and closed.holiday else (),
+    )
+
+
+def is_closed(site: Site, day: date) -> bool:
+    """Tell whether the site's day row says the office is closed (after a slot was refused)."""
+    return bool(
+        db.session.scalar(
+            sa.select(DayQuota.closed).where(DayQuota.site_id == site.id, DayQuota.day == day)
+        )
+    )
+
+
+def replan(site: Site, day: date, plan: DayPlan) -> Quota:
+    """Give the day's row the quota the calendar says now, never below the slots taken.
+
+    Closing keeps the slots taken and offers no more. Adds to the caller's transaction; on
+    QuotaBelowAdmitted it is rolled back.
+    """
+    ensure_day_row(site, day)
+    row_of_day = (DayQuota.site_id == site.id, DayQuota.day == day)
+    if plan.closed:
+        update = sa.update(DayQuota).where(*row_of_day).values(closed=True, limit=DayQuota.used)
+    else:
+        update = (
+            sa.update(DayQuota)
+            .where(*row_of_day, DayQuota.used <= plan.quota)
+            .values(closed=False, limit=plan.quota)
+        )
+    changed = db.session.execute(
+        update.returning(DayQuota.limit, DayQuota.used, DayQuota.closed),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if changed is None:
+        row = db.session.get(DayQuota, (site.id, day))
+        db.session.rollback()
+        raise QuotaBelowAdmitted(row.admitted, row.held)
+    return Quota(day, changed.limit, changed.used, changed.closed)
 
 
 # Statements of the check-in path, built once: building and cache-keying a statement per call
@@ -72,10 +131,12 @@ _CLAIM_ON_DAY = _COUNT_ON_DAY.where(
 
 
 def ensure_day_row(site: Site, day: date) -> None:
-    """Create the site's counter row for ``day`` unless it exists, racing safely."""
+    """Create the site's counter row for ``day`` unless it exists, racing safely; its quota is
+    the calendar's, fixed from now on (a manager may still change today's)."""
+    plan = planned(site, day)
     db.session.execute(
         _NEW_DAY_ROW[db.session.get_bind().dialect.name],
-        {"site_id": site.id, "day": day, "quota_limit": site.daily_quota},
+        {"site_id": site.id, "day": day, "quota_limit": plan.quota, "closed": plan.closed},
     )
 
 

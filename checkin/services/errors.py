@@ -7,7 +7,7 @@ words (``checkin.words.error_text``); none of them reads an error's text to find
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 
@@ -139,6 +139,56 @@ class QuotaBelowAdmitted(ServiceError):
     held: int = 0
 
 
+@dataclass(eq=False)
+class RecheckWaitOutOfRange(ServiceError):
+    """A re-test wait outside the minutes a visitor can sensibly rest."""
+
+    code, field = "recheck_wait_out_of_range", "recheck_minutes"
+    low: int
+    high: int
+
+
+# The office calendar
+@dataclass(eq=False)
+class NotAHoliday(ServiceError):
+    """A date ticked as a national holiday that is none in the years shown."""
+
+    code, field = "not_a_holiday", "closed"
+    day: date
+
+
+@dataclass(eq=False)
+class ClosedDayInPast(ServiceError):
+    """A closed day before today: that day's quota is history."""
+
+    code, field = "closed_day_in_past", "day"
+    day: date
+
+
+@dataclass(eq=False)
+class AlreadyClosed(ServiceError):
+    """The site is closed on that date already (a local closure or a ticked holiday)."""
+
+    code, field = "already_closed", "day"
+    day: date
+
+
+@dataclass(eq=False)
+class UnknownClosedDay(ServiceError):
+    """No local closed day of today or later on that date."""
+
+    code, field = "unknown_closed_day", "day"
+    day: date
+
+
+@dataclass(eq=False)
+class ClosedLabelInvalid(ServiceError):
+    """A closed day's reason that is empty, too long or holds control characters."""
+
+    code, field = "closed_label_invalid", "label"
+    max_length: int
+
+
 # Report and export ranges
 class RangeReversed(ServiceError):
     """A date range that ends before it starts."""
@@ -177,6 +227,22 @@ class UnknownSite(ServiceError):
 
     code, field = "unknown_site", "site"
     site_code: str
+
+
+@dataclass(eq=False)
+class InvalidSiteName(ServiceError):
+    """A site name that is empty, too long or holds control characters."""
+
+    code, field = "invalid_site_name", "name"
+    max_length: int
+
+
+@dataclass(eq=False)
+class UnknownTimezone(ServiceError):
+    """A time zone the IANA database does not have."""
+
+    code, field = "unknown_timezone", "timezone"
+    timezone: str
 
 
 @dataclass(eq=False)
@@ -221,6 +287,20 @@ class CannotDeactivateSelf(ServiceError):
     """An admin may not lock themselves out."""
 
     code, field = "cannot_deactivate_self", "active"
+
+
+class CannotLeaveAdmin(ServiceError):
+    """An admin may not take their own admin role away."""
+
+    code, field = "cannot_leave_admin", "role"
+
+
+@dataclass(eq=False)
+class UnknownRole(ServiceError):
+    """A role that does not exist."""
+
+    code, field = "unknown_role", "role"
+    role: str
 
 
 @dataclass(eq=False)

@@ -110,21 +110,26 @@ def device_of(site: Site, public_id: str) -> Device:
 def revoke(device: Device, by: User | None, now: datetime) -> int:
     """End a lost tablet's lease of today: its unused slots stay held and are never reissued."""
     day = device.site.local_day(now)
-    revoked = db.session.execute(
-        sa.update(LeasedSlot)
-        .where(
-            LeasedSlot.device_id == device.id,
-            LeasedSlot.day == day,
-            LeasedSlot.used_at.is_(None),
-            LeasedSlot.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    revoked = _revoke_unused(now, LeasedSlot.device_id == device.id, LeasedSlot.day == day)
     detail = {"device": device.label, "slots": revoked}
     audit.record(device.site, by, now, "lease_revoked", detail)
     db.session.commit()
     return revoked
+
+
+def revoke_day(site: Site, day: date, now: datetime) -> int:
+    """End every tablet's lease of ``day``, in the caller's transaction (the office closed)."""
+    return _revoke_unused(now, LeasedSlot.site_id == site.id, LeasedSlot.day == day)
+
+
+def _revoke_unused(now: datetime, *which: sa.ColumnElement[bool]) -> int:
+    """Mark the leased slots ``which`` that are neither used nor revoked revoked; count them."""
+    return db.session.execute(
+        sa.update(LeasedSlot)
+        .where(*which, LeasedSlot.used_at.is_(None), LeasedSlot.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def use_next(site: Site, public_id: str, day: date, now: datetime) -> sa.Row | None:

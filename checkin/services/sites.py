@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from checkin import admission, rules
 from checkin.extensions import db
-from checkin.models import DayQuota, Site, User
-from checkin.services import audit, day_counter
+from checkin.models import Site, User
+from checkin.services import audit, calendar
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
     InvalidSiteCode,
+    InvalidSiteName,
     NegativeQuota,
-    QuotaBelowAdmitted,
+    RecheckWaitOutOfRange,
     SiteCodeTaken,
     UnknownSite,
+    UnknownTimezone,
 )
 
 
@@ -33,6 +36,44 @@ def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: o
     db.session.add(site)
     db.session.commit()
     return site
+
+
+def edit_site(
+    site: Site,
+    by: User | None,
+    now: datetime,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    daily_quota: int | None = None,
+) -> dict[str, list[object]]:
+    """Change a site's name, time zone or usual quota (None leaves one as it is); audited.
+
+    The quota, and today in a new time zone, apply to today's row at once, as a manager's
+    settings do. Return the changes, each as [before, after].
+    """
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > rules.MAX_SITE_NAME or not rules.storable(name):
+            raise InvalidSiteName(rules.MAX_SITE_NAME)
+    if timezone is not None and not rules.valid_timezone(timezone):
+        raise UnknownTimezone(timezone)
+    if daily_quota is not None and daily_quota < 0:
+        raise NegativeQuota()
+    wanted = {"name": name, "timezone": timezone, "daily_quota": daily_quota}
+    changes = {
+        field: [getattr(site, field), value]
+        for field, value in wanted.items()
+        if value is not None and getattr(site, field) != value
+    }
+    for field, (_before, after) in changes.items():
+        setattr(site, field, after)
+    if changes.keys() & {"timezone", "daily_quota"}:
+        calendar.apply_today(site, now)
+    if changes:
+        audit.record(site, by, now, "settings", changes)
+    db.session.commit()
+    return changes
 
 
 def site_coded(typed: str) -> Site:
@@ -51,47 +92,58 @@ def all_sites() -> list[Site]:
 
 @dataclass(frozen=True)
 class SiteSettings:
-    """The settings a manager may change for their site."""
+    """The settings a manager may change for their site.
+
+    ``weekday_quotas`` maps a weekday (Monday 0) to its own quota (None: closed that day);
+    weekdays left out take ``daily_quota``. None leaves the weekdays as they are.
+    """
 
     daily_quota: int
     fever_cutoff_dc: int
     online_service_url: str
+    recheck_minutes: int = admission.DEFAULT_RECHECK_MINUTES
+    weekday_quotas: Mapping[int, int | None] | None = None
 
 
 def update_site_settings(
     site: Site, settings: SiteSettings, by: User | None, now: datetime
 ) -> Quota:
-    """Apply a manager's settings; the quota applies today at once but never below today's used."""
+    """Apply a manager's settings; today's quota follows at once but never below today's used."""
     if settings.daily_quota < 0:
         raise NegativeQuota()
     admission.check_plausible(settings.fever_cutoff_dc)
-    day = site.local_day(now)
-    day_counter.ensure_day_row(site, day)
-    changed = db.session.execute(
-        sa.update(DayQuota)
-        .where(
-            DayQuota.site_id == site.id,
-            DayQuota.day == day,
-            DayQuota.used <= settings.daily_quota,
-        )
-        .values(limit=settings.daily_quota)
-        .returning(DayQuota.limit, DayQuota.used),
-        execution_options={"synchronize_session": False},
-    ).first()
-    if changed is None:
-        row = db.session.get(DayQuota, (site.id, day))
-        db.session.rollback()
-        raise QuotaBelowAdmitted(row.admitted, row.held)
-    before = SiteSettings(site.daily_quota, site.fever_cutoff_dc, site.online_service_url)
+    low, high = admission.MIN_RECHECK_MINUTES, admission.MAX_RECHECK_MINUTES
+    if not low <= settings.recheck_minutes <= high:
+        raise RecheckWaitOutOfRange(low, high)
+    before = SiteSettings(
+        site.daily_quota,
+        site.fever_cutoff_dc,
+        site.online_service_url,
+        site.recheck_minutes,
+        calendar.weekday_quotas(site),
+    )
+    wanted = settings
+    if settings.weekday_quotas is None:
+        wanted = replace(settings, weekday_quotas=before.weekday_quotas)
     changes = {
-        name: [getattr(before, name), value]
-        for name, value in vars(settings).items()
+        name: [audit_value(getattr(before, name)), audit_value(value)]
+        for name, value in vars(wanted).items()
         if getattr(before, name) != value
     }
     site.daily_quota = settings.daily_quota
     site.fever_cutoff_dc = settings.fever_cutoff_dc
     site.online_service_url = settings.online_service_url
+    site.recheck_minutes = settings.recheck_minutes
+    calendar.set_weekday_quotas(site, wanted.weekday_quotas)
+    quota = calendar.apply_today(site, now)
     if changes:
         audit.record(site, by, now, "settings", changes)
     db.session.commit()
-    return Quota(day, changed.limit, changed.used)
+    return quota
+
+
+def audit_value(value: object) -> object:
+    """Return a setting as the audit log keeps it: weekday quotas keyed by weekday in JSON."""
+    if isinstance(value, Mapping):
+        return {str(weekday): quota for weekday, quota in sorted(value.items())}
+    return value
