@@ -280,6 +280,9 @@ ACTION_LABELS = {
     "viewed": _l("Check viewed"),
     "exported": _l("Checks exported"),
     "lease_revoked": _l("Tablet's slots revoked"),
+    "traced": _l("Checks searched (contact tracing)"),
+    "contacts": _l("Visitors at the same time listed"),
+    "contacts_exported": _l("Visitors at the same time exported"),
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
@@ -312,6 +315,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return check_of(entry.visit, site)
     if entry.action == "exported":
         return export_text(detail)
+    if entry.action in ("traced", "contacts", "contacts_exported"):
+        return tracing_text(entry, site)
     if entry.action == "lease_revoked":
         return ngettext(
             "%(device)s: %(num)d slot of today will not be given out again",
@@ -345,6 +350,42 @@ def export_text(detail: dict[str, Any]) -> str:
         format=EXPORT_FORMATS[detail["format"]],
         days=days,
     )
+
+
+# The terms of a contact-tracing search, as the audit log lists them.
+SEARCH_TERMS = {
+    "name": _l("name %(value)s"),
+    "phone": _l("phone %(value)s"),
+    "nik_last4": _l("NIK ending %(value)s"),
+}
+
+
+def tracing_text(entry: AuditEntry, site: Site) -> str:
+    """Say what a contact-tracing search or "same time" list looked for and how much it found."""
+    detail = entry.detail
+    if entry.action == "traced":
+        start, end = detail["start"], detail["end"]
+        days = start if start == end else _("%(start)s to %(end)s", start=start, end=end)
+        terms = [
+            SEARCH_TERMS[key] % {"value": detail[key]} for key in SEARCH_TERMS if key in detail
+        ]
+        return ngettext(
+            "%(days)s, %(terms)s: %(num)d check found",
+            "%(days)s, %(terms)s: %(num)d checks found",
+            detail["rows"],
+            days=days,
+            terms=", ".join(terms) or _("any visitor"),
+        )
+    listed = ngettext(
+        "%(check)s, %(minutes)d minutes before and after: %(num)d visitor",
+        "%(check)s, %(minutes)d minutes before and after: %(num)d visitors",
+        detail["rows"],
+        check=check_of(entry.visit, site),
+        minutes=detail["window"],
+    )
+    if "format" in detail:
+        listed = f"{EXPORT_FORMATS[detail['format']]}, {listed}"
+    return listed
 
 
 def setting_text(name: str, value: int | str) -> str:
