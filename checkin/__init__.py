@@ -193,13 +193,14 @@ def register_static_versions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the door, manager, admin, auth and API blueprints."""
-    from checkin import admin, api, auth, door, health, manage, tracing
+    from checkin import admin, api, auth, door, headoffice, health, manage, tracing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(door.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(tracing.bp)
+    app.register_blueprint(headoffice.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 
