@@ -63,7 +63,8 @@ def index():
 
 def chosen_month(form: MonthForm) -> tuple[date, date]:
     """Return the first and last day of the chosen month, head office's current one unless given."""
-    return headoffice.month_of(form.month.data or now().astimezone(headoffice.HEAD_OFFICE_ZONE))
+    today = now().astimezone(headoffice.HEAD_OFFICE_ZONE).date()
+    return headoffice.month_of(form.month.data or today)
 
 
 @bp.get("/month.<any(csv, xlsx):extension>")

@@ -131,15 +131,17 @@ def test_the_month_table_sums_the_day_rows_of_every_site(
     client, as_head_office, three_sites, make_visit
 ):
     make_visit(now=DEFAULT_NOW - timedelta(days=1), mask=False)
+    make_visit(now=DEFAULT_NOW - timedelta(days=24))  # 1 November, 10:00
     make_visit(now=DEFAULT_NOW - timedelta(days=30))  # October
     html = client.get("/headoffice?month=2026-11&lang=en").text
     assert table_rows(html, "month") == [
-        ["KDR", "2", "5", "3", "2", "0", "120"],
+        ["KDR", "3", "6", "4", "2", "0", "180"],
         ["MLG", "1", "1", "1", "0", "0", "10"],
         ["SBY", "0", "0", "0", "0", "0", "0"],
     ]
     october = table_rows(client.get("/headoffice?month=2026-10").text, "month")
     assert october[0][1:4] == ["1", "1", "1"]
+    assert table_rows(client.get("/headoffice").text, "month") == table_rows(html, "month")
 
 
 def test_the_month_is_this_month_unless_chosen(client, as_head_office):
@@ -299,3 +301,11 @@ def test_a_head_office_account_never_belongs_to_a_site(site, clock):
 def test_site_staff_still_need_a_site(app, clock):
     with pytest.raises(SiteRequired):
         accounts.add_user("door-nowhere", "door", PASSWORD, None, by=None, now=clock.now)
+
+
+def test_the_command_line_adds_head_office_without_a_site(runner, app):
+    result = runner.invoke(
+        args=["user", "add", "pusat3", "--role", "head_office", "--password", "kantor-pusat"]
+    )
+    assert result.exit_code == 0, result.output
+    assert accounts.account_named("pusat3").site_id is None
