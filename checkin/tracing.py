@@ -39,26 +39,18 @@ def search():
 
 
 @bp.get("/visits/<int:visit_id>")
-@managers
-def contacts(visit_id: int):
-    """List the admitted visitors inside at the same time as a check of the site."""
-    check = own_visit(visit_id)
-    form = WindowForm()
-    if not form.validate():
-        return render_template("tracing/contacts.html", site=check.site, form=form, found=None), 400
-    found = tracing.contacts(check, form.minutes(), acting_user(), now())
-    form.show(window=found.window_minutes)
-    return render_template("tracing/contacts.html", site=check.site, form=form, found=found)
-
-
 @bp.get("/visits/<int:visit_id>/contacts.<any(csv, xlsx):extension>")
 @managers
-def export(visit_id: int, extension: str):
-    """Download who was inside at the same time as a check, as CSV or XLSX."""
+def contacts(visit_id: int, extension: str | None = None):
+    """List the admitted visitors inside at the same time as a check of the site, or download
+    the list as CSV or XLSX (``extension``)."""
     check = own_visit(visit_id)
     form = WindowForm()
     if not form.validate():
         return render_template("tracing/contacts.html", site=check.site, form=form, found=None), 400
     found = tracing.contacts(check, form.minutes(), acting_user(), now(), extension)
-    name = f"contacts-{check.site.code}-{check.day.isoformat()}-{check.id}.{extension}"
-    return visits_download(found.visits, check.site.zone, extension, name)
+    if extension is not None:
+        name = f"contacts-{check.site.code}-{check.day.isoformat()}-{check.id}.{extension}"
+        return visits_download(found.visits, check.site.zone, extension, name)
+    form.show(window=found.window_minutes)
+    return render_template("tracing/contacts.html", site=check.site, form=form, found=found)

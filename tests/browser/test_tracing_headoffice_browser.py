@@ -54,6 +54,16 @@ def seed_morning(server) -> None:
             checkins.check_in(malang, None, CheckInData(**PASSING), server.clock.now)
 
 
+def logged_in(browser, server, username: str, width: int, height: int):
+    """Seed the morning, open a browser of the given size and log in; return context and page."""
+    seed_morning(server)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    sign_in(page, username)
+    return context, page
+
+
 def keep(name: str, width: int, height: int) -> None:
     """Copy a screenshot the conftest saved to where the screenshots are looked at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -69,12 +79,7 @@ def fits(page, selector: str) -> None:
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_a_manager_traces_a_visitor_and_who_was_there(browser, server, width, height):
-    manager = account(server, "manajer", "manager")
-    seed_morning(server)
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    sign_in(page, manager)
+    context, page = logged_in(browser, server, account(server, "manajer", "manager"), width, height)
     page.goto(f"{server.url}/manage/tracing")
     page.fill("input[name=name]", "siti")
     page.click(".filters button[type=submit]")
@@ -103,12 +108,9 @@ def test_a_manager_traces_a_visitor_and_who_was_there(browser, server, width, he
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_head_office_sorts_every_site_and_reads_one(browser, server, width, height):
-    head_office = account(server, "pusat", "head_office")
-    seed_morning(server)
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    sign_in(page, head_office)
+    context, page = logged_in(
+        browser, server, account(server, "pusat", "head_office"), width, height
+    )
     page.wait_for_url(f"{server.url}/headoffice")
     expect(page.locator("meta[http-equiv=refresh]")).to_have_attribute("content", "30")
     codes = page.locator("table.all-sites tbody tr td:first-child")
