@@ -116,6 +116,7 @@ def test_head_office_sorts_every_site_and_reads_one(browser, server, width, heig
     codes = page.locator("table.all-sites tbody tr td:first-child")
     expect(codes).to_have_text(["KDR", "MLG"])
     fits(page, "table.all-sites")
+    fits(page, "table.month")
     # Kediri has 55 slots left and Malang 37: most left first, then turned around.
     page.locator("table.all-sites thead a[href*='sort=-left']").click()
     expect(page.locator("th[aria-sort=descending]")).to_have_count(1)
