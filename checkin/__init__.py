@@ -192,14 +192,16 @@ def register_static_versions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the door, paired tablet, manager, admin, auth and API blueprints."""
-    from checkin import admin, api, auth, door, health, manage, tablet
+    """Mount the blueprints: door, tablet, manager, tracing, head office, admin, auth, API."""
+    from checkin import admin, api, auth, door, headoffice, health, manage, tablet, tracing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tablet.bp)
     app.register_blueprint(door.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(tracing.bp)
+    app.register_blueprint(headoffice.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 

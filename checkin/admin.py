@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,7 +18,7 @@ from checkin.forms.admin import (
     SiteForm,
 )
 from checkin.models import Site, User
-from checkin.services import accounts, reports, sites
+from checkin.services import accounts, headoffice, reports, sites
 from checkin.services.errors import PasswordTooShort, ServiceError
 from checkin.web import acting_user, now, roles_required
 from checkin.words import ROLE_LABELS, error_text
@@ -28,8 +27,6 @@ bp = Blueprint("admin", __name__, url_prefix="/manage/admin")
 
 admins = roles_required("admin")
 
-# Sites keep their own days; the month of the overview is head office's (Jakarta, WIB).
-HEAD_OFFICE_ZONE = ZoneInfo("Asia/Jakarta")
 # The service errors of an account form, by the form field they are about.
 ACCOUNT_FIELDS = {
     "username": "username",
@@ -63,7 +60,7 @@ def render_admin(
         "account_form": account_form(directory, formdata=None),
         **forms,
     }
-    today = now().astimezone(HEAD_OFFICE_ZONE).date()
+    today = now().astimezone(headoffice.HEAD_OFFICE_ZONE).date()
     month = reports.national_summary(today.replace(day=1), today)
     return render_template(
         "admin/index.html",
@@ -108,7 +105,11 @@ def add_account():
     directory = accounts.directory()
     form = account_form(directory)
     if form.validate():
-        site = db.session.get(Site, form.site_id.data) if form.role.data != "admin" else None
+        site = (
+            db.session.get(Site, form.site_id.data)
+            if form.role.data not in accounts.ROLES_WITHOUT_SITE
+            else None
+        )
         try:
             accounts.add_user(
                 form.username.data,

@@ -195,10 +195,19 @@ def column_widths(words: Words) -> list[int]:
     return [max(len(header), width) + 2 for header, width in zip(headers(), content, strict=True)]
 
 
-def write_summary(
-    workbook: Workbook, site: Site, start: date, end: date, summary: RangeSummary
-) -> None:
+@dataclass(frozen=True)
+class SummarySheet:
+    """What the first sheet of a range's export sums up: the site, its days and their totals."""
+
+    site: Site
+    start: date
+    end: date
+    summary: RangeSummary
+
+
+def write_summary(workbook: Workbook, sheet_of: SummarySheet) -> None:
     """Write the "Summary" sheet: the range's totals by decision and reason, as the report shows."""
+    site, start, end, summary = sheet_of.site, sheet_of.start, sheet_of.end, sheet_of.summary
     sheet = workbook.create_sheet(_("Summary"))
     sheet.column_dimensions["A"].width = 42
     sheet.column_dimensions["B"].width = 14
@@ -230,15 +239,16 @@ def write_summary(
 
 
 def xlsx_file(
-    visits: Iterable[Visit], site: Site, start: date, end: date, summary: RangeSummary
+    visits: Iterable[Visit], zone: ZoneInfo, summary: SummarySheet | None = None
 ) -> IO[bytes]:
     """Write an XLSX export row by row (openpyxl's write-only mode) and return it rewound.
 
-    The first sheet sums the range up; the second holds the checks, one a row, with a frozen
+    A range's export opens on its ``summary``; the sheet of checks, one a row, has a frozen
     bold header and a filter on every column.
     """
     workbook = Workbook(write_only=True)
-    write_summary(workbook, site, start, end, summary)
+    if summary is not None:
+        write_summary(workbook, summary)
     sheet = workbook.create_sheet(_("Checks"))
     sheet.freeze_panes = "A2"
     words = Words.current()
@@ -247,7 +257,7 @@ def xlsx_file(
     sheet.append([bold_cell(sheet, header) for header in headers()])
     rows = 0
     for visit in visits:
-        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, site.zone, words)])
+        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, zone, words)])
         rows += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers()))}{rows + 1}"
     # Returned open: send_file streams it and closes it after the response.

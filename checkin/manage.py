@@ -13,8 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -52,7 +50,15 @@ from checkin.services.errors import (
     UnknownAccount,
     UnknownDevice,
 )
-from checkin.web import acting_user, current_site, now, own_visit, qr_code, roles_required
+from checkin.web import (
+    acting_user,
+    current_site,
+    now,
+    own_visit,
+    qr_code,
+    roles_required,
+    visits_download,
+)
 from checkin.words import (
     ACTION_LABELS,
     conflict_text,
@@ -70,6 +76,8 @@ LOG_PAGE_SIZE = 100
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 managers = roles_required("manager", "admin")
+# Head office reads any site's log and reports (see checkin.headoffice) and changes nothing.
+readers = roles_required("manager", "admin", "head_office")
 
 
 @bp.context_processor
@@ -84,7 +92,7 @@ def labels() -> dict[str, Any]:
 
 
 @bp.get("/log")
-@managers
+@readers
 def log():
     """Show a day's checks in time order with the day's summary, one page at a time."""
     site = current_site()
@@ -162,23 +170,16 @@ def export(extension: str):
     audit_log.record_export(site, acting_user(), now(), start, end, extension)
     visits = entry_log.export_visits(site, start, end)
     name = exports.file_name(site.code, start, end, extension)
-    if extension == "csv":
-        response = Response(
-            stream_with_context(exports.csv_chunks(visits, site.zone)), mimetype=exports.CSV_MIME
-        )
-    else:
-        summary = reports.range_summary(site, start, end)
-        response = send_file(
-            exports.xlsx_file(visits, site, start, end, summary), mimetype=exports.XLSX_MIME
-        )
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    # The file holds names and phone numbers: keep it out of every cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    summary = (
+        exports.SummarySheet(site, start, end, reports.range_summary(site, start, end))
+        if extension == "xlsx"
+        else None
+    )
+    return visits_download(visits, site.zone, extension, name, summary)
 
 
 @bp.get("/reports", endpoint="reports")
-@managers
+@readers
 def report_page():
     """Show trends over a date range as charts and as a table."""
     site = current_site()
@@ -193,7 +194,7 @@ def report_page():
 
 
 @bp.get("/reports/chart/<any(decisions, hours, reasons, quota):kind>.svg")
-@managers
+@readers
 def chart(kind: str):
     """Return one report chart as an SVG image."""
     site = current_site()
@@ -208,7 +209,7 @@ def chart(kind: str):
 
 
 @bp.get("/summary")
-@managers
+@readers
 def summary():
     """Show a printable end-of-day summary with a line for the manager's signature."""
     site = current_site()

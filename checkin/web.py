@@ -5,19 +5,30 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
-from flask import Response, abort, current_app, g, request, session
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    request,
+    send_file,
+    session,
+    stream_with_context,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
-from checkin import rules
+from checkin import exports, rules
+from checkin.extensions import db
 from checkin.models import Device, Site, User, Visit
 from checkin.services import checkins, pairing
 
@@ -31,8 +42,17 @@ def now() -> datetime:
     return current_app.config["CLOCK"]()
 
 
+# Head office belongs to no site: the site it reads is the one last chosen on its page.
+VIEWED_SITE = "viewed_site"
+
+
 def current_site() -> Site:
-    """Return the site of the logged-in account, or answer 403 if it has none."""
+    """Return the site of the logged-in account (head office: the one it chose), or answer 403."""
+    if current_user.role == "head_office":
+        site = db.session.get(Site, session.get(VIEWED_SITE, 0))
+        if site is None:
+            abort(403, description=_("Choose a site on the head-office page first."))
+        return site
     site = current_user.site
     if site is None:
         abort(403, description=_("This account belongs to no site."))
@@ -141,3 +161,26 @@ def requested_path() -> str:
     """Return the path and query string of the request, without a dangling ``?``."""
     query = request.query_string.decode("latin-1")
     return f"{request.path}?{query}" if query else request.path
+
+
+def visits_download(
+    visits: Iterable[Visit],
+    zone: ZoneInfo,
+    extension: str,
+    name: str,
+    summary: exports.SummarySheet | None = None,
+) -> Response:
+    """Return checks as a CSV (streamed) or XLSX attachment called ``name``, never cached.
+
+    An XLSX file of a range of days opens on its ``summary`` sheet.
+    """
+    if extension == "csv":
+        response = Response(
+            stream_with_context(exports.csv_chunks(visits, zone)), mimetype=exports.CSV_MIME
+        )
+    else:
+        response = send_file(exports.xlsx_file(visits, zone, summary), mimetype=exports.XLSX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The file holds names and phone numbers: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response

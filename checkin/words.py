@@ -16,7 +16,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from checkin import admission, calendar_words
+from checkin import admission, calendar_words, tracing_words
 from checkin.models import AuditEntry, Site, Visit
 from checkin.services.errors import ServiceError
 
@@ -333,6 +333,9 @@ ACTION_LABELS = {
     "tablet_paired": _l("Tablet paired"),
     "tablet_unpaired": _l("Tablet unpaired"),
     "closed_days": _l("Closed days changed"),
+    "traced": _l("Checks searched (contact tracing)"),
+    "contacts": _l("Visitors at the same time listed"),
+    "contacts_exported": _l("Visitors at the same time exported"),
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
@@ -374,6 +377,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return export_text(detail)
     if entry.action == "closed_days":
         return calendar_words.closed_days_text(detail)
+    if entry.action in ("traced", "contacts", "contacts_exported"):
+        return tracing_words.tracing_text(entry, site)
     if entry.action == "lease_revoked":
         return ngettext(
             "%(device)s: %(num)d slot of today will not be given out again",

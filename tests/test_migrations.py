@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
 from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
-from checkin.services import checkins
+from checkin.services import accounts, checkins, sites, tracing
 from checkin.services.checkins import CheckInData
 from tests.conftest import PASSING, PASSWORD
 
@@ -275,3 +275,20 @@ def test_upgrading_from_0005_keeps_tablets_unpaired_and_password_login_working(
     response = client.post("/login", data={"username": "door", "password": PASSWORD})
     assert response.status_code == 302
     assert client.post("/logout").location == "/login"
+
+
+def test_upgrading_from_0007_indexes_the_checks_for_contact_tracing(empty_database, clock):
+    flask_migrate.upgrade(revision="0007")
+    site = sites.add_site("KDR", "Kediri")
+    manager = accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=clock.now)
+    checkins.check_in(site, None, CheckInData(**PASSING, visitor_name="Siti Aminah"), clock.now)
+    flask_migrate.upgrade()
+    indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("visit")}
+    assert "visit_site_people" in indexes
+    day = site.local_day(clock.now)
+    found = tracing.search(site, tracing.SearchTerms(day, day, name="aminah"), manager, clock.now)
+    assert [visit.visitor_name for visit in found.visits] == ["Siti Aminah"]
+    flask_migrate.downgrade(revision="0005")
+    assert "visit_site_people" not in {
+        index["name"] for index in sa.inspect(db.engine).get_indexes("visit")
+    }

@@ -79,6 +79,12 @@ class Visit(db.Model):
             name="visit_floor_state_known",
         ),
         sa.Index("visit_site_day_floor", "site_id", "day", "floor_state", "slot"),
+        # Contact tracing reads a year of a site's checks by name, phone or NIK from the index
+        # alone (checkin.services.tracing); purged values leave it with the row's.
+        sa.Index(
+            "visit_site_people",
+            *("site_id", "day", "checked_at", "id", "visitor_name", "phone", "nik_last4"),
+        ),
     )
 
     @property

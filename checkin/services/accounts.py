@@ -26,6 +26,9 @@ from checkin.services.errors import (
     UsernameTaken,
 )
 
+# An administrator may belong to no site; head office never does.
+ROLES_WITHOUT_SITE = ("admin", "head_office")
+
 
 def _check_password(password: str) -> None:
     """Raise unless the password is long enough."""
@@ -47,8 +50,10 @@ def add_user(
         raise InvalidUsername(username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(username)
-    if role != "admin" and site is None:
+    if role not in ROLES_WITHOUT_SITE and site is None:
         raise SiteRequired()
+    if role == "head_office":
+        site = None  # head office reads every site and belongs to none
     _check_password(password)
     user = User(username=username, role=role, site=site)
     user.set_password(password)

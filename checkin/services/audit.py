@@ -17,8 +17,12 @@ from checkin.models import AuditEntry, Site, User, Visit
 
 VIEWED = "viewed"
 EXPORTED = "exported"
+# Contact tracing (checkin.services.tracing): a search, a "same time" list and its export.
+TRACED = "traced"
+CONTACTS_LISTED = "contacts"
+CONTACTS_EXPORTED = "contacts_exported"
 # Entries by kind, for the audit page's filter; every other action is a change.
-ACCESS_ACTIONS = (VIEWED, EXPORTED)
+ACCESS_ACTIONS = (VIEWED, EXPORTED, TRACED, CONTACTS_LISTED, CONTACTS_EXPORTED)
 KINDS = ("changes", "access")
 
 

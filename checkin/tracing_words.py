@@ -1,0 +1,46 @@
+"""How a contact-tracing search or "same time" list is said in the audit log."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+# words imports this module for its audit log: its names are read when a text is made.
+from checkin import words
+from checkin.models import AuditEntry, Site
+
+# The terms of a contact-tracing search, as the audit log lists them.
+SEARCH_TERMS = {
+    "name": _l("name %(value)s"),
+    "phone": _l("phone %(value)s"),
+    "nik_last4": _l("NIK ending %(value)s"),
+}
+
+
+def tracing_text(entry: AuditEntry, site: Site) -> str:
+    """Say what a contact-tracing search or "same time" list looked for and how much it found."""
+    detail = entry.detail
+    if entry.action == "traced":
+        start, end = detail["start"], detail["end"]
+        days = start if start == end else _("%(start)s to %(end)s", start=start, end=end)
+        terms = [
+            SEARCH_TERMS[key] % {"value": detail[key]} for key in SEARCH_TERMS if key in detail
+        ]
+        return ngettext(
+            "%(days)s, %(terms)s: %(num)d check found",
+            "%(days)s, %(terms)s: %(num)d checks found",
+            detail["rows"],
+            days=days,
+            terms=", ".join(terms) or _("any visitor"),
+        )
+    listed = ngettext(
+        "%(check)s, %(minutes)d minutes before and after: %(num)d visitor",
+        "%(check)s, %(minutes)d minutes before and after: %(num)d visitors",
+        detail["rows"],
+        check=words.check_of(entry.visit, site),
+        minutes=detail["window"],
+    )
+    if "format" in detail:
+        listed = f"{words.EXPORT_FORMATS[detail['format']]}, {listed}"
+    return listed
