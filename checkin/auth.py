@@ -34,7 +34,12 @@ from checkin.words import LANGUAGES
 
 bp = Blueprint("auth", __name__)
 
-HOME_BY_ROLE = {"door": "door.index", "manager": "manage.log", "admin": "manage.log"}
+HOME_BY_ROLE = {
+    "door": "door.index",
+    "officer": "floor.console",
+    "manager": "manage.log",
+    "admin": "manage.log",
+}
 # An admin of no site has no log to read: their work is the admin page.
 HOME_WITHOUT_SITE = "admin.index"
 
