@@ -22,8 +22,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
-from checkin import admission, charts, exports
+from checkin import admission, calling, charts, exports
 from checkin.forms import show_error
+from checkin.forms.floor import FloorSettingsForm
 from checkin.forms.manage import (
     UNUSUAL_CUTOFF,
     ExportRangeForm,
@@ -34,8 +35,23 @@ from checkin.forms.manage import (
 )
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
-from checkin.services import checkins, day_counter, entry_log, leases, reports, sites, uploads
-from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted, UnknownDevice
+from checkin.services import (
+    booths,
+    checkins,
+    day_counter,
+    entry_log,
+    floor,
+    leases,
+    reports,
+    sites,
+    uploads,
+)
+from checkin.services.errors import (
+    AlreadyVoided,
+    QuotaBelowAdmitted,
+    ServiceError,
+    UnknownDevice,
+)
 from checkin.web import acting_user, current_site, now, own_visit, roles_required
 from checkin.words import (
     ACTION_LABELS,
@@ -87,7 +103,14 @@ def log():
         # Said next to the filters: the day's figures below them do not follow the filters.
         matching=entry_log.count_log(site, day, **filters) if any(filters.values()) else None,
         overview=reports.day_overview(site, day),
+        inside_now=inside_now_on(site, day),
     )
+
+
+def inside_now_on(site: Site, day: date) -> int | None:
+    """Return the visitors inside now when ``day`` is today; other days have no "now"."""
+    moment = now()
+    return floor.inside_now(site, moment) if day == site.local_day(moment) else None
 
 
 @bp.get("/visits/<int:visit_id>")
@@ -197,7 +220,11 @@ def summary():
         abort(400)
     day = form.day.data or site.local_day(now())
     return render_template(
-        "manage/summary.html", site=site, day=day, overview=reports.day_overview(site, day)
+        "manage/summary.html",
+        site=site,
+        day=day,
+        overview=reports.day_overview(site, day),
+        inside_now=inside_now_on(site, day),
     )
 
 
@@ -206,13 +233,7 @@ def summary():
 def settings():
     """Show and change the site's quota, fever cut-off and online-service address."""
     site = current_site()
-    form = SettingsForm(
-        data={
-            "daily_quota": site.daily_quota,
-            "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
-            "online_service_url": site.online_service_url,
-        }
-    )
+    form = settings_form(site)
     unusual = None
     if form.validate_on_submit():
         wanted = sites.SiteSettings(
@@ -237,9 +258,73 @@ def settings():
             )
             return redirect(url_for(".settings"))
     status = 400 if form.is_submitted() else 200
+    return render_settings(site, form, floor_settings_form(site), unusual is not None, status)
+
+
+def render_settings(
+    site: Site,
+    form: SettingsForm,
+    floor_form: FloorSettingsForm,
+    confirm_cutoff: bool = False,
+    status: int = 200,
+) -> tuple[str, int]:
+    """Render the settings page: the door's settings and, in a form of its own, the floor's."""
     return render_template(
-        "manage/settings.html", site=site, form=form, confirm_cutoff=unusual is not None
+        "manage/settings.html",
+        site=site,
+        form=form,
+        floor_form=floor_form,
+        confirm_cutoff=confirm_cutoff,
     ), status
+
+
+def floor_settings_form(site: Site) -> FloorSettingsForm:
+    """Return the floor settings form filled with the site's booths, labels and limit."""
+    current = booths.floor_settings(site)
+    # A prefix of its own: the page's two forms must not share field names or ids.
+    return FloorSettingsForm(
+        prefix="floor",
+        data={
+            "booths": current.booths,
+            "labels": "\n".join(current.labels).rstrip("\n"),
+            "booths_per_officer": current.booths_per_officer,
+        }
+    )
+
+
+@bp.post("/settings/floor")
+@managers
+def floor_settings():
+    """Change the site's booths, their labels and how many booths one officer may hold."""
+    site = current_site()
+    form = floor_settings_form(site)
+    status = 400
+    if form.validate_on_submit():
+        wanted = booths.FloorSettings(
+            booths=form.booths.data,
+            labels=tuple(calling.booth_labels(form.labels.data or "", form.booths.data)),
+            booths_per_officer=form.booths_per_officer.data,
+        )
+        try:
+            booths.update_floor_settings(site, wanted, acting_user(), now())
+        except ServiceError as error:
+            show_error(form.booths, error)
+            status = 409
+        else:
+            flash(_("Floor settings saved."), "success")
+            return redirect(url_for(".settings", _anchor="floor"), 303)
+    return render_settings(site, settings_form(site), form, status=status)
+
+
+def settings_form(site: Site) -> SettingsForm:
+    """Return the door settings form filled with the site's values."""
+    return SettingsForm(
+        data={
+            "daily_quota": site.daily_quota,
+            "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
+            "online_service_url": site.online_service_url,
+        }
+    )
 
 
 def apply_settings(

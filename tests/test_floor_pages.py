@@ -168,3 +168,92 @@ def test_the_admin_creates_an_officer_who_lands_on_the_console(client, as_admin,
     client.post("/logout")
     response = client.post("/login", data={"username": "petugas.kdr", "password": "petugas-kediri"})
     assert response.headers["Location"] == "/floor/"
+
+
+def test_the_door_counter_shows_who_is_inside_now(
+    client, login, door_user, officer, make_visit, clock
+):
+    make_visit()
+    make_visit()
+    make_visit(mask=False)
+    client.post("/lang/en")
+    login(door_user)
+    assert "Inside now: <b data-inside>2</b>" in client.get("/").text
+    site = door_user.site
+    floor.open_booth(site, officer, 1, clock.now)
+    called = floor.call_next(site, officer, 1, clock.now)
+    floor.start(site, officer, 1, called.id, clock.now)
+    assert "Inside now: <b data-inside>2</b>" in client.get("/").text
+    floor.finish(site, officer, 1, called.id, clock.now)
+    assert "Inside now: <b data-inside>1</b>" in client.get("/").text
+    assert client.get("/api/v1/quota/today").json["inside_now"] == 1
+    assert "Inside now: <b data-inside>1</b>" in client.get(f"/visits/{called.id}").text
+
+
+def test_the_offline_copy_of_the_door_says_nothing_of_who_is_inside(client, login, door_user):
+    login(door_user)
+    assert "<b data-inside>–</b>" in client.get("/door/offline").text
+
+
+def test_the_day_summary_and_log_show_inside_now_for_today_only(
+    client, login, manager_user, make_visit, clock
+):
+    make_visit()
+    client.post("/lang/en")
+    login(manager_user)
+    for page in ("/manage/summary", "/manage/log"):
+        assert "<dt>Inside now</dt><dd data-inside>1</dd>" in client.get(page).text
+        assert "Inside now" not in client.get(f"{page}?day=2026-11-24").text
+
+
+def floor_form(**values):
+    return {f"floor-{name}": value for name, value in values.items()}
+
+
+def test_the_manager_sets_the_floor_on_the_settings_page(client, login, manager_user, site):
+    client.post("/lang/en")
+    login(manager_user)
+    page = client.get("/manage/settings").text
+    assert 'name="floor-booths"' in page and 'value="10"' in page
+    response = client.post(
+        "/manage/settings/floor",
+        data=floor_form(booths="3", labels="Loket A\nLoket B\n", booths_per_officer="2"),
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "/manage/settings#floor")
+    numbers = db.session.scalars(
+        sa.select(Booth.label)
+        .where(Booth.site_id == site.id, Booth.in_use.is_(True))
+        .order_by(Booth.number)
+    ).all()
+    assert numbers == ["Loket A", "Loket B", ""]
+    assert db.session.get(type(site), site.id).booths_per_officer == 2
+    assert "Loket A\nLoket B" in client.get("/manage/settings").text
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"booths": "0", "booths_per_officer": "5"}, "Number must be between 1 and 99"),
+        ({"booths": "", "booths_per_officer": "5"}, "This field is required"),
+        ({"booths": "10", "booths_per_officer": "11"}, "Number must be between 1 and 10"),
+        ({"booths": "10", "booths_per_officer": "5", "labels": "A\x1bB"}, "special characters"),
+    ],
+)
+def test_bad_floor_settings_are_refused_in_words(client, login, manager_user, values, message):
+    client.post("/lang/en")
+    login(manager_user)
+    response = client.post("/manage/settings/floor", data=floor_form(**values))
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).where(Booth.in_use.is_(True))) == 10
+
+
+def test_booths_still_open_are_not_taken_out_of_use(client, login, manager_user, officer, clock):
+    floor.open_booth(officer.site, officer, 8, clock.now)
+    client.post("/lang/en")
+    login(manager_user)
+    response = client.post(
+        "/manage/settings/floor", data=floor_form(booths="5", booths_per_officer="5")
+    )
+    assert response.status_code == 409
+    assert "Booths 8 are open" in response.text

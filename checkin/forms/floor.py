@@ -37,6 +37,7 @@ class FloorSettingsForm(Form):
     labels = TextAreaField(
         _l("Booth labels, one line per booth"),
         validators=[Length(max=calling.MAX_BOOTHS * (calling.MAX_BOOTH_LABEL + 2)), storable_lines],
+        render_kw={"rows": 6},
     )
     booths_per_officer = IntegerField(
         _l("Booths per officer"),
