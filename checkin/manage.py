@@ -288,7 +288,7 @@ def floor_settings_form(site: Site) -> FloorSettingsForm:
             "booths": current.booths,
             "labels": "\n".join(current.labels).rstrip("\n"),
             "booths_per_officer": current.booths_per_officer,
-        }
+        },
     )
 
 

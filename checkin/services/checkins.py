@@ -195,6 +195,13 @@ def store(
         voided_by_id=None,
         void_reason=None,
         anonymised_at=None,
+        left_at=None,
+        booth_id=None,
+        called_by_id=None,
+        called_at=None,
+        calls=0,
+        serving_at=None,
+        finished_at=None,
     )
     _insert(visit)
     return visit
