@@ -24,9 +24,7 @@ def create_app() -> Flask:
     def call_next(booth_id: int):
         with engine.connect() as connection:
             visit_id = connection.scalar(
-                sa.text(
-                    "SELECT id FROM visit WHERE floor_state = 'waiting' ORDER BY slot LIMIT 1"
-                )
+                sa.text("SELECT id FROM visit WHERE floor_state = 'waiting' ORDER BY slot LIMIT 1")
             )
             if visit_id is None:
                 return jsonify(called=None), 409

@@ -29,71 +29,88 @@ from checkin.services.errors import (
     WrongFloorState,
 )
 
-# Statements built once, on the tables: the console's buttons are pressed all day.
-_VISIT = Visit.__table__
-_BOOTH = Booth.__table__
-_OTHER_BOOTH = _BOOTH.alias("held")
+# Statements built once: the console's buttons are pressed all day. The UPDATEs return the
+# changed row as the model, so that no SELECT follows them.
+_WAITING = sa.orm.aliased(Visit, name="waiting")
+_HELD = sa.orm.aliased(Booth, name="held")
 _NOW = sa.bindparam("now", type_=UTCDateTime())
 _NO_SYNC = {"synchronize_session": False}
+_RETURNED = _NO_SYNC | {"populate_existing": True}
 
 _FIRST_WAITING = (
-    sa.select(_VISIT.c.id)
+    sa.select(_WAITING.id)
     .where(
-        _VISIT.c.site_id == sa.bindparam("site"),
-        _VISIT.c.day == sa.bindparam("on_day"),
-        _VISIT.c.floor_state == WAITING,
-        _VISIT.c.voided_at.is_(None),
+        _WAITING.site_id == sa.bindparam("site"),
+        _WAITING.day == sa.bindparam("on_day"),
+        _WAITING.floor_state == WAITING,
+        _WAITING.voided_at.is_(None),
     )
-    .order_by(_VISIT.c.slot)
+    .order_by(_WAITING.slot)
     .limit(1)
     .scalar_subquery()
 )
 # The claim: the lowest waiting number, taken only while it is still waiting.
 _CALL_NEXT = (
-    sa.update(_VISIT)
-    .where(_VISIT.c.id == _FIRST_WAITING, _VISIT.c.floor_state == WAITING)
+    sa.update(Visit)
+    .where(Visit.id == _FIRST_WAITING, Visit.floor_state == WAITING)
     .values(
         floor_state=CALLED,
         booth_id=sa.bindparam("booth"),
         called_by_id=sa.bindparam("officer"),
         called_at=_NOW,
-        calls=_VISIT.c.calls + 1,
+        calls=Visit.calls + 1,
     )
-    .returning(_VISIT.c.id)
+    .returning(Visit)
 )
 # What each step writes on the visit; the booth stays on it, for the record of who served whom.
 _STEP_VALUES = {
-    calling.RECALL: {"calls": _VISIT.c.calls + 1, "called_at": _NOW},
+    calling.RECALL: {"calls": Visit.calls + 1, "called_at": _NOW},
     calling.START: {"floor_state": SERVING, "serving_at": _NOW},
     calling.FINISH: {"floor_state": DONE, "finished_at": _NOW},
     calling.NO_SHOW_STEP: {"floor_state": NO_SHOW, "finished_at": _NOW},
 }
+_STEPS = {
+    step: sa.update(Visit)
+    .where(
+        Visit.id == sa.bindparam("visit"),
+        Visit.booth_id == sa.bindparam("booth"),
+        Visit.floor_state.in_(calling.STEPS[step].from_states),
+    )
+    .values(values)
+    .returning(Visit)
+    for step, values in _STEP_VALUES.items()
+}
 # Holding a booth is checked by writing to its row (without changing it): the lock makes a
 # second press on the same booth wait for the first to commit, and then see what it did.
 _HOLD = (
-    sa.update(_BOOTH)
+    sa.update(Booth)
     .where(
-        _BOOTH.c.site_id == sa.bindparam("site"),
-        _BOOTH.c.number == sa.bindparam("booth_number"),
-        _BOOTH.c.officer_id == sa.bindparam("officer"),
+        Booth.site_id == sa.bindparam("site"),
+        Booth.number == sa.bindparam("booth_number"),
+        Booth.officer_id == sa.bindparam("officer"),
     )
-    .values(opened_at=_BOOTH.c.opened_at)
-    .returning(_BOOTH.c.id)
+    .values(opened_at=Booth.opened_at)
+    .returning(Booth.id)
 )
 _OPEN = (
-    sa.update(_BOOTH)
+    sa.update(Booth)
     .where(
-        _BOOTH.c.site_id == sa.bindparam("site"),
-        _BOOTH.c.number == sa.bindparam("booth_number"),
-        _BOOTH.c.in_use.is_(True),
-        _BOOTH.c.officer_id.is_(None),
+        Booth.site_id == sa.bindparam("site"),
+        Booth.number == sa.bindparam("booth_number"),
+        Booth.in_use.is_(True),
+        Booth.officer_id.is_(None),
         sa.select(sa.func.count())
-        .where(_OTHER_BOOTH.c.officer_id == sa.bindparam("officer"))
+        .where(_HELD.officer_id == sa.bindparam("officer"))
         .scalar_subquery()
         < sa.bindparam("limit"),
     )
     .values(officer_id=sa.bindparam("officer"), opened_at=_NOW)
-    .returning(_BOOTH.c.id)
+    .returning(Booth)
+)
+_CLOSE = (
+    sa.update(Booth)
+    .where(Booth.id == sa.bindparam("booth"))
+    .values(officer_id=None, opened_at=None)
 )
 
 # A void takes the visitor off the floor unless their time there has ended: they are never
@@ -134,7 +151,8 @@ def open_booth(site: Site, officer: User, number: int, now: datetime) -> Booth:
             "limit": site.booths_per_officer,
             "now": now,
         },
-    ).first()
+        execution_options=_RETURNED,
+    ).scalar()
     if opened is None:
         booth = _booth(site, number)
         refusal = _not_opened(booth, officer, site.booths_per_officer, number)
@@ -143,16 +161,14 @@ def open_booth(site: Site, officer: User, number: int, now: datetime) -> Booth:
             raise refusal
         return booth
     db.session.commit()
-    return _fresh(Booth, opened.id)
+    return opened
 
 
 def close_booth(site: Site, officer: User, number: int, now: datetime) -> None:
     """Let ``officer`` give up a booth they hold; refused while a visitor is at it."""
     booth_id = _hold(site, officer, number)
     _refuse_if_busy(booth_id, number)
-    db.session.execute(
-        sa.update(_BOOTH).where(_BOOTH.c.id == booth_id).values(officer_id=None, opened_at=None)
-    )
+    db.session.execute(_CLOSE, {"booth": booth_id}, execution_options=_NO_SYNC)
     db.session.commit()
 
 
@@ -167,7 +183,9 @@ def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
         "officer": officer.id,
         "now": now,
     }
-    while (called := db.session.execute(_CALL_NEXT, params).first()) is None:
+    while (
+        called := db.session.execute(_CALL_NEXT, params, execution_options=_RETURNED).scalar()
+    ) is None:
         # On PostgreSQL another officer's call may have claimed the visitor we picked and
         # committed while we waited for its row: the condition then updates nothing, and the
         # next attempt, a new statement, sees that claim. Each lost race is a visitor called.
@@ -175,7 +193,7 @@ def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
             db.session.rollback()
             raise NobodyWaiting()
     db.session.commit()
-    return _fresh(Visit, called.id)
+    return called
 
 
 def recall(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
@@ -246,27 +264,23 @@ def _take_step(
     """Move the visitor at a booth the officer holds by ``step``, if their state allows it."""
     booth_id = _hold(site, officer, number)
     moved = db.session.execute(
-        sa.update(_VISIT)
-        .where(
-            _VISIT.c.id == visit_id,
-            _VISIT.c.booth_id == booth_id,
-            _VISIT.c.floor_state.in_(calling.STEPS[step].from_states),
-        )
-        .values(_STEP_VALUES[step])
-        .returning(_VISIT.c.id),
-        {"now": now},
-    ).first()
+        _STEPS[step],
+        {"visit": visit_id, "booth": booth_id, "now": now},
+        execution_options=_RETURNED,
+    ).scalar()
     if moved is None:
         db.session.rollback()
         raise WrongFloorState(step)
     db.session.commit()
-    return _fresh(Visit, moved.id)
+    return moved
 
 
 def _hold(site: Site, officer: User, number: int) -> int:
     """Lock a booth the officer holds and return its id; refuse any other booth."""
     held = db.session.execute(
-        _HOLD, {"site": site.id, "booth_number": number, "officer": officer.id}
+        _HOLD,
+        {"site": site.id, "booth_number": number, "officer": officer.id},
+        execution_options=_NO_SYNC,
     ).first()
     if held is None:
         booth = _booth(site, number)
@@ -307,8 +321,3 @@ def _booth(site: Site, number: int) -> Booth | None:
         .where(Booth.site_id == site.id, Booth.number == number)
         .execution_options(populate_existing=True)
     )
-
-
-def _fresh(model: type, row_id: int) -> object:
-    """Return a row as stored now; statements on the table left loaded copies stale."""
-    return db.session.get(model, row_id, populate_existing=True)
