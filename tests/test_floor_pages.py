@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
 
 from checkin.extensions import db
 from checkin.models import Booth, Visit
@@ -11,6 +12,7 @@ from checkin.models.floor import CALLED, DONE, SERVING
 from checkin.services import accounts, floor
 from checkin.services.errors import SiteRequired
 from tests.conftest import PASSWORD, csrf_token_in
+from tests.test_fuzz import FORM_EXAMPLES, any_fields
 
 
 @pytest.fixture
@@ -257,3 +259,32 @@ def test_booths_still_open_are_not_taken_out_of_use(client, login, manager_user,
     )
     assert response.status_code == 409
     assert "Booths 8 are open" in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "fields"),
+    [
+        (
+            "manager",
+            "/manage/settings/floor",
+            ("floor-booths", "floor-labels", "floor-booths_per_officer"),
+        ),
+        ("officer", "/floor/booths/1/start", ("visit",)),
+        ("officer", "/floor/booths/1/call", ("visit",)),
+    ],
+)
+def test_any_value_of_the_floor_forms_gets_a_page_not_a_server_error(
+    client, login, make_user, make_visit, role, path, fields
+):
+    officer = make_user(role)
+    login(officer)
+    make_visit()
+    client.post("/floor/booths/1/open")
+
+    @FORM_EXAMPLES
+    @given(data=any_fields(fields))
+    def post_anything(data: dict[str, str]) -> None:
+        response = client.post(path, data=data)
+        assert response.status_code < 500, (data, response.status_code)
+
+    post_anything()
