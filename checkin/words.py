@@ -154,7 +154,7 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "This visitor's state changed meanwhile: look at the booth again."
     ),
     "booths_still_open": lambda error: _(
-        "Booths %(booths)s are open: their officers close them first.",
+        "These booths are open: %(booths)s. Their officers close them first.",
         booths=", ".join(str(number) for number in error.booths),
     ),
     "booth_count_out_of_range": lambda error: _(

@@ -9,6 +9,7 @@
   }
   var waiting = queue.querySelector("[data-waiting]");
   var longest = queue.querySelector("[data-longest]");
+  var unit = queue.querySelector("[data-unit]");
   var every = Math.max(Number(queue.dataset.every) || 2.5, 0.2) * 1000;
   var etag = null;
 
@@ -19,6 +20,7 @@
     }
     waiting.textContent = state.waiting;
     longest.textContent = state.longest_wait_minutes === null ? "–" : state.longest_wait_minutes;
+    unit.hidden = state.longest_wait_minutes === null;
     // A free booth can call once somebody waits; a busy one keeps its button off.
     Array.prototype.forEach.call(document.querySelectorAll(".booth-card.free [data-call]"), function (button) {
       button.disabled = state.waiting === 0;

@@ -258,7 +258,7 @@ def test_booths_still_open_are_not_taken_out_of_use(client, login, manager_user,
         "/manage/settings/floor", data=floor_form(booths="5", booths_per_officer="5")
     )
     assert response.status_code == 409
-    assert "Booths 8 are open" in response.text
+    assert "These booths are open: 8." in response.text
 
 
 @pytest.mark.parametrize(
