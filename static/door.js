@@ -14,7 +14,10 @@
   function show(quota) {
     left.textContent = quota.left;
     limit.textContent = quota.limit;
-    inside.textContent = quota.inside_now;
+    // A server not yet updated (while several are, one by one) sends no inside_now.
+    if (quota.inside_now !== undefined) {
+      inside.textContent = quota.inside_now;
+    }
     counter.classList.toggle("full", quota.left === 0);
     counter.classList.remove("stale");
   }
