@@ -192,12 +192,13 @@ def register_static_versions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the blueprints: door, tablet, manager, tracing, head office, admin, auth, API."""
-    from checkin import admin, api, auth, door, headoffice, health, manage, tablet, tracing
+    """Mount the blueprints: door, tablet, floor, manage, tracing, head office, admin, auth, API."""
+    from checkin import admin, api, auth, door, floor, headoffice, health, manage, tablet, tracing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tablet.bp)
     app.register_blueprint(door.bp)
+    app.register_blueprint(floor.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(tracing.bp)

@@ -25,11 +25,21 @@ from checkin.schemas import (
     LeaseRequestSchema,
     LeaseSchema,
     QuotaSchema,
+    QuotaTodaySchema,
     ReportQuerySchema,
     VisitPageSchema,
     VisitQuerySchema,
 )
-from checkin.services import audit, checkins, day_counter, entry_log, leases, reports, uploads
+from checkin.services import (
+    audit,
+    checkins,
+    day_counter,
+    entry_log,
+    floor,
+    leases,
+    reports,
+    uploads,
+)
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, roles_required
 from checkin.words import conflict_text, error_text
@@ -45,6 +55,7 @@ DAILY_REPORT = DailyReportSchema()
 LEASE = LeaseSchema()
 LEASE_REQUEST = LeaseRequestSchema()
 QUOTA = QuotaSchema()
+QUOTA_TODAY = QuotaTodaySchema()
 REPORT_QUERY = ReportQuerySchema()
 VISIT_PAGE = VisitPageSchema()
 VISIT_QUERY = VisitQuerySchema()
@@ -217,8 +228,14 @@ def revoke_lease(device_id: str) -> Response:
 @bp.get("/quota/today")
 @allowed("door", "manager", "admin", scope="checkin")
 def quota_today() -> Response:
-    """Return today's walk-in quota of the account's site."""
-    return jsonify(QUOTA.dump(day_counter.quota_today(current_site(), now())))
+    """Return today's walk-in quota of the account's site and the visitors inside now."""
+    site, moment = current_site(), now()
+    quota = day_counter.quota_today(site, moment)
+    return jsonify(
+        QUOTA_TODAY.dump(
+            vars(quota) | {"left": quota.left, "inside_now": floor.inside_now(site, moment)}
+        )
+    )
 
 
 @bp.get("/checkins")
@@ -301,6 +318,7 @@ def openapi_spec() -> APISpec:
     for name, schema in (
         # Nested schemas first, so that their components keep these names.
         ("Quota", QuotaSchema),
+        ("QuotaToday", QuotaTodaySchema),
         ("CheckIn", CheckInSchema),
         ("CheckInResult", CheckInResultSchema),
         ("VisitPage", VisitPageSchema),
@@ -352,8 +370,8 @@ def openapi_spec() -> APISpec:
         "/quota/today",
         operations={
             "get": {
-                "summary": "Today's walk-in quota of the account's site",
-                "responses": {"200": answer("The quota", "Quota"), **errors},
+                "summary": "Today's walk-in quota of the account's site, and who is inside",
+                "responses": {"200": answer("The quota", "QuotaToday"), **errors},
             }
         },
     )

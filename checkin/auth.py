@@ -36,6 +36,7 @@ bp = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {
     "door": "door.index",
+    "officer": "floor.console",
     "manager": "manage.log",
     "admin": "manage.log",
     "head_office": "headoffice.index",

@@ -30,6 +30,8 @@ DEMO_ONLINE_URL = "https://www.bpjsketenagakerjaan.go.id/"
 DEMO_ACCOUNTS = (
     ("door", "door", "pintu-demo-1"),
     ("door2", "door", "pintu-demo-2"),
+    ("officer", "officer", "petugas-demo-1"),
+    ("officer2", "officer", "petugas-demo-2"),
     ("manager", "manager", "manajer-demo"),
     ("admin", "admin", "admin-demo"),
 )
@@ -221,6 +223,7 @@ def demo() -> None:
             today,
             random.Random(2020),
             until=now,
+            officers=tuple(user for user in staff if user.role == "officer"),
         )
         click.echo(f"Demo site {code} ({name}) created with {count} checks up to now.")
     click.echo("Demo logins (username / password):")

@@ -13,7 +13,7 @@ from checkin.calendar_words import holiday_language, weekday_names
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
-from checkin.services import calendar, checkins, day_counter
+from checkin.services import calendar, checkins, day_counter, floor
 from checkin.services.errors import ServiceError
 from checkin.web import (
     acting_user,
@@ -59,6 +59,8 @@ def render_door(
         if quota.closed and not kept_offline
         else None,
         weekday=weekday_names()[quota.day.weekday()],
+        # The copy kept for offline use cannot know who is inside when it is shown.
+        inside_now=None if kept_offline else floor.inside_now(site, at),
         online_qr=online_service_qr(site) if quota.left == 0 else None,
         recent=[] if kept_offline else checkins.recent_checks(site, at),
         waiting=[]
@@ -89,6 +91,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         visit=visit,
         form=form,
         quota=quota,
+        inside_now=floor.inside_now(site, moment),
         retest=checkins.retest_of(visit) if visit.status == admission.RECHECK else None,
         retest_at=hour_minute(checkins.retest_ready_at(visit, site), site),
         retest_ready_at=checkins.retest_ready_at(visit, site),

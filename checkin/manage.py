@@ -19,9 +19,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
-from checkin import admission, charts, exports, manage_calendar
+from checkin import admission, calling, charts, exports, manage_calendar
 from checkin.forms import show_error
 from checkin.forms.calendar import weekday_quotas
+from checkin.forms.floor import floor_settings_form
 from checkin.forms.manage import (
     UNUSUAL_CUTOFF,
     ExportRangeForm,
@@ -34,9 +35,11 @@ from checkin.forms.pairing import SetPinForm
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
 from checkin.services import (
+    booths,
     checkins,
     day_counter,
     entry_log,
+    floor,
     leases,
     pairing,
     reports,
@@ -47,6 +50,7 @@ from checkin.services.errors import (
     AlreadyVoided,
     NotDoorStaff,
     QuotaBelowAdmitted,
+    ServiceError,
     UnknownAccount,
     UnknownDevice,
 )
@@ -112,7 +116,14 @@ def log():
         # Said next to the filters: the day's figures below them do not follow the filters.
         matching=entry_log.count_log(site, day, **filters) if any(filters.values()) else None,
         overview=reports.day_overview(site, day),
+        inside_now=inside_now_on(site, day),
     )
+
+
+def inside_now_on(site: Site, day: date) -> int | None:
+    """Return the visitors inside now when ``day`` is today; other days have no "now"."""
+    moment = now()
+    return floor.inside_now(site, moment) if day == site.local_day(moment) else None
 
 
 @bp.get("/visits/<int:visit_id>")
@@ -218,7 +229,11 @@ def summary():
         abort(400)
     day = form.day.data or site.local_day(now())
     return render_template(
-        "manage/summary.html", site=site, day=day, overview=reports.day_overview(site, day)
+        "manage/summary.html",
+        site=site,
+        day=day,
+        overview=reports.day_overview(site, day),
+        inside_now=inside_now_on(site, day),
     )
 
 
@@ -257,6 +272,30 @@ def settings():
     return manage_calendar.render_settings(
         site, status, form=form, confirm_cutoff=unusual is not None
     )
+
+
+@bp.post("/settings/floor")
+@managers
+def floor_settings():
+    """Change the site's booths, their labels and how many booths one officer may hold."""
+    site = current_site()
+    form = floor_settings_form(site)
+    status = 400
+    if form.validate_on_submit():
+        wanted = booths.FloorSettings(
+            booths=form.booths.data,
+            labels=tuple(calling.booth_labels(form.labels.data or "", form.booths.data)),
+            booths_per_officer=form.booths_per_officer.data,
+        )
+        try:
+            booths.update_floor_settings(site, wanted, acting_user(), now())
+        except ServiceError as error:
+            show_error(form.booths, error)
+            status = 409
+        else:
+            flash(_("Floor settings saved."), "success")
+            return redirect(url_for(".settings", _anchor="floor"), 303)
+    return manage_calendar.render_settings(site, status, floor_form=form)
 
 
 def apply_settings(

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from checkin.calendar_words import day_text, holiday_language, weekday_names
 from checkin.forms import show_error
 from checkin.forms.calendar import weekdays_data
+from checkin.forms.floor import floor_settings_form
 from checkin.forms.manage import ClosedDayForm, SettingsForm
 from checkin.models import Site
 from checkin.services import calendar
@@ -42,11 +43,12 @@ def settings_form(site: Site) -> SettingsForm:
 
 
 def render_settings(site: Site, status: int = 200, **parts: Any) -> tuple[str, int]:
-    """Render the settings page with the calendar; forms not given are drawn as stored."""
+    """Render the settings page, calendar and floor included; forms not given show the stored."""
     today = site.local_day(now())
     page = {
         "form": parts.get("form") or settings_form(site),
         "closed_form": parts.get("closed_form") or ClosedDayForm(formdata=None),
+        "floor_form": parts.get("floor_form") or floor_settings_form(site),
         "confirm_cutoff": False,
         "holidays_error": None,
         **parts,

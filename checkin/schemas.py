@@ -247,6 +247,14 @@ class QuotaSchema(Schema):
     left = fields.Integer()
 
 
+class QuotaTodaySchema(QuotaSchema):
+    """Today's quota, and how many admitted visitors are still inside (the door's counter)."""
+
+    inside_now = fields.Integer(
+        metadata={"description": "Admitted today, not voided, and not yet done or gone."}
+    )
+
+
 class VisitSchema(Schema):
     """A stored check, as the API shows it (NIK masked)."""
 

@@ -146,6 +146,39 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         low=error.low,
         high=error.high,
     ),
+    "unknown_booth": lambda error: _("There is no booth %(booth)d here.", booth=error.booth),
+    "booth_taken": lambda error: _(
+        "Booth %(booth)d is open by another officer.", booth=error.booth
+    ),
+    "booth_limit_reached": lambda error: ngettext(
+        "You hold %(num)d booth already, as many as one officer may: close one first.",
+        "You hold %(num)d booths already, as many as one officer may: close one first.",
+        error.limit,
+    ),
+    "booth_not_yours": lambda error: _(
+        "Booth %(booth)d is not open by you: open it first.", booth=error.booth
+    ),
+    "booth_busy": lambda error: _(
+        "Number %(slot)d is still at booth %(booth)d: mark them done or not come first.",
+        slot=error.slot,
+        booth=error.booth,
+    ),
+    "nobody_waiting": lambda error: _("Nobody is waiting to be called."),
+    "wrong_floor_state": lambda error: _(
+        "This visitor's state changed meanwhile: look at the booth again."
+    ),
+    "booths_still_open": lambda error: _(
+        "These booths are open: %(booths)s. Their officers close them first.",
+        booths=", ".join(str(number) for number in error.booths),
+    ),
+    "booth_count_out_of_range": lambda error: _(
+        "Between %(lowest)d and %(highest)d booths.", lowest=error.lowest, highest=error.highest
+    ),
+    "booths_per_officer_out_of_range": lambda error: _(
+        "Between %(lowest)d and %(highest)d booths per officer.",
+        lowest=error.lowest,
+        highest=error.highest,
+    ),
     **calendar_words.ERROR_TEXT,
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
@@ -346,6 +379,9 @@ SETTING_LABELS = {
     "recheck_minutes": _l("Re-test wait (minutes)"),
     "weekday_quotas": _l("Quota by weekday"),
     "online_service_url": _l("Online service address"),
+    "booths": _l("Booths"),
+    "labels": _l("Booth labels"),
+    "booths_per_officer": _l("Booths per officer"),
 }
 ACCOUNT_CHANGES = {
     "created": _l("%(account)s: created as %(role)s"),

@@ -1,4 +1,4 @@
-// Keep the "slots left today" counter current while the page stays open, so staff see
+// Keep the "slots left today" and "inside now" counter current while the page stays open, so staff see
 // admissions made on other tablets. No framework: a timer, fetch, and two numbers.
 (function () {
   "use strict";
@@ -8,11 +8,16 @@
   }
   var left = counter.querySelector("[data-left]");
   var limit = counter.querySelector("[data-limit]");
+  var inside = counter.querySelector("[data-inside]");
   var every = Math.max(Number(counter.dataset.every) || 5, 0.2) * 1000;
 
   function show(quota) {
     left.textContent = quota.left;
     limit.textContent = quota.limit;
+    // A server not yet updated (while several are, one by one) sends no inside_now.
+    if (quota.inside_now !== undefined) {
+      inside.textContent = quota.inside_now;
+    }
     counter.classList.toggle("full", quota.left === 0);
     counter.classList.remove("stale");
   }

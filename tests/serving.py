@@ -34,6 +34,8 @@ NO_ANSWER = 0
 TEST_NOW_HEADER = "X-Test-Now"
 # Seconds a served test app sleeps after each day-counter UPDATE (see widen_races).
 CLAIM_DELAY_VARIABLE = "CHECKIN_TEST_CLAIM_DELAY"
+# Seconds a served test app sleeps after each UPDATE of a visit's floor state (floor_race_app).
+CALL_DELAY_VARIABLE = "CHECKIN_TEST_CALL_DELAY"
 # Where a served test app writes a line for each password it checks (password_counting_app).
 PASSWORD_LOG_VARIABLE = "CHECKIN_TEST_PASSWORD_LOG"
 
@@ -52,6 +54,20 @@ def header_clock() -> datetime:
     return utcnow()
 
 
+def sleep_after(app: Flask, statement_start: str, delay: float) -> Flask:
+    """Make ``app`` sleep ``delay`` seconds after each statement that starts so (none if 0)."""
+    if delay:
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def sleep_after_statement(_connection, _cursor, statement, *_args) -> None:
+            if statement.startswith(statement_start):
+                time.sleep(delay)
+
+    return app
+
+
 def widen_races(app: Flask) -> Flask:
     """Make ``app`` sleep after each day-counter UPDATE when CHECKIN_TEST_CLAIM_DELAY is set.
 
@@ -59,17 +75,17 @@ def widen_races(app: Flask) -> Flask:
     widens the window in which a weaker design would over-admit, and makes a kill -9 land
     mid-transaction. The production code has no such hook; tests add it from outside.
     """
-    delay = float(os.environ.get(CLAIM_DELAY_VARIABLE, "0"))
-    if delay:
-        with app.app_context():
-            engine = db.engine
+    return sleep_after(app, "UPDATE day_quota", float(os.environ.get(CLAIM_DELAY_VARIABLE, "0")))
 
-        @event.listens_for(engine, "after_cursor_execute")
-        def sleep_after_counting(_connection, _cursor, statement, *_args) -> None:
-            if statement.startswith("UPDATE day_quota"):
-                time.sleep(delay)
 
-    return app
+def floor_race_app() -> Flask:
+    """Build the app sleeping after each UPDATE of a visit's floor state (CHECKIN_TEST_CALL_DELAY).
+
+    The sleep falls inside the transaction that claims (or moves) a visitor, holding its row:
+    officers pressing at the same moment meet the claim and must lose the race cleanly.
+    """
+    delay = float(os.environ.get(CALL_DELAY_VARIABLE, "0"))
+    return sleep_after(create_app(), "UPDATE visit SET floor_state", delay)
 
 
 def password_counting_app() -> Flask:

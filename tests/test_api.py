@@ -412,6 +412,7 @@ def test_quota_today(client, door, make_visit):
         "limit": 60,
         "used": 1,
         "left": 59,
+        "inside_now": 1,
     }
 
 

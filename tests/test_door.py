@@ -378,6 +378,7 @@ def test_the_counter_points_at_the_quota_endpoint(door):
         "limit": 60,
         "used": 0,
         "left": 60,
+        "inside_now": 0,
     }
 
 

@@ -29,6 +29,9 @@ URL_ARGUMENTS = {
     "device_id": "0b0c7c6e-7f3a-4d2b-9a51-4e8f2d6c1a90",
     "site_id": 1,
     "day": "2026-12-25",
+    "number": 1,
+    "press": "open",
+    "step": "start",
 }
 # Open to anyone: the login page, language choice, health checks, assets and the API's document.
 # The door's service worker and manifest hold no data: a worker must update after a logout too.

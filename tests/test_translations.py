@@ -59,10 +59,22 @@ def test_no_indonesian_message_is_left_unfinished():
     assert unfinished == []
 
 
-# Placeholders that name a thing, not how many: "No. 3", "token 7", "3 to 80 characters",
-# "between 1 and 30 minutes",
-# "the years 2000 to 2099".
-NOT_COUNTS = {"slot", "id", "min", "max", "low", "high", "first", "last"}
+# Placeholders that name a thing, not how many: "No. 3", "token 7", "booth 4", "3 to 80
+# characters", "between 1 and 30 minutes", "the years 2000 to 2099".
+NOT_COUNTS = {
+    "slot",
+    "id",
+    "booth",
+    "number",
+    "min",
+    "max",
+    "low",
+    "high",
+    "lowest",
+    "highest",
+    "first",
+    "last",
+}
 
 
 def test_every_count_shown_takes_its_plural_form():

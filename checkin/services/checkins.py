@@ -13,7 +13,7 @@ from checkin import admission, rules
 from checkin.extensions import db
 from checkin.models import Site, User, Visit
 from checkin.models.floor import WAITING
-from checkin.services import audit, day_counter, leases
+from checkin.services import audit, day_counter, floor, leases
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
     AlreadyRetested,
@@ -194,14 +194,14 @@ def store(
         recheck_of_id=first.id if first is not None else data.recheck_of,
         client_ref=data.client_ref,
         device_id=device_id,
+        # Every admitted visitor waits for a call to a booth; the others never enter the floor.
+        floor_state=WAITING if screening.status == admission.ADMITTED else None,
         # Set, not left to defaults: the visit attached after the INSERT need not reload.
         voided_at=None,
         voided_by_id=None,
         void_reason=None,
         anonymised_at=None,
         left_at=None,
-        # An admitted visitor waits to be called to a booth.
-        floor_state=WAITING if screening.status == admission.ADMITTED else None,
         booth_id=None,
         called_by_id=None,
         called_at=None,
@@ -289,7 +289,12 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
     voided = db.session.execute(
         sa.update(Visit)
         .where(Visit.id == visit.id, Visit.voided_at.is_(None))
-        .values(voided_at=now, voided_by_id=by.id, void_reason=reason[: rules.MAX_VOID_REASON]),
+        .values(
+            voided_at=now,
+            voided_by_id=by.id,
+            void_reason=reason[: rules.MAX_VOID_REASON],
+            floor_state=floor.STATE_AFTER_VOID,
+        ),
         execution_options={"synchronize_session": False},
     )
     if voided.rowcount != 1:

@@ -189,6 +189,86 @@ class ClosedLabelInvalid(ServiceError):
     max_length: int
 
 
+# The service floor. ``booth`` is the booth's number, as officers and visitors know it.
+@dataclass(eq=False)
+class UnknownBooth(ServiceError):
+    """The site has no booth with this number in use."""
+
+    code, field = "unknown_booth", "booth"
+    booth: int
+
+
+@dataclass(eq=False)
+class BoothTaken(ServiceError):
+    """Another officer holds the booth."""
+
+    code, field = "booth_taken", "booth"
+    booth: int
+
+
+@dataclass(eq=False)
+class BoothLimitReached(ServiceError):
+    """The officer holds as many booths as the site allows one officer."""
+
+    code, field = "booth_limit_reached", "booth"
+    limit: int
+
+
+@dataclass(eq=False)
+class BoothNotYours(ServiceError):
+    """The officer does not hold the booth (never opened it, or closed it)."""
+
+    code, field = "booth_not_yours", "booth"
+    booth: int
+
+
+@dataclass(eq=False)
+class BoothBusy(ServiceError):
+    """The booth has a visitor called or being served: done or not come first."""
+
+    code, field = "booth_busy", "booth"
+    booth: int
+    slot: int
+
+
+class NobodyWaiting(ServiceError):
+    """No visitor admitted today waits for a call."""
+
+    code, field = "nobody_waiting", "booth"
+
+
+class WrongFloorState(ServiceError):
+    """The visitor is not at this booth in a state that allows the step (changed meanwhile)."""
+
+    code, field = "wrong_floor_state", "visit"
+
+
+@dataclass(eq=False)
+class BoothsStillOpen(ServiceError):
+    """Fewer booths were set while officers hold some of those that would go."""
+
+    code, field = "booths_still_open", "booths"
+    booths: tuple[int, ...]
+
+
+@dataclass(eq=False)
+class BoothCountOutOfRange(ServiceError):
+    """A number of booths outside what the floor allows."""
+
+    code, field = "booth_count_out_of_range", "booths"
+    lowest: int
+    highest: int
+
+
+@dataclass(eq=False)
+class BoothsPerOfficerOutOfRange(ServiceError):
+    """A number of booths per officer outside what the floor allows."""
+
+    code, field = "booths_per_officer_out_of_range", "booths_per_officer"
+    lowest: int
+    highest: int
+
+
 # Report and export ranges
 class RangeReversed(ServiceError):
     """A date range that ends before it starts."""

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from checkin import admission, rules
 from checkin.extensions import db
 from checkin.models import Site, User
-from checkin.services import audit, calendar
+from checkin.services import audit, booths, calendar
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
     InvalidSiteCode,
@@ -34,6 +34,8 @@ def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: o
         raise SiteCodeTaken(code)
     site = Site(code=code, name=name, timezone=timezone, **settings)
     db.session.add(site)
+    db.session.flush()
+    booths.ensure_booths(site)
     db.session.commit()
     return site
 

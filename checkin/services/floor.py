@@ -1,0 +1,323 @@
+"""The service floor: officers open booths and call the visitors admitted at the door to them,
+lowest queue number of the day first, one visitor per booth at a time.
+
+A call claims its visitor with one conditional UPDATE (``floor_state = 'waiting'``), so two
+officers pressing "call next" at once never get the same visitor, across worker processes and
+servers. Every step on a called visitor is a conditional UPDATE of the visit too, taken only on
+a booth the officer holds, which the step locks first: two presses on one booth queue there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from checkin import calling
+from checkin.extensions import db
+from checkin.models import Booth, Site, User, UTCDateTime, Visit
+from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING, WAITING
+from checkin.services.errors import (
+    BoothBusy,
+    BoothLimitReached,
+    BoothNotYours,
+    BoothTaken,
+    NobodyWaiting,
+    ServiceError,
+    UnknownBooth,
+    WrongFloorState,
+)
+
+# Statements built once: the console's buttons are pressed all day. The UPDATEs return the
+# changed row as the model, so that no SELECT follows them.
+_WAITING = sa.orm.aliased(Visit, name="waiting")
+_HELD = sa.orm.aliased(Booth, name="held")
+_NOW = sa.bindparam("now", type_=UTCDateTime())
+_NO_SYNC = {"synchronize_session": False}
+_RETURNED = _NO_SYNC | {"populate_existing": True}
+
+_FIRST_WAITING = (
+    sa.select(_WAITING.id)
+    .where(
+        _WAITING.site_id == sa.bindparam("site"),
+        _WAITING.day == sa.bindparam("on_day"),
+        _WAITING.floor_state == WAITING,
+        _WAITING.voided_at.is_(None),
+    )
+    .order_by(_WAITING.slot)
+    .limit(1)
+    .scalar_subquery()
+)
+# The claim: the lowest waiting number, taken only while it is still waiting.
+_CALL_NEXT = (
+    sa.update(Visit)
+    .where(Visit.id == _FIRST_WAITING, Visit.floor_state == WAITING)
+    .values(
+        floor_state=CALLED,
+        booth_id=sa.bindparam("booth"),
+        called_by_id=sa.bindparam("officer"),
+        called_at=_NOW,
+        calls=Visit.calls + 1,
+    )
+    .returning(Visit)
+)
+# What each step writes on the visit; the booth stays on it, for the record of who served whom.
+_STEP_VALUES = {
+    calling.RECALL: {"calls": Visit.calls + 1, "called_at": _NOW},
+    calling.START: {"floor_state": SERVING, "serving_at": _NOW},
+    calling.FINISH: {"floor_state": DONE, "finished_at": _NOW},
+    calling.NO_SHOW_STEP: {"floor_state": NO_SHOW, "finished_at": _NOW},
+}
+_STEPS = {
+    step: sa.update(Visit)
+    .where(
+        Visit.id == sa.bindparam("visit"),
+        Visit.booth_id == sa.bindparam("booth"),
+        Visit.floor_state.in_(calling.STEPS[step].from_states),
+    )
+    .values(values)
+    .returning(Visit)
+    for step, values in _STEP_VALUES.items()
+}
+# Holding a booth is checked by writing to its row (without changing it): the lock makes a
+# second press on the same booth wait for the first to commit, and then see what it did.
+_HOLD = (
+    sa.update(Booth)
+    .where(
+        Booth.site_id == sa.bindparam("site"),
+        Booth.number == sa.bindparam("booth_number"),
+        Booth.officer_id == sa.bindparam("officer"),
+    )
+    .values(opened_at=Booth.opened_at)
+    .returning(Booth.id)
+)
+_OPEN = (
+    sa.update(Booth)
+    .where(
+        Booth.site_id == sa.bindparam("site"),
+        Booth.number == sa.bindparam("booth_number"),
+        Booth.in_use.is_(True),
+        Booth.officer_id.is_(None),
+        sa.select(sa.func.count())
+        .where(_HELD.officer_id == sa.bindparam("officer"))
+        .scalar_subquery()
+        < sa.bindparam("limit"),
+    )
+    .values(officer_id=sa.bindparam("officer"), opened_at=_NOW)
+    .returning(Booth)
+)
+_CLOSE = (
+    sa.update(Booth)
+    .where(Booth.id == sa.bindparam("booth"))
+    .values(officer_id=None, opened_at=None)
+)
+
+# A void takes the visitor off the floor unless their time there has ended: they are never
+# called again, and the booth that called them is free.
+STATE_AFTER_VOID = sa.case(
+    (Visit.floor_state.in_((WAITING, *calling.AT_BOOTH)), sa.null()), else_=Visit.floor_state
+)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The visitors admitted today and not called yet: how many, and the longest wait so far."""
+
+    waiting: int
+    longest_wait_minutes: int | None
+
+
+@dataclass(frozen=True)
+class BoothState:
+    """A booth as the console shows it: who holds it and the visitor at it, if any."""
+
+    booth: Booth
+    officer: User | None
+    visit: Visit | None
+
+
+def open_booth(site: Site, officer: User, number: int, now: datetime) -> Booth:
+    """Let ``officer`` hold a free booth of their site, up to the site's booths per officer.
+
+    Opening a booth the officer holds already changes nothing (a second tap, another tab).
+    """
+    opened = db.session.execute(
+        _OPEN,
+        {
+            "site": site.id,
+            "booth_number": number,
+            "officer": officer.id,
+            "limit": site.booths_per_officer,
+            "now": now,
+        },
+        execution_options=_RETURNED,
+    ).scalar()
+    if opened is None:
+        booth = _booth(site, number)
+        refusal = _not_opened(booth, officer, site.booths_per_officer, number)
+        db.session.rollback()
+        if refusal is not None:
+            raise refusal
+        return booth
+    db.session.commit()
+    return opened
+
+
+def close_booth(site: Site, officer: User, number: int, now: datetime) -> None:
+    """Let ``officer`` give up a booth they hold; refused while a visitor is at it."""
+    booth_id = _hold(site, officer, number)
+    _refuse_if_busy(booth_id, number)
+    db.session.execute(_CLOSE, {"booth": booth_id}, execution_options=_NO_SYNC)
+    db.session.commit()
+
+
+def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
+    """Call the lowest waiting queue number of the site's day at ``now`` to a free booth."""
+    booth_id = _hold(site, officer, number)
+    _refuse_if_busy(booth_id, number)
+    params = {
+        "site": site.id,
+        "on_day": site.local_day(now),
+        "booth": booth_id,
+        "officer": officer.id,
+        "now": now,
+    }
+    while (
+        called := db.session.execute(_CALL_NEXT, params, execution_options=_RETURNED).scalar()
+    ) is None:
+        # On PostgreSQL another officer's call may have claimed the visitor we picked and
+        # committed while we waited for its row: the condition then updates nothing, and the
+        # next attempt, a new statement, sees that claim. Each lost race is a visitor called.
+        if queue(site, now).waiting == 0:
+            db.session.rollback()
+            raise NobodyWaiting()
+    db.session.commit()
+    return called
+
+
+def recall(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
+    """Call the visitor at the booth again, with the same number; the last call counts."""
+    return _take_step(site, officer, number, visit_id, calling.RECALL, now)
+
+
+def start(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
+    """Start serving the visitor called to the booth."""
+    return _take_step(site, officer, number, visit_id, calling.START, now)
+
+
+def finish(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
+    """End the service of the visitor at the booth: they leave the floor, the booth is free."""
+    return _take_step(site, officer, number, visit_id, calling.FINISH, now)
+
+
+def no_show(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
+    """Mark the visitor called to the booth as not come: the booth is free for the next."""
+    return _take_step(site, officer, number, visit_id, calling.NO_SHOW_STEP, now)
+
+
+def queue(site: Site, now: datetime) -> Queue:
+    """Return how many of the site's visitors wait for a call today, and the longest wait."""
+    row = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(Visit.checked_at)).where(
+            Visit.site_id == site.id,
+            Visit.day == site.local_day(now),
+            Visit.floor_state == WAITING,
+            Visit.voided_at.is_(None),
+        )
+    ).one()
+    waiting, first = row
+    return Queue(waiting, calling.waited_minutes(first, now) if first is not None else None)
+
+
+def inside_now(site: Site, now: datetime) -> int:
+    """Return the visitors admitted today who have not left the floor: not done, not gone."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Visit.site_id == site.id,
+            Visit.day == site.local_day(now),
+            Visit.floor_state.in_((WAITING, *calling.AT_BOOTH)),
+            Visit.voided_at.is_(None),
+        )
+    )
+
+
+def booth_states(site: Site) -> list[BoothState]:
+    """Return the site's booths in use by number, with their officer and visitor at the booth."""
+    at_booth = sa.orm.aliased(Visit)
+    rows = db.session.execute(
+        sa.select(Booth, User, at_booth)
+        .outerjoin(User, User.id == Booth.officer_id)
+        .outerjoin(
+            at_booth,
+            sa.and_(at_booth.booth_id == Booth.id, at_booth.floor_state.in_(calling.AT_BOOTH)),
+        )
+        .where(Booth.site_id == site.id, Booth.in_use.is_(True))
+        .order_by(Booth.number)
+    )
+    return [BoothState(booth, officer, visit) for booth, officer, visit in rows]
+
+
+def _take_step(
+    site: Site, officer: User, number: int, visit_id: int, step: str, now: datetime
+) -> Visit:
+    """Move the visitor at a booth the officer holds by ``step``, if their state allows it."""
+    booth_id = _hold(site, officer, number)
+    moved = db.session.execute(
+        _STEPS[step],
+        {"visit": visit_id, "booth": booth_id, "now": now},
+        execution_options=_RETURNED,
+    ).scalar()
+    if moved is None:
+        db.session.rollback()
+        raise WrongFloorState()
+    db.session.commit()
+    return moved
+
+
+def _hold(site: Site, officer: User, number: int) -> int:
+    """Lock a booth the officer holds and return its id; refuse any other booth."""
+    held = db.session.execute(
+        _HOLD,
+        {"site": site.id, "booth_number": number, "officer": officer.id},
+        execution_options=_NO_SYNC,
+    ).first()
+    if held is None:
+        booth = _booth(site, number)
+        refusal = UnknownBooth(number) if booth is None or not booth.in_use else None
+        db.session.rollback()
+        raise refusal or BoothNotYours(number)
+    return held.id
+
+
+def _not_opened(booth: Booth | None, officer: User, limit: int, number: int) -> ServiceError | None:
+    """Return why a booth was not opened for ``officer``; None if they hold it already."""
+    if booth is None or not booth.in_use:
+        return UnknownBooth(number)
+    if booth.officer_id == officer.id:
+        return None
+    if booth.officer_id is not None:
+        return BoothTaken(number)
+    return BoothLimitReached(limit)
+
+
+def _refuse_if_busy(booth_id: int, number: int) -> None:
+    """Refuse, undoing the caller's transaction, while a visitor is called to or served at the
+    booth."""
+    slot = db.session.scalar(
+        sa.select(Visit.slot).where(
+            Visit.booth_id == booth_id, Visit.floor_state.in_(calling.AT_BOOTH)
+        )
+    )
+    if slot is not None:
+        db.session.rollback()
+        raise BoothBusy(number, slot)
+
+
+def _booth(site: Site, number: int) -> Booth | None:
+    """Return the site's booth with this number, in use or not."""
+    return db.session.scalar(
+        sa.select(Booth)
+        .where(Booth.site_id == site.id, Booth.number == number)
+        .execution_options(populate_existing=True)
+    )
