@@ -192,13 +192,14 @@ def register_static_versions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the door, manager, admin, auth and API blueprints."""
-    from checkin import admin, api, auth, door, health, manage
+    """Mount the door, manager, admin, auth, display and API blueprints."""
+    from checkin import admin, api, auth, display, door, health, manage
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(door.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(display.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 

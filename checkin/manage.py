@@ -22,10 +22,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
-from checkin import admission, charts, exports
+from checkin import admission, charts, exports, rules
 from checkin.forms import show_error
 from checkin.forms.manage import (
     UNUSUAL_CUTOFF,
+    DisplayTokenForm,
     ExportRangeForm,
     LogForm,
     RangeForm,
@@ -34,8 +35,17 @@ from checkin.forms.manage import (
 )
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
-from checkin.services import checkins, day_counter, entry_log, leases, reports, sites, uploads
-from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted, UnknownDevice
+from checkin.services import (
+    checkins,
+    day_counter,
+    display,
+    entry_log,
+    leases,
+    reports,
+    sites,
+    uploads,
+)
+from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted, UnknownDevice, UnknownToken
 from checkin.web import acting_user, current_site, now, own_visit, roles_required
 from checkin.words import (
     ACTION_LABELS,
@@ -300,3 +310,39 @@ def audit():
     return render_template(
         "manage/audit.html", site=site, kind=kind, entries=audit_log.entries(site, kind)
     )
+
+
+@bp.route("/displays", methods=["GET", "POST"])
+@managers
+def displays():
+    """List the site's waiting-room displays; make a new one and show its link once."""
+    site = current_site()
+    form = DisplayTokenForm()
+    link = None
+    if form.validate_on_submit():
+        secret = display.issue_display_token(site, form.label.data.strip(), acting_user(), now())
+        # Shown on this answer only, never put in the session or a redirect: it opens the board.
+        link = url_for("display.board", token=secret, _external=True)
+        form = DisplayTokenForm(formdata=None)
+    status = 400 if form.is_submitted() and link is None else 200
+    return render_template(
+        "manage/displays.html",
+        site=site,
+        form=form,
+        link=link,
+        tokens=display.display_tokens(site),
+    ), status
+
+
+@bp.post("/displays/<int:token_id>/revoke")
+@managers
+def revoke_display(token_id: int):
+    """Revoke a display's link: the TV stops showing the board at its next poll."""
+    if not 1 <= token_id <= rules.MAX_ID:
+        abort(404)  # SQLite cannot even bind a number this large
+    try:
+        display.revoke_display_token(current_site(), token_id, acting_user(), now())
+    except UnknownToken:
+        abort(404)
+    flash(_("The display is switched off."), "success")
+    return redirect(url_for(".displays"))

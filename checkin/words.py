@@ -280,6 +280,11 @@ ACTION_LABELS = {
     "viewed": _l("Check viewed"),
     "exported": _l("Checks exported"),
     "lease_revoked": _l("Tablet's slots revoked"),
+    "display_token": _l("Display link changed"),
+}
+DISPLAY_TOKEN_CHANGES = {
+    "created": _l("%(label)s: display link made"),
+    "revoked": _l("%(label)s: display switched off"),
 }
 EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
 SETTING_LABELS = {
@@ -319,6 +324,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
             detail["slots"],
             device=detail["device"],
         )
+    if entry.action == "display_token":
+        return DISPLAY_TOKEN_CHANGES[detail["change"]] % {"label": detail["label"]}
     if entry.action != "void":  # an action newer than this code: its facts as they are
         return json.dumps(detail, ensure_ascii=False)
     decision = str(STATUS_LABELS[detail["status"]])

@@ -167,3 +167,16 @@ class VoidForm(Form):
             storable,
         ],
     )
+
+
+class DisplayTokenForm(Form):
+    """Where a new waiting-room display hangs, so the manager can tell displays apart."""
+
+    label = StringField(
+        _l("Where is this display?"),
+        validators=[
+            DataRequired(_l("Name the display, e.g. 'TV in the waiting room'.")),
+            Length(max=80),
+            storable,
+        ],
+    )
