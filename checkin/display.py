@@ -20,14 +20,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 
 from checkin import spoken
 from checkin.models import Site
 from checkin.services import display
 from checkin.web import now
-from checkin.words import hour_minute
+from checkin.words import LANGUAGES, hour_minute
 
 bp = Blueprint("display", __name__, url_prefix="/display")
 
@@ -38,11 +38,10 @@ COOKIE_DAYS = 400
 POLL_MILLISECONDS = 1500
 
 
-def shown_site() -> Site:
-    """Return the site whose board this display shows, or answer 403."""
-    secret = request.cookies.get(COOKIE, "")
-    site = display.site_for_display(secret) if secret else None
-    if site is None:
+def shown_board(secret: str | None) -> display.BoardState:
+    """Return the state of the board this display shows, or answer 403."""
+    state = display.board_state(secret, now()) if secret else None
+    if state is None:
         abort(
             403,
             description=_(
@@ -50,7 +49,7 @@ def shown_site() -> Site:
                 "display link your manager made."
             ),
         )
-    return site
+    return state
 
 
 @bp.get("")
@@ -59,14 +58,14 @@ def board():
     secret = request.args.get("token")
     if secret is not None:
         return remember_token(secret)
-    site = shown_site()
+    secret = request.cookies.get(COOKIE)
     language = str(get_locale())
-    shown = display.board(site, site.local_day(now()))
+    site, shown = display.board(shown_board(secret))
     response = Response(
         render_template(
             "display/board.html",
             site=site,
-            board=board_json(shown, site, language),
+            board=board_json(site, shown, language),
             language=language,
             clip_urls={
                 clip: url_for("static", filename=f"voice/id/{clip}.ogg") for clip in spoken.CLIPS
@@ -74,13 +73,13 @@ def board():
             poll_milliseconds=POLL_MILLISECONDS,
         )
     )
-    keep_token(response, request.cookies[COOKIE])
+    keep_token(response, secret)
     return response
 
 
 def remember_token(secret: str) -> Response:
     """Store a valid display token in the cookie and reload the display without it."""
-    if display.site_for_display(secret) is None:
+    if display.board_state(secret, now()) is None:
         abort(403, description=_("This display link is not valid, or it was revoked."))
     language = request.args.get("lang")
     response = redirect(url_for(".board", lang=language) if language else url_for(".board"))
@@ -103,15 +102,20 @@ def keep_token(response: Response, secret: str) -> None:
 
 @bp.get("/board.json")
 def board_data():
-    """Return the board as JSON, or 304 when it has not changed since the display's last copy."""
-    site = shown_site()
-    day = site.local_day(now())
-    language = str(get_locale())
-    version = f"{language}.{display.board_version(site, day)}"
+    """Return the board as JSON, or 304 when it has not changed since the display's last copy.
+
+    The page names its language in the address, so a 304 needs neither the session nor Babel.
+    """
+    state = shown_board(request.cookies.get(COOKIE))
+    language = request.args.get("lang")
+    if language not in LANGUAGES:
+        language = LANGUAGES[0]
+    version = f"{language}.{state.version}"
     if version in request.if_none_match:
         response = Response(status=304)
     else:
-        response = jsonify(board_json(display.board(site, day), site, language))
+        with force_locale(language):
+            response = jsonify(board_json(*display.board(state), language))
     response.set_etag(version)
     return response
 
@@ -123,7 +127,7 @@ def booth_label(call: display.Call) -> str:
     return "" if label.casefold() in plain else label
 
 
-def board_json(shown: display.Board, site: Site, language: str) -> dict[str, Any]:
+def board_json(site: Site, shown: display.Board, language: str) -> dict[str, Any]:
     """Return the board as the page reads it: each call with the words that announce it."""
     calls = []
     for call in shown.calls:

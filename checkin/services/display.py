@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -58,9 +59,10 @@ def revoke_display_token(site: Site, token_id: int, by: User, now: datetime) -> 
     db.session.commit()
 
 
-# Built once: every display asks this every second or two.
+# Built once: every display asks these every second or two, and most answers are a 304 that
+# needs nothing else. Sent on the session's connection, past the ORM: rows, not objects.
 _SITE_FOR_DISPLAY = (
-    sa.select(Site)
+    sa.select(Site.id, Site.timezone)
     .join(User, User.site_id == Site.id)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
@@ -70,20 +72,13 @@ _SITE_FOR_DISPLAY = (
         User.active.is_(True),
     )
 )
-
-
-def site_for_display(secret: str) -> Site | None:
-    """Return the site a display token shows, or None for any other, revoked or unknown token."""
-    return db.session.scalar(_SITE_FOR_DISPLAY, {"token_hash": hash_token(secret)})
-
-
 _TODAY = (
     Visit.site_id == sa.bindparam("site_id"),
     Visit.day == sa.bindparam("day"),
     Visit.voided_at.is_(None),
 )
 # One row over the day's visits: it changes whenever a call, a recall, a void or an admission
-# changes what the board shows, so an unchanged answer is a 304 without building the board.
+# changes what the board shows.
 _VERSION = sa.select(
     sa.func.max(Visit.called_at),
     sa.func.coalesce(sa.func.sum(Visit.calls), 0),
@@ -91,11 +86,30 @@ _VERSION = sa.select(
 ).where(*_TODAY)
 
 
-def board_version(site: Site, day: date) -> str:
-    """Return a short tag of the board of ``site`` on ``day``; equal tags mean equal boards."""
-    last_call, calls, waiting = db.session.execute(_VERSION, {"site_id": site.id, "day": day}).one()
+@dataclass(frozen=True)
+class BoardState:
+    """Which site's board a display shows, its day there, and a tag of the board's content."""
+
+    site_id: int
+    day: date
+    version: str
+
+
+def board_state(secret: str, now: datetime) -> BoardState | None:
+    """Return the state of the board a display token shows; None for any other token.
+
+    Equal versions mean equal boards, so the display's poll can answer 304 from this alone.
+    """
+    connection = db.session.connection()
+    found = connection.execute(_SITE_FOR_DISPLAY, {"token_hash": hash_token(secret)}).first()
+    if found is None:
+        return None
+    day = now.astimezone(ZoneInfo(found.timezone)).date()
+    last_call, calls, waiting = connection.execute(
+        _VERSION, {"site_id": found.id, "day": day}
+    ).one()
     last = last_call.timestamp() if last_call else 0
-    return f"{day.isoformat()}.{last:.6f}.{calls}.{waiting}"
+    return BoardState(found.id, day, f"{day.isoformat()}.{last:.6f}.{calls}.{waiting}")
 
 
 @dataclass(frozen=True)
@@ -116,18 +130,19 @@ class Board:
     waiting: int
 
 
-def board(site: Site, day: date) -> Board:
-    """Return the board of ``site`` on ``day``: nothing about a visitor but their number."""
+def board(state: BoardState) -> tuple[Site, Board]:
+    """Return the site and board a display shows: nothing about a visitor but their number."""
+    site = db.session.get_one(Site, state.site_id)
+    params = {"site_id": site.id, "day": state.day}
     rows = db.session.execute(
         sa.select(Visit.slot, Booth.number, Booth.label, Visit.called_at)
         .join(Booth, Visit.booth_id == Booth.id)
         .where(*_TODAY, Visit.floor_state.in_(_ON_BOARD), Visit.called_at.is_not(None))
         .order_by(Visit.called_at.desc(), Visit.id.desc())
         .limit(BOARD_CALLS),
-        {"site_id": site.id, "day": day},
+        params,
     )
     waiting = db.session.scalar(
-        sa.select(sa.func.count(Visit.id)).where(*_TODAY, Visit.floor_state == WAITING),
-        {"site_id": site.id, "day": day},
+        sa.select(sa.func.count(Visit.id)).where(*_TODAY, Visit.floor_state == WAITING), params
     )
-    return Board([Call(*row) for row in rows], waiting or 0)
+    return site, Board([Call(*row) for row in rows], waiting or 0)
