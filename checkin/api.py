@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 from typing import Any
 
@@ -249,7 +250,11 @@ def daily_report() -> Response:
     query = load(REPORT_QUERY, request.args)
     site = current_site()
     start, end = rules.report_range(query["start"], query["end"], site.local_day(now()))
-    days = reports.daily_report(site, start, end)
+    floor = reports.floor_by_day(site, start, end)
+    days = [
+        asdict(totals) | {"floor": floor[totals.start]}
+        for totals in reports.daily_report(site, start, end)
+    ]
     return jsonify(DAILY_REPORT.dump({"start": start, "end": end, "days": days}))
 
 

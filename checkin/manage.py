@@ -54,6 +54,7 @@ from checkin.words import (
     error_text,
     format_temperature,
     hour_minute,
+    minutes_text,
     reasons_to_show,
 )
 
@@ -73,6 +74,7 @@ def labels() -> dict[str, Any]:
         "describe_audit": describe_audit,
         "reasons_to_show": reasons_to_show,
         "conflict_text": conflict_text,
+        "minutes_text": minutes_text,
     }
 
 
@@ -178,7 +180,11 @@ def report_page():
     start, end = form.dates()
     form.show(start=start, end=end)
     return render_template(
-        "manage/reports.html", site=site, form=form, report=reports.site_report(site, start, end)
+        "manage/reports.html",
+        site=site,
+        form=form,
+        report=reports.site_report(site, start, end),
+        floor=reports.floor_report(site, start, end),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from babel.numbers import get_decimal_symbol
-from flask_babel import get_locale, ngettext
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -244,6 +244,13 @@ def conflict_text(cause: str) -> str:
     return str(CONFLICT_TEXT[cause])
 
 
+def minutes_text(minutes: float | None) -> str:
+    """Return a duration in minutes to one decimal, in the reader's notation, or a dash."""
+    if minutes is None:
+        return "–"
+    return _("%(minutes)s min", minutes=format_decimal(round(minutes, 1), format="#,##0.0"))
+
+
 def decimal_mark() -> str:
     """Return the decimal separator of the reader's language: a comma in Indonesian."""
     return get_decimal_symbol(get_locale())
@@ -266,6 +273,14 @@ def hour_minute(instant: datetime, site: Site) -> str:
     return instant.astimezone(site.zone).strftime("%H:%M")
 
 
+# A visit's place on the service floor (checkin.models.floor), in exports and the log.
+FLOOR_STATE_LABELS = {
+    "waiting": _l("Waiting"),
+    "called": _l("Called"),
+    "serving": _l("Being served"),
+    "done": _l("Done"),
+    "no_show": _l("No-show"),
+}
 ROLE_LABELS = {
     "door": _l("Door staff"),
     "officer": _l("Service officer"),
