@@ -32,6 +32,7 @@ from checkin.forms.manage import (
     RangeForm,
     SettingsForm,
     VoidForm,
+    WaitKpiForm,
 )
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
@@ -45,7 +46,13 @@ from checkin.services import (
     sites,
     uploads,
 )
-from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted, UnknownDevice, UnknownToken
+from checkin.services.errors import (
+    AlreadyVoided,
+    QuotaBelowAdmitted,
+    UnknownDevice,
+    UnknownToken,
+    WaitKpiOutOfRange,
+)
 from checkin.web import acting_user, current_site, now, own_visit, roles_required
 from checkin.words import (
     ACTION_LABELS,
@@ -222,13 +229,7 @@ def summary():
 def settings():
     """Show and change the site's quota, fever cut-off and online-service address."""
     site = current_site()
-    form = SettingsForm(
-        data={
-            "daily_quota": site.daily_quota,
-            "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
-            "online_service_url": site.online_service_url,
-        }
-    )
+    form = site_settings_form(site)
     unusual = None
     if form.validate_on_submit():
         wanted = sites.SiteSettings(
@@ -254,8 +255,52 @@ def settings():
             return redirect(url_for(".settings"))
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "manage/settings.html", site=site, form=form, confirm_cutoff=unusual is not None
+        "manage/settings.html",
+        site=site,
+        form=form,
+        confirm_cutoff=unusual is not None,
+        kpi_form=wait_kpi_form(site),
     ), status
+
+
+def site_settings_form(site: Site, **options: Any) -> SettingsForm:
+    """Return the door's settings form, filled with the site's settings unless posted."""
+    return SettingsForm(
+        data={
+            "daily_quota": site.daily_quota,
+            "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
+            "online_service_url": site.online_service_url,
+        },
+        **options,
+    )
+
+
+def wait_kpi_form(site: Site, formdata: Any = None) -> WaitKpiForm:
+    """Return the waiting-time target's form, filled with the site's setting unless posted."""
+    return WaitKpiForm(formdata, data={"wait_kpi_minutes": site.wait_kpi_minutes}, prefix="kpi")
+
+
+@bp.post("/settings/wait-kpi")
+@managers
+def wait_kpi():
+    """Set the waiting-time target of the service floor's figures."""
+    site = current_site()
+    kpi_form = wait_kpi_form(site, request.form)
+    if kpi_form.validate_on_submit():
+        try:
+            sites.set_wait_kpi(site, kpi_form.wait_kpi_minutes.data, acting_user(), now())
+        except WaitKpiOutOfRange as error:
+            show_error(kpi_form.wait_kpi_minutes, error)
+        else:
+            flash(_("Waiting time target saved."), "success")
+            return redirect(url_for(".settings"))
+    return render_template(
+        "manage/settings.html",
+        site=site,
+        form=site_settings_form(site, formdata=None),
+        confirm_cutoff=False,
+        kpi_form=kpi_form,
+    ), 400
 
 
 def apply_settings(

@@ -115,6 +115,11 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "void_reason_missing": lambda error: _("Say why this check is void."),
     "already_voided": lambda error: _("This check is already void."),
     "negative_quota": lambda error: _("The quota cannot be negative."),
+    "wait_kpi_out_of_range": lambda error: _(
+        "Choose a waiting-time target from %(lowest)d to %(highest)d minutes.",
+        lowest=error.lowest,
+        highest=error.highest,
+    ),
     "quota_below_admitted": lambda error: (
         ngettext(
             "%(num)d visitor is already admitted today: the quota cannot be lower than %(num)d.",
@@ -306,6 +311,7 @@ SETTING_LABELS = {
     "daily_quota": _l("Walk-in quota per day"),
     "fever_cutoff_dc": _l("Fever cut-off"),
     "online_service_url": _l("Online service address"),
+    "wait_kpi_minutes": _l("Waiting time target (minutes)"),
 }
 ACCOUNT_CHANGES = {
     "created": _l("%(account)s: created as %(role)s"),

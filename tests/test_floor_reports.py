@@ -10,8 +10,9 @@ import openpyxl
 import pytest
 
 from checkin.extensions import db
-from checkin.services import reports
-from tests.conftest import Clock
+from checkin.services import audit, reports, sites
+from checkin.services.errors import WaitKpiOutOfRange
+from tests.conftest import Clock, csrf_token_in
 from tests.floor_helpers import call, make_waiting, no_show, serve
 
 
@@ -173,3 +174,51 @@ def test_the_openapi_document_describes_the_floor_fields(client):
     day = schemas["DaySummary"]["properties"]
     assert {"waiting", "service", "wait_kpi_minutes", "waits_over_kpi", "no_shows"} <= set(day)
     assert set(schemas["Durations"]["properties"]) == {"count", "average", "median", "p90", "max"}
+
+
+# The waiting-time target in the settings
+
+
+def post_kpi(client, value: str):
+    page = client.get("/manage/settings?lang=en")
+    token = csrf_token_in(page.text)
+    return client.post(
+        "/manage/settings/wait-kpi?lang=en",
+        data={"kpi-csrf_token": token, "kpi-wait_kpi_minutes": value},
+    )
+
+
+def test_a_manager_sets_the_waiting_time_target(client, login, manager_user, site) -> None:
+    login(manager_user)
+    assert 'name="kpi-wait_kpi_minutes"' in client.get("/manage/settings").text
+    response = post_kpi(client, "20")
+    assert response.status_code == 302
+    db.session.refresh(site)
+    assert site.wait_kpi_minutes == 20
+    (entry,) = [e for e in audit.entries(site, "changes") if e.action == "settings"]
+    assert entry.detail == {"wait_kpi_minutes": [30, 20]}
+    assert 'value="20"' in client.get("/manage/settings").text
+
+
+@pytest.mark.parametrize("value", ["0", "481", "-5", "abc", "", "99999999999999999999"])
+def test_an_unusable_target_is_refused_and_nothing_changes(
+    client, login, manager_user, site, value: str
+) -> None:
+    login(manager_user)
+    response = post_kpi(client, value)
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.text
+    db.session.refresh(site)
+    assert site.wait_kpi_minutes == 30
+
+
+def test_the_service_refuses_a_target_out_of_range(site, manager_user, clock) -> None:
+    with pytest.raises(WaitKpiOutOfRange) as refused:
+        sites.set_wait_kpi(site, 0, manager_user, clock.now)
+    assert (refused.value.lowest, refused.value.highest) == (1, 480)
+
+
+def test_door_staff_cannot_set_the_target(client, login, door_user) -> None:
+    login(door_user)
+    response = client.post("/manage/settings/wait-kpi", data={"kpi-wait_kpi_minutes": "5"})
+    assert response.status_code == 403

@@ -169,6 +169,15 @@ class VoidForm(Form):
     )
 
 
+class WaitKpiForm(Form):
+    """The service floor's waiting-time target, a setting of its own beside the door's."""
+
+    wait_kpi_minutes = IntegerField(
+        _l("Waiting time target (minutes)"),
+        validators=[InputRequired(), NumberRange(*rules.WAIT_KPI_MINUTES)],
+    )
+
+
 class DisplayTokenForm(Form):
     """Where a new waiting-room display hangs, so the manager can tell displays apart."""
 

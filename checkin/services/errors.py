@@ -82,6 +82,15 @@ class NegativeQuota(ServiceError):
 
 
 @dataclass(eq=False)
+class WaitKpiOutOfRange(ServiceError):
+    """A waiting-time target outside the minutes a service floor can mean."""
+
+    code, field = "wait_kpi_out_of_range", "wait_kpi_minutes"
+    lowest: int
+    highest: int
+
+
+@dataclass(eq=False)
 class QuotaBelowAdmitted(ServiceError):
     """A new quota lower than the slots taken today: visitors admitted, slots tablets hold."""
 

@@ -19,6 +19,7 @@ from checkin.services.errors import (
     QuotaBelowAdmitted,
     SiteCodeTaken,
     UnknownSite,
+    WaitKpiOutOfRange,
 )
 
 
@@ -95,3 +96,15 @@ def update_site_settings(
         audit.record(site, by, now, "settings", changes)
     db.session.commit()
     return Quota(day, changed.limit, changed.used)
+
+
+def set_wait_kpi(site: Site, minutes: int, by: User | None, now: datetime) -> None:
+    """Set the waiting time the service floor's figures hold the waits against."""
+    lowest, highest = rules.WAIT_KPI_MINUTES
+    if not lowest <= minutes <= highest:
+        raise WaitKpiOutOfRange(lowest, highest)
+    if minutes != site.wait_kpi_minutes:
+        change = {"wait_kpi_minutes": [site.wait_kpi_minutes, minutes]}
+        audit.record(site, by, now, "settings", change)
+        site.wait_kpi_minutes = minutes
+    db.session.commit()
