@@ -195,13 +195,16 @@ def report_page():
     )
 
 
-@bp.get("/reports/chart/<any(decisions, hours, reasons, quota):kind>.svg")
+@bp.get("/reports/chart/<any(decisions, hours, reasons, quota, waits):kind>.svg")
 @managers
 def chart(kind: str):
     """Return one report chart as an SVG image."""
     site = current_site()
     start, end = requested_range(site, RangeForm)
-    svg = charts.render(kind, reports.site_report(site, start, end))
+    if kind == "waits":
+        svg = charts.waits_chart(reports.floor_report(site, start, end)).render()
+    else:
+        svg = charts.render(kind, reports.site_report(site, start, end))
     # pygal styles its SVG inline; as an <img> it can run no script, so allow only the styles.
     return Response(
         svg,

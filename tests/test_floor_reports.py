@@ -9,10 +9,11 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
+from checkin import create_app
 from checkin.extensions import db
 from checkin.services import audit, reports, sites
 from checkin.services.errors import WaitKpiOutOfRange
-from tests.conftest import Clock, csrf_token_in
+from tests.conftest import PASSWORD, Clock, IsolatedClient, csrf_token_in
 from tests.floor_helpers import call, make_waiting, no_show, serve
 
 
@@ -222,3 +223,25 @@ def test_door_staff_cannot_set_the_target(client, login, door_user) -> None:
     login(door_user)
     response = client.post("/manage/settings/wait-kpi", data={"kpi-wait_kpi_minutes": "5"})
     assert response.status_code == 403
+
+
+def test_the_waits_chart_draws_each_hour_of_arrival(client, login, manager_user, floor_day):
+    login(manager_user)
+    page = client.get("/manage/reports?from=2026-11-25&to=2026-11-25&lang=en").text
+    assert "/manage/reports/chart/waits.svg?" in page
+    response = client.get("/manage/reports/chart/waits.svg?from=2026-11-25&to=2026-11-25&lang=en")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.text
+    assert "Waiting time by hour of arrival" in svg and "10:00" in svg
+
+
+def test_the_target_form_passes_the_csrf_check(app_config, manager_user, site) -> None:
+    app = create_app(app_config | {"WTF_CSRF_ENABLED": True})
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    login_form = {"username": manager_user.username, "password": PASSWORD}
+    login_form["csrf_token"] = csrf_token_in(client.get("/login").text)
+    assert client.post("/login", data=login_form).status_code == 302
+    assert post_kpi(client, "25").status_code == 302
+    db.session.refresh(site)
+    assert site.wait_kpi_minutes == 25
