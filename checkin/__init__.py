@@ -192,10 +192,11 @@ def register_static_versions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the door, manager, admin, auth, display and API blueprints."""
-    from checkin import admin, api, auth, display, door, health, manage
+    """Mount the door, paired tablet, manager, admin, auth, display and API blueprints."""
+    from checkin import admin, api, auth, display, door, health, manage, tablet
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(tablet.bp)
     app.register_blueprint(door.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(admin.bp)

@@ -14,6 +14,9 @@ DEFAULT_FEVER_CUTOFF_DC = 373
 USUAL_CUTOFF_MIN_DC = 370
 USUAL_CUTOFF_MAX_DC = 380
 DEFAULT_RECHECK_MINUTES = 5
+# A visitor asked to rest who is not back this long after the first reading may be recorded as
+# gone, so that door staff stop waiting for them.
+LEFT_AFTER_MINUTES = 30
 DEFAULT_DAILY_QUOTA = 60
 
 ADMITTED = "admitted"

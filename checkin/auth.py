@@ -29,7 +29,7 @@ from checkin.extensions import login_manager
 from checkin.forms import Form, storable
 from checkin.models import User
 from checkin.services import accounts, logins
-from checkin.web import acting_user, now, requested_path
+from checkin.web import acting_user, now, paired_tablet, requested_path
 from checkin.words import LANGUAGES
 
 bp = Blueprint("auth", __name__)
@@ -80,6 +80,8 @@ def unauthorized():
     """Answer 401 to API clients and send people to the login page."""
     if wants_json():
         raise Unauthorized("Log in or send 'Authorization: Bearer <token>'.")
+    if request.blueprint == "door" and paired_tablet() is not None:
+        return redirect(url_for("tablet.staff"))
     return redirect(url_for("auth.login", next=requested_path()))
 
 
@@ -143,16 +145,21 @@ def login():
             status = 401
     elif form.is_submitted():
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, tablet=paired_tablet()), status
 
 
 @bp.post("/logout")
 def logout():
-    """Log out, ending the account's sessions everywhere, and return to the login page."""
+    """Log out, ending the account's sessions everywhere; a paired tablet shows its staff again.
+
+    On a paired tablet this is "Switch staff": the tablet stays paired for the next one.
+    """
     if current_user.is_authenticated:
         accounts.log_out(acting_user())
     logout_user()
     start_fresh_session()
+    if paired_tablet() is not None:
+        return redirect(url_for("tablet.staff"))
     return redirect(url_for("auth.login"))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import segno
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from checkin import admission, rules
@@ -12,8 +14,16 @@ from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
 from checkin.services import checkins, day_counter
 from checkin.services.errors import ServiceError
-from checkin.web import acting_user, current_site, now, own_visit, roles_required
-from checkin.words import hour_minute
+from checkin.web import (
+    acting_user,
+    current_site,
+    now,
+    own_visit,
+    pin_session_tablet,
+    qr_code,
+    roles_required,
+)
+from checkin.words import error_text, hour_minute
 
 bp = Blueprint("door", __name__)
 
@@ -25,10 +35,7 @@ OFFLINE_FILES = ("app.css", "door.js", "offline.js", "icon.svg")
 
 def online_service_qr(site: Site) -> str | None:
     """Return the site's online-service link as a QR code in an SVG data URI, if it has one."""
-    if not site.online_service_url:
-        return None
-    qr = segno.make(site.online_service_url, error="m")
-    return qr.svg_data_uri(scale=5, border=2)
+    return qr_code(site.online_service_url) if site.online_service_url else None
 
 
 def render_door(
@@ -39,20 +46,22 @@ def render_door(
     The copy a tablet keeps for offline use lists no visitor: it stays on the tablet.
     """
     site = current_site()
-    quota = day_counter.quota_today(site, now())
+    at = now()
+    quota = day_counter.quota_today(site, at)
     return render_template(
         "door/index.html",
         site=site,
         form=form,
         quota=quota,
         online_qr=online_service_qr(site) if quota.left == 0 else None,
-        recent=[] if kept_offline else checkins.recent_checks(site, now()),
+        recent=[] if kept_offline else checkins.recent_checks(site, at),
         waiting=[]
         if kept_offline
         else [
-            (visit, checkins.retest_ready_at(visit, site))
-            for visit in checkins.waiting_for_retest(site, now())
+            (visit, checkins.retest_ready_at(visit, site), checkins.gone_at(visit))
+            for visit in checkins.waiting_for_retest(site, at)
         ],
+        now=at,
         kept_offline=kept_offline,
         # The offline door checks the visitor's details by the same patterns as the server.
         phone_pattern=rules.PHONE_PATTERN,
@@ -132,9 +141,16 @@ def check_in():
     form = CheckInForm()
     if not form.validate_on_submit():
         return render_door(form, 422)
-    result = checkins.check_in(current_site(), acting_user(), form.check_in_data(), now())
+    data = on_this_tablet(form.check_in_data())
+    result = checkins.check_in(current_site(), acting_user(), data, now())
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
+
+
+def on_this_tablet(data: checkins.CheckInData) -> checkins.CheckInData:
+    """Return the check naming the paired tablet the staff member logged in on with a PIN."""
+    tablet = pin_session_tablet()
+    return data if tablet is None else replace(data, tablet_id=tablet.id)
 
 
 def door_visit(visit_id: int) -> Visit:
@@ -164,8 +180,23 @@ def retest(visit_id: int):
         second = checkins.second_reading(
             first, form.temperature.data, form.client_ref.data or None, form.device_id.data or None
         )
-        result = checkins.check_in(first.site, acting_user(), second, now())
+        result = checkins.check_in(first.site, acting_user(), on_this_tablet(second), now())
     except ServiceError as error:
         show_error(form.temperature, error)
         return render_result(first, form, 422)
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
+
+
+@bp.post("/visits/<int:visit_id>/left")
+@door_staff
+def left_without_retest(visit_id: int):
+    """Record that a visitor asked to rest went away without their second reading."""
+    first = door_visit(visit_id)
+    try:
+        checkins.record_left_without_retest(first, now())
+    except ServiceError as error:
+        flash(error_text(error), "error")
+    else:
+        time = hour_minute(first.checked_at, first.site)
+        flash(_("The visitor measured at %(time)s left without a re-test.", time=time), "success")
+    return redirect(url_for("door.index"), 303)

@@ -21,9 +21,11 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from checkin.floor_figures import FloorVisit, service_minutes, waiting_minutes
-from checkin.models import Visit
+from checkin.models import Site, Visit
+from checkin.services.reports import RangeSummary
 from checkin.words import (
     FLOOR_STATE_LABELS,
     PURPOSE_LABELS,
@@ -197,7 +199,7 @@ def csv_chunks(visits: Iterable[Visit], zone: ZoneInfo) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+def xlsx_cell(sheet: Any, value: Any, number_format: str | None = None) -> WriteOnlyCell:
     """Return a typed XLSX cell; text stays text even when it starts like a formula."""
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
@@ -208,22 +210,89 @@ def xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
         cell.number_format = "HH:MM:SS"
     elif isinstance(value, float):
         cell.number_format = "0.0"
+    if number_format:
+        cell.number_format = number_format
     return cell
 
 
-def xlsx_file(visits: Iterable[Visit], zone: ZoneInfo) -> IO[bytes]:
-    """Write an XLSX export row by row (openpyxl's write-only mode) and return it rewound."""
+def bold_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    """Return a bold text cell: a header or a heading."""
+    cell = xlsx_cell(sheet, value)
+    cell.font = Font(bold=True)
+    return cell
+
+
+def column_widths(words: Words) -> list[int]:
+    """Return each column's width in characters: its header or the longest it holds, if wider.
+
+    Free text (names, reasons, void reasons) is given a readable width, not its longest value,
+    which the widths must be set before: the rows are written as they are read.
+    """
+
+    def longest(labels: Iterable[str]) -> int:
+        return max(len(label) for label in labels)
+
+    yes_no = longest(words.yes_no)
+    content = [10, 8, 4, longest(words.statuses.values()), 30, 5, yes_no, yes_no, yes_no]
+    content += [24, 16, 14, longest(words.purposes.values()), 16, yes_no, 30, 8]
+    return [max(len(header), width) + 2 for header, width in zip(headers(), content, strict=True)]
+
+
+def write_summary(
+    workbook: Workbook, site: Site, start: date, end: date, summary: RangeSummary
+) -> None:
+    """Write the "Summary" sheet: the range's totals by decision and reason, as the report shows."""
+    sheet = workbook.create_sheet(_("Summary"))
+    sheet.column_dimensions["A"].width = 42
+    sheet.column_dimensions["B"].width = 14
+    sheet.column_dimensions["C"].width = 14
+    total = summary.total
+    sheet.append([bold_cell(sheet, f"{site.name} ({site.code})")])
+    sheet.append([xlsx_cell(sheet, _("Period")), xlsx_cell(sheet, start), xlsx_cell(sheet, end)])
+    sheet.append([])
+    figures = [
+        (_("Checks"), total.checks),
+        (_("Admitted"), total.admitted),
+        (_("Refused"), total.refused),
+        (_("Re-tests"), total.rechecks),
+        (_("Quota"), total.quota),
+    ]
+    if total.held:
+        figures.append((_("Held by tablets, not used"), total.held))
+    for label, count in figures:
+        sheet.append([xlsx_cell(sheet, label), count])
+    if total.usage is not None:
+        sheet.append([xlsx_cell(sheet, _("Quota used")), xlsx_cell(sheet, total.usage, "0%")])
+    sheet.append([])
+    sheet.append([bold_cell(sheet, _("Refusals by reason"))])
+    reasons = translated(REASON_LABELS)
+    for reason, count in total.reasons.items():
+        sheet.append([xlsx_cell(sheet, reasons[reason]), count])
+    sheet.append([])
+    sheet.append([xlsx_cell(sheet, _("Voided checks, not counted above")), summary.voided])
+
+
+def xlsx_file(
+    visits: Iterable[Visit], site: Site, start: date, end: date, summary: RangeSummary
+) -> IO[bytes]:
+    """Write an XLSX export row by row (openpyxl's write-only mode) and return it rewound.
+
+    The first sheet sums the range up; the second holds the checks, one a row, with a frozen
+    bold header and a filter on every column.
+    """
     workbook = Workbook(write_only=True)
+    write_summary(workbook, site, start, end, summary)
     sheet = workbook.create_sheet(_("Checks"))
     sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = [WriteOnlyCell(sheet, value=header) for header in headers()]
-    for cell in header_cells:
-        cell.font = bold
-    sheet.append(header_cells)
     words = Words.current()
+    for column, width in enumerate(column_widths(words), start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.append([bold_cell(sheet, header) for header in headers()])
+    rows = 0
     for visit in visits:
-        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, zone, words)])
+        sheet.append([xlsx_cell(sheet, value) for value in visit_row(visit, site.zone, words)])
+        rows += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers()))}{rows + 1}"
     # Returned open: send_file streams it and closes it after the response.
     output = tempfile.SpooledTemporaryFile(max_size=XLSX_IN_MEMORY_BYTES)  # noqa: SIM115
     workbook.save(output)

@@ -34,6 +34,7 @@ from checkin.forms.manage import (
     VoidForm,
     WaitKpiForm,
 )
+from checkin.forms.pairing import SetPinForm
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
 from checkin.services import (
@@ -42,18 +43,21 @@ from checkin.services import (
     display,
     entry_log,
     leases,
+    pairing,
     reports,
     sites,
     uploads,
 )
 from checkin.services.errors import (
     AlreadyVoided,
+    NotDoorStaff,
     QuotaBelowAdmitted,
+    UnknownAccount,
     UnknownDevice,
     UnknownToken,
     WaitKpiOutOfRange,
 )
-from checkin.web import acting_user, current_site, now, own_visit, roles_required
+from checkin.web import acting_user, current_site, now, own_visit, qr_code, roles_required
 from checkin.words import (
     ACTION_LABELS,
     conflict_text,
@@ -169,7 +173,10 @@ def export(extension: str):
             stream_with_context(exports.csv_chunks(visits, site.zone)), mimetype=exports.CSV_MIME
         )
     else:
-        response = send_file(exports.xlsx_file(visits, site.zone), mimetype=exports.XLSX_MIME)
+        summary = reports.range_summary(site, start, end)
+        response = send_file(
+            exports.xlsx_file(visits, site, start, end, summary), mimetype=exports.XLSX_MIME
+        )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     # The file holds names and phone numbers: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
@@ -321,13 +328,72 @@ def apply_settings(
 @managers
 def tablets():
     """List the door tablets with the slots they hold today, and checks uploaded with a problem."""
+    return render_tablets()
+
+
+def render_tablets(pin_error: tuple[int, str] | None = None, status: int = 200):
+    """Render the tablets page; ``pin_error`` is the account whose new PIN was refused, and why."""
     site = current_site()
     return render_template(
         "manage/tablets.html",
         site=site,
         tablets=leases.tablets(site, now()),
         conflicts=uploads.conflicts(site),
+        staff=pairing.door_staff(site),
+        pin_error=pin_error,
+    ), status
+
+
+@bp.post("/tablets/pair")
+@managers
+def pairing_code():
+    """Show a new pairing code and its QR: a tablet that enters it in 10 minutes is paired."""
+    new = pairing.new_code(current_site(), acting_user(), now())
+    pair_url = url_for("tablet.pair", code=new.code, _external=True)
+    response = Response(
+        render_template(
+            "manage/pairing_code.html",
+            site=current_site(),
+            code=new.code,
+            expires_at=new.expires_at,
+            pair_url=pair_url,
+            qr=qr_code(pair_url),
+        )
     )
+    # Shown once: no cache keeps it, and a reload asks to make another.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/tablets/<device_id>/unpair")
+@managers
+def unpair(device_id: str):
+    """Unpair a tablet: its next request finds it logged out and unpaired."""
+    try:
+        device = pairing.unpair(current_site(), device_id, acting_user(), now())
+    except UnknownDevice:
+        abort(404)
+    flash(_("%(name)s is no longer paired.", name=device.label), "success")
+    return redirect(url_for(".tablets"))
+
+
+@bp.post("/tablets/pins/<int:user_id>")
+@managers
+def set_pin(user_id: int):
+    """Give a door account of the site a new PIN for paired tablets."""
+    form = SetPinForm()
+    if not form.validate_on_submit():
+        return render_tablets((user_id, " ".join(map(str, form.pin.errors))), 422)
+    try:
+        user = pairing.set_pin(current_site(), user_id, form.pin.data, acting_user(), now())
+    except UnknownAccount:
+        abort(404)
+    except NotDoorStaff as error:
+        # Not a row of the PIN table (which lists door staff only): said above the page.
+        flash(error_text(error), "error")
+        return render_tablets(status=422)
+    flash(_("%(name)s has a new PIN.", name=user.username), "success")
+    return redirect(url_for(".tablets"))
 
 
 @bp.post("/tablets/<device_id>/revoke")

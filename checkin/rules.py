@@ -25,6 +25,12 @@ NIK_PATTERN = r"^([0-9]{16})?$"
 PHONE_PATTERN = r"^(\+?[0-9][0-9 -]{5,19})?$"
 # What browsers' crypto.randomUUID() makes: the client reference of a check, a tablet's id.
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# A door PIN: 4 to 6 digits, typed on the door's keypad.
+PIN_PATTERN = r"^[0-9]{4,6}$"
+# A pairing code is read off a screen and typed on a tablet: no 0/O or 1/I to mistake.
+PAIRING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PAIRING_CODE_LENGTH = 8
+MAX_TABLET_NAME = 80
 MAX_NAME = 100
 MAX_PHONE = 20
 MAX_VOID_REASON = 200

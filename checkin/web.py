@@ -11,14 +11,19 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, request
+import segno
+from flask import Response, abort, current_app, g, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
 from checkin import rules
-from checkin.models import Site, User, Visit
-from checkin.services import checkins
+from checkin.models import Device, Site, User, Visit
+from checkin.services import checkins, pairing
+
+# The paired tablet's credential (a cookie), and the tablet a PIN session was opened on.
+TABLET_COOKIE = "checkin_tablet"
+PIN_SESSION_TABLET = "tablet_id"
 
 
 def now() -> datetime:
@@ -47,6 +52,24 @@ def own_visit(visit_id: int) -> Visit:
     if visit is None:
         abort(404)
     return visit
+
+
+def paired_tablet() -> Device | None:
+    """Return the paired tablet this browser is, by its credential cookie, or None."""
+    if "paired_tablet" not in g:
+        credential = request.cookies.get(TABLET_COOKIE)
+        g.paired_tablet = pairing.tablet_for(credential, now()) if credential else None
+    return g.paired_tablet
+
+
+def pin_session_tablet() -> Device | None:
+    """Return the tablet a PIN session was opened on (still paired: checked before each view)."""
+    return paired_tablet() if session.get(PIN_SESSION_TABLET) is not None else None
+
+
+def qr_code(text: str) -> str:
+    """Return ``text`` as a QR code in an SVG data URI, for a phone or tablet camera."""
+    return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
 
 
 def roles_required(*roles: str) -> Callable:

@@ -85,7 +85,8 @@ PURPOSE_SHORT_LABELS = {
     "jkm_claim": "JKM",
     "jp_claim": "JP",
     "jkp_claim": "JKP",
-    "enquiry": PURPOSE_LABELS["enquiry"],
+    # Short enough for the log's column on a tablet; the check's page gives the whole label.
+    "enquiry": _l("Info"),
     "other": PURPOSE_LABELS["other"],
 }
 
@@ -102,6 +103,10 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "retest_not_waiting": lambda error: _("This visit is not waiting for a re-test."),
     "retest_closed": lambda error: _(
         "This reading cannot be re-tested any more today: start a new check."
+    ),
+    "too_soon_to_call_gone": lambda error: _(
+        "The visitor may still be resting: they can be recorded as gone from %(time)s.",
+        time=error.gone_at.strftime("%H:%M"),
     ),
     "already_retested": lambda error: _(
         "This visitor was already re-tested: the reading cannot be re-tested any more."
@@ -210,6 +215,25 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         revision=error.revision,
         newest=error.newest,
     ),
+    "wrong_pairing_code": lambda error: _(
+        "This is not a pairing code: check the code on the manager's screen."
+    ),
+    "pairing_code_expired": lambda error: _(
+        "This pairing code has expired: ask the manager for a new one."
+    ),
+    "pairing_code_used": lambda error: _(
+        "This pairing code was used already: ask the manager for a new one."
+    ),
+    "pairing_locked": lambda error: ngettext(
+        "Too many wrong codes from this tablet: try again in %(num)d minute.",
+        "Too many wrong codes from this tablet: try again in %(num)d minutes.",
+        error.minutes,
+    ),
+    "invalid_pin": lambda error: _("A PIN is 4 to 6 digits."),
+    "not_door_staff": lambda error: _(
+        "%(name)s is not door staff of this site: only door staff log in with a PIN.",
+        name=error.username,
+    ),
     "database_in_use": lambda error: _(
         "The database is in use by other processes (%(pids)s): stop the server first "
         "(systemctl stop checkin), or add --force to restore anyway.",
@@ -238,7 +262,9 @@ CONFLICT_TEXT = {
         "The tablet decided otherwise than today's settings do (were they changed meanwhile?)."
     ),
     "retest_not_waiting": _l("A re-test of a reading that was not waiting for one."),
-    "retest_closed": _l("A re-test of a reading that was voided or of another day."),
+    "retest_closed": _l(
+        "A re-test of a reading that was voided, of another day, or of a visitor who left."
+    ),
     "already_retested": _l("A second re-test of the same reading."),
     "retest_too_early": _l("A re-test before the visitor had rested long enough."),
 }
@@ -300,6 +326,8 @@ ACTION_LABELS = {
     "viewed": _l("Check viewed"),
     "exported": _l("Checks exported"),
     "lease_revoked": _l("Tablet's slots revoked"),
+    "tablet_paired": _l("Tablet paired"),
+    "tablet_unpaired": _l("Tablet unpaired"),
     "display_token": _l("Display link changed"),
 }
 DISPLAY_TOKEN_CHANGES = {
@@ -318,6 +346,7 @@ ACCOUNT_CHANGES = {
     "deactivated": _l("%(account)s: deactivated"),
     "reactivated": _l("%(account)s: reactivated"),
     "password_reset": _l("%(account)s: password reset"),
+    "pin_set": _l("%(account)s: door PIN set"),
 }
 
 
@@ -345,6 +374,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
             detail["slots"],
             device=detail["device"],
         )
+    if entry.action in ("tablet_paired", "tablet_unpaired"):
+        return detail["device"]
     if entry.action == "display_token":
         return DISPLAY_TOKEN_CHANGES[detail["change"]] % {"label": detail["label"]}
     if entry.action != "void":  # an action newer than this code: its facts as they are

@@ -93,7 +93,7 @@
       }
       if (key.dataset.key === "back") {
         input.value = input.value.slice(0, -1);
-      } else if (input.value.length < MAX_LENGTH) {
+      } else if (input.value.length < (Number(keypad.dataset.max) || MAX_LENGTH)) {
         input.value += key.dataset.key;
       }
     });
@@ -149,7 +149,8 @@
   }
 }());
 
-// The visitors waiting for a re-test turn "ready now" at their minute, without a reload.
+// The visitors waiting for a re-test turn "ready now" at their minute, and may be recorded as
+// gone after a while, without a reload.
 (function () {
   "use strict";
   var waiting = document.querySelectorAll(".waiting li[data-ready-at]");
@@ -162,6 +163,7 @@
       item.classList.toggle("ready", ready);
       item.querySelector("[data-ready]").hidden = !ready;
       item.querySelector("[data-waiting]").hidden = ready;
+      item.querySelector("[data-gone]").hidden = Date.now() < new Date(item.dataset.goneAt).getTime();
     });
   }
   window.setInterval(mark, 1000);

@@ -34,11 +34,12 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
-  var deviceId = window.localStorage.getItem(DEVICE_KEY);
+  // A paired tablet is the device the server made when it was paired: its leases are that one's.
+  var deviceId = status.dataset.device || window.localStorage.getItem(DEVICE_KEY);
   if (!deviceId) {
     deviceId = newId();
-    window.localStorage.setItem(DEVICE_KEY, deviceId);
   }
+  window.localStorage.setItem(DEVICE_KEY, deviceId);
 
   // IndexedDB, kept small: one database, the outbox in order of recording, and the lease.
   var opened = null;

@@ -21,8 +21,9 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
-from checkin import create_app, models
+from checkin import create_app
 from checkin.extensions import db
+from checkin.models import accounts as account_models
 from checkin.models import utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def password_counting_app() -> Flask:
     count how many passwords the whole server checked, wrong ones and the decoy hash included.
     """
     log = Path(os.environ[PASSWORD_LOG_VARIABLE])
-    checked = models.check_password_hash
+    checked = account_models.check_password_hash
 
     def check_and_count(password_hash: str, password: str) -> bool:
         matches = checked(password_hash, password)
@@ -86,7 +87,7 @@ def password_counting_app() -> Flask:
             lines.write(f"{'right' if matches else 'wrong'}\n")
         return matches
 
-    models.check_password_hash = check_and_count
+    account_models.check_password_hash = check_and_count
     return create_app()
 
 

@@ -498,3 +498,61 @@ def test_a_reading_of_spaces_only_is_asked_for_again_not_a_server_error(door, ty
     assert response.status_code == 422
     assert "Ukur suhu tubuh" in response.text or "Measure the temperature" in response.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+
+
+def left_without_retest(door, visit):
+    """Record ``visit``'s visitor as gone; return the door page that shows what happened."""
+    response = door.post(f"/visits/{visit.id}/left")
+    assert response.status_code == 303
+    return door.get("/")
+
+
+def test_a_visitor_gone_half_an_hour_is_recorded_as_left_and_leaves_the_panel(
+    door, make_visit, clock
+):
+    first = make_visit(temperature_dc=380, visitor_name="Dewi").visit
+    start = clock.now
+    clock.now = start + timedelta(minutes=29)
+    early = left_without_retest(door, first)
+    assert "may still be resting: they can be recorded as gone from 10:30" in early.text
+    assert db.session.get(Visit, first.id).left_at is None
+    clock.now = start + timedelta(minutes=30)
+    page = left_without_retest(door, first).text
+    assert "The visitor measured at 10:00 left without a re-test." in page
+    assert db.session.get(Visit, first.id).left_at == clock.now
+    assert 'data-ready-at="' not in page and "left without re-test" in page
+    again = left_without_retest(door, first)
+    assert "cannot be re-tested any more today" in again.text
+    retest = door.post(f"/visits/{first.id}/retest", data={"temperature": "36.6"})
+    assert retest.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 1
+
+
+def test_the_left_button_shows_only_once_the_visitor_has_been_gone_a_while(door, make_visit, clock):
+    make_visit(temperature_dc=380)
+    assert re.search(r'class="gone" data-gone hidden', door.get("/").text)
+    clock.now += timedelta(minutes=30)
+    assert re.search(r'class="gone" data-gone>', door.get("/").text)
+
+
+@pytest.mark.parametrize("which", ["admitted", "retested", "voided", "yesterday", "another site"])
+def test_only_a_visitor_still_waiting_can_be_recorded_as_left(
+    door, site, make_site, make_visit, clock, which
+):
+    if which == "admitted":
+        visit = make_visit().visit
+    elif which == "yesterday":
+        visit = make_visit(temperature_dc=380, now=clock.now - timedelta(days=1)).visit
+    elif which == "another site":
+        visit = make_visit(temperature_dc=380, site_=make_site("MLG")).visit
+    else:
+        visit = make_visit(temperature_dc=380).visit
+    if which == "voided":
+        visit.voided_at = clock.now
+        db.session.commit()
+    clock.now += timedelta(minutes=31)
+    if which == "retested":
+        checkins.check_in(site, None, checkins.second_reading(visit, 366), clock.now)
+    response = door.post(f"/visits/{visit.id}/left")
+    assert response.status_code == (404 if which in ("yesterday", "another site") else 303)
+    assert db.session.get(Visit, visit.id).left_at is None

@@ -18,8 +18,15 @@ EXAMPLES = [
     errors.RetestClosed(),
     errors.AlreadyRetested(),
     errors.RetestTooEarly(datetime(2026, 11, 25, 10, 6, tzinfo=ZoneInfo("Asia/Jakarta"))),
+    errors.TooSoonToCallGone(datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo("Asia/Jakarta"))),
     errors.UnknownDevice(),
     errors.DeviceOfAnotherSite(),
+    errors.WrongPairingCode(),
+    errors.PairingCodeExpired(),
+    errors.PairingCodeUsed(),
+    errors.PairingLocked(15),
+    errors.InvalidPin(),
+    errors.NotDoorStaff("kepala"),
     errors.VoidReasonMissing(),
     errors.AlreadyVoided(),
     errors.NegativeQuota(),
@@ -79,6 +86,8 @@ def test_every_cause_has_words_in_both_languages_with_its_facts(app, error):
         assert fact in english and fact in indonesian
     if isinstance(error, errors.RetestTooEarly):
         assert "10:06" in english and "10:06" in indonesian
+    if isinstance(error, errors.TooSoonToCallGone):
+        assert "10:30" in english and "10:30" in indonesian
 
 
 @pytest.fixture

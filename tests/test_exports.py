@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from datetime import datetime, time, timedelta
 
 import openpyxl
@@ -71,9 +73,22 @@ def csv_rows(response, separator: str = ";") -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:]), delimiter=separator))
 
 
+def checks_sheet(response):
+    """Return the sheet of checks: the second, after the summary."""
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["Ringkasan", "Pemeriksaan"]
+    return workbook["Pemeriksaan"]
+
+
 def xlsx_rows(response) -> list[list]:
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    return [list(row) for row in checks_sheet(response).iter_rows(values_only=True)]
+
+
+def summary_figures(response) -> dict[str, object]:
+    """Read the summary sheet back as {label: value} for its rows of a label and a value."""
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data))["Ringkasan"]
+    rows = [row for row in sheet.iter_rows(values_only=True) if row and row[0] is not None]
+    return {row[0]: row[1] for row in rows if len(row) > 1 and row[1] is not None}
 
 
 @pytest.mark.parametrize(
@@ -135,8 +150,46 @@ def test_xlsx_reads_back_like_the_csv_with_typed_cells(client, as_manager, two_d
         # Likewise 38.0 comes back as the number 38; the cell shows it with its "0.0" format.
         xlsx_row[0], xlsx_row[5] = xlsx_row[0].date(), float(xlsx_row[5])
         assert [exports.csv_cell(value, ",") for value in xlsx_row] == csv_row
-    sheet = openpyxl.load_workbook(io.BytesIO(download(client, "xlsx", query).data)).active
+    sheet = checks_sheet(download(client, "xlsx", query))
     assert (sheet["A2"].number_format, sheet["F2"].number_format) == ("DD-MM-YYYY", "0.0")
+    assert sheet["B2"].number_format == "HH:MM:SS"
+
+
+def test_xlsx_checks_sheet_is_ready_to_hand_on(client, as_manager, two_days):
+    sheet = checks_sheet(download(client, "xlsx", "from=2026-11-24&to=2026-11-25"))
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.auto_filter.ref == "A1:Q4"
+    widths = {letter: dimension.width for letter, dimension in sheet.column_dimensions.items()}
+    assert len(widths) == len(INDONESIAN_HEADERS)
+    for column, header in enumerate(INDONESIAN_HEADERS, start=1):
+        letter = openpyxl.utils.get_column_letter(column)
+        assert widths[letter] > len(header), header
+    # A name column fits a name; a queue number column stays narrow.
+    assert widths["J"] >= 24 > widths["C"]
+
+
+def test_xlsx_summary_totals_equal_the_rows(client, as_manager, two_days, make_visit):
+    make_visit(mask=False, hand_sanitiser=False)
+    client.post(f"/manage/visits/{two_days[0].id}/void", data={"reason": "typed twice"})
+    response = download(client, "xlsx", "from=2026-11-24&to=2026-11-25")
+    rows = xlsx_rows(response)[1:]
+    counted = [row for row in rows if row[14] == "tidak"]
+    figures = summary_figures(response)
+    assert figures["Pemeriksaan"] == len(counted) == 3
+    for label, status in (
+        ("Diterima", "Diterima"),
+        ("Ditolak", "Ditolak"),
+        ("Ukur ulang", "Ukur ulang"),
+    ):
+        assert figures[label] == sum(row[3] == status for row in counted), label
+    assert figures["Pemeriksaan yang dibatalkan, tidak dihitung di atas"] == 1
+    refused = [row for row in counted if row[3] == "Ditolak"]
+    assert figures["Tanpa masker"] == 1
+    for reason in ("Demam", "Tanpa masker", "Kuota penuh"):
+        assert figures[reason] == sum(reason in (row[4] or "") for row in refused), reason
+    report = client.get("/manage/reports?from=2026-11-24&to=2026-11-25").get_data(as_text=True)
+    assert f"<dd>{figures['Diterima']}</dd>" in report
 
 
 def test_a_range_export_is_in_time_order_across_days(client, as_manager, two_days):
@@ -160,7 +213,7 @@ def test_formula_like_names_are_defused_in_csv_and_kept_exact_in_xlsx(
     csv_name = csv_rows(download(client, "csv", "from=2026-11-25&to=2026-11-25"))[1][9]
     assert csv_name == f"'{name}"
     response = download(client, "xlsx", "from=2026-11-25&to=2026-11-25")
-    cell = openpyxl.load_workbook(io.BytesIO(response.data)).active["J2"]
+    cell = checks_sheet(response)["J2"]
     assert (cell.value, cell.data_type) == (name, "s")
 
 
@@ -177,7 +230,7 @@ def test_control_characters_stored_before_they_were_refused_leave_every_export(
     assert (row[9], row[11], row[15]) == ("'=1+1", "08123456", "typo[31m  =1+1")
     response = download(client, "xlsx", query)
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    sheet = checks_sheet(response)
     assert (sheet["J2"].value, sheet["J2"].data_type) == ("=1+1", "s")
     assert (sheet["L2"].value, sheet["P2"].value) == ("08123456", "typo[31m  =1+1")
 
@@ -242,3 +295,40 @@ def test_the_csv_follows_the_reader_s_spreadsheet(
     assert {len(row) for row in rows} == {COLUMNS}
     assert rows[1][5] == reading
     assert button in client.get(f"/manage/log?day=2026-11-25&lang={lang}").text
+
+
+# LibreOffice's CSV import options: separator, quote and charset (UTF-8) as character codes, the
+# first line to read, no column formats, and the language whose decimal mark to expect.
+LIBREOFFICE_CSV_IMPORT = {"id": "CSV:59,34,76,1,,1057", "en": "CSV:44,34,76,1,,1033"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_libreoffice_opens_the_csv_in_columns_with_numbers(
+    client, as_manager, two_days, tmp_path, lang
+):
+    response = download(client, "csv", f"from=2026-11-25&to=2026-11-25&lang={lang}")
+    exported = tmp_path / f"checks-{lang}.csv"
+    exported.write_bytes(response.data)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            f"--infilter={LIBREOFFICE_CSV_IMPORT[lang]}",
+            "--outdir",
+            str(tmp_path),
+            str(exported),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    sheet = openpyxl.load_workbook(tmp_path / f"checks-{lang}.xlsx").active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert len(rows[0]) == len(INDONESIAN_HEADERS) and None not in rows[0]
+    assert rows[1][5] == 36.6, "the temperature is read as a number"
+    assert rows[1][9] == "Siti Aminah"

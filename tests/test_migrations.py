@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
-from checkin.models import AuditEntry, DayQuota, Site, hash_token
+from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
 from checkin.services import checkins
 from checkin.services.checkins import CheckInData
 from tests.conftest import PASSING, PASSWORD
@@ -182,17 +182,22 @@ def test_a_migration_failing_half_way_leaves_the_database_as_it_was(empty_databa
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def insert_old_site(connection: sa.Connection, at: datetime) -> None:
+    """Add the site Kediri as releases 0002 to 0005 stored it, with its columns of then."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO site (code, name, timezone, daily_quota, fever_cutoff_dc,"
+            " recheck_minutes, online_service_url, created_at)"
+            " VALUES ('KDR', 'Kediri', 'Asia/Jakarta', 60, 373, 5, '', :at)"
+        ),
+        {"at": at},
+    )
+
+
 def test_upgrading_from_0002_keeps_accounts_and_their_tokens_working(empty_database, client, clock):
     flask_migrate.upgrade(revision="0002")
     with db.engine.begin() as connection:  # as the release before 0003 stored them
-        connection.execute(
-            sa.text(
-                "INSERT INTO site (code, name, timezone, daily_quota, fever_cutoff_dc,"
-                " recheck_minutes, online_service_url, created_at)"
-                " VALUES ('KDR', 'Kediri', 'Asia/Jakarta', 60, 373, 5, '', :at)"
-            ),
-            {"at": clock.now},
-        )
+        insert_old_site(connection, clock.now)
         connection.execute(
             sa.text(
                 "INSERT INTO user_account (username, password_hash, role, site_id, active,"
@@ -222,14 +227,7 @@ def test_upgrading_from_0003_counts_the_day_s_admissions_and_goes_on_from_its_sl
     flask_migrate.upgrade(revision="0003")
     day = clock.now.date()
     with db.engine.begin() as connection:  # two admitted and one refused, before leases
-        connection.execute(
-            sa.text(
-                "INSERT INTO site (code, name, timezone, daily_quota, fever_cutoff_dc,"
-                " recheck_minutes, online_service_url, created_at)"
-                " VALUES ('KDR', 'Kediri', 'Asia/Jakarta', 60, 373, 5, '', :at)"
-            ),
-            {"at": clock.now},
-        )
+        insert_old_site(connection, clock.now)
         connection.execute(
             sa.text(
                 "INSERT INTO day_quota (site_id, day, quota_limit, used, issued, checks, refused,"
@@ -247,3 +245,33 @@ def test_upgrading_from_0003_counts_the_day_s_admissions_and_goes_on_from_its_sl
     assert (result.visit.slot, result.quota.used) == (3, 3)
     db.session.refresh(row)
     assert row.admitted == 3
+
+
+def test_upgrading_from_0005_keeps_tablets_unpaired_and_password_login_working(
+    empty_database, client, clock
+):
+    flask_migrate.upgrade(revision="0005")
+    with db.engine.begin() as connection:  # a tablet that leased slots before pairing existed
+        insert_old_site(connection, clock.now)
+        connection.execute(
+            sa.text(
+                "INSERT INTO user_account (username, password_hash, role, site_id, active,"
+                " created_at) VALUES ('door', :hash, 'door', 1, :yes, :at)"
+            ),
+            {"hash": generate_password_hash(PASSWORD), "yes": True, "at": clock.now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO device (site_id, public_id, name, created_at, last_seen_at)"
+                " VALUES (1, :id, 'Front door', :at, :at)"
+            ),
+            {"id": "0b8e9f0e-5d1c-4a63-9d57-1a2b3c4d5e6f", "at": clock.now},
+        )
+    flask_migrate.upgrade()
+    device = db.session.scalar(sa.select(Device))
+    user = db.session.scalar(sa.select(User))
+    assert (device.paired, device.label, user.pin_hash) == (False, "Front door", None)
+    db.session.rollback()
+    response = client.post("/login", data={"username": "door", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.post("/logout").location == "/login"

@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session's identity: raising it ends every session of the account at once.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Door staff log in on a paired tablet with a 4-6 digit PIN, hashed like a password.
+    pin_hash: Mapped[str | None] = mapped_column(sa.String(256))
 
     site: Mapped[Site | None] = relationship()
 
@@ -45,6 +47,14 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password``, never the password itself."""
         self.password_hash = generate_password_hash(password)
+
+    def set_pin(self, pin: str) -> None:
+        """Store a salted hash of a door PIN, never the PIN itself."""
+        self.pin_hash = generate_password_hash(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        """Tell whether ``pin`` matches the stored hash; never for an account without a PIN."""
+        return self.pin_hash is not None and check_password_hash(self.pin_hash, pin)
 
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches the stored hash."""

@@ -14,7 +14,11 @@ from checkin.models.sites import Site
 
 
 class Device(db.Model):
-    """A door tablet of a site, known by the id it made for itself; it may hold leased slots."""
+    """A door tablet of a site, known by the id it made for itself; it may hold leased slots.
+
+    A tablet paired by a manager also holds a long-lived credential (only its hash is kept):
+    door staff then log in on it with their name and PIN. Unpairing clears the hash.
+    """
 
     __tablename__ = "device"
 
@@ -24,13 +28,23 @@ class Device(db.Model):
     name: Mapped[str] = mapped_column(sa.String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    credential_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unpaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
+
+    @property
+    def paired(self) -> bool:
+        """Tell whether the tablet holds a credential that is still accepted."""
+        return self.credential_hash is not None
 
     @property
     def label(self) -> str:
         """Return the tablet's name, or the start of its id when staff gave it none."""
         return self.name or self.public_id[:8]
+
+    __table_args__ = (sa.UniqueConstraint("credential_hash", name="device_credential_once"),)
 
 
 class LeasedSlot(db.Model):
@@ -74,3 +88,25 @@ class UploadConflict(db.Model):
     device: Mapped[Device] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("site_id", "client_ref", name="upload_conflict_once"),)
+
+
+class PairingCode(db.Model):
+    """A short code a manager shows for pairing one tablet: valid for minutes, used once.
+
+    Only its hash is kept. ``device_id`` is the tablet it paired, once used.
+    """
+
+    __tablename__ = "pairing_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("device.id"))
+
+    site: Mapped[Site] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("code_hash", name="pairing_code_once"),)

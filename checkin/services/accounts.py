@@ -86,7 +86,7 @@ def set_account_active(user: User, active: bool, by: User, now: datetime) -> Non
         raise CannotDeactivateSelf()
     user.active = active
     if not active:
-        _end_sessions(user)
+        end_sessions(user)
     change = "reactivated" if active else "deactivated"
     audit.record(user.site, by, now, "account", {"account": user.username, "change": change})
     db.session.commit()
@@ -96,7 +96,7 @@ def reset_password(user: User, password: str, by: User, now: datetime) -> None:
     """Give an account a new password; its sessions end, its tokens stop, its failures go."""
     _check_password(password)
     user.set_password(password)
-    _end_sessions(user)
+    end_sessions(user)
     db.session.execute(
         sa.update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -110,11 +110,11 @@ def reset_password(user: User, password: str, by: User, now: datetime) -> None:
 
 def log_out(user: User) -> None:
     """End every session of ``user``, on this device and any other."""
-    _end_sessions(user)
+    end_sessions(user)
     db.session.commit()
 
 
-def _end_sessions(user: User) -> None:
+def end_sessions(user: User) -> None:
     """Raise the account's session version: every session made before stops loading it."""
     db.session.execute(
         sa.update(User)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from checkin import admission, rules
 from checkin.extensions import db
 from checkin.models import Site, User, Visit
+from checkin.models.floor import WAITING
 from checkin.services import audit, day_counter, leases
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
@@ -21,6 +22,7 @@ from checkin.services.errors import (
     RetestNotWaiting,
     RetestTooEarly,
     ServiceError,
+    TooSoonToCallGone,
     VoidReasonMissing,
 )
 
@@ -32,7 +34,9 @@ class CheckInData:
     ``client_ref`` is the id the form or tablet made for this check: sent again, the same
     check is returned, not stored twice. ``device_id`` is the tablet's own id: an admission
     then takes a slot of its lease first. A re-test names its first reading by id, or (when
-    made offline, before the first had an id) by that reading's ``client_ref``.
+    made offline, before the first had an id) by that reading's ``client_ref``. ``tablet_id``
+    is the paired tablet (a device row) a PIN session was opened on: the visit names it even
+    when no leased slot does.
     """
 
     temperature_dc: int
@@ -47,6 +51,7 @@ class CheckInData:
     client_ref: str | None = None
     device_id: str | None = None
     recheck_of_ref: str | None = None
+    tablet_id: int | None = None
 
     @property
     def is_recheck(self) -> bool:
@@ -127,6 +132,7 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
             slot = counted.issued
     if counted is None:
         counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+    device_id = device_id if device_id is not None else data.tablet_id
     visit = store(site, recorder, data, screening, now, slot, device_id)
     return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
 
@@ -192,6 +198,15 @@ def store(
         voided_by_id=None,
         void_reason=None,
         anonymised_at=None,
+        left_at=None,
+        # An admitted visitor waits to be called to a booth.
+        floor_state=WAITING if screening.status == admission.ADMITTED else None,
+        booth_id=None,
+        called_by_id=None,
+        called_at=None,
+        calls=0,
+        serving_at=None,
+        finished_at=None,
     )
     _insert(visit)
     return visit
@@ -229,7 +244,7 @@ def _retest_refusal(first: Visit | None, site: Site, now: datetime) -> ServiceEr
     """Return why ``first`` cannot have its second reading taken at ``now``; None if it can."""
     if first is None or first.status != admission.RECHECK:
         return RetestNotWaiting()
-    if first.voided or first.day != site.local_day(now):
+    if first.voided or first.left_at is not None or first.day != site.local_day(now):
         return RetestClosed()
     if retest_of(first) is not None:
         return AlreadyRetested()
@@ -237,6 +252,32 @@ def _retest_refusal(first: Visit | None, site: Site, now: datetime) -> ServiceEr
     if now < ready_at:
         return RetestTooEarly(ready_at.astimezone(site.zone))
     return None
+
+
+def gone_at(visit: Visit) -> datetime:
+    """Return from when a visitor still waiting for a re-test may be recorded as gone."""
+    return visit.checked_at + timedelta(minutes=admission.LEFT_AFTER_MINUTES)
+
+
+def record_left_without_retest(visit: Visit, now: datetime) -> None:
+    """Record that a visitor asked to rest went away: the door stops waiting for them.
+
+    Only once they have been gone a while (``gone_at``), so that a visitor resting on a bench
+    outside is not closed by mistake.
+    """
+    refusal = _retest_refusal(visit, visit.site, now)
+    if refusal is not None and not isinstance(refusal, RetestTooEarly):
+        raise refusal
+    if now < gone_at(visit):
+        raise TooSoonToCallGone(gone_at(visit).astimezone(visit.site.zone))
+    closed = db.session.execute(
+        sa.update(Visit).where(Visit.id == visit.id, Visit.left_at.is_(None)).values(left_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if closed.rowcount != 1:
+        db.session.rollback()
+        raise RetestClosed()
+    db.session.commit()
 
 
 def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
@@ -287,6 +328,7 @@ def waiting_for_retest(site: Site, now: datetime) -> list[Visit]:
                 Visit.day == site.local_day(now),
                 Visit.status == admission.RECHECK,
                 Visit.voided_at.is_(None),
+                Visit.left_at.is_(None),
                 second.id.is_(None),
             )
             .order_by(Visit.checked_at, Visit.id)

@@ -48,6 +48,14 @@ class RetestTooEarly(ServiceError):
     ready_at: datetime
 
 
+@dataclass(eq=False)
+class TooSoonToCallGone(ServiceError):
+    """A visitor waiting for a re-test may be recorded as gone only from ``gone_at`` (site time)."""
+
+    code, field = "too_soon_to_call_gone", None
+    gone_at: datetime
+
+
 # Voids
 class VoidReasonMissing(ServiceError):
     """A void needs a reason."""
@@ -72,6 +80,47 @@ class DeviceOfAnotherSite(ServiceError):
     """The tablet's id is known at another site."""
 
     code, field = "device_of_another_site", "device_id"
+
+
+# Pairing tablets and staff PINs
+class WrongPairingCode(ServiceError):
+    """No pairing code is this one."""
+
+    code, field = "wrong_pairing_code", "code"
+
+
+class PairingCodeExpired(ServiceError):
+    """The pairing code was made longer ago than it is valid."""
+
+    code, field = "pairing_code_expired", "code"
+
+
+class PairingCodeUsed(ServiceError):
+    """The pairing code paired a tablet already: each code pairs one."""
+
+    code, field = "pairing_code_used", "code"
+
+
+@dataclass(eq=False)
+class PairingLocked(ServiceError):
+    """Too many wrong pairing codes from this client: no code is checked for ``minutes``."""
+
+    code, field = "pairing_locked", "code"
+    minutes: int
+
+
+class InvalidPin(ServiceError):
+    """A PIN is 4 to 6 digits."""
+
+    code, field = "invalid_pin", "pin"
+
+
+@dataclass(eq=False)
+class NotDoorStaff(ServiceError):
+    """Only door staff of the tablet's site get a PIN or log in with one."""
+
+    code, field = "not_door_staff", "pin"
+    username: str
 
 
 # Settings

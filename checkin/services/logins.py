@@ -30,6 +30,8 @@ ADDRESS_LIMIT = 20
 # A stale read loses to the request that changed the window first, which then reads again.
 RACE_RETRIES = 20
 EVERY_ACCOUNT = ""
+# Each throttle key (a digest of what was typed or who tries, and of the client) and its limit.
+Keys = dict[tuple[str, str], int]
 _DUMMY_HASH = generate_password_hash("not a password")
 # Whether a write landed is read from RETURNING: drivers report no row count for an INSERT.
 _WINDOWS = LoginWindow.__table__
@@ -52,10 +54,10 @@ class LoginResult:
 def log_in(username: str, password: str, address: str, now: datetime) -> LoginResult:
     """Check a password if the windows allow it; count a failure, forgive a success."""
     keys = {
-        (_digest(username), _digest(address)): LOCKOUT_AFTER,
-        (EVERY_ACCOUNT, _digest(address)): ADDRESS_LIMIT,
+        (digest(username), digest(address)): LOCKOUT_AFTER,
+        (EVERY_ACCOUNT, digest(address)): ADDRESS_LIMIT,
     }
-    refused_until = _change_windows(keys, lambda window, limit: window.take(limit, now), now)
+    refused_until = take_attempt(keys, now)
     if refused_until is not None:
         return LoginResult(None, refused_until)
     user = db.session.scalar(sa.select(User).where(User.username == username))
@@ -63,24 +65,42 @@ def log_in(username: str, password: str, address: str, now: datetime) -> LoginRe
         # Hash anyway so the response time does not reveal which usernames exist.
         User(password_hash=_DUMMY_HASH).check_password(password)
     elif user.check_password(password):
-        _change_windows(keys, lambda window, limit: window.give_back(), now)
+        give_back_attempt(keys, now)
         return LoginResult(user)
+    return LoginResult(None, locked_until(keys, now))
+
+
+def take_attempt(keys: Keys, now: datetime) -> datetime | None:
+    """Take one attempt from each key's window (key -> its limit); None, or when refusals end.
+
+    The PIN and pairing-code throttles use the same windows as passwords, with their own keys.
+    """
+    return _change_windows(keys, lambda window, limit: window.take(limit, now), now)
+
+
+def give_back_attempt(keys: Keys, now: datetime) -> None:
+    """Forgive a correct attempt: give it back to each key's window, the longer wait forgotten."""
+    _change_windows(keys, lambda window, limit: window.give_back(), now)
+
+
+def locked_until(keys: Keys, now: datetime) -> datetime | None:
+    """Return until when a full window refuses attempts after a failure, or None."""
     windows = [(_read(key), limit) for key, limit in keys.items()]
     locks = [window.locked_until(limit, now) for (window, _version), limit in windows]
-    return LoginResult(None, max((lock for lock in locks if lock is not None), default=None))
+    return max((lock for lock in locks if lock is not None), default=None)
+
+
+def digest(text: str) -> str:
+    """Return a keyed digest: typed names and client addresses are not kept as they are."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def forget_failures(user: User) -> None:
     """Clear the windows of ``user`` from every address (an admin gave it a new password)."""
     db.session.execute(
-        sa.delete(LoginWindow).where(LoginWindow.username_digest == _digest(user.username))
+        sa.delete(LoginWindow).where(LoginWindow.username_digest == digest(user.username))
     )
-
-
-def _digest(text: str) -> str:
-    """Return a keyed digest: typed names and client addresses are not kept as they are."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def _read(key: tuple[str, str]) -> tuple[Window, int]:
@@ -92,7 +112,7 @@ def _read(key: tuple[str, str]) -> tuple[Window, int]:
 
 
 def _change_windows(
-    keys: dict[tuple[str, str], int],
+    keys: Keys,
     change: Callable[[Window, int], Window | None],
     now: datetime,
 ) -> datetime | None:

@@ -60,6 +60,14 @@ class Totals:
         )
 
 
+def summed(start: date, days: list[Totals]) -> Totals:
+    """Return the totals of ``days``, a range beginning at ``start``."""
+    total = Totals(start, start)
+    for day in days:
+        total = total.plus(day)
+    return total
+
+
 def daily_report(site: Site, start: date, end: date) -> list[Totals]:
     """Return the totals of each day from ``start`` to ``end`` inclusive, zero for quiet days."""
     rules.check_range(start, end)
@@ -151,15 +159,37 @@ class DayOverview:
     floor: FloorFigures
 
 
-def day_overview(site: Site, day: date) -> DayOverview:
-    """Return a day's rollup counts, arrivals per hour, voided checks and service floor figures."""
-    voided = db.session.scalar(
+def voided_checks(site: Site, start: date, end: date) -> int:
+    """Return how many checks from ``start`` to ``end`` were voided (the totals leave them out)."""
+    return db.session.scalar(
         sa.select(sa.func.count()).where(
-            Visit.site_id == site.id, Visit.day == day, Visit.voided_at.is_not(None)
+            Visit.site_id == site.id, Visit.day.between(start, end), Visit.voided_at.is_not(None)
         )
     )
+
+
+def day_overview(site: Site, day: date) -> DayOverview:
+    """Return a day's rollup counts, arrivals per hour, voided checks and service floor figures."""
     return DayOverview(
-        daily_report(site, day, day)[0], arrivals(site, day, day), voided, floor_report(site, day)
+        daily_report(site, day, day)[0],
+        arrivals(site, day, day),
+        voided_checks(site, day, day),
+        floor_report(site, day),
+    )
+
+
+@dataclass(frozen=True)
+class RangeSummary:
+    """A range's totals as the report page shows them, and the voided checks they leave out."""
+
+    total: Totals
+    voided: int
+
+
+def range_summary(site: Site, start: date, end: date) -> RangeSummary:
+    """Return the totals of ``start`` to ``end`` summed from the day rows, and the voided count."""
+    return RangeSummary(
+        summed(start, daily_report(site, start, end)), voided_checks(site, start, end)
     )
 
 
@@ -245,13 +275,11 @@ def site_report(site: Site, start: date, end: date) -> Report:
     days = daily_report(site, start, end)
     granularity = granularity_for(start, end)
     periods: dict[date, Totals] = {}
-    total = Totals(start, start)
     for day in days:
         key = period_start(day.start, granularity)
         periods[key] = periods.get(key, Totals(max(key, start), day.start)).plus(day)
-        total = total.plus(day)
     by_hour = arrivals(site, start, end)
-    return Report(start, end, granularity, list(periods.values()), total, by_hour)
+    return Report(start, end, granularity, list(periods.values()), summed(start, days), by_hour)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from checkin.models import (
     DayQuota,
     Device,
     LeasedSlot,
+    PairingCode,
     Site,
     UploadConflict,
     Visit,
@@ -56,7 +57,15 @@ class LiveServer:
         """Forget every check and put the clock back to 10:00 on a weekday."""
         self.clock.now = DEFAULT_NOW
         with self.app.app_context():
-            for model in (AuditEntry, UploadConflict, Visit, LeasedSlot, Device, DayQuota):
+            for model in (
+                AuditEntry,
+                UploadConflict,
+                Visit,
+                LeasedSlot,
+                PairingCode,
+                Device,
+                DayQuota,
+            ):
                 db.session.execute(sa.delete(model))
             site = self.site()
             site.daily_quota = 60

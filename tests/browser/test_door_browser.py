@@ -253,6 +253,23 @@ def test_visitors_waiting_for_a_re_test_stay_in_view_until_re_tested(open_door, 
     expect(page.locator(".waiting")).to_have_count(0)
 
 
+def test_a_visitor_gone_half_an_hour_can_be_closed_from_the_panel(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    server.check_in(temperature_dc=380, visitor_name="Dewi Lestari")
+    page = open_door()
+    page.clock.install()
+    waiting = page.locator(".waiting li")
+    expect(waiting.locator("form.gone")).to_be_hidden()
+    page.clock.fast_forward("30:00")
+    expect(waiting.locator("form.gone")).to_be_visible()
+    screenshot(page, "door-waiting-left-without-retest")
+    server.clock.now += timedelta(minutes=30)
+    waiting.locator("form.gone button").click()
+    page.wait_for_url(f"{server.url}/")
+    expect(page.locator(".waiting")).to_have_count(0)
+    expect(page.locator(".flash.success")).to_contain_text("tanpa ukur ulang")
+
+
 @pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
 def test_every_visitor_detail_shows_whole_with_the_details_open(open_door, width, height):
     page = open_door(width=width, height=height)

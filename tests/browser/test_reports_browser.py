@@ -183,3 +183,69 @@ def test_a_date_range_error_does_not_stretch_its_field(browser, live_demo):
         assert max(widths) - min(widths) < 2 and max(tops) - min(tops) < 2, (widths, tops)
     finally:
         page.close()
+
+
+# Every manager page, for the checks that hold on each of them.
+MANAGER_PAGES = [
+    "/manage/log",
+    "/manage/reports",
+    "/manage/summary",
+    "/manage/tablets",
+    "/manage/settings",
+    "/manage/audit",
+]
+
+
+@pytest.mark.browser
+def test_the_manager_header_is_one_row_that_leaves_eight_log_rows_in_view(browser, live_demo):
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        log_in_as_manager(page, live_demo)
+        for path in MANAGER_PAGES:
+            page.goto(f"{live_demo}{path}")
+            header = page.locator("header.topbar").bounding_box()
+            assert header["height"] <= 64, f"{path}: the header is {header['height']} px tall"
+        page.goto(f"{live_demo}/manage/log")
+        bottoms = page.locator("table.log tbody tr").evaluate_all(
+            "rows => rows.map(row => row.getBoundingClientRect().bottom)"
+        )
+        assert sum(bottom <= 768 for bottom in bottoms) >= 8
+        links = page.locator("nav.manage-nav a")
+        for index in range(links.count()):
+            box = links.nth(index).bounding_box()
+            assert box["x"] + box["width"] <= 1024, f"{links.nth(index).inner_text()} is cut off"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "manage-log-1024x768.png"))
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_no_manager_page_scrolls_sideways_in_portrait_without_saying_so(browser, live_demo):
+    page = browser.new_page(viewport={"width": 800, "height": 1280})
+    try:
+        log_in_as_manager(page, live_demo)
+        for path in MANAGER_PAGES:
+            page.goto(f"{live_demo}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+            for wrap in page.locator(".table-wrap").all():
+                overflow = wrap.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
+                if overflow > 0:
+                    note = wrap.locator("xpath=preceding-sibling::p[@class='scroll-note'][1]")
+                    assert note.is_visible(), f"{path}: a table scrolls sideways unannounced"
+        page.goto(f"{live_demo}/manage/log")
+        for row in page.locator("table.log tbody tr").all()[:20]:
+            for cell in row.locator("td").all():
+                box = cell.bounding_box()
+                if box is not None:
+                    assert box["x"] + box["width"] <= 800, f"{cell.inner_text()} is cut off"
+        badges = page.locator("table.log .badge").evaluate_all(
+            "badges => badges.map(badge => badge.getClientRects().length)"
+        )
+        assert set(badges) == {1}, "a status badge wraps onto two lines"
+        recorded = page.locator("table.log tbody tr td[data-label]").last
+        assert recorded.is_visible()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "manage-log-800x1280.png"))
+    finally:
+        page.close()

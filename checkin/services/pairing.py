@@ -1,0 +1,215 @@
+"""Paired door tablets: pairing codes, the tablet's credential, staff PINs and PIN login.
+
+A manager makes a pairing code (8 characters of 32, valid 10 minutes, used once); the tablet
+that enters it becomes a door device of the site with a long-lived credential. Only hashes of
+codes, credentials and PINs are stored. Code guesses are throttled per client address and PIN
+guesses per (tablet, account), by the same windows as passwords: 10 guesses per address and
+window against 32^8 (10^12) codes leaves a live code out of reach.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from checkin import rules
+from checkin.extensions import db
+from checkin.models import Device, LoginWindow, PairingCode, Site, User, hash_token
+from checkin.services import accounts, audit, leases, logins
+from checkin.services.errors import (
+    InvalidPin,
+    NotDoorStaff,
+    PairingCodeExpired,
+    PairingCodeUsed,
+    PairingLocked,
+    UnknownAccount,
+    WrongPairingCode,
+)
+from checkin.services.logins import LoginResult
+
+CODE_VALID = timedelta(minutes=10)
+CODE_GUESSES = 10
+PIN_GUESSES = logins.LOCKOUT_AFTER
+# A tablet is seen on every request; writing that down once a minute is enough for the list.
+LAST_SEEN_EVERY = timedelta(minutes=1)
+_PAIRING = "pair:"
+
+
+@dataclass(frozen=True)
+class NewCode:
+    """A pairing code to show once, and when it stops working."""
+
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Paired:
+    """The tablet just paired and its credential, which only the tablet's cookie keeps."""
+
+    device: Device
+    credential: str
+
+
+def new_code(site: Site, by: User, now: datetime) -> NewCode:
+    """Make a pairing code for one tablet of ``site``, valid for CODE_VALID."""
+    code = "".join(
+        secrets.choice(rules.PAIRING_CODE_ALPHABET) for _ in range(rules.PAIRING_CODE_LENGTH)
+    )
+    expires_at = now + CODE_VALID
+    db.session.add(
+        PairingCode(
+            site_id=site.id,
+            code_hash=hash_token(code),
+            created_by_id=by.id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    db.session.commit()
+    return NewCode(code, expires_at)
+
+
+def normalise_code(typed: str) -> str:
+    """Return a typed code as it was made: capitals, without the spaces and dashes shown."""
+    return re.sub(r"[\s-]", "", typed).upper()
+
+
+def pair(typed_code: str, name: str, address: str, now: datetime) -> Paired:
+    """Pair a tablet with a pairing code: a new door device of the code's site, credential issued.
+
+    Each guess first takes one from the client address's window, so codes cannot be tried
+    in bulk. The code is marked used by a conditional UPDATE: of two tablets racing with one
+    code, one is paired.
+    """
+    keys = {(logins.digest(_PAIRING), logins.digest(address)): CODE_GUESSES}
+    refused_until = logins.take_attempt(keys, now)
+    if refused_until is not None:
+        raise PairingLocked(math.ceil((refused_until - now).total_seconds() / 60))
+    found = db.session.scalar(
+        sa.select(PairingCode).where(
+            PairingCode.code_hash == hash_token(normalise_code(typed_code))
+        )
+    )
+    if found is None:
+        raise WrongPairingCode()
+    if found.used_at is not None:
+        raise PairingCodeUsed()
+    if now >= found.expires_at:
+        raise PairingCodeExpired()
+    taken = db.session.execute(
+        sa.update(PairingCode)
+        .where(PairingCode.id == found.id, PairingCode.used_at.is_(None))
+        .values(used_at=now)
+        .returning(PairingCode.id)
+    ).first()
+    if taken is None:
+        db.session.rollback()
+        raise PairingCodeUsed()
+    device = leases.register(found.site, str(uuid.uuid4()), now, name)
+    credential = secrets.token_urlsafe(32)
+    device.credential_hash = hash_token(credential)
+    device.paired_at = now
+    db.session.flush()
+    found.device_id = device.id
+    creator = db.session.get(User, found.created_by_id) if found.created_by_id else None
+    audit.record(found.site, creator, now, "tablet_paired", {"device": device.label})
+    db.session.commit()
+    logins.give_back_attempt(keys, now)
+    return Paired(device, credential)
+
+
+def tablet_for(credential: str, now: datetime) -> Device | None:
+    """Return the paired tablet holding ``credential`` (noting it was seen), or None."""
+    device = db.session.scalar(
+        sa.select(Device)
+        .options(joinedload(Device.site))
+        .where(Device.credential_hash == hash_token(credential))
+    )
+    if device is not None and now - device.last_seen_at >= LAST_SEEN_EVERY:
+        device.last_seen_at = now
+        db.session.commit()
+    return device
+
+
+def unpair(site: Site, public_id: str, by: User, now: datetime) -> Device:
+    """Take a tablet's credential away: its next request finds it unpaired, staff logged out."""
+    device = leases.device_of(site, public_id)
+    device.credential_hash = None
+    device.unpaired_at = now
+    audit.record(site, by, now, "tablet_unpaired", {"device": device.label})
+    db.session.commit()
+    return device
+
+
+def door_staff(site: Site) -> list[User]:
+    """Return the site's active door accounts, by name, for the manager to give PINs."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.site_id == site.id, User.role == "door", User.active.is_(True))
+            .order_by(User.username)
+        )
+    )
+
+
+def staff_with_pin(site: Site) -> list[User]:
+    """Return the site's door staff who can log in on a paired tablet with a PIN."""
+    return [user for user in door_staff(site) if user.pin_hash is not None]
+
+
+def set_pin(site: Site, user_id: int, pin: str, by: User, now: datetime) -> User:
+    """Give a door account of ``site`` a new PIN; its sessions end and its PIN failures go."""
+    user = door_account(site, user_id)
+    if re.fullmatch(rules.PIN_PATTERN, pin) is None:
+        raise InvalidPin()
+    user.set_pin(pin)
+    accounts.end_sessions(user)
+    db.session.execute(sa.delete(LoginWindow).where(LoginWindow.username_digest == _pin_key(user)))
+    audit.record(site, by, now, "account", {"account": user.username, "change": "pin_set"})
+    db.session.commit()
+    return user
+
+
+def pin_log_in(device: Device, user_id: int, pin: str, now: datetime) -> LoginResult:
+    """Check a door PIN on a paired tablet if the windows allow it, as passwords are checked.
+
+    Only door staff of the tablet's own site log in so: a PIN never opens a manager's pages.
+    """
+    user = door_account(device.site, user_id)
+    if re.fullmatch(rules.PIN_PATTERN, pin) is None:
+        raise InvalidPin()
+    tablet = logins.digest(f"tablet:{device.id}")
+    keys = {
+        (_pin_key(user), tablet): PIN_GUESSES,
+        (logins.EVERY_ACCOUNT, tablet): logins.ADDRESS_LIMIT,
+    }
+    refused_until = logins.take_attempt(keys, now)
+    if refused_until is not None:
+        return LoginResult(None, refused_until)
+    if user.check_pin(pin):
+        logins.give_back_attempt(keys, now)
+        return LoginResult(user)
+    return LoginResult(None, logins.locked_until(keys, now))
+
+
+def door_account(site: Site, user_id: int) -> User:
+    """Return an active door account of ``site``, or raise why it is not one."""
+    user = db.session.get(User, user_id) if 1 <= user_id <= rules.MAX_ID else None
+    if user is None or user.site_id != site.id:
+        raise UnknownAccount(str(user_id))
+    if user.role != "door" or not user.active:
+        raise NotDoorStaff(user.username)
+    return user
+
+
+def _pin_key(user: User) -> str:
+    """Return the throttle's key for PIN guesses at an account (no username has a colon)."""
+    return logins.digest(f"pin:{user.id}")
