@@ -235,6 +235,7 @@ def column_widths(words: Words) -> list[int]:
     yes_no = longest(words.yes_no)
     content = [10, 8, 4, longest(words.statuses.values()), 30, 5, yes_no, yes_no, yes_no]
     content += [24, 16, 14, longest(words.purposes.values()), 16, yes_no, 30, 8]
+    content += [longest(words.floor_states.values()), 8, 3, 16, 3, 8, 8, 5, 5]
     return [max(len(header), width) + 2 for header, width in zip(headers(), content, strict=True)]
 
 

@@ -159,9 +159,9 @@ def test_xlsx_checks_sheet_is_ready_to_hand_on(client, as_manager, two_days):
     sheet = checks_sheet(download(client, "xlsx", "from=2026-11-24&to=2026-11-25"))
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.auto_filter.ref == "A1:Q4"
+    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(COLUMNS)}4"
     widths = {letter: dimension.width for letter, dimension in sheet.column_dimensions.items()}
-    assert len(widths) == len(INDONESIAN_HEADERS)
+    assert len(widths) == COLUMNS
     for column, header in enumerate(INDONESIAN_HEADERS, start=1):
         letter = openpyxl.utils.get_column_letter(column)
         assert widths[letter] > len(header), header
