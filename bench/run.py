@@ -25,6 +25,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bench import (  # noqa: E402
     breakdown,
     databases,
+    display_poll,
     instructions,
     offline_upload,
     page_weight,
@@ -33,7 +34,15 @@ from bench import (  # noqa: E402
 )
 
 OUT = PROJECT_ROOT / "bench" / "out"
-QUICK_PARTS = ("throughput", "breakdown", "speed", "reports-sqlite", "pages", "offline-upload")
+QUICK_PARTS = (
+    "throughput",
+    "breakdown",
+    "speed",
+    "reports-sqlite",
+    "pages",
+    "offline-upload",
+    "display-poll",
+)
 ALL_PARTS = (*QUICK_PARTS, "reports-postgres", "instructions")
 POSTGRES_BENCH_DATABASE = "checkin_bench"
 SQLITE_YEARS_DAYS = 5 * 365 + 1
@@ -165,6 +174,7 @@ PARTS: dict[str, Callable[[argparse.Namespace], str]] = {
     ),
     "pages": run_pages,
     "offline-upload": lambda options: offline_upload.run(),
+    "display-poll": lambda options: display_poll.run(),
 }
 
 

@@ -192,8 +192,20 @@ def register_static_versions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the blueprints: door, tablet, floor, manage, tracing, head office, admin, auth, API."""
-    from checkin import admin, api, auth, door, floor, headoffice, health, manage, tablet, tracing
+    """Mount a blueprint for each audience, from the door to head office, and the API."""
+    from checkin import (
+        admin,
+        api,
+        auth,
+        display,
+        door,
+        floor,
+        headoffice,
+        health,
+        manage,
+        tablet,
+        tracing,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tablet.bp)
@@ -203,6 +215,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(tracing.bp)
     app.register_blueprint(headoffice.bp)
+    app.register_blueprint(display.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 

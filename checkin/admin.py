@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from checkin import rules
+from checkin.error_words import error_text
 from checkin.extensions import db
 from checkin.forms import Form, options, show_error
 from checkin.forms.admin import (
@@ -21,7 +22,7 @@ from checkin.models import Site, User
 from checkin.services import accounts, headoffice, reports, sites
 from checkin.services.errors import PasswordTooShort, ServiceError
 from checkin.web import acting_user, now, roles_required
-from checkin.words import ROLE_LABELS, error_text
+from checkin.words import ROLE_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/manage/admin")
 

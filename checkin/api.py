@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 from typing import Any
 
@@ -15,6 +16,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, RequestEntityTooLarge
 
 from checkin import rules
+from checkin.error_words import conflict_text, error_text
 from checkin.errors import json_error
 from checkin.extensions import csrf
 from checkin.schemas import (
@@ -42,7 +44,6 @@ from checkin.services import (
 )
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, roles_required
-from checkin.words import conflict_text, error_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token clients carry no cookie to forge; browser sessions are CSRF-checked in require_csrf.
@@ -266,7 +267,11 @@ def daily_report() -> Response:
     query = load(REPORT_QUERY, request.args)
     site = current_site()
     start, end = rules.report_range(query["start"], query["end"], site.local_day(now()))
-    days = reports.daily_report(site, start, end)
+    floor = reports.floor_by_day(site, start, end)
+    days = [
+        asdict(totals) | {"floor": floor[totals.start]}
+        for totals in reports.daily_report(site, start, end)
+    ]
     return jsonify(DAILY_REPORT.dump({"start": start, "end": end, "days": days}))
 
 

@@ -62,7 +62,7 @@ def closed_days_text(detail: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-# What the calendar's service errors say, from their facts (see checkin.words.ERROR_TEXT).
+# What the calendar's service errors say, from their facts (see checkin.error_words.ERROR_TEXT).
 ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "not_a_holiday": lambda error: _(
         "%(day)s is not a national holiday of the years shown.", day=day_text(error.day)

@@ -9,6 +9,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from pygal.style import Style
 
+from checkin.floor_figures import FloorFigures
 from checkin.services.reports import DAY, MONTH, Report, Totals
 from checkin.words import REASON_LABELS, reasons_to_show
 
@@ -123,6 +124,21 @@ def quota_chart(report: Report) -> pygal.Graph:
     chart.add(
         _("Full"), [100] * len(report.periods), show_dots=False, stroke_style={"dasharray": "6,4"}
     )
+    return chart
+
+
+def waits_chart(floor: FloorFigures) -> pygal.Graph:
+    """Show the average and the longest wait of the visitors arriving in each hour."""
+    hours = list(floor.waiting_by_hour)
+    chart = pygal.Bar(
+        style=style(QUOTA_BLUE, REFUSED_RED),
+        title=_("Waiting time by hour of arrival (minutes)"),
+        # Two short series: beside the bars, where an <img> does not cut them off.
+        **(BASE_CONFIG | {"legend_at_bottom": False}),
+    )
+    chart.x_labels = [f"{hour:02d}:00" for hour in hours]
+    chart.add(_("Average"), [round(floor.waiting_by_hour[hour].average or 0, 1) for hour in hours])
+    chart.add(_("Longest"), [round(floor.waiting_by_hour[hour].longest or 0, 1) for hour in hours])
     return chart
 
 

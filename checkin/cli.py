@@ -20,10 +20,10 @@ from flask_babel import force_locale
 
 from checkin import admission, rules
 from checkin.demo import seed_history
+from checkin.error_words import error_text
 from checkin.models import ROLES, TOKEN_SCOPES
 from checkin.services import accounts, backups, database, privacy, sites
 from checkin.services.errors import ServiceError
-from checkin.words import error_text
 
 DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
 DEMO_ONLINE_URL = "https://www.bpjsketenagakerjaan.go.id/"

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from checkin import admission, rules
 from checkin.calendar_words import holiday_language, weekday_names
+from checkin.error_words import error_text
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
@@ -24,7 +25,7 @@ from checkin.web import (
     qr_code,
     roles_required,
 )
-from checkin.words import error_text, hour_minute
+from checkin.words import hour_minute
 
 bp = Blueprint("door", __name__)
 

@@ -13,7 +13,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -23,9 +23,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from checkin.floor_figures import FloorVisit, service_minutes, waiting_minutes
 from checkin.models import Site, Visit
 from checkin.services.reports import RangeSummary
 from checkin.words import (
+    FLOOR_STATE_LABELS,
     PURPOSE_LABELS,
     REASON_LABELS,
     STATUS_LABELS,
@@ -65,6 +67,16 @@ def headers() -> list[str]:
         _("Voided"),
         _("Void reason"),
         _("Check ID"),
+        # The service floor (issue 17), after the columns earlier exports had.
+        _("Floor state"),
+        _("Called at"),
+        _("Monitor"),
+        _("Called by"),
+        _("Calls"),
+        _("Service started"),
+        _("Finished"),
+        _("Waiting (min)"),
+        _("Service (min)"),
     ]
 
 
@@ -76,6 +88,7 @@ class Words:
     reasons: dict[str, str]
     purposes: dict[str, str]
     yes_no: tuple[str, str]
+    floor_states: dict[str, str]
 
     @classmethod
     def current(cls) -> Words:
@@ -85,6 +98,7 @@ class Words:
             translated(REASON_LABELS),
             translated(PURPOSE_LABELS),
             (_("no"), _("yes")),
+            translated(FLOOR_STATE_LABELS),
         )
 
 
@@ -110,8 +124,37 @@ def visit_row(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
         yes_no[visit.voided],
         visit.void_reason,
         visit.id,
+        *floor_cells(visit, zone, words),
     ]
     return [UNSHOWABLE.sub("", cell) if isinstance(cell, str) else cell for cell in cells]
+
+
+def floor_cells(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
+    """Return a visit's service floor steps: local times, its booth, officer and durations."""
+    floor = FloorVisit(
+        visit.local_hour,
+        visit.checked_at,
+        visit.floor_state,
+        visit.called_at,
+        visit.serving_at,
+        visit.finished_at,
+    )
+    waited, served = waiting_minutes(floor), service_minutes(floor)
+
+    def local_time(instant: datetime | None) -> time | None:
+        return instant.astimezone(zone).time().replace(microsecond=0) if instant else None
+
+    return [
+        words.floor_states[visit.floor_state] if visit.floor_state else None,
+        local_time(visit.called_at),
+        visit.booth.number if visit.booth else None,
+        visit.called_by.username if visit.called_by else None,
+        visit.calls or None,
+        local_time(visit.serving_at),
+        local_time(visit.finished_at),
+        None if waited is None else round(waited, 1),
+        None if served is None else round(served, 1),
+    ]
 
 
 def csv_separator(decimal: str) -> str:
@@ -192,6 +235,7 @@ def column_widths(words: Words) -> list[int]:
     yes_no = longest(words.yes_no)
     content = [10, 8, 4, longest(words.statuses.values()), 30, 5, yes_no, yes_no, yes_no]
     content += [24, 16, 14, longest(words.purposes.values()), 16, yes_no, 30, 8]
+    content += [longest(words.floor_states.values()), 8, 3, 16, 3, 8, 8, 5, 5]
     return [max(len(header), width) + 2 for header, width in zip(headers(), content, strict=True)]
 
 

@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from checkin import calling
+from checkin.error_words import error_text
 from checkin.forms.floor import BoothForm, StepForm
 from checkin.services import booths, floor
 from checkin.services.errors import ServiceError, UnknownBooth
 from checkin.web import acting_user, current_site, now, roles_required
-from checkin.words import error_text, hour_minute
+from checkin.words import hour_minute
 
 bp = Blueprint("floor", __name__, url_prefix="/floor")
 

@@ -19,12 +19,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
-from checkin import admission, calling, charts, exports, manage_calendar
+from checkin import admission, charts, exports, manage_calendar, manage_floor, rules
+from checkin.error_words import conflict_text, error_text
 from checkin.forms import show_error
 from checkin.forms.calendar import weekday_quotas
-from checkin.forms.floor import floor_settings_form
 from checkin.forms.manage import (
     UNUSUAL_CUTOFF,
+    DisplayTokenForm,
     ExportRangeForm,
     LogForm,
     RangeForm,
@@ -35,9 +36,9 @@ from checkin.forms.pairing import SetPinForm
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
 from checkin.services import (
-    booths,
     checkins,
     day_counter,
+    display,
     entry_log,
     floor,
     leases,
@@ -50,9 +51,9 @@ from checkin.services.errors import (
     AlreadyVoided,
     NotDoorStaff,
     QuotaBelowAdmitted,
-    ServiceError,
     UnknownAccount,
     UnknownDevice,
+    UnknownToken,
 )
 from checkin.web import (
     acting_user,
@@ -65,16 +66,16 @@ from checkin.web import (
 )
 from checkin.words import (
     ACTION_LABELS,
-    conflict_text,
     describe_audit,
-    error_text,
     format_temperature,
     hour_minute,
+    minutes_text,
     reasons_to_show,
 )
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 bp.register_blueprint(manage_calendar.bp)
+bp.register_blueprint(manage_floor.bp)
 
 LOG_PAGE_SIZE = 100
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -92,6 +93,7 @@ def labels() -> dict[str, Any]:
         "describe_audit": describe_audit,
         "reasons_to_show": reasons_to_show,
         "conflict_text": conflict_text,
+        "minutes_text": minutes_text,
     }
 
 
@@ -200,17 +202,24 @@ def report_page():
     start, end = form.dates()
     form.show(start=start, end=end)
     return render_template(
-        "manage/reports.html", site=site, form=form, report=reports.site_report(site, start, end)
+        "manage/reports.html",
+        site=site,
+        form=form,
+        report=reports.site_report(site, start, end),
+        floor=reports.floor_report(site, start, end),
     )
 
 
-@bp.get("/reports/chart/<any(decisions, hours, reasons, quota):kind>.svg")
+@bp.get("/reports/chart/<any(decisions, hours, reasons, quota, waits):kind>.svg")
 @readers
 def chart(kind: str):
     """Return one report chart as an SVG image."""
     site = current_site()
     start, end = requested_range(site, RangeForm)
-    svg = charts.render(kind, reports.site_report(site, start, end))
+    if kind == "waits":
+        svg = charts.waits_chart(reports.floor_report(site, start, end)).render()
+    else:
+        svg = charts.render(kind, reports.site_report(site, start, end))
     # pygal styles its SVG inline; as an <img> it can run no script, so allow only the styles.
     return Response(
         svg,
@@ -272,30 +281,6 @@ def settings():
     return manage_calendar.render_settings(
         site, status, form=form, confirm_cutoff=unusual is not None
     )
-
-
-@bp.post("/settings/floor")
-@managers
-def floor_settings():
-    """Change the site's booths, their labels and how many booths one officer may hold."""
-    site = current_site()
-    form = floor_settings_form(site)
-    status = 400
-    if form.validate_on_submit():
-        wanted = booths.FloorSettings(
-            booths=form.booths.data,
-            labels=tuple(calling.booth_labels(form.labels.data or "", form.booths.data)),
-            booths_per_officer=form.booths_per_officer.data,
-        )
-        try:
-            booths.update_floor_settings(site, wanted, acting_user(), now())
-        except ServiceError as error:
-            show_error(form.booths, error)
-            status = 409
-        else:
-            flash(_("Floor settings saved."), "success")
-            return redirect(url_for(".settings", _anchor="floor"), 303)
-    return manage_calendar.render_settings(site, status, floor_form=form)
 
 
 def apply_settings(
@@ -415,3 +400,39 @@ def audit():
     return render_template(
         "manage/audit.html", site=site, kind=kind, entries=audit_log.entries(site, kind)
     )
+
+
+@bp.route("/displays", methods=["GET", "POST"])
+@managers
+def displays():
+    """List the site's waiting-room displays; make a new one and show its link once."""
+    site = current_site()
+    form = DisplayTokenForm()
+    link = None
+    if form.validate_on_submit():
+        secret = display.issue_display_token(site, form.label.data.strip(), acting_user(), now())
+        # Shown on this answer only, never put in the session or a redirect: it opens the board.
+        link = url_for("display.board", token=secret, _external=True)
+        form = DisplayTokenForm(formdata=None)
+    status = 400 if form.is_submitted() and link is None else 200
+    return render_template(
+        "manage/displays.html",
+        site=site,
+        form=form,
+        link=link,
+        tokens=display.display_tokens(site),
+    ), status
+
+
+@bp.post("/displays/<int:token_id>/revoke")
+@managers
+def revoke_display(token_id: int):
+    """Revoke a display's link: the TV stops showing the board at its next poll."""
+    if not 1 <= token_id <= rules.MAX_ID:
+        abort(404)  # SQLite cannot even bind a number this large
+    try:
+        display.revoke_display_token(current_site(), token_id, acting_user(), now())
+    except UnknownToken:
+        abort(404)
+    flash(_("The display is switched off."), "success")
+    return redirect(url_for(".displays"))

@@ -14,15 +14,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from checkin.calendar_words import day_text, holiday_language, weekday_names
+from checkin.error_words import error_text
 from checkin.forms import show_error
 from checkin.forms.calendar import weekdays_data
-from checkin.forms.floor import floor_settings_form
+from checkin.forms.floor import floor_settings_form, wait_kpi_form
 from checkin.forms.manage import ClosedDayForm, SettingsForm
 from checkin.models import Site
 from checkin.services import calendar
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, roles_required
-from checkin.words import error_text
 
 bp = Blueprint("calendar", __name__, url_prefix="/settings")
 
@@ -49,6 +49,7 @@ def render_settings(site: Site, status: int = 200, **parts: Any) -> tuple[str, i
         "form": parts.get("form") or settings_form(site),
         "closed_form": parts.get("closed_form") or ClosedDayForm(formdata=None),
         "floor_form": parts.get("floor_form") or floor_settings_form(site),
+        "kpi_form": parts.get("kpi_form") or wait_kpi_form(site),
         "confirm_cutoff": False,
         "holidays_error": None,
         **parts,

@@ -49,6 +49,8 @@ TIMEZONES = {
 }
 MAX_QUOTA = 10_000
 MAX_SITE_NAME = 120
+# A waiting-time target (KPI) for the service floor: a minute up to a whole office day.
+WAIT_KPI_MINUTES = (1, 480)
 
 # Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
 FIRST_OFFICE_DAY = date(2000, 1, 1)

@@ -319,6 +319,23 @@ class ReportQuerySchema(Schema):
     end = fields.Date(data_key="to", load_default=None, validate=OFFICE_DAYS)
 
 
+class Minutes(fields.Float):
+    """Minutes to one decimal: 37.3, not the float arithmetic's 37.300000000000004."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else round(value, 1)
+
+
+class DurationsSchema(Schema):
+    """Durations in minutes; every figure is null on a day nobody was called or served."""
+
+    count = fields.Integer(metadata={"description": "How many visits the figures cover."})
+    average = Minutes(allow_none=True)
+    median = Minutes(allow_none=True)
+    p90 = Minutes(allow_none=True, metadata={"description": "90th percentile (inclusive)."})
+    max = Minutes(attribute="longest", allow_none=True)
+
+
 class DaySummarySchema(Schema):
     """Counts of one site-day."""
 
@@ -332,6 +349,23 @@ class DaySummarySchema(Schema):
     held = fields.Integer(
         metadata={"description": "Slots tablets leased and did not use: never reissued."}
     )
+    # The service floor (issue 17); added after the fields above, which keep their meaning.
+    waiting = fields.Nested(
+        DurationsSchema,
+        attribute="floor.waiting",
+        metadata={"description": "Waiting time: door check to the last call, no-shows included."},
+    )
+    service = fields.Nested(
+        DurationsSchema,
+        attribute="floor.service",
+        metadata={"description": "Service time: start of service to done."},
+    )
+    wait_kpi_minutes = fields.Integer(attribute="floor.kpi_minutes")
+    waits_over_kpi = fields.Integer(
+        attribute="floor.over_kpi",
+        metadata={"description": "Waits longer than wait_kpi_minutes."},
+    )
+    no_shows = fields.Integer(attribute="floor.no_shows")
 
 
 class DailyReportSchema(Schema):

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask_babel import force_locale
 
+from checkin.error_words import ERROR_TEXT, error_text
 from checkin.services import errors
 from checkin.services.errors import ServiceError
-from checkin.words import ERROR_TEXT, error_text
 
 # One made-up instance of every cause, with the facts its words need.
 EXAMPLES = [
@@ -37,6 +37,7 @@ EXAMPLES = [
     errors.BoothsStillOpen((9, 10)),
     errors.BoothCountOutOfRange(1, 99),
     errors.BoothsPerOfficerOutOfRange(1, 10),
+    errors.WaitKpiOutOfRange(1, 480),
     errors.VoidReasonMissing(),
     errors.AlreadyVoided(),
     errors.NegativeQuota(),

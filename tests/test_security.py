@@ -23,6 +23,7 @@ from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 URL_ARGUMENTS = {
     "visit_id": 1,
     "user_id": 1,
+    "token_id": 1,
     "code": "en",
     "extension": "csv",
     "kind": "hours",
@@ -45,6 +46,8 @@ PUBLIC = {
     "door.service_worker",
     "door.manifest",
 }
+# Opened by a display token in a cookie, never by a login: refused outright without one.
+DISPLAY_ONLY = {"display.board", "display.board_data"}
 SECRET_NAME = "Siti Rahasia Aminah"
 
 
@@ -180,7 +183,9 @@ def test_nothing_but_the_login_is_public(app, client):
         if rule.endpoint in PUBLIC:
             continue
         response = client.get(url(app, rule))
-        if rule.rule.startswith("/api"):
+        if rule.endpoint in DISPLAY_ONLY:
+            assert response.status_code == 403, rule.rule
+        elif rule.rule.startswith("/api"):
             assert response.status_code == 401, rule.rule
         else:
             # A paired tablet's own pages ask an unpaired browser to pair first.

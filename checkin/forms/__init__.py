@@ -13,8 +13,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectChoice, StringField, ValidationError
 
 from checkin import rules
+from checkin.error_words import error_text
 from checkin.services.errors import ServiceError
-from checkin.words import error_text
 
 # WTForms' own messages that these forms can show. WTForms ships no Indonesian, so the forms
 # read them from the app's catalogues (see Form); listed here so that extraction finds them.

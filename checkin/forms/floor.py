@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, TextAreaField, ValidationError
@@ -9,6 +11,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from checkin import calling, rules
 from checkin.forms import Form
+from checkin.forms.manage import WaitKpiForm
 from checkin.models import Site
 from checkin.services import booths
 
@@ -62,3 +65,8 @@ def floor_settings_form(site: Site) -> FloorSettingsForm:
             "booths_per_officer": current.booths_per_officer,
         },
     )
+
+
+def wait_kpi_form(site: Site, formdata: Any = None) -> WaitKpiForm:
+    """Return the waiting-time target's form, filled with the site's setting unless posted."""
+    return WaitKpiForm(formdata, data={"wait_kpi_minutes": site.wait_kpi_minutes}, prefix="kpi")

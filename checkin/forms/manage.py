@@ -189,3 +189,25 @@ class VoidForm(Form):
             storable,
         ],
     )
+
+
+class WaitKpiForm(Form):
+    """The service floor's waiting-time target, a setting of its own beside the door's."""
+
+    wait_kpi_minutes = IntegerField(
+        _l("Waiting time target (minutes)"),
+        validators=[InputRequired(), NumberRange(*rules.WAIT_KPI_MINUTES)],
+    )
+
+
+class DisplayTokenForm(Form):
+    """Where a new waiting-room display hangs, so the manager can tell displays apart."""
+
+    label = StringField(
+        _l("Where is this display?"),
+        validators=[
+            DataRequired(_l("Name the display, e.g. 'TV in the waiting room'.")),
+            Length(max=80),
+            storable,
+        ],
+    )

@@ -171,6 +171,13 @@ def user_for_session(session_id: str) -> User | None:
 
 def issue_token(user: User, label: str = "", scopes: tuple[str, ...] = ("checkin",)) -> str:
     """Create an API token for ``user`` and return its secret, which is shown only once."""
+    secret = add_token(user, label, scopes)
+    db.session.commit()
+    return secret
+
+
+def add_token(user: User, label: str, scopes: tuple[str, ...]) -> str:
+    """Add a token to the caller's transaction and return its secret."""
     unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
     if unknown or not scopes:
         raise UnknownScope(" ".join(unknown))
@@ -183,7 +190,6 @@ def issue_token(user: User, label: str = "", scopes: tuple[str, ...] = ("checkin
             token_hash=hash_token(secret),
         )
     )
-    db.session.commit()
     return secret
 
 
@@ -230,7 +236,17 @@ class Bearer:
     scopes: frozenset[str]
 
 
+# A display token shows the waiting-room board and nothing else: it never acts as its maker.
+NOT_API_SCOPES = frozenset({"display"})
+
+
 def bearer(secret: str) -> Bearer | None:
-    """Return who a bearer token acts as and what it may do; None for unknown or revoked ones."""
+    """Return who a bearer token acts as and what it may do in the API.
+
+    None for unknown or revoked tokens, and for tokens with no API scope (display tokens).
+    """
     found = db.session.execute(_USER_FOR_TOKEN, {"token_hash": hash_token(secret)}).first()
-    return None if found is None else Bearer(found.User, frozenset(found.scopes.split()))
+    if found is None:
+        return None
+    scopes = frozenset(found.scopes.split()) - NOT_API_SCOPES
+    return Bearer(found.User, scopes) if scopes else None

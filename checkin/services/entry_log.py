@@ -82,7 +82,12 @@ def export_visits(site: Site, start: date, end: date) -> Iterator[Visit]:
     query = (
         sa.select(Visit)
         .where(Visit.site_id == site.id, Visit.day.between(start, end))
-        .options(joinedload(Visit.recorded_by), joinedload(Visit.voided_by))
+        .options(
+            joinedload(Visit.recorded_by),
+            joinedload(Visit.voided_by),
+            joinedload(Visit.booth),
+            joinedload(Visit.called_by),
+        )
         .order_by(Visit.day, Visit.checked_at, Visit.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )

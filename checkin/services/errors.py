@@ -1,7 +1,7 @@
 """Why a service refused to act: one class per cause, with a code and the facts its words need.
 
 Nothing was stored when one of these is raised. Pages, the API and the CLI turn ``code`` into
-words (``checkin.words.error_text``); none of them reads an error's text to find the cause.
+words (``checkin.error_words.error_text``); none of them reads an error's text to find the cause.
 """
 
 from __future__ import annotations
@@ -128,6 +128,15 @@ class NegativeQuota(ServiceError):
     """A quota below zero."""
 
     code, field = "negative_quota", "daily_quota"
+
+
+@dataclass(eq=False)
+class WaitKpiOutOfRange(ServiceError):
+    """A waiting-time target outside the minutes a service floor can mean."""
+
+    code, field = "wait_kpi_out_of_range", "wait_kpi_minutes"
+    lowest: int
+    highest: int
 
 
 @dataclass(eq=False)

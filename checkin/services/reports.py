@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from checkin import admission, rules
 from checkin.extensions import db
-from checkin.models import DayQuota, Site, Visit
+from checkin.floor_figures import FloorFigures, FloorVisit, floor_figures
+from checkin.models import Booth, DayQuota, Site, User, Visit
 
 DAY, WEEK, MONTH = "day", "week", "month"
 # Longer ranges are summed into weeks, then months, so a chart keeps a readable number of bars.
@@ -155,6 +156,7 @@ class DayOverview:
     summary: Totals
     arrivals: Arrivals
     voided: int
+    floor: FloorFigures
 
 
 def voided_checks(site: Site, start: date, end: date) -> int:
@@ -167,9 +169,12 @@ def voided_checks(site: Site, start: date, end: date) -> int:
 
 
 def day_overview(site: Site, day: date) -> DayOverview:
-    """Return a day's rollup counts, its arrivals per hour and how many checks were voided."""
+    """Return a day's rollup counts, arrivals per hour, voided checks and service floor figures."""
     return DayOverview(
-        daily_report(site, day, day)[0], arrivals(site, day, day), voided_checks(site, day, day)
+        daily_report(site, day, day)[0],
+        arrivals(site, day, day),
+        voided_checks(site, day, day),
+        floor_report(site, day),
     )
 
 
@@ -186,6 +191,56 @@ def range_summary(site: Site, start: date, end: date) -> RangeSummary:
     return RangeSummary(
         summed(start, daily_report(site, start, end)), voided_checks(site, start, end)
     )
+
+
+def floor_visits(site: Site, start: date, end: date) -> list[tuple[date, FloorVisit]]:
+    """Return the admitted visits of ``start``..``end`` that reached the floor, by day.
+
+    Times, booth numbers and the calling officer's account only: no visitor's details.
+    """
+    rows = db.session.execute(
+        sa.select(
+            Visit.day,
+            Visit.local_hour,
+            Visit.checked_at,
+            Visit.floor_state,
+            Visit.called_at,
+            Visit.serving_at,
+            Visit.finished_at,
+            Booth.number,
+            User.username,
+        )
+        .outerjoin(Booth, Visit.booth_id == Booth.id)
+        .outerjoin(User, Visit.called_by_id == User.id)
+        .where(
+            Visit.site_id == site.id,
+            Visit.day.between(start, end),
+            Visit.voided_at.is_(None),
+            Visit.floor_state.is_not(None),
+        )
+    )
+    return [(day, FloorVisit(*fields)) for day, *fields in rows]
+
+
+def floor_report(site: Site, start: date, end: date | None = None) -> FloorFigures:
+    """Return the service floor's figures of ``start``..``end`` (or the one day ``start``)."""
+    rules.check_range(start, end or start)
+    visits = [visit for _day, visit in floor_visits(site, start, end or start)]
+    return floor_figures(visits, site.wait_kpi_minutes)
+
+
+def floor_by_day(site: Site, start: date, end: date) -> dict[date, FloorFigures]:
+    """Return the service floor's figures of each day of ``start``..``end``, quiet days too."""
+    rules.check_range(start, end)
+    by_day: dict[date, list[FloorVisit]] = {}
+    for day, visit in floor_visits(site, start, end):
+        by_day.setdefault(day, []).append(visit)
+    return {
+        start + timedelta(days=offset): floor_figures(
+            by_day.get(start + timedelta(days=offset), []), site.wait_kpi_minutes
+        )
+        for offset in range((end - start).days + 1)
+    }
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from checkin.services.errors import (
     SiteCodeTaken,
     UnknownSite,
     UnknownTimezone,
+    WaitKpiOutOfRange,
 )
 
 
@@ -149,3 +150,15 @@ def audit_value(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(weekday): quota for weekday, quota in sorted(value.items())}
     return value
+
+
+def set_wait_kpi(site: Site, minutes: int, by: User | None, now: datetime) -> None:
+    """Set the waiting time the service floor's figures hold the waits against."""
+    lowest, highest = rules.WAIT_KPI_MINUTES
+    if not lowest <= minutes <= highest:
+        raise WaitKpiOutOfRange(lowest, highest)
+    if minutes != site.wait_kpi_minutes:
+        change = {"wait_kpi_minutes": [site.wait_kpi_minutes, minutes]}
+        audit.record(site, by, now, "settings", change)
+        site.wait_kpi_minutes = minutes
+    db.session.commit()

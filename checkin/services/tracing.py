@@ -116,7 +116,12 @@ def contacts(
     found = list(
         db.session.scalars(
             sa.select(Visit)
-            .options(joinedload(Visit.recorded_by))
+            # Everything the list and its export show, loaded before the commit below.
+            .options(
+                joinedload(Visit.recorded_by),
+                joinedload(Visit.booth),
+                joinedload(Visit.called_by),
+            )
             .where(*overlapping(site, start, end, window), Visit.id != check.id)
             .order_by(Visit.checked_at, Visit.id)
         )
