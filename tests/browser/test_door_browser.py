@@ -279,3 +279,21 @@ def test_every_visitor_detail_shows_whole_with_the_details_open(open_door, width
         }"""
     )
     assert spare >= 40, "the purpose is cut off"
+
+
+# Scroll each control to the bottom edge of the screen and return those that something else
+# covers there (a button that stays over the form would).
+COVERED_AT_THE_BOTTOM_EDGE = """selector => Array.from(document.querySelectorAll(selector))
+.filter(node => {
+  const box = node.getBoundingClientRect();
+  window.scrollTo(0, box.bottom + window.scrollY - window.innerHeight);
+  const now = node.getBoundingClientRect();
+  const hit = document.elementFromPoint(now.left + now.width / 2, now.top + now.height / 2);
+  return !node.contains(hit);
+}).map(node => node.textContent.trim())"""
+
+
+def test_on_a_phone_the_check_button_covers_no_control(open_door):
+    page = open_door(width=412, height=823)
+    controls = ".toggle, details.visitor summary, .keypad button"
+    assert page.evaluate(COVERED_AT_THE_BOTTOM_EDGE, controls) == []
