@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
 from checkin import admission, rules
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
+from checkin.security import without_personal_data
 from checkin.services import checkins, day_counter
 from checkin.services.errors import ServiceError
 from checkin.web import acting_user, current_site, now, own_visit, roles_required
@@ -94,6 +104,7 @@ def index():
 
 @bp.get("/door/offline")
 @door_staff
+@without_personal_data
 def offline_copy():
     """Show the door page as the service worker keeps it for when the connection drops."""
     return render_door(CheckInForm(), kept_offline=True)
@@ -113,6 +124,12 @@ def service_worker() -> Response:
         + [url_for("door.manifest")],
     )
     return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Serve the icon that browsers ask for at the root whatever a page links (else a 404)."""
+    return send_from_directory(current_app.static_folder or "", "favicon.ico", max_age=86400)
 
 
 @bp.get("/manifest.webmanifest")

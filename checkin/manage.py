@@ -33,6 +33,7 @@ from checkin.forms.manage import (
     VoidForm,
 )
 from checkin.models import Site, Visit
+from checkin.security import without_personal_data
 from checkin.services import audit as audit_log
 from checkin.services import checkins, day_counter, entry_log, leases, reports, sites, uploads
 from checkin.services.errors import AlreadyVoided, QuotaBelowAdmitted, UnknownDevice
@@ -159,6 +160,7 @@ def export(extension: str):
 
 @bp.get("/reports", endpoint="reports")
 @managers
+@without_personal_data
 def report_page():
     """Show trends over a date range as charts and as a table."""
     site = current_site()
@@ -189,6 +191,7 @@ def chart(kind: str):
 
 @bp.get("/summary")
 @managers
+@without_personal_data
 def summary():
     """Show a printable end-of-day summary with a line for the manager's signature."""
     site = current_site()
@@ -203,6 +206,7 @@ def summary():
 
 @bp.route("/settings", methods=["GET", "POST"])
 @managers
+@without_personal_data
 def settings():
     """Show and change the site's quota, fever cut-off and online-service address."""
     site = current_site()
@@ -255,6 +259,7 @@ def apply_settings(
 
 @bp.get("/tablets")
 @managers
+@without_personal_data
 def tablets():
     """List the door tablets with the slots they hold today, and checks uploaded with a problem."""
     site = current_site()
