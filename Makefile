@@ -55,7 +55,12 @@ with_postgres = if $(POSTGRES_UP); then \
 		$(1); \
 	fi
 
-test: $(VENV)/.installed-test translations
+# axe-core for the accessibility checks of the browser tests (tests/browser/package.json);
+# without npm those tests fail and say so.
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; fi
+
+test: $(VENV)/.installed-test translations tests/browser/node_modules/.installed
 	$(BIN)/ruff check checkin tests bench
 	$(BIN)/ruff format --check checkin tests bench
 	$(call with_postgres,$(BIN)/pytest)
@@ -77,4 +82,4 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix checkin tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts tests/browser/node_modules

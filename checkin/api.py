@@ -8,14 +8,12 @@ from dataclasses import asdict
 from functools import wraps
 from typing import Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, current_app, g, jsonify, request, session, url_for
 from flask_babel import force_locale
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, RequestEntityTooLarge
 
-from checkin import rules
+from checkin import openapi_document, rules
 from checkin.error_words import conflict_text, error_text
 from checkin.errors import json_error
 from checkin.extensions import csrf
@@ -23,7 +21,6 @@ from checkin.schemas import (
     CheckInResultSchema,
     CheckInSchema,
     DailyReportSchema,
-    ErrorSchema,
     LeaseRequestSchema,
     LeaseSchema,
     QuotaSchema,
@@ -278,7 +275,7 @@ def daily_report() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """Return the OpenAPI 3 document of this API."""
-    return jsonify(openapi_spec().to_dict())
+    return jsonify(openapi_document.build().to_dict())
 
 
 @bp.errorhandler(InvalidInputError)
@@ -293,105 +290,3 @@ def refused_by_a_rule(error: ServiceError) -> Response:
     with force_locale("en"):
         words = error_text(error)
     return json_error(422, InvalidInputError.description, {error.field: [words]})
-
-
-def openapi_spec() -> APISpec:
-    """Build the OpenAPI document from the marshmallow schemas."""
-    spec = APISpec(
-        title="checkin API",
-        version="1",
-        openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "Health-protocol check-in with a daily walk-in quota."},
-        servers=[{"url": "/api/v1"}],
-        components={
-            "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": (
-                        "A token made by `flask --app checkin token add NAME --scope ...`: scope"
-                        " `checkin` posts checks and reads the quota, `read` lists checks and"
-                        " reports. A token acts as its account and opens no HTML page."
-                    ),
-                },
-                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
-            }
-        },
-        security=[{"bearer": []}, {"session": []}],
-    )
-    for name, schema in (
-        # Nested schemas first, so that their components keep these names.
-        ("Quota", QuotaSchema),
-        ("QuotaToday", QuotaTodaySchema),
-        ("CheckIn", CheckInSchema),
-        ("CheckInResult", CheckInResultSchema),
-        ("VisitPage", VisitPageSchema),
-        ("DailyReport", DailyReportSchema),
-        ("Error", ErrorSchema),
-    ):
-        spec.components.schema(name, schema=schema)
-
-    def answer(description: str, schema: str = "Error") -> dict:
-        return {
-            "description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-        }
-
-    errors = {
-        "401": answer("Not logged in and no valid bearer token"),
-        "403": answer("The account's role, or the token's scopes, may not do this"),
-    }
-    spec.path(
-        "/checkins",
-        operations={
-            "post": {
-                "summary": "Screen a visitor and store the check",
-                "description": "Unknown fields are refused with 422.",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": "CheckIn"}},
-                },
-                "responses": {
-                    "201": answer("The stored check and today's quota", "CheckInResult"),
-                    "400": answer("Body is not a JSON object"),
-                    "413": answer("Body larger than 64 KB"),
-                    "422": answer("Invalid input; nothing stored"),
-                    **errors,
-                },
-            },
-            "get": {
-                "summary": "One page of a day's checks in time order (managers)",
-                "parameters": [{"in": "query", "schema": VisitQuerySchema}],
-                "responses": {
-                    "200": answer("A page of checks", "VisitPage"),
-                    "422": answer("Invalid query"),
-                    **errors,
-                },
-            },
-        },
-    )
-    spec.path(
-        "/quota/today",
-        operations={
-            "get": {
-                "summary": "Today's walk-in quota of the account's site, and who is inside",
-                "responses": {"200": answer("The quota", "QuotaToday"), **errors},
-            }
-        },
-    )
-    spec.path(
-        "/reports/daily",
-        operations={
-            "get": {
-                "summary": "Per-day counts and refusal reasons (managers)",
-                "parameters": [{"in": "query", "schema": ReportQuerySchema}],
-                "responses": {
-                    "200": answer("One entry per day, quiet days included", "DailyReport"),
-                    "422": answer("Invalid range"),
-                    **errors,
-                },
-            }
-        },
-    )
-    return spec

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +24,7 @@ from checkin.error_words import error_text
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
+from checkin.security import without_personal_data
 from checkin.services import calendar, checkins, day_counter, floor
 from checkin.services.errors import ServiceError
 from checkin.web import (
@@ -115,6 +126,7 @@ def index():
 
 @bp.get("/door/offline")
 @door_staff
+@without_personal_data
 def offline_copy():
     """Show the door page as the service worker keeps it for when the connection drops."""
     return render_door(CheckInForm(), kept_offline=True)
@@ -134,6 +146,12 @@ def service_worker() -> Response:
         + [url_for("door.manifest")],
     )
     return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Serve the icon that browsers ask for at the root whatever a page links (else a 404)."""
+    return send_from_directory(current_app.static_folder or "", "favicon.ico", max_age=86400)
 
 
 @bp.get("/manifest.webmanifest")

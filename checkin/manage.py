@@ -34,6 +34,7 @@ from checkin.forms.manage import (
 )
 from checkin.forms.pairing import SetPinForm
 from checkin.models import Site, Visit
+from checkin.security import without_personal_data
 from checkin.services import audit as audit_log
 from checkin.services import (
     checkins,
@@ -193,6 +194,7 @@ def export(extension: str):
 
 @bp.get("/reports", endpoint="reports")
 @readers
+@without_personal_data
 def report_page():
     """Show trends over a date range as charts and as a table."""
     site = current_site()
@@ -230,6 +232,7 @@ def chart(kind: str):
 
 @bp.get("/summary")
 @readers
+@without_personal_data
 def summary():
     """Show a printable end-of-day summary with a line for the manager's signature."""
     site = current_site()
@@ -248,6 +251,7 @@ def summary():
 
 @bp.route("/settings", methods=["GET", "POST"])
 @managers
+@without_personal_data
 def settings():
     """Show and change the site's quota, fever cut-off, re-test wait and online-service address."""
     site = current_site()
@@ -296,6 +300,7 @@ def apply_settings(
 
 @bp.get("/tablets")
 @managers
+@without_personal_data
 def tablets():
     """List the door tablets with the slots they hold today, and checks uploaded with a problem."""
     return render_tablets()

@@ -23,12 +23,24 @@ from checkin.services.uploads import OfflineDecision
 NIK = validate.Regexp(rules.NIK_PATTERN, error="A NIK has exactly 16 digits.")
 PHONE = validate.Regexp(rules.PHONE_PATTERN, error="Not a phone number.")
 OFFICE_DAYS = validate.Range(min=rules.FIRST_OFFICE_DAY, max=rules.LAST_OFFICE_DAY)
+# JSON Schema bounds no date by value: the pattern keeps the year in 2000-2099, which is
+# rules.FIRST_OFFICE_DAY to LAST_OFFICE_DAY, so a generated client sends no day refused for it.
+OFFICE_DAY = {
+    "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+    "description": "A day from 2000-01-01 to 2099-12-31.",
+}
 ID_RANGE = validate.Range(min=1, max=rules.MAX_ID)
 UUID = validate.Regexp(rules.UUID_PATTERN, error="Not an id made by crypto.randomUUID().")
+# Instants of the office's years, in UTC: the whole of 2000-2099, as the pattern below states.
 OFFICE_INSTANTS = validate.Range(
-    min=datetime.combine(rules.FIRST_OFFICE_DAY, time(), UTC),
-    max=datetime.combine(rules.LAST_OFFICE_DAY, time(), UTC),
+    min=datetime.combine(rules.FIRST_OFFICE_DAY, time.min, UTC),
+    max=datetime.combine(rules.LAST_OFFICE_DAY, time.max, UTC),
 )
+# The tablet sends toISOString(): UTC, "Z". An offset could move an instant out of the range.
+OFFICE_INSTANT = {
+    "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$",
+    "description": "An instant from 2000-01-01T00:00:00Z to 2099-12-31T23:59:59.999999Z, in UTC.",
+}
 
 
 class StrictBoolean(fields.Boolean):
@@ -100,6 +112,24 @@ def optional_text(max_length: int, *checks: validate.Validator) -> fields.String
         validate=[validate.Length(max=max_length), storable_text, *checks],
         metadata={} if checks else FREE_TEXT,
     )
+
+
+# The rules of CheckInSchema.offline_needs_its_tablet, as JSON Schema for the OpenAPI document.
+CHECK_IN_RULES = {
+    # The first reading is named once: by id or by client_ref, not both.
+    "not": {
+        "required": ["recheck_of", "recheck_of_ref"],
+        "properties": {"recheck_of": {"type": "integer"}, "recheck_of_ref": {"type": "string"}},
+    },
+    # A check recorded offline says which check and which tablet it is.
+    "anyOf": [
+        {"properties": {"offline": {"type": "object", "nullable": True, "enum": [None]}}},
+        {
+            "required": ["client_ref", "device_id"],
+            "properties": {"client_ref": {"type": "string"}, "device_id": {"type": "string"}},
+        },
+    ],
+}
 
 
 class CheckInSchema(Schema):
@@ -190,7 +220,9 @@ class OfflineDecisionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    recorded_at = fields.AwareDateTime(required=True, validate=OFFICE_INSTANTS)
+    recorded_at = fields.AwareDateTime(
+        required=True, validate=OFFICE_INSTANTS, metadata=OFFICE_INSTANT
+    )
     status = fields.String(required=True, validate=validate.OneOf(admission.STATUSES))
     reasons = fields.List(fields.String(validate=validate.OneOf(admission.REASONS)), required=True)
     slot = StrictInteger(
@@ -302,7 +334,7 @@ class VisitQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    day = fields.Date(load_default=None, validate=OFFICE_DAYS)
+    day = fields.Date(load_default=None, validate=OFFICE_DAYS, metadata=OFFICE_DAY)
     status = fields.String(load_default=None, validate=validate.OneOf(admission.STATUSES))
     reason = fields.String(load_default=None, validate=validate.OneOf(admission.REASONS))
     after = fields.Integer(load_default=None, validate=ID_RANGE)
@@ -315,8 +347,24 @@ class ReportQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    start = fields.Date(data_key="from", load_default=None, validate=OFFICE_DAYS)
-    end = fields.Date(data_key="to", load_default=None, validate=OFFICE_DAYS)
+    start = fields.Date(
+        data_key="from",
+        load_default=None,
+        validate=OFFICE_DAYS,
+        metadata=OFFICE_DAY | {"description": "First day; 30 days before `to` unless given."},
+    )
+    end = fields.Date(
+        data_key="to",
+        load_default=None,
+        validate=OFFICE_DAYS,
+        metadata=OFFICE_DAY
+        | {
+            "description": (
+                "Last day, today unless given; not before `from`, and at most"
+                f" {rules.MAX_REPORT_DAYS:,} days from it (422 otherwise)."
+            )
+        },
+    )
 
 
 class Minutes(fields.Float):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, make_response
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -33,6 +37,9 @@ HARDENING_HEADERS = (
 HTTPS_ONLY = ("Strict-Transport-Security", "max-age=31536000")
 # Pages and API answers carry personal data: no shared or back-button caches.
 NO_STORE = ("Cache-Control", "no-store")
+# A page with no personal data may stay in this browser (never a shared cache), asked for again
+# before each use; unlike no-store, the back/forward cache then keeps it (README: "Caching").
+REVALIDATE = "private, no-cache"
 
 
 def add_headers(response: Response) -> Response:
@@ -48,3 +55,15 @@ def add_headers(response: Response) -> Response:
         [(name, value) for name, value in wanted if name.lower() not in present]
     )
     return response
+
+
+def without_personal_data(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Mark a view whose page shows no visitor's data: cached by the browser, revalidated."""
+
+    @wraps(view)
+    def keepable(*args: Any, **kwargs: Any) -> Response:
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = REVALIDATE
+        return response
+
+    return keepable

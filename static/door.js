@@ -69,8 +69,10 @@
     return;
   }
   next.classList.add("arming");
+  next.setAttribute("aria-disabled", "true");
   window.setTimeout(function () {
     next.classList.remove("arming");
+    next.removeAttribute("aria-disabled");
   }, ARMING_MS);
   next.addEventListener("click", function (event) {
     if (next.classList.contains("arming")) {

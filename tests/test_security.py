@@ -45,6 +45,7 @@ PUBLIC = {
     "api.openapi",
     "door.service_worker",
     "door.manifest",
+    "door.favicon",
 }
 # Opened by a display token in a cookie, never by a login: refused outright without one.
 DISPLAY_ONLY = {"display.board", "display.board_data"}
@@ -293,6 +294,44 @@ def test_an_asset_asked_for_without_its_fingerprint_is_revalidated(client, versi
     response = client.get(f"/static/app.css{version}")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-cache"
+
+
+# Which page a browser may keep (private, revalidated: the back/forward cache works) and which it
+# must never store: every page showing a visitor's data. README, "Caching", says why per page.
+@pytest.mark.parametrize(
+    ("role", "path", "cache_control"),
+    [
+        (None, "/login", "no-store"),
+        ("door", "/", "no-store"),
+        ("door", "/visits/{visit}", "no-store"),
+        ("door", "/door/offline", "private, no-cache"),
+        ("manager", "/manage/log", "no-store"),
+        ("manager", "/manage/visits/{visit}", "no-store"),
+        ("manager", "/manage/audit", "no-store"),
+        ("manager", "/manage/reports", "private, no-cache"),
+        ("manager", "/manage/summary", "private, no-cache"),
+        ("manager", "/manage/settings", "private, no-cache"),
+        ("manager", "/manage/tablets", "private, no-cache"),
+        ("admin", "/manage/admin", "no-store"),
+        ("door", "/manage/reports", "no-store"),  # refused: the refusal is not kept either
+    ],
+)
+def test_only_pages_without_personal_data_may_be_kept_by_the_browser(
+    client, login, make_user, make_visit, role, path, cache_control
+):
+    visit = make_visit(visitor_name="Siti Aminah").visit
+    if role:
+        login(make_user(role=role))
+    response = client.get(path.format(visit=visit.id))
+    assert response.mimetype == "text/html"
+    assert response.headers["Cache-Control"] == cache_control
+
+
+def test_the_favicon_is_served_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an icon file
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
 
 
 def test_a_file_download_is_never_cached(client, login, manager_user):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ONLINE_SERVICE_URL, screenshot
+from tests.browser.conftest import LOW_CONTRAST_TEXT, ONLINE_SERVICE_URL, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -296,3 +296,40 @@ def test_every_visitor_detail_shows_whole_with_the_details_open(open_door, width
         }"""
     )
     assert spare >= 40, "the purpose is cut off"
+
+
+# Scroll each control to the bottom edge of the screen and return those that something else
+# covers there (a button that stays over the form would).
+COVERED_AT_THE_BOTTOM_EDGE = """selector => Array.from(document.querySelectorAll(selector))
+.filter(node => {
+  const box = node.getBoundingClientRect();
+  window.scrollTo(0, box.bottom + window.scrollY - window.innerHeight);
+  const now = node.getBoundingClientRect();
+  const hit = document.elementFromPoint(now.left + now.width / 2, now.top + now.height / 2);
+  return !node.contains(hit);
+}).map(node => node.textContent.trim())"""
+
+
+def test_on_a_phone_the_check_button_covers_no_control(open_door):
+    page = open_door(width=412, height=823)
+    controls = ".toggle, details.visitor summary, .keypad button"
+    assert page.evaluate(COVERED_AT_THE_BOTTOM_EDGE, controls) == []
+
+
+def test_the_next_visitor_button_keeps_its_contrast_while_it_ignores_taps(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    page.clock.install()  # the guard lasts until the test moves the clock
+    check(page, "36,6")
+    guarded = page.locator("#next")
+    expect(guarded).to_have_class(re.compile("arming"))
+    expect(guarded).to_have_attribute("aria-disabled", "true")
+    assert guarded.evaluate("node => getComputedStyle(node).opacity") == "1"
+    assert page.evaluate(LOW_CONTRAST_TEXT) == []
+    page.clock.fast_forward(1500)
+    expect(guarded).not_to_have_attribute("aria-disabled", "true")
+
+
+def test_the_delete_key_is_named_by_the_sign_it_shows(open_door):
+    page = open_door()
+    expect(page.locator(".keypad [data-key=back]")).to_have_accessible_name(re.compile("^⌫ \\w"))

@@ -1,0 +1,238 @@
+"""axe-core on every page and every door answer, in both languages, on a portrait and a landscape
+tablet: any violation fails, listed rule by rule.
+
+New pages go in SCREENS, one line each. axe is not part of the app: the browser context answers
+its same-origin URL with the npm package's file (tests/browser/package.json), so the page loads it
+as a script of its own origin and the CSP stays as strict as in production.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from sqlalchemy import event
+
+from checkin.demo import seed_history
+from checkin.extensions import db
+from checkin.models import User, utcnow
+from checkin.services import accounts, checkins
+from checkin.services.checkins import CheckInData
+from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, sign_in
+from tests.conftest import PASSING, PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PATH = "/axe-core/axe.min.js"  # no such route in the app: the test's browser answers it
+SIZES = ({"width": 800, "height": 1280}, {"width": 1280, "height": 800})
+LANGUAGES = ("id", "en")
+DOOR, MANAGER, ADMIN = DOOR_ACCOUNTS[0], "manajer", "admin"
+TOGGLES = ("hand_sanitiser", "mask", "distancing")
+# Every rule axe runs by default (WCAG 2.0-2.2 A and AA, best practices), and Lighthouse's
+# label-in-name check, still experimental in axe: a key's spoken name must contain what it shows.
+AXE_RUN = """axe.run(document, {
+  resultTypes: ["violations"],
+  rules: {"label-content-name-mismatch": {enabled: true}},
+})"""
+
+
+def record(server: LiveServer, **fields: object) -> int:
+    """Record one check as another tablet would and return its visit's id."""
+    with server.app.app_context():
+        site = server.site()
+        data = CheckInData(**(PASSING | fields))
+        return checkins.check_in(site, None, data, server.clock.now).visit.id
+
+
+def visit(path: str) -> Callable[[Page, LiveServer], None]:
+    """Open ``path``."""
+    return lambda page, server: page.goto(f"{server.url}{path}")
+
+
+def door_answer(path: str = "/visits/{id}", **fields: object) -> Callable[[Page, LiveServer], None]:
+    """Record a check with ``fields`` and open the page ``path`` names it on."""
+
+    def open_answer(page: Page, server: LiveServer) -> None:
+        page.goto(server.url + path.format(id=record(server, **fields)))
+
+    return open_answer
+
+
+def door_with_a_misread(page: Page, server: LiveServer) -> None:
+    """Submit an impossible reading, so the form shows its error."""
+    page.goto(f"{server.url}/")
+    page.fill("#temperature", "45")
+    page.click("button.submit")
+    expect(page.locator("#temperature-error")).to_be_visible()
+
+
+def no_slot_left(then: Callable[[Page, LiveServer], None]) -> Callable[[Page, LiveServer], None]:
+    """Use every slot of today, then open the page ``then`` opens."""
+
+    def open_full(page: Page, server: LiveServer) -> None:
+        server.use_every_slot()
+        then(page, server)
+
+    return open_full
+
+
+def decided_offline(*ticks: str) -> Callable[[Page, LiveServer], None]:
+    """Answer a check on the tablet itself, the network gone (ticking only ``ticks``)."""
+
+    def open_offline_answer(page: Page, server: LiveServer) -> None:
+        page.goto(f"{server.url}/")
+        inject_axe(page)  # before the network goes: it comes from the (test's) server
+        page.context.set_offline(True)
+        page.fill("#temperature", "36,6")
+        for toggle in ticks:
+            page.click(f"label[for={toggle}]")
+        page.click("button.submit")
+        expect(page.locator("#offline-answer")).to_be_visible()
+
+    return open_offline_answer
+
+
+def database_down(page: Page, server: LiveServer) -> None:
+    """Open the door while every statement fails, as with the database down."""
+    with server.app.app_context():
+        engine = db.engine
+
+    def refuse(*_args: object) -> None:
+        raise sa.exc.OperationalError("SELECT", {}, ConnectionRefusedError("database down"))
+
+    event.listen(engine, "before_cursor_execute", refuse)
+    try:
+        assert page.goto(f"{server.url}/").status == 503
+    finally:
+        event.remove(engine, "before_cursor_execute", refuse)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One page in one state, seen by one account (None: nobody logged in)."""
+
+    name: str
+    account: str | None
+    open: Callable[[Page, LiveServer], None]
+
+
+SCREENS = (
+    Screen("login", None, visit("/login")),
+    Screen("not found", None, visit("/no-such-page")),
+    Screen("door", DOOR, visit("/")),
+    Screen("door, misread thermometer", DOOR, door_with_a_misread),
+    Screen("door, admitted", DOOR, door_answer(visitor_name="Siti Aminah")),
+    Screen("door, refused", DOOR, door_answer(mask=False, distancing=False)),
+    Screen("door, re-test", DOOR, door_answer(temperature_dc=378)),
+    Screen("door, offline copy", DOOR, visit("/door/offline")),
+    Screen("door, admitted offline", DOOR, decided_offline(*TOGGLES)),
+    Screen("door, refused offline", DOOR, decided_offline("mask")),
+    Screen("door, not allowed", DOOR, visit("/manage/log")),
+    Screen("door, database down", DOOR, database_down),
+    Screen("door, quota full", DOOR, no_slot_left(visit("/"))),
+    Screen("door, refused: quota full", DOOR, no_slot_left(door_answer())),
+    Screen("entry log", MANAGER, visit("/manage/log")),
+    Screen("visit", MANAGER, door_answer("/manage/visits/{id}", visitor_name="Budi")),
+    Screen("reports", MANAGER, visit("/manage/reports")),
+    Screen("summary", MANAGER, visit("/manage/summary")),
+    Screen("tablets", MANAGER, visit("/manage/tablets")),
+    Screen("settings", MANAGER, visit("/manage/settings")),
+    Screen("audit", MANAGER, visit("/manage/audit")),
+    Screen("door of a manager", MANAGER, visit("/")),
+    Screen("admin", ADMIN, visit("/manage/admin")),
+)
+
+
+def inject_axe(page: Page) -> None:
+    """Load axe into the page's current document, unless it is there already."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(url=AXE_PATH)
+
+
+def violations(page: Page) -> list[str]:
+    """Run axe at each size and return its violations, one readable line per element."""
+    found = []
+    for size in SIZES:
+        page.set_viewport_size(size)
+        result = page.evaluate(AXE_RUN)
+        for rule in result["violations"]:
+            for node in rule["nodes"]:
+                found.append(
+                    f"{size['width']}x{size['height']} {rule['id']} ({rule['impact']}): "
+                    f"{rule['help']}\n    at {' '.join(node['target'])}: "
+                    f"{node['failureSummary'].replace(chr(10), ' ')}"
+                )
+    return found
+
+
+@pytest.fixture(scope="module")
+def office(live_server: LiveServer) -> Iterator[LiveServer]:
+    """The live server at today's real date (the offline tablet decides by its own clock), with
+    forty days of history for the reports, a manager and an admin of no site."""
+    live_server.reset()
+    live_server.clock.now = datetime.now(UTC)
+    with live_server.app.app_context():
+        site = live_server.site()
+        for username, role, of_site in ((MANAGER, "manager", site), (ADMIN, "admin", None)):
+            if db.session.scalar(sa.select(User).filter_by(username=username)) is None:
+                accounts.add_user(username, role, PASSWORD, of_site, by=None, now=utcnow())
+        staff = list(db.session.scalars(sa.select(User).filter_by(role="door")))
+        yesterday = site.local_day(live_server.clock.now) - timedelta(days=1)
+        seed_history(site, staff, yesterday - timedelta(days=40), yesterday, random.Random(18))
+    yield live_server
+    live_server.reset()
+
+
+@pytest.fixture(scope="module")
+def tabs(browser, office: LiveServer) -> Iterator[Callable[[str | None, str], Page]]:
+    """Return the page of an account in a language: one context each, logged in once."""
+    axe = AXE.read_text()
+    opened: dict[tuple[str | None, str], Page] = {}
+
+    def tab(account: str | None, language: str) -> Page:
+        if (account, language) not in opened:
+            context = browser.new_context(viewport=SIZES[0])
+            context.route(
+                f"{office.url}{AXE_PATH}",
+                lambda route: route.fulfill(body=axe, content_type="text/javascript"),
+            )
+            page = context.new_page()
+            page.goto(f"{office.url}/login")
+            if account:
+                sign_in(page, account)
+                page.wait_for_load_state()
+            page.click(f"form.languages button[lang={language}]")
+            page.wait_for_load_state()
+            opened[account, language] = page
+        return opened[account, language]
+
+    yield tab
+    for page in opened.values():
+        page.context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def axe_installed() -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/browser (make test does)")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("screen", SCREENS, ids=[screen.name for screen in SCREENS])
+def test_axe_finds_nothing(tabs, office: LiveServer, screen: Screen, language: str) -> None:
+    page = tabs(screen.account, language)
+    page.context.set_offline(False)
+    office.set_quota(60)
+    page.set_viewport_size(SIZES[0])
+    screen.open(page, office)
+    assert page.locator("html").get_attribute("lang") == language
+    inject_axe(page)
+    found = violations(page)
+    assert not found, f"axe on {screen.name} ({language}):\n" + "\n".join(found)
