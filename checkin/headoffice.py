@@ -25,7 +25,7 @@ from checkin.words import decimal_mark
 bp = Blueprint("headoffice", __name__, url_prefix="/headoffice")
 
 readers = roles_required("head_office", "admin")
-# The page reloads itself this often (a meta refresh: the CSP allows no inline script).
+# The page reloads itself this often while in view (static/refresh.js).
 REFRESH_SECONDS = 30
 
 

@@ -121,10 +121,10 @@ def test_an_unknown_sort_is_refused(client, as_head_office, sort):
     assert client.get(f"/headoffice?sort={sort}").status_code == 400
 
 
-def test_the_page_refreshes_itself_every_30_seconds_without_script(client, as_head_office):
+def test_the_page_refreshes_itself_every_30_seconds_by_its_own_script(client, as_head_office):
     html = client.get("/headoffice").text
-    assert '<meta http-equiv="refresh" content="30">' in html
-    assert "<script>" not in html
+    assert 'data-refresh-seconds="30"' in html and "/static/refresh.js" in html
+    assert "<script>" not in html and 'http-equiv="refresh"' not in html
 
 
 def test_the_month_table_sums_the_day_rows_of_every_site(

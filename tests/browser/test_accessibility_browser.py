@@ -34,6 +34,7 @@ AXE_PATH = "/axe-core/axe.min.js"  # no such route in the app: the test's browse
 SIZES = ({"width": 800, "height": 1280}, {"width": 1280, "height": 800})
 LANGUAGES = ("id", "en")
 DOOR, MANAGER, ADMIN = DOOR_ACCOUNTS[0], "manajer", "admin"
+OFFICER, HEAD_OFFICE = "petugas", "pusat"
 TOGGLES = ("hand_sanitiser", "mask", "distancing")
 # Every rule axe runs by default (WCAG 2.0-2.2 A and AA, best practices), and Lighthouse's
 # label-in-name check, still experimental in axe: a key's spoken name must contain what it shows.
@@ -147,6 +148,11 @@ SCREENS = (
     Screen("audit", MANAGER, visit("/manage/audit")),
     Screen("door of a manager", MANAGER, visit("/")),
     Screen("admin", ADMIN, visit("/manage/admin")),
+    Screen("pairing a tablet", None, visit("/pair")),
+    Screen("contact tracing", MANAGER, visit("/manage/tracing")),
+    Screen("displays", MANAGER, visit("/manage/displays")),
+    Screen("officer's console", OFFICER, visit("/floor/")),
+    Screen("head office", HEAD_OFFICE, visit("/headoffice")),
 )
 
 
@@ -180,7 +186,12 @@ def office(live_server: LiveServer) -> Iterator[LiveServer]:
     live_server.clock.now = datetime.now(UTC)
     with live_server.app.app_context():
         site = live_server.site()
-        for username, role, of_site in ((MANAGER, "manager", site), (ADMIN, "admin", None)):
+        for username, role, of_site in (
+            (MANAGER, "manager", site),
+            (ADMIN, "admin", None),
+            (OFFICER, "officer", site),
+            (HEAD_OFFICE, "head_office", None),
+        ):
             if db.session.scalar(sa.select(User).filter_by(username=username)) is None:
                 accounts.add_user(username, role, PASSWORD, of_site, by=None, now=utcnow())
         staff = list(db.session.scalars(sa.select(User).filter_by(role="door")))
