@@ -68,7 +68,9 @@ class Officer:
         booth = f"/floor/booths/{self.booth}"
         while True:
             status, body = self.send("POST", f"{booth}/call", {})
-            if status == 409 and "Nobody is waiting" in body:
+            if (
+                status == 409 and "Tidak ada yang menunggu dipanggil" in body
+            ):  # Indonesian, the default
                 return served
             assert status == 303, (status, body[:300])
             _status, page = self.send("GET", "/floor/?lang=en")
