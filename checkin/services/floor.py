@@ -230,14 +230,16 @@ def queue(site: Site, now: datetime) -> Queue:
     return Queue(waiting, calling.waited_minutes(first, now) if first is not None else None)
 
 
+def still_inside() -> sa.ColumnElement[bool]:
+    """Return the condition of an admitted visit that has not left the floor: not done, not gone."""
+    return sa.and_(Visit.floor_state.in_((WAITING, *calling.AT_BOOTH)), Visit.voided_at.is_(None))
+
+
 def inside_now(site: Site, now: datetime) -> int:
-    """Return the visitors admitted today who have not left the floor: not done, not gone."""
+    """Return the visitors admitted today who have not left the floor."""
     return db.session.scalar(
         sa.select(sa.func.count()).where(
-            Visit.site_id == site.id,
-            Visit.day == site.local_day(now),
-            Visit.floor_state.in_((WAITING, *calling.AT_BOOTH)),
-            Visit.voided_at.is_(None),
+            Visit.site_id == site.id, Visit.day == site.local_day(now), still_inside()
         )
     )
 

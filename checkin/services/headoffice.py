@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import DayQuota, Site, Visit
-from checkin.models.floor import DONE, NO_SHOW
+from checkin.services import floor
 
 # Sites keep their own days; a month of all sites is head office's (Jakarta, WIB).
 HEAD_OFFICE_ZONE = ZoneInfo("Asia/Jakarta")
@@ -36,19 +36,12 @@ class SiteToday:
     limit: int
     used: int
     refused: int
-    admitted: int
-    # Admitted visitors done at a booth or called and not come: they have left the floor.
-    gone: int
+    inside: int
 
     @property
     def left(self) -> int:
         """Return the walk-in slots still free today."""
         return self.limit - self.used
-
-    @property
-    def inside(self) -> int:
-        """Return the admitted visitors who have not left the service floor."""
-        return self.admitted - self.gone
 
 
 def sort_key(sort: str) -> tuple[str, bool]:
@@ -70,15 +63,10 @@ def today_by_site(now: datetime, sort: str = DEFAULT_SORT) -> list[SiteToday]:
             *(sa.and_(Site.timezone == zone, day_column == day) for zone, day in today.items())
         )
 
-    gone = (
-        sa.select(Visit.site_id, sa.func.count().label("gone"))
+    inside = (
+        sa.select(Visit.site_id, sa.func.count().label("inside"))
         .join(Site, Site.id == Visit.site_id)
-        .where(
-            Visit.day.in_(set(today.values())),
-            on_its_today(Visit.day),
-            Visit.floor_state.in_((DONE, NO_SHOW)),
-            Visit.voided_at.is_(None),
-        )
+        .where(Visit.day.in_(set(today.values())), on_its_today(Visit.day), floor.still_inside())
         .group_by(Visit.site_id)
         .subquery()
     )
@@ -91,11 +79,10 @@ def today_by_site(now: datetime, sort: str = DEFAULT_SORT) -> list[SiteToday]:
             sa.func.coalesce(DayQuota.limit, Site.daily_quota),
             sa.func.coalesce(DayQuota.used, 0),
             sa.func.coalesce(DayQuota.refused, 0),
-            sa.func.coalesce(DayQuota.admitted, 0),
-            sa.func.coalesce(gone.c.gone, 0),
+            sa.func.coalesce(inside.c.inside, 0),
         )
         .outerjoin(DayQuota, sa.and_(DayQuota.site_id == Site.id, on_its_today(DayQuota.day)))
-        .outerjoin(gone, gone.c.site_id == Site.id)
+        .outerjoin(inside, inside.c.site_id == Site.id)
     )
     sites = [
         SiteToday(site_id, code, name, today[zone], *counts)
