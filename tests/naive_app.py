@@ -1,4 +1,8 @@
-"""A deliberately wrong quota: count admitted rows, then insert. The control for the race test."""
+"""Deliberately wrong claims, the controls for the race tests; never production code.
+
+The quota: count admitted rows, then insert. Call next: read the lowest waiting visit, then
+update it without the condition that it still waits.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ engine = sa.create_engine(os.environ["NAIVE_DATABASE_URL"], isolation_level="AUT
 
 
 def create_app() -> Flask:
-    """Return an app whose POST admits while a count says a slot is left."""
+    """Return an app that admits while a count says a slot is left, and calls visitors racily."""
     app = Flask(__name__)
 
     @app.get("/healthz")
@@ -33,5 +37,24 @@ def create_app() -> Flask:
                 sa.text("INSERT INTO naive_visit (slot) VALUES (:slot)"), {"slot": used + 1}
             )
         return jsonify(status="admitted", slot=used + 1), 201
+
+    @app.post("/booths/<int:booth_id>/call")
+    def call_next(booth_id: int):
+        with engine.connect() as connection:
+            visit_id = connection.scalar(
+                sa.text("SELECT id FROM visit WHERE floor_state = 'waiting' ORDER BY slot LIMIT 1")
+            )
+            if visit_id is None:
+                return jsonify(called=None), 409
+            # The same 20 ms of work between reading and writing as the quota's.
+            time.sleep(0.02)
+            connection.execute(
+                sa.text(
+                    "UPDATE visit SET floor_state = 'called', booth_id = :booth, "
+                    "calls = calls + 1 WHERE id = :visit"
+                ),
+                {"booth": booth_id, "visit": visit_id},
+            )
+        return jsonify(called=visit_id), 201
 
     return app

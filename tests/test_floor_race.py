@@ -142,7 +142,7 @@ def test_naive_select_then_update_calls_a_visitor_twice(database_url, site, make
 
     # Loaded before forking, every worker serves from the first request (see the quota's control).
     with (
-        gunicorn("tests.naive_floor_app:create_app()", env, options=["--preload"]) as server,
+        gunicorn("tests.naive_app:create_app()", env, options=["--preload"]) as server,
         ThreadPoolExecutor(OFFICERS) as pool,
     ):
         presses = sum(pool.map(lambda booth: press_until_nobody_waits(server, booth), booth_ids))
