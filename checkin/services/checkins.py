@@ -269,8 +269,9 @@ def record_left_without_retest(visit: Visit, now: datetime) -> None:
     refusal = _retest_refusal(visit, visit.site, now)
     if refusal is not None and not isinstance(refusal, RetestTooEarly):
         raise refusal
-    if now < gone_at(visit):
-        raise TooSoonToCallGone(gone_at(visit).astimezone(visit.site.zone))
+    may_leave_at = gone_at(visit)
+    if now < may_leave_at:
+        raise TooSoonToCallGone(may_leave_at.astimezone(visit.site.zone))
     closed = db.session.execute(
         sa.update(Visit).where(Visit.id == visit.id, Visit.left_at.is_(None)).values(left_at=now),
         execution_options={"synchronize_session": False},
