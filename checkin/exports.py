@@ -23,7 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from checkin.floor_figures import FloorVisit, service_minutes, waiting_minutes
+from checkin.floor_figures import visit_minutes
 from checkin.models import Site, Visit
 from checkin.services.reports import RangeSummary
 from checkin.words import (
@@ -131,15 +131,7 @@ def visit_row(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
 
 def floor_cells(visit: Visit, zone: ZoneInfo, words: Words) -> list[Any]:
     """Return a visit's service floor steps: local times, its booth, officer and durations."""
-    floor = FloorVisit(
-        visit.local_hour,
-        visit.checked_at,
-        visit.floor_state,
-        visit.called_at,
-        visit.serving_at,
-        visit.finished_at,
-    )
-    waited, served = waiting_minutes(floor), service_minutes(floor)
+    waited, served = visit_minutes(visit)
 
     def local_time(instant: datetime | None) -> time | None:
         return instant.astimezone(zone).time().replace(microsecond=0) if instant else None

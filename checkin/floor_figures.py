@@ -18,8 +18,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING
+
+if TYPE_CHECKING:
+    from checkin.models import Visit
 
 _CALLED_STATES = (CALLED, SERVING, DONE, NO_SHOW)
 
@@ -50,6 +54,19 @@ def service_minutes(visit: FloorVisit) -> float | None:
     if visit.state != DONE or visit.serving_at is None or visit.finished_at is None:
         return None
     return (visit.finished_at - visit.serving_at).total_seconds() / 60
+
+
+def visit_minutes(visit: Visit) -> tuple[float | None, float | None]:
+    """Return how long a stored visit waited for its last call and was served, in minutes."""
+    steps = FloorVisit(
+        visit.local_hour,
+        visit.checked_at,
+        visit.floor_state,
+        visit.called_at,
+        visit.serving_at,
+        visit.finished_at,
+    )
+    return waiting_minutes(steps), service_minutes(steps)
 
 
 def percentile(values: list[float], share: float) -> float:

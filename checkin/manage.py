@@ -21,6 +21,7 @@ from werkzeug.exceptions import BadRequest
 
 from checkin import admission, charts, exports, manage_calendar, manage_floor, rules
 from checkin.error_words import conflict_text, error_text
+from checkin.floor_figures import visit_minutes
 from checkin.forms import show_error
 from checkin.forms.calendar import weekday_quotas
 from checkin.forms.manage import (
@@ -67,6 +68,7 @@ from checkin.web import (
 )
 from checkin.words import (
     ACTION_LABELS,
+    FLOOR_STATE_LABELS,
     describe_audit,
     format_temperature,
     hour_minute,
@@ -95,6 +97,8 @@ def labels() -> dict[str, Any]:
         "reasons_to_show": reasons_to_show,
         "conflict_text": conflict_text,
         "minutes_text": minutes_text,
+        "visit_minutes": visit_minutes,
+        "FLOOR_STATE_LABELS": FLOOR_STATE_LABELS,
     }
 
 

@@ -104,6 +104,34 @@ def test_the_printable_summary_shows_the_days_waiting_and_service(
     assert "data-no-shows>1<" in page
 
 
+def test_the_log_shows_each_visits_wait_and_service(client, login, manager_user, floor_day):
+    login(manager_user)
+    page = client.get("/manage/log?day=2026-11-25&lang=en").text
+    first, second, third, fourth = (row_of(page, visit.id) for visit in floor_day)
+    assert "waited 12 · served 15 min" in first and "Done" not in first
+    assert 'data-waited="12.0" data-served="15.0"' in first
+    # Recalled: the wait runs to the last call.
+    assert "waited 40 · served 6 min" in second
+    assert "No-show" in third and "waited 31 min" in third and "served" not in third
+    assert "Called" in fourth and "waited 5 min" in fourth
+    waiting = page.split('class="log"')[1].split("<tbody>")[1].split("</tr>")[4]
+    assert "Waiting" in waiting and "waited" not in waiting
+
+
+def test_the_visit_page_shows_its_steps_on_the_floor(client, login, manager_user, floor_day):
+    login(manager_user)
+    page = client.get(f"/manage/visits/{floor_day[1].id}?lang=en").text
+    assert "Service floor" in page
+    assert "10:40 · Monitor 1 · budi" in page  # the last call
+    assert "<dt>Calls</dt><dd>2</dd>" in page
+    assert "40.0 min" in page and "6.0 min" in page
+
+
+def row_of(page: str, visit_id: int) -> str:
+    """Return the log's table row of one visit."""
+    return page.split(f'id="visit-{visit_id}"')[1].split("</tr>")[0]
+
+
 def test_the_csv_export_ends_with_the_floor_columns(client, login, manager_user, floor_day):
     login(manager_user)
     response = client.get("/manage/export.csv?from=2026-11-25&to=2026-11-25&lang=en", buffered=True)

@@ -36,8 +36,17 @@ def live_demo(tmp_path):
         site = sites.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
         door = accounts.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
         accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
+        officer = accounts.add_user("officer", "officer", PASSWORD, site, by=None, now=utcnow())
         today = site.local_day(DEFAULT_NOW)
-        seed_history(site, [door], today - timedelta(days=40), today, random.Random(4))
+        # Served visitors too: their waiting and service times lengthen the log's rows.
+        seed_history(
+            site,
+            [door],
+            today - timedelta(days=40),
+            today,
+            random.Random(4),
+            officers=(officer,),
+        )
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
