@@ -39,7 +39,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 run: $(VENV)/.installed instance/config.py translations
-	$(FLASK) demo
+	$(FLASK) demo --url "http://$$(test $(HOST) = 127.0.0.1 && echo $(HOST) || hostname -I | cut -d' ' -f1):$(PORT)"
 	@echo "checkin is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	@test "$(HOST)" = 127.0.0.1 || echo "From a tablet on this network: http://$$(hostname -I 2>/dev/null | cut -d' ' -f1):$(PORT)/"
 	$(FLASK) run --host $(HOST) --port $(PORT)

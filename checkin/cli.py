@@ -22,7 +22,7 @@ from checkin import admission, rules
 from checkin.demo import seed_history
 from checkin.error_words import error_text
 from checkin.models import ROLES, TOKEN_SCOPES
-from checkin.services import accounts, backups, database, privacy, sites
+from checkin.services import accounts, backups, database, display, privacy, sites
 from checkin.services.errors import ServiceError
 
 DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
@@ -36,6 +36,8 @@ DEMO_ACCOUNTS = (
     ("admin", "admin", "admin-demo"),
 )
 DEMO_HISTORY_DAYS = 90
+DEMO_MANAGER = "manager"
+DEMO_DISPLAY = "Demo waiting room"
 
 # Where each service error's input is on the command line.
 PARAMETER_OF = {
@@ -202,15 +204,22 @@ def revoke_token(token_id: int) -> None:
 
 
 @click.command("demo")
-def demo() -> None:
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the app will be served, for the display link.",
+)
+def demo(url: str) -> None:
     """Create a demo site with accounts and 90 days of history, unless it exists."""
     database.upgrade()
     code, name, timezone = DEMO_SITE
+    now = clock()
     if any(site.code == code for site in sites.all_sites()):
-        click.echo(f"Demo site {code} exists already; nothing changed.")
+        site = sites.site_coded(code)
+        click.echo(f"Demo site {code} exists already; nothing changed but its display link.")
     else:
         site = sites.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
-        now = clock()
         staff = [
             accounts.add_user(username, role, password, site, by=None, now=now)
             for username, role, password in DEMO_ACCOUNTS
@@ -229,6 +238,13 @@ def demo() -> None:
     click.echo("Demo logins (username / password):")
     for username, role, password in DEMO_ACCOUNTS:
         click.echo(f"  {role:8} {username:8} / {password}")
+    # A display's secret is shown once only, so each start makes a new link and ends the last.
+    manager = accounts.account_named(DEMO_MANAGER)
+    for token in display.display_tokens(site):
+        if token.label == DEMO_DISPLAY:
+            display.revoke_display_token(site, token.id, manager, now)
+    secret = display.issue_display_token(site, DEMO_DISPLAY, manager, now)
+    click.echo(f"Waiting-room display (a TV): {url.rstrip('/')}/display?token={secret}")
 
 
 @click.command("purge-personal")

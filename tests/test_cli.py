@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 
 import pytest
@@ -84,8 +85,8 @@ def test_token_add_for_unknown_user(runner, app):
     assert "no account" in result.output
 
 
-def test_demo_seeds_a_site_accounts_and_consistent_history(runner, clock):
-    result = runner.invoke(args=["demo"])
+def test_demo_seeds_a_site_accounts_and_consistent_history(runner, client, clock):
+    result = runner.invoke(args=["demo", "--url", "http://127.0.0.1:5000/"])
     assert result.exit_code == 0, result.output
     assert "manager" in result.output and "/" in result.output
     site = db.session.scalar(sa.select(Site))
@@ -104,6 +105,17 @@ def test_demo_seeds_a_site_accounts_and_consistent_history(runner, clock):
     again = runner.invoke(args=["demo"])
     assert "exists already" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1
+    # Each start prints a new display link and ends the one printed before.
+    first, second = (display_link(output) for output in (result.output, again.output))
+    assert first.startswith("http://127.0.0.1:5000/display?token=") and first != second
+    assert client.get(second.removeprefix("http://127.0.0.1:5000")).status_code == 302
+    assert client.get("/display/board.json").status_code == 200
+    assert client.get(first.removeprefix("http://127.0.0.1:5000")).status_code == 403
+
+
+def display_link(output: str) -> str:
+    """Return the display link the demo printed."""
+    return re.search(r"Waiting-room display \(a TV\): (\S+)", output).group(1)
 
 
 def test_token_list_shows_ids_and_labels_never_secrets(runner, door_user, auth_headers):
