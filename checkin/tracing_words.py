@@ -27,6 +27,8 @@ def tracing_text(entry: AuditEntry, site: Site) -> str:
         terms = [
             SEARCH_TERMS[key] % {"value": detail[key]} for key in SEARCH_TERMS if key in detail
         ]
+        if detail.get("terms_removed"):
+            terms.append(_("what was searched for, removed after the retention period"))
         return ngettext(
             "%(days)s, %(terms)s: %(num)d check found",
             "%(days)s, %(terms)s: %(num)d checks found",

@@ -126,6 +126,27 @@ def test_every_search_is_audited_with_its_terms_and_count(client, as_manager, vi
     assert "2026-11-01 to 2026-11-25, name Siti, NIK ending 1234: 1 check found" in html
 
 
+def test_the_purge_removes_what_old_searches_looked_for_from_the_audit_log(
+    client, as_manager, visitors, clock
+):
+    client.get("/manage/tracing?name=Siti&phone=0812&nik_last4=1234&from=2026-11-01")
+    clock.now += timedelta(days=10)
+    client.get("/manage/tracing?name=Budi&from=2026-11-01")
+    privacy.purge_personal(30, clock.now + timedelta(days=25))
+    old, recent = audit_entries("traced")
+    assert old.detail == {
+        "start": "2026-11-01",
+        "end": "2026-11-25",
+        "rows": 1,
+        "more": False,
+        "terms_removed": True,
+    }
+    assert recent.detail["name"] == "Budi"  # within the retention period: kept
+    html = client.get("/manage/audit?kind=access&lang=en").text
+    assert "Siti" not in html and "0812" not in html and "1234" not in html
+    assert "what was searched for, removed after the retention period: 1 check found" in html
+
+
 def test_a_search_without_terms_finds_purged_checks_by_time_without_names(
     client, as_manager, make_visit, clock
 ):

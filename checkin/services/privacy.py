@@ -8,14 +8,20 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import Visit
+from checkin.models import AuditEntry, Visit
+from checkin.services import audit
 from checkin.services.errors import RetentionTooShort
+from checkin.services.tracing import PERSONAL_TERMS
 
 log = logging.getLogger(__name__)
 
 
 def purge_personal(older_than_days: int, now: datetime) -> int:
     """Anonymise name, phone, NIK and void reason of checks older than the retention; count them.
+
+    Contact-tracing searches older than the retention lose the names, phones and NIKs they
+    looked for from the audit log too: the entry keeps who searched, when, the days and what
+    was found.
 
     On SQLite the purged values also leave the disk: every connection zeroes what it deletes
     (``secure_delete``), and the write-ahead log, which still holds the rows as they were, is
@@ -30,10 +36,23 @@ def purge_personal(older_than_days: int, now: datetime) -> int:
         .values(visitor_name=None, phone=None, nik_last4=None, void_reason=None, anonymised_at=now),
         execution_options={"synchronize_session": False},
     )
+    _forget_search_terms(cutoff)
     db.session.commit()
     if db.engine.dialect.name == "sqlite":
         _empty_write_ahead_log()
     return purged.rowcount
+
+
+def _forget_search_terms(cutoff: datetime) -> None:
+    """Remove the personal terms of contact-tracing searches made before ``cutoff``."""
+    # Searches are a few a year per site: read in Python, JSON edited the same on both engines.
+    searches = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == audit.TRACED, AuditEntry.at < cutoff)
+    )
+    for entry in searches:
+        if set(PERSONAL_TERMS) & entry.detail.keys():
+            kept = {key: value for key, value in entry.detail.items() if key not in PERSONAL_TERMS}
+            entry.detail = kept | {"terms_removed": True}
 
 
 def _empty_write_ahead_log() -> None:

@@ -20,6 +20,8 @@ from checkin.services import audit
 
 # A search lists at most this many checks, newest first; more means "narrow the search".
 MAX_RESULTS = 200
+# The audit entry of a search keeps these until the retention period ends, as the visits do.
+PERSONAL_TERMS = ("name", "phone", "nik_last4")
 DEFAULT_WINDOW_MINUTES = 60
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 15, 240
 # Personal data is kept at most a year (purge-personal), so a longer range finds only times.
@@ -42,7 +44,7 @@ class SearchTerms:
 
     def facts(self) -> dict[str, str]:
         """Return the terms as the audit log keeps them (the NIK's last four are its mask)."""
-        given = {"name": self.name, "phone": self.phone, "nik_last4": self.nik_last4}
+        given = dict(zip(PERSONAL_TERMS, (self.name, self.phone, self.nik_last4), strict=True))
         return {"start": self.start.isoformat(), "end": self.end.isoformat()} | {
             key: value for key, value in given.items() if value
         }
