@@ -106,17 +106,12 @@ def add_account():
     directory = accounts.directory()
     form = account_form(directory)
     if form.validate():
-        site = (
-            db.session.get(Site, form.site_id.data)
-            if form.role.data not in accounts.ROLES_WITHOUT_SITE
-            else None
-        )
         try:
             accounts.add_user(
                 form.username.data,
                 form.role.data,
                 form.password.data,
-                site,
+                db.session.get(Site, form.site_id.data),
                 by=acting_user(),
                 now=now(),
             )
@@ -172,7 +167,7 @@ def edit_account(user_id: int):
     data = {"role": account.role, "site_id": account.site_id or 0}
     form = account_form(accounts.directory(), AccountRoleForm, data=data)
     if form.validate_on_submit():
-        site = db.session.get(Site, form.site_id.data) if form.role.data != "admin" else None
+        site = db.session.get(Site, form.site_id.data)
         try:
             changed = accounts.change_account(account, form.role.data, site, acting_user(), now())
         except ServiceError as error:

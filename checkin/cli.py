@@ -55,7 +55,7 @@ PARAMETER_OF = {
     "file": "FILE",
 }
 # The command line names its option where the pages name a field.
-CLI_WORDS = {"site_required": "a door or manager account needs --site"}
+CLI_WORDS = {"site_required": "a door, officer or manager account needs --site"}
 
 site_cli = AppGroup("site", help="Manage sites (offices).")
 user_cli = AppGroup("user", help="Manage staff accounts.")

@@ -123,7 +123,7 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "A password needs at least %(num)d characters.",
         error.min_length,
     ),
-    "site_required": lambda error: _("Door and manager accounts need a site."),
+    "site_required": lambda error: _("Door, officer and manager accounts need a site."),
     "cannot_deactivate_self": lambda error: _("You cannot deactivate your own account."),
     "cannot_leave_admin": lambda error: _(
         "You cannot take your own administrator role away: ask another administrator."

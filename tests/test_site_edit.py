@@ -210,11 +210,24 @@ def test_an_admin_moves_an_account_and_it_must_log_in_again(
     assert f"{door.username}: Door staff → Manager, KDR → MLG" in audit
 
 
+@pytest.mark.parametrize("site_field", ["0", "1"])
+def test_an_account_made_head_office_belongs_to_no_site(
+    client, as_admin, make_user, site, site_field
+):
+    manager = make_user("manager")
+    form = {"role": "head_office", "site_id": site_field}
+    assert client.post(f"/manage/admin/accounts/{manager.id}", data=form).status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(User, manager.id)
+    assert (changed.role, changed.site_id) == ("head_office", None)
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
         ({"role": "janitor", "site_id": "1"}, "Not a valid choice"),
-        ({"role": "door", "site_id": "0"}, "Door and manager accounts need a site"),
+        ({"role": "door", "site_id": "0"}, "Door, officer and manager accounts need a site"),
+        ({"role": "officer", "site_id": "0"}, "Door, officer and manager accounts need a site"),
         ({"role": "door", "site_id": "999"}, "Not a valid choice"),
     ],
 )

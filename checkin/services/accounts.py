@@ -50,10 +50,7 @@ def add_user(
         raise InvalidUsername(username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(username)
-    if role not in ROLES_WITHOUT_SITE and site is None:
-        raise SiteRequired()
-    if role == "head_office":
-        site = None  # head office reads every site and belongs to none
+    site = site_of_role(role, site)
     _check_password(password)
     user = User(username=username, role=role, site=site)
     user.set_password(password)
@@ -61,6 +58,15 @@ def add_user(
     audit.record(site, by, now, "account", {"account": username, "change": "created", "role": role})
     db.session.commit()
     return user
+
+
+def site_of_role(role: str, site: Site | None) -> Site | None:
+    """Return the site an account of ``role`` belongs to: door, officer and manager need one."""
+    if role == "head_office":
+        return None  # head office reads every site and belongs to none
+    if role not in ROLES_WITHOUT_SITE and site is None:
+        raise SiteRequired()
+    return site
 
 
 def account_named(username: str) -> User:
@@ -106,8 +112,7 @@ def change_account(user: User, role: str, site: Site | None, by: User, now: date
     """
     if role not in ROLES:
         raise UnknownRole(role)
-    if role != "admin" and site is None:
-        raise SiteRequired()
+    site = site_of_role(role, site)
     if user.id == by.id and role != "admin":
         raise CannotLeaveAdmin()
     before = user.site

@@ -367,7 +367,7 @@ class PasswordTooShort(ServiceError):
 
 
 class SiteRequired(ServiceError):
-    """Door and manager accounts belong to a site."""
+    """Door, officer and manager accounts belong to a site."""
 
     code, field = "site_required", "site"
 
