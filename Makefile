@@ -63,7 +63,7 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 test: $(VENV)/.installed-test translations tests/browser/node_modules/.installed
 	$(BIN)/ruff check checkin tests bench
 	$(BIN)/ruff format --check checkin tests bench
-	$(call with_postgres,$(BIN)/pytest)
+	$(call with_postgres,$(BIN)/pytest -n auto --dist loadfile)
 
 # Stress and fault tests against real gunicorn servers (about 2 minutes on 2 cores); CI runs
 # them after `make test`.

@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from checkin import create_app
 from checkin.extensions import db
 from checkin.models import Visit, utcnow
+from checkin.models import accounts as account_models
 from checkin.services import accounts, logins
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 
@@ -21,6 +23,15 @@ def log_in(client, username, password=PASSWORD, **query):
     return client.post(
         "/login", query_string=query, data={"username": username, "password": password}
     )
+
+
+def test_passwords_and_pins_are_stored_at_scrypts_full_cost(make_user, monkeypatch):
+    monkeypatch.setattr(account_models, "generate_password_hash", generate_password_hash)
+    door = make_user("door")
+    door.set_pin("482913")
+    assert door.password_hash.startswith("scrypt:32768:8:1$")
+    assert door.pin_hash.startswith("scrypt:32768:8:1$")
+    assert door.check_password(PASSWORD) and door.check_pin("482913")
 
 
 @pytest.mark.parametrize(("role", "home"), [("door", "/"), ("manager", "/manage/log")])
