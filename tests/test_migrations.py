@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
 from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
-from checkin.services import accounts, checkins, sites, tracing
+from checkin.services import accounts, checkins, floor, sites, tracing
 from checkin.services.checkins import CheckInData
 from tests.conftest import PASSING, PASSWORD
 
@@ -290,5 +290,23 @@ def test_upgrading_from_0007_indexes_the_checks_for_contact_tracing(empty_databa
     assert [visit.visitor_name for visit in found.visits] == ["Siti Aminah"]
     flask_migrate.downgrade(revision="0005")
     assert "visit_site_people" not in {
+        index["name"] for index in sa.inspect(db.engine).get_indexes("visit")
+    }
+
+
+def test_upgrading_from_0008_indexes_the_visitor_at_each_booth(empty_database, clock):
+    flask_migrate.upgrade(revision="0008")
+    site = sites.add_site("KDR", "Kediri")
+    officer = accounts.add_user("rina", "officer", PASSWORD, site, by=None, now=clock.now)
+    checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
+    flask_migrate.upgrade()
+    indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("visit")}
+    assert "visit_booth_state" in indexes
+    floor.open_booth(site, officer, 1, clock.now)
+    assert floor.call_next(site, officer, 1, clock.now).slot == 1
+    assert [state.visit.slot for state in floor.booth_states(site) if state.visit] == [1]
+    db.session.rollback()  # PostgreSQL's DROP INDEX waits for the read above to end
+    flask_migrate.downgrade(revision="0008")
+    assert "visit_booth_state" not in {
         index["name"] for index in sa.inspect(db.engine).get_indexes("visit")
     }

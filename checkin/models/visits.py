@@ -79,6 +79,9 @@ class Visit(db.Model):
             name="visit_floor_state_known",
         ),
         sa.Index("visit_site_day_floor", "site_id", "day", "floor_state", "slot"),
+        # The visitor at a booth, which every console poll and booth step looks up: without it
+        # each one read every visit of every site and year (checkin.services.floor).
+        sa.Index("visit_booth_state", "booth_id", "floor_state"),
         # Contact tracing reads a year of a site's checks by name, phone or NIK from the index
         # alone (checkin.services.tracing); purged values leave it with the row's.
         sa.Index(

@@ -100,7 +100,7 @@ _OPEN = (
         Booth.in_use.is_(True),
         Booth.officer_id.is_(None),
         sa.select(sa.func.count())
-        .where(_HELD.officer_id == sa.bindparam("officer"))
+        .where(_HELD.site_id == sa.bindparam("site"), _HELD.officer_id == sa.bindparam("officer"))
         .scalar_subquery()
         < sa.bindparam("limit"),
     )

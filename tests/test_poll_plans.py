@@ -1,0 +1,144 @@
+"""What the service floor's screens and buttons ask of the database all day goes through indexes.
+
+A console polls every 2.5 s, a display every 1.5 s, a door tablet every 5 s, at every branch:
+a statement among them that reads a whole table (every site, every year of visits) costs more
+each day. Each request below runs with its statements recorded; each statement is then
+explained with its own parameters, and none may read a table but by an index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from checkin.extensions import db
+from checkin.models import Visit
+from checkin.models.floor import CALLED, SERVING
+from checkin.services import display
+from tests.conftest import PASSWORD
+
+POLLS = ("/floor/state", "/floor/", "/api/v1/quota/today", "/display/board.json")
+POLLED_BY = {"/floor/state": "officer", "/floor/": "officer", "/api/v1/quota/today": "door"}
+# An officer's presses on booth 1, in an order each of them is taken in.
+PRESSES = ("open", "call", "recall", "start", "done", "call", "no_show", "close")
+ON_THE_VISIT = ("recall", "start", "done", "no_show")
+
+
+@contextmanager
+def statements_run() -> Iterator[list[tuple[str, Any]]]:
+    """Record each statement the app sends, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many) -> None:
+        seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def whole_table_reads(statement: str, parameters: Any) -> list[str]:
+    """Return each read of a whole table (or a whole index) in the plan of ``statement``."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            # SEARCH finds rows by an index; SCAN reads them all, even "USING INDEX".
+            return [
+                detail
+                for *_ids, detail in plan
+                if detail.startswith("SCAN") and not detail.startswith("SCAN CONSTANT ROW")
+            ]
+        # PostgreSQL reads a table of a few rows whole whatever its indexes: make it say
+        # whether it could do otherwise.
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+        (document,) = plan.one()
+        leading = dict(connection.exec_driver_sql(LEADING_COLUMNS).all())
+        return [
+            f"{node['Node Type']} {node.get('Relation Name') or node['Index Name']}"
+            for node in walk(document[0]["Plan"])
+            if node["Node Type"] == "Seq Scan"
+            or ("Index Name" in node and not found_by(node, leading[node["Index Name"]]))
+        ]
+
+
+# Each index of the database with the first of its columns.
+LEADING_COLUMNS = """
+SELECT index.relname, attribute.attname
+FROM pg_index
+JOIN pg_class AS index ON index.oid = pg_index.indexrelid
+JOIN pg_attribute AS attribute
+  ON attribute.attrelid = pg_index.indrelid AND attribute.attnum = pg_index.indkey[0]
+"""
+
+
+def found_by(node: dict[str, Any], leading_column: str) -> bool:
+    """Tell whether an index scan seeks by the index's first column, rather than read it whole.
+
+    PostgreSQL also applies a condition on a later column while it reads the whole index.
+    """
+    return re.search(rf"\b{leading_column}\b", node.get("Index Cond", "")) is not None
+
+
+def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield a plan node and every node under it."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from walk(child)
+
+
+def logged_in(app: Flask, username: str) -> FlaskClient:
+    """Return a client logged in as ``username``."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def screens(app, site, make_user, make_visit, clock) -> dict[str, FlaskClient]:
+    """A morning of five admitted visitors; return the officer's, the door's and the TV's client."""
+    for _visitor in range(5):
+        make_visit()
+    clients = {role: logged_in(app, make_user(role).username) for role in ("officer", "door")}
+    secret = display.issue_display_token(site, "TV", make_user("manager"), clock.now)
+    clients["display"] = app.test_client()
+    assert clients["display"].get(f"/display?token={secret}").status_code == 302
+    return clients
+
+
+def at_booth() -> int | None:
+    """Return the id of the visitor called to or served at a booth."""
+    return db.session.scalar(sa.select(Visit.id).where(Visit.floor_state.in_((CALLED, SERVING))))
+
+
+def test_no_poll_or_press_of_the_floor_reads_a_whole_table(screens) -> None:
+    requests = [(POLLED_BY.get(path, "display"), path, None) for path in POLLS]
+    for press in PRESSES:
+        requests.append(("officer", f"/floor/booths/1/{press}", press in ON_THE_VISIT))
+    requests += requests[: len(POLLS)]
+    asked = []
+    for role, path, names_the_visit in requests:
+        data = {"visit": str(at_booth())} if names_the_visit else {}
+        with statements_run() as seen:
+            if names_the_visit is None:
+                assert screens[role].get(path).status_code == 200, path
+            else:
+                assert screens[role].post(path, data=data).status_code == 303, path
+        asked += seen
+    assert len(asked) > 20, "too few statements seen: this test checks nothing"
+    whole = {
+        statement: reads
+        for statement, parameters in asked
+        if (reads := whole_table_reads(statement, parameters))
+    }
+    assert whole == {}
