@@ -27,6 +27,7 @@ from bench import (  # noqa: E402
     databases,
     display_poll,
     instructions,
+    mixed_load,
     offline_upload,
     page_weight,
     report_scale,
@@ -43,7 +44,7 @@ QUICK_PARTS = (
     "offline-upload",
     "display-poll",
 )
-ALL_PARTS = (*QUICK_PARTS, "reports-postgres", "instructions")
+ALL_PARTS = (*QUICK_PARTS, "reports-postgres", "instructions", "mixed-load")
 POSTGRES_BENCH_DATABASE = "checkin_bench"
 SQLITE_YEARS_DAYS = 5 * 365 + 1
 NATIONAL_SITES = 325
@@ -175,6 +176,7 @@ PARTS: dict[str, Callable[[argparse.Namespace], str]] = {
     "pages": run_pages,
     "offline-upload": lambda options: offline_upload.run(),
     "display-poll": lambda options: display_poll.run(),
+    "mixed-load": lambda options: mixed_load.run(options.seconds),
 }
 
 
