@@ -19,14 +19,20 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest
 
-from checkin import admission, charts, exports, manage_calendar, manage_floor, rules
+from checkin import (
+    admission,
+    charts,
+    exports,
+    manage_calendar,
+    manage_displays,
+    manage_floor,
+)
 from checkin.error_words import conflict_text, error_text
 from checkin.floor_figures import visit_minutes
 from checkin.forms import show_error
 from checkin.forms.calendar import weekday_quotas
 from checkin.forms.manage import (
     UNUSUAL_CUTOFF,
-    DisplayTokenForm,
     ExportRangeForm,
     LogForm,
     RangeForm,
@@ -40,7 +46,6 @@ from checkin.services import audit as audit_log
 from checkin.services import (
     checkins,
     day_counter,
-    display,
     entry_log,
     floor,
     leases,
@@ -55,7 +60,6 @@ from checkin.services.errors import (
     QuotaBelowAdmitted,
     UnknownAccount,
     UnknownDevice,
-    UnknownToken,
 )
 from checkin.web import (
     acting_user,
@@ -79,6 +83,7 @@ from checkin.words import (
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 bp.register_blueprint(manage_calendar.bp)
 bp.register_blueprint(manage_floor.bp)
+bp.register_blueprint(manage_displays.bp)
 
 LOG_PAGE_SIZE = 100
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -409,39 +414,3 @@ def audit():
     return render_template(
         "manage/audit.html", site=site, kind=kind, entries=audit_log.entries(site, kind)
     )
-
-
-@bp.route("/displays", methods=["GET", "POST"])
-@managers
-def displays():
-    """List the site's waiting-room displays; make a new one and show its link once."""
-    site = current_site()
-    form = DisplayTokenForm()
-    link = None
-    if form.validate_on_submit():
-        secret = display.issue_display_token(site, form.label.data.strip(), acting_user(), now())
-        # Shown on this answer only, never put in the session or a redirect: it opens the board.
-        link = url_for("display.board", token=secret, _external=True)
-        form = DisplayTokenForm(formdata=None)
-    status = 400 if form.is_submitted() and link is None else 200
-    return render_template(
-        "manage/displays.html",
-        site=site,
-        form=form,
-        link=link,
-        tokens=display.display_tokens(site),
-    ), status
-
-
-@bp.post("/displays/<int:token_id>/revoke")
-@managers
-def revoke_display(token_id: int):
-    """Revoke a display's link: the TV stops showing the board at its next poll."""
-    if not 1 <= token_id <= rules.MAX_ID:
-        abort(404)  # SQLite cannot even bind a number this large
-    try:
-        display.revoke_display_token(current_site(), token_id, acting_user(), now())
-    except UnknownToken:
-        abort(404)
-    flash(_("The display is switched off."), "success")
-    return redirect(url_for(".displays"))

@@ -58,8 +58,12 @@ def test_a_manager_makes_a_display_link_shown_only_once(client, login, manager) 
     secret = link.split("token=")[1]
     assert "TV lobby" in response.text
 
-    again = client.get("/manage/displays")
+    again = client.get("/manage/displays?lang=en")
     assert "TV lobby" in again.text and secret not in again.text
+    # Switching off is undone only by a new link: the button is behind a said consequence.
+    switch_off = again.text.split('<details class="deactivate">')[1].split("</details>")[0]
+    assert "showing them again needs a new link" in switch_off
+    assert "Switch off TV lobby" in switch_off
 
 
 @pytest.mark.parametrize("label", ["", "   ", "x" * 81])

@@ -21,11 +21,12 @@ from sqlalchemy import event
 
 from checkin.demo import seed_history
 from checkin.extensions import db
-from checkin.models import User, utcnow
-from checkin.services import accounts, checkins
+from checkin.models import User, Visit, utcnow
+from checkin.services import accounts, checkins, display
 from checkin.services.checkins import CheckInData
 from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, sign_in
 from tests.conftest import PASSING, PASSWORD
+from tests.floor_helpers import call
 
 pytestmark = pytest.mark.browser
 
@@ -115,6 +116,19 @@ def database_down(page: Page, server: LiveServer) -> None:
         event.remove(engine, "before_cursor_execute", refuse)
 
 
+def waiting_room_display(page: Page, server: LiveServer) -> None:
+    """Open the waiting-room display by a new display link, with two visitors called."""
+    called = [record(server) for _booth in range(2)]
+    with server.app.app_context():
+        site = server.site()
+        for booth, visit_id in zip((3, 7), called, strict=True):
+            call(db.session.get(Visit, visit_id), booth=booth, at=server.clock.now)
+        manager = db.session.scalar(sa.select(User).filter_by(username=MANAGER))
+        secret = display.issue_display_token(site, "TV", manager, server.clock.now)
+    page.goto(f"{server.url}/display?token={secret}")
+    expect(page.locator("[data-current-number]")).not_to_have_text("–")
+
+
 @dataclass(frozen=True)
 class Screen:
     """One page in one state, seen by one account (None: nobody logged in)."""
@@ -153,6 +167,7 @@ SCREENS = (
     Screen("displays", MANAGER, visit("/manage/displays")),
     Screen("officer's console", OFFICER, visit("/floor/")),
     Screen("head office", HEAD_OFFICE, visit("/headoffice")),
+    Screen("waiting-room display", None, waiting_room_display),
 )
 
 
