@@ -53,6 +53,20 @@ def test_every_manager_page_answers_a_manager(client, as_manager, make_visit, ur
     assert client.get(url, buffered=True).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["/manage/log", "/manage/displays", "/manage/tablets", "/manage/tracing", "/manage/settings"],
+)
+def test_manager_pages_lead_to_the_log_from_their_nav_only(client, as_manager, url):
+    page = client.get(url).text
+    assert page.count('href="/manage/log"') == 1, "a second way to the log in the header"
+    assert "aria-label" in page.split('href="/manage/log"')[0].rsplit("<nav", 1)[1]
+
+
+def test_the_door_leads_a_manager_to_the_log(client, as_manager):
+    assert 'class="button" href="/manage/log"' in client.get("/").text
+
+
 def test_log_shows_each_check_in_local_time(client, as_manager, make_visit, door_user):
     make_visit(
         visitor_name="Siti Aminah", nik_last4="3456", purpose="jht_claim", temperature_dc=366
