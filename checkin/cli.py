@@ -36,7 +36,6 @@ DEMO_ACCOUNTS = (
     ("admin", "admin", "admin-demo"),
 )
 DEMO_HISTORY_DAYS = 90
-DEMO_MANAGER = "manager"
 DEMO_DISPLAY = "Demo waiting room"
 
 # Where each service error's input is on the command line.
@@ -239,7 +238,18 @@ def demo(url: str) -> None:
     for username, role, password in DEMO_ACCOUNTS:
         click.echo(f"  {role:8} {username:8} / {password}")
     # A display's secret is shown once only, so each start makes a new link and ends the last.
-    manager = accounts.account_named(DEMO_MANAGER)
+    # The link belongs to a manager of the site (a display shows its maker's site).
+    manager = next(
+        (
+            user
+            for user in accounts.directory().accounts
+            if user.site_id == site.id and user.role == "manager" and user.active
+        ),
+        None,
+    )
+    if manager is None:
+        click.echo(f"No active manager at {code}: make a display link on /manage/displays.")
+        return
     for token in display.display_tokens(site):
         if token.label == DEMO_DISPLAY:
             display.revoke_display_token(site, token.id, manager, now)

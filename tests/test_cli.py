@@ -113,6 +113,13 @@ def test_demo_seeds_a_site_accounts_and_consistent_history(runner, client, clock
     assert client.get(first.removeprefix("http://127.0.0.1:5000")).status_code == 403
 
 
+def test_demo_on_a_site_it_did_not_make_prints_no_link_without_its_manager(runner, site):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "exists already" in result.output
+    assert "No active manager at KDR" in result.output and "token=" not in result.output
+
+
 def display_link(output: str) -> str:
     """Return the display link the demo printed."""
     return re.search(r"Waiting-room display \(a TV\): (\S+)", output).group(1)
