@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Site, User
-from checkin.services import accounts, sites
+from checkin.services import accounts, display, sites
 from checkin.services.errors import (
     CannotLeaveAdmin,
     InvalidSiteName,
@@ -208,6 +208,23 @@ def test_an_admin_moves_an_account_and_it_must_log_in_again(
     assert db.session.get(User, door.id).site_id == malang.id
     audit = client.get("/manage/audit?lang=en").text
     assert f"{door.username}: Door staff → Manager, KDR → MLG" in audit
+
+
+def test_a_moved_managers_displays_and_tokens_stop(
+    app, client, as_admin, make_site, make_user, site, clock, auth_headers
+):
+    malang = make_site("MLG")
+    manager = make_user("manager")
+    secret = display.issue_display_token(site, "TV", manager, clock.now)
+    api = auth_headers(manager)
+    tv = app.test_client()
+    assert tv.get(f"/display?token={secret}").status_code == 302
+    assert tv.get("/display/board.json").status_code == 200
+    form = {"role": "manager", "site_id": str(malang.id)}
+    assert client.post(f"/manage/admin/accounts/{manager.id}", data=form).status_code == 302
+    # The TV does not go on showing the calls of the site its maker moved to.
+    assert tv.get("/display/board.json").status_code == 403
+    assert app.test_client().get("/api/v1/quota/today", headers=api).status_code == 401
 
 
 @pytest.mark.parametrize("site_field", ["0", "1"])

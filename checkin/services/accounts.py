@@ -106,7 +106,7 @@ def set_account_active(user: User, active: bool, by: User, now: datetime) -> Non
 
 
 def change_account(user: User, role: str, site: Site | None, by: User, now: datetime) -> bool:
-    """Give an account another role or site; its sessions end, so it logs in again as that.
+    """Give an account another role or site; its sessions end and its tokens are revoked.
 
     Audited at the sites it leaves and joins. False when nothing changed.
     """
@@ -126,6 +126,9 @@ def change_account(user: User, role: str, site: Site | None, by: User, now: date
     }
     user.role, user.site = role, site
     end_sessions(user)
+    # A token acts at its account's site, and a display shows it: none may follow the account
+    # to another site or role (a TV would show the new site's calls, a tablet record there).
+    _revoke_tokens(user, now)
     for where in [place for place in dict.fromkeys([before, site]) if place] or [None]:
         audit.record(where, by, now, "account", detail)
     db.session.commit()
@@ -137,15 +140,20 @@ def reset_password(user: User, password: str, by: User, now: datetime) -> None:
     _check_password(password)
     user.set_password(password)
     end_sessions(user)
+    _revoke_tokens(user, now)
+    logins.forget_failures(user)
+    change = {"account": user.username, "change": "password_reset"}
+    audit.record(user.site, by, now, "account", change)
+    db.session.commit()
+
+
+def _revoke_tokens(user: User, now: datetime) -> None:
+    """Revoke every token of ``user`` still in use."""
     db.session.execute(
         sa.update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    logins.forget_failures(user)
-    change = {"account": user.username, "change": "password_reset"}
-    audit.record(user.site, by, now, "account", change)
-    db.session.commit()
 
 
 def log_out(user: User) -> None:
