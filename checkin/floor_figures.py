@@ -17,15 +17,17 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING
+from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING, WAITING
 
 if TYPE_CHECKING:
     from checkin.models import Visit
 
 _CALLED_STATES = (CALLED, SERVING, DONE, NO_SHOW)
+# Not stored: a visitor still waiting when their day ended (checkin.models.floor).
+NOT_CALLED = "not_called"
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def waiting_minutes(visit: FloorVisit) -> float | None:
     """Return how long a called visitor waited, in minutes, up to their last call; else None."""
     if visit.state not in _CALLED_STATES or visit.called_at is None:
         return None
-    return (visit.called_at - visit.checked_at).total_seconds() / 60
+    # An offline tablet's clock may run a little ahead of the server's: never a negative wait.
+    return max(0.0, (visit.called_at - visit.checked_at).total_seconds() / 60)
 
 
 def service_minutes(visit: FloorVisit) -> float | None:
@@ -67,6 +70,11 @@ def visit_minutes(visit: Visit) -> tuple[float | None, float | None]:
         visit.finished_at,
     )
     return waiting_minutes(steps), service_minutes(steps)
+
+
+def state_shown(state: str | None, day: date, today: date) -> str | None:
+    """Return a visit's floor state as the log says it: nobody calls a past day's queue."""
+    return NOT_CALLED if state == WAITING and day < today else state
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -28,7 +28,7 @@ from checkin import (
     manage_floor,
 )
 from checkin.error_words import conflict_text, error_text
-from checkin.floor_figures import visit_minutes
+from checkin.floor_figures import state_shown, visit_minutes
 from checkin.forms import show_error
 from checkin.forms.calendar import weekday_quotas
 from checkin.forms.manage import (
@@ -103,6 +103,7 @@ def labels() -> dict[str, Any]:
         "conflict_text": conflict_text,
         "minutes_text": minutes_text,
         "visit_minutes": visit_minutes,
+        "state_shown": state_shown,
         "FLOOR_STATE_LABELS": FLOOR_STATE_LABELS,
     }
 
@@ -129,6 +130,7 @@ def log():
         matching=entry_log.count_log(site, day, **filters) if any(filters.values()) else None,
         overview=reports.day_overview(site, day),
         inside_now=inside_now_on(site, day),
+        today=site.local_day(now()),
     )
 
 
@@ -148,8 +150,13 @@ def visit(visit_id: int):
 def render_visit(checked: Visit, form: VoidForm, status: int = 200) -> tuple[str, int]:
     """Record that the manager sees the check's personal data, then render its page and form."""
     audit_log.record_view(checked, acting_user(), now())
+    site = current_site()
     return render_template(
-        "manage/visit.html", site=current_site(), visit=checked, form=form
+        "manage/visit.html",
+        site=site,
+        visit=checked,
+        form=form,
+        today=site.local_day(now()),
     ), status
 
 
@@ -255,6 +262,7 @@ def summary():
         day=day,
         overview=reports.day_overview(site, day),
         inside_now=inside_now_on(site, day),
+        today=site.local_day(now()),
     )
 
 

@@ -135,6 +135,7 @@ FLOOR_STATE_LABELS = {
     "serving": _l("Being served"),
     "done": _l("Done"),
     "no_show": _l("No-show"),
+    "not_called": _l("Not called"),
 }
 ROLE_LABELS = {
     "door": _l("Door staff"),

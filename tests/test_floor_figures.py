@@ -13,6 +13,7 @@ from checkin.floor_figures import (
     floor_figures,
     percentile,
     service_minutes,
+    state_shown,
     waiting_minutes,
 )
 
@@ -48,6 +49,8 @@ def visit(
         # A recall: called_at holds the last call, which is the one the wait counts to.
         (visit("done", 40, 41, 46), 40, 5),
         (visit("no_show", 25, finished=30), 25, None),
+        # Checked in on a tablet whose clock ran ahead, called at once: no negative wait.
+        (visit("called", -3), 0, None),
     ],
 )
 def test_waiting_and_service_time_of_one_visit(case, waited, served) -> None:
@@ -125,3 +128,18 @@ def test_a_day_without_calls_has_no_figures_but_counts_zero() -> None:
     assert figures.waiting == Durations() and figures.service == Durations()
     assert figures.over_kpi_share is None
     assert (figures.no_shows, figures.per_booth, figures.waiting_by_hour) == (0, {}, {})
+
+
+@pytest.mark.parametrize(
+    ("state", "day_ago", "shown"),
+    [
+        ("waiting", 0, "waiting"),
+        ("waiting", 1, "not_called"),  # nobody calls a past day's queue
+        ("called", 1, "called"),
+        ("done", 1, "done"),
+        (None, 1, None),
+    ],
+)
+def test_the_state_a_log_says(state, day_ago, shown) -> None:
+    today = DOOR.date()
+    assert state_shown(state, today - timedelta(days=day_ago), today) == shown

@@ -11,7 +11,7 @@ import pytest
 
 from checkin import create_app
 from checkin.extensions import db
-from checkin.services import audit, reports, sites
+from checkin.services import audit, checkins, reports, sites
 from checkin.services.errors import WaitKpiOutOfRange
 from tests.conftest import PASSWORD, Clock, IsolatedClient, csrf_token_in
 from tests.floor_helpers import call, make_waiting, no_show, serve
@@ -125,6 +125,25 @@ def test_the_visit_page_shows_its_steps_on_the_floor(client, login, manager_user
     assert "10:40 · Monitor 1 · budi" in page  # the last call
     assert "<dt>Calls</dt><dd>2</dd>" in page
     assert "40.0 min" in page and "6.0 min" in page
+
+
+def test_a_past_days_log_says_who_was_never_called(client, login, manager_user, floor_day, clock):
+    clock.now += timedelta(days=1)
+    login(manager_user)
+    page = client.get("/manage/log?day=2026-11-25&lang=en").text
+    never = page.split('class="log"')[1].split("<tbody>")[1].split("</tr>")[4]
+    assert "Not called" in never and "Waiting" not in never
+
+
+def test_a_check_voided_at_a_booth_keeps_its_call_on_its_page(
+    client, login, manager_user, floor_day, clock
+):
+    called = floor_day[3]
+    checkins.void_visit(called, manager_user, "typed twice", clock.now)
+    login(manager_user)
+    page = client.get(f"/manage/visits/{called.id}?lang=en").text
+    assert "Service floor" in page and "10:05 · Monitor 3 · rina" in page
+    assert "Floor state" not in page
 
 
 def row_of(page: str, visit_id: int) -> str:
