@@ -9,13 +9,16 @@ from flask_babel import ngettext
 # words imports this module for its audit log: its names are read when a text is made.
 from checkin import words
 from checkin.models import AuditEntry, Site
+from checkin.services.tracing import PERSONAL_TERMS
 
 # The terms of a contact-tracing search, as the audit log lists them.
-SEARCH_TERMS = {
-    "name": _l("name %(value)s"),
-    "phone": _l("phone %(value)s"),
-    "nik_last4": _l("NIK ending %(value)s"),
-}
+SEARCH_TERMS = dict(
+    zip(
+        PERSONAL_TERMS,
+        (_l("name %(value)s"), _l("phone %(value)s"), _l("NIK ending %(value)s")),
+        strict=True,
+    )
+)
 
 
 def tracing_text(entry: AuditEntry, site: Site) -> str:
@@ -28,7 +31,7 @@ def tracing_text(entry: AuditEntry, site: Site) -> str:
             SEARCH_TERMS[key] % {"value": detail[key]} for key in SEARCH_TERMS if key in detail
         ]
         if detail.get("terms_removed"):
-            terms.append(_("what was searched for, removed after the retention period"))
+            terms.append(_("(search terms removed after the retention period)"))
         return ngettext(
             "%(days)s, %(terms)s: %(num)d check found",
             "%(days)s, %(terms)s: %(num)d checks found",

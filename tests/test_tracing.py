@@ -144,7 +144,7 @@ def test_the_purge_removes_what_old_searches_looked_for_from_the_audit_log(
     assert recent.detail["name"] == "Budi"  # within the retention period: kept
     html = client.get("/manage/audit?kind=access&lang=en").text
     assert "Siti" not in html and "0812" not in html and "1234" not in html
-    assert "what was searched for, removed after the retention period: 1 check found" in html
+    assert "(search terms removed after the retention period): 1 check found" in html
 
 
 def test_a_search_without_terms_finds_purged_checks_by_time_without_names(

@@ -45,7 +45,8 @@ def purge_personal(older_than_days: int, now: datetime) -> int:
 
 def _forget_search_terms(cutoff: datetime) -> None:
     """Remove the personal terms of contact-tracing searches made before ``cutoff``."""
-    # Searches are a few a year per site: read in Python, JSON edited the same on both engines.
+    # Edited in Python, the same on both engines' JSON. The nightly purge reads the old
+    # searches of every site; an entry already stripped is left as it is.
     searches = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == audit.TRACED, AuditEntry.at < cutoff)
     )
