@@ -40,13 +40,6 @@ CALL_DELAY_VARIABLE = "CHECKIN_TEST_CALL_DELAY"
 PASSWORD_LOG_VARIABLE = "CHECKIN_TEST_PASSWORD_LOG"
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def header_clock() -> datetime:
     """Return the instant a test put in the X-Test-Now header, else the real time."""
     if has_request_context() and TEST_NOW_HEADER in request.headers:
@@ -125,7 +118,11 @@ def gunicorn(
     app_spec: str, env: dict[str, str], workers: int = 4, options: Sequence[str] = ()
 ) -> Iterator[Server]:
     """Serve ``app_spec`` with gunicorn sync workers on 127.0.0.1 until the block ends."""
-    port = free_port()
+    # Bound here and handed over, rather than a port found free and bound later: tests run in
+    # parallel processes (pytest-xdist), and another could take the port in between.
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.set_inheritable(True)
+    port = listener.getsockname()[1]
     # A file, not a pipe: a full pipe would block a server that logs every request.
     with tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log") as log:
         process = subprocess.Popen(
@@ -136,7 +133,7 @@ def gunicorn(
                 "--workers",
                 str(workers),
                 "--bind",
-                f"127.0.0.1:{port}",
+                f"fd://{listener.fileno()}",
                 "--timeout",
                 "60",
                 "--graceful-timeout",
@@ -151,7 +148,10 @@ def gunicorn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(listener.fileno(),),
         )
+        # Only the server holds the port now: once it is killed, connecting is refused.
+        listener.close()
         server = Server(port, process, Path(log.name))
         try:
             server.wait_ready()

@@ -28,7 +28,6 @@ from checkin.models import (
 from checkin.services import accounts, checkins, day_counter, leases, sites
 from checkin.services.checkins import CheckInData
 from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock
-from tests.serving import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -127,7 +126,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         for username in DOOR_ACCOUNTS:
             accounts.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -17,7 +17,6 @@ from checkin.models import utcnow
 from checkin.services import accounts, sites
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
-from tests.serving import free_port
 from tests.test_reports import ADMITTED_FILL, CHART_KINDS
 
 
@@ -47,7 +46,7 @@ def live_demo(tmp_path):
             random.Random(4),
             officers=(officer,),
         )
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
