@@ -58,6 +58,7 @@ from checkin.services.errors import (
 from checkin.web import (
     acting_user,
     current_site,
+    managers,
     now,
     own_visit,
     roles_required,
@@ -82,7 +83,6 @@ bp.register_blueprint(manage_tablets.bp)
 LOG_PAGE_SIZE = 100
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
-managers = roles_required("manager", "admin")
 # Head office reads any site's log and reports (see checkin.headoffice) and changes nothing.
 readers = roles_required("manager", "admin", "head_office")
 

@@ -22,11 +22,9 @@ from checkin.forms.manage import ClosedDayForm, SettingsForm
 from checkin.models import Site
 from checkin.services import calendar
 from checkin.services.errors import ServiceError
-from checkin.web import acting_user, current_site, now, roles_required
+from checkin.web import acting_user, current_site, managers, now
 
 bp = Blueprint("calendar", __name__, url_prefix="/settings")
-
-managers = roles_required("manager", "admin")
 
 
 def settings_form(site: Site) -> SettingsForm:

@@ -13,11 +13,9 @@ from checkin import rules
 from checkin.forms.manage import DisplayTokenForm
 from checkin.services import display
 from checkin.services.errors import UnknownToken
-from checkin.web import acting_user, current_site, now, roles_required
+from checkin.web import acting_user, current_site, managers, now
 
 bp = Blueprint("displays", __name__, url_prefix="/displays")
-
-managers = roles_required("manager", "admin")
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -15,11 +15,9 @@ from checkin.forms import show_error
 from checkin.forms.floor import floor_settings_form, wait_kpi_form
 from checkin.services import booths, sites
 from checkin.services.errors import ServiceError
-from checkin.web import acting_user, current_site, now, roles_required
+from checkin.web import acting_user, current_site, managers, now
 
 bp = Blueprint("floor_settings", __name__, url_prefix="/settings")
-
-managers = roles_required("manager", "admin")
 
 
 @bp.post("/floor")

@@ -14,11 +14,9 @@ from checkin.forms.pairing import SetPinForm
 from checkin.security import without_personal_data
 from checkin.services import leases, pairing, uploads
 from checkin.services.errors import NotDoorStaff, UnknownAccount, UnknownDevice
-from checkin.web import acting_user, current_site, now, qr_code, roles_required
+from checkin.web import acting_user, current_site, managers, now, qr_code
 
 bp = Blueprint("tablets", __name__, url_prefix="/tablets")
-
-managers = roles_required("manager", "admin")
 
 
 @bp.get("")

@@ -9,16 +9,15 @@ from checkin.services import tracing
 from checkin.web import (
     acting_user,
     current_site,
+    managers,
     now,
     own_visit,
-    roles_required,
     visits_download,
 )
 
+# Personal health data of a whole site: every view is for ``managers`` (the site's manager, or
+# an admin of it), never head office.
 bp = Blueprint("tracing", __name__, url_prefix="/manage/tracing")
-
-# Personal health data of a whole site: the site's manager, or an admin of it; not head office.
-managers = roles_required("manager", "admin")
 
 
 @bp.get("")

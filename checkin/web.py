@@ -108,6 +108,10 @@ def roles_required(*roles: str) -> Callable:
     return decorate
 
 
+# The pages that run a site: its managers', and an administrator's.
+managers = roles_required("manager", "admin")
+
+
 # Tablets on a slow line keep CSS and JS this long instead of asking again on every page.
 FINGERPRINTED_MAX_AGE = 365 * 24 * 3600
 
