@@ -36,7 +36,7 @@ DEMO_ACCOUNTS = (
     ("admin", "admin", "admin-demo"),
 )
 DEMO_HISTORY_DAYS = 90
-DEMO_DISPLAY = "Demo waiting room"
+DEMO_DISPLAY = "TV ruang tunggu (demo)"
 
 # Where each service error's input is on the command line.
 PARAMETER_OF = {
