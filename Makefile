@@ -36,12 +36,14 @@ messages: $(VENV)/.installed
 
 # `make run HOST=0.0.0.0` lets a tablet on the office network try the demo.
 HOST ?= 127.0.0.1
+# Where a tablet or a TV reaches the demo: this machine's network address when serving on it.
+REACHED_AT = $(if $(filter 127.0.0.1 localhost,$(HOST)),$(HOST),$(firstword $(shell hostname -I 2>/dev/null)))
 PORT ?= 5000
 
 run: $(VENV)/.installed instance/config.py translations
-	$(FLASK) demo --url "http://$$(test $(HOST) = 127.0.0.1 && echo $(HOST) || hostname -I | cut -d' ' -f1):$(PORT)"
+	$(FLASK) demo --url "http://$(REACHED_AT):$(PORT)"
 	@echo "checkin is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	@test "$(HOST)" = 127.0.0.1 || echo "From a tablet on this network: http://$$(hostname -I 2>/dev/null | cut -d' ' -f1):$(PORT)/"
+	@test "$(REACHED_AT)" = "$(HOST)" || echo "From a tablet on this network: http://$(REACHED_AT):$(PORT)/"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one
