@@ -110,7 +110,8 @@ def log():
     form = LogForm()
     if not form.validate():
         return render_template("manage/log.html", site=site, form=form, day=None), 400
-    day = form.day.data or site.local_day(now())
+    today = site.local_day(now())
+    day = form.day.data or today
     form.show(day=day)
     filters = {"status": form.status.data or None, "reason": form.reason.data or None}
     page = entry_log.entry_log(site, day, **filters, after=form.after.data, limit=LOG_PAGE_SIZE)
@@ -124,7 +125,7 @@ def log():
         matching=entry_log.count_log(site, day, **filters) if any(filters.values()) else None,
         overview=reports.day_overview(site, day),
         inside_now=inside_now_on(site, day),
-        today=site.local_day(now()),
+        today=today,
     )
 
 
@@ -256,7 +257,6 @@ def summary():
         day=day,
         overview=reports.day_overview(site, day),
         inside_now=inside_now_on(site, day),
-        today=site.local_day(now()),
     )
 
 
