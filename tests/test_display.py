@@ -97,14 +97,18 @@ def test_opening_the_link_stores_the_token_and_drops_it_from_the_address(
     assert "Now calling" in page.text
 
 
+def switch_off(client: FlaskClient, token_id: object):
+    """Press "Switch off" for a display on the displays page, as the logged-in manager."""
+    page = client.get("/manage/displays")
+    return client.post(
+        f"/manage/displays/{token_id}/revoke", data={"csrf_token": csrf_token_in(page.text)}
+    )
+
+
 def test_a_revoked_display_stops_at_its_next_poll(client, login, manager, tv: FlaskClient) -> None:
     (token,) = display.display_tokens(manager.site)
     login(manager)
-    page = client.get("/manage/displays")
-    response = client.post(
-        f"/manage/displays/{token.id}/revoke", data={"csrf_token": csrf_token_in(page.text)}
-    )
-    assert response.status_code == 302
+    assert switch_off(client, token.id).status_code == 302
     assert tv.get("/display/board.json").status_code == 403
     assert tv.get("/display").status_code == 403
     changes = db.session.scalars(
@@ -118,11 +122,7 @@ def test_a_revoked_display_stops_at_its_next_poll(client, login, manager, tv: Fl
 @pytest.mark.parametrize("token_id", ["999", "2147483648"])
 def test_revoking_an_unknown_display_is_404(client, login, manager, tv, token_id) -> None:
     login(manager)
-    page = client.get("/manage/displays")
-    response = client.post(
-        f"/manage/displays/{token_id}/revoke", data={"csrf_token": csrf_token_in(page.text)}
-    )
-    assert response.status_code == 404
+    assert switch_off(client, token_id).status_code == 404
     assert tv.get("/display/board.json").status_code == 200
 
 
@@ -131,12 +131,8 @@ def test_a_manager_cannot_revoke_another_sites_display(
 ) -> None:
     (token,) = display.display_tokens(manager.site)
     login(make_user("manager", site_=make_site()))
-    page = client.get("/manage/displays")
-    assert "<td>TV</td>" not in page.text
-    response = client.post(
-        f"/manage/displays/{token.id}/revoke", data={"csrf_token": csrf_token_in(page.text)}
-    )
-    assert response.status_code == 404
+    assert "<td>TV</td>" not in client.get("/manage/displays").text
+    assert switch_off(client, token.id).status_code == 404
     assert tv.get("/display/board.json").status_code == 200
 
 
