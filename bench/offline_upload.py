@@ -11,9 +11,14 @@ import statistics
 import time
 import uuid
 
-from bench.databases import ENGINES, fresh_database
+import sqlalchemy as sa
+
+from bench.databases import ENGINES, bench_app, fresh_database
 from bench.throughput import prepare_app_database
-from checkin.models import utcnow
+from checkin.extensions import db
+from checkin.models import Site, utcnow
+from checkin.services import accounts, pairing
+from checkin.web import TABLET_COOKIE
 from tests.serving import gunicorn
 
 CHECKS = 60
@@ -41,6 +46,24 @@ def outbox(device_id: str, slots: list[int]) -> list[dict]:
     return checks
 
 
+def paired_tablet(url: str) -> str:
+    """Pair a door tablet of the bench's site, as its manager would; return its credential."""
+    with bench_app(url).app_context():
+        site = db.session.scalars(sa.select(Site)).one()
+        manager = accounts.add_user(
+            f"bench-manager-{uuid.uuid4().hex[:8]}",
+            "manager",
+            "bench-password-1",
+            site,
+            by=None,
+            now=utcnow(),
+        )
+        code = pairing.new_code(site, manager, utcnow()).code
+        credential = pairing.pair(code, "Bench", "127.0.0.1", utcnow()).credential
+        db.engine.dispose()
+    return credential
+
+
 def measure(engine: str) -> list[float]:
     """Return the seconds each round took to upload a fresh outbox of CHECKS checks."""
     seconds = []
@@ -50,15 +73,13 @@ def measure(engine: str) -> list[float]:
         env = {"CHECKIN_DATABASE_URL": url, "CHECKIN_SECRET_KEY": "bench"}
         with gunicorn("wsgi:app", env, WORKERS) as server:
             for _round in range(ROUNDS):
-                device_id = str(uuid.uuid4())
-                status, lease = server.request(
-                    "POST", "/api/v1/leases", {"device_id": device_id}, headers
-                )
+                on_tablet = headers | {"Cookie": f"{TABLET_COOKIE}={paired_tablet(url)}"}
+                status, lease = server.request("POST", "/api/v1/leases", {}, on_tablet)
                 assert status == 200, lease
-                checks = outbox(device_id, lease["slots"])
+                checks = outbox(lease["device_id"], lease["slots"])
                 started = time.perf_counter()
                 statuses = [
-                    server.request("POST", "/api/v1/checkins", check, headers)[0]
+                    server.request("POST", "/api/v1/checkins", check, on_tablet)[0]
                     for check in checks
                 ]
                 seconds.append(time.perf_counter() - started)

@@ -186,9 +186,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_static_versions(app: Flask) -> None:
-    """Fingerprint static URLs and let browsers keep a file for a year under its fingerprint."""
+    """Fingerprint static URLs and let browsers keep a file for a year under its fingerprint;
+    send its text compressed."""
     app.url_defaults(web.add_static_version)
     app.after_request(web.cache_fingerprinted_static)
+    app.after_request(web.compress_static)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -113,23 +113,48 @@ class Screening:
         return self.status == ADMITTED
 
 
+@dataclass(frozen=True)
+class Check:
+    """One rule of the protocol: the reason it refuses for, and the reading field it looks at.
+
+    A temperature fails at or above ``at_least_dc``; a tick fails when it is not ticked.
+    """
+
+    reason: str
+    field: str
+    at_least_dc: int | None = None
+
+    def fails(self, reading: Reading) -> bool:
+        """Tell whether ``reading`` fails this check."""
+        value = getattr(reading, self.field)
+        return value >= self.at_least_dc if self.at_least_dc is not None else not value
+
+
+def checks(policy: Policy) -> tuple[Check, ...]:
+    """Return the protocol's checks in the order a refusal lists its reasons.
+
+    Door tablets get this table with their lease and decide offline by it, so the server and
+    the tablet apply one set of rules (tests/browser/test_offline_door_browser.py).
+    """
+    return (
+        Check(FEVER, "temperature_dc", policy.fever_cutoff_dc),
+        Check(NO_HAND_SANITISER, "hand_sanitiser"),
+        Check(NO_MASK, "mask"),
+        Check(NO_DISTANCING, "distancing"),
+    )
+
+
+# A first reading failing only these asks the visitor to rest and be measured again.
+RETEST_WHEN_ONLY = (FEVER,)
+
+
 def screen(reading: Reading, policy: Policy) -> Screening:
     """Screen a reading: every failing reason listed; a first high reading asks for a re-test."""
     check_plausible(reading.temperature_dc)
-    feverish = reading.temperature_dc >= policy.fever_cutoff_dc
-    reasons = tuple(
-        reason
-        for reason, failed in (
-            (FEVER, feverish),
-            (NO_HAND_SANITISER, not reading.hand_sanitiser),
-            (NO_MASK, not reading.mask),
-            (NO_DISTANCING, not reading.distancing),
-        )
-        if failed
-    )
+    reasons = tuple(check.reason for check in checks(policy) if check.fails(reading))
     if not reasons:
         return Screening(ADMITTED, ())
-    if reasons == (FEVER,) and not reading.is_recheck:
+    if reasons == RETEST_WHEN_ONLY and not reading.is_recheck:
         return Screening(RECHECK, reasons)
     return Screening(REFUSED, reasons)
 

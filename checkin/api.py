@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session, url_for
 from flask_babel import force_locale
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    NotFound,
+    RequestEntityTooLarge,
+)
 
 from checkin import openapi_document, rules
 from checkin.error_words import conflict_text, error_text
 from checkin.errors import json_error
 from checkin.extensions import csrf
+from checkin.models import Device
 from checkin.schemas import (
     CheckInResultSchema,
     CheckInSchema,
@@ -24,8 +31,9 @@ from checkin.schemas import (
     LeaseRequestSchema,
     LeaseSchema,
     QuotaSchema,
-    QuotaTodaySchema,
     ReportQuerySchema,
+    SlotReturnSchema,
+    TabletSchema,
     VisitPageSchema,
     VisitQuerySchema,
 )
@@ -36,11 +44,11 @@ from checkin.services import (
     entry_log,
     floor,
     leases,
+    pairing,
     reports,
-    uploads,
 )
-from checkin.services.errors import ServiceError
-from checkin.web import acting_user, current_site, now, roles_required
+from checkin.services.errors import ServiceError, UnknownDevice
+from checkin.web import TABLET_COOKIE, acting_user, current_site, door_tablet, now, roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token clients carry no cookie to forge; browser sessions are CSRF-checked in require_csrf.
@@ -53,8 +61,9 @@ DAILY_REPORT = DailyReportSchema()
 LEASE = LeaseSchema()
 LEASE_REQUEST = LeaseRequestSchema()
 QUOTA = QuotaSchema()
-QUOTA_TODAY = QuotaTodaySchema()
 REPORT_QUERY = ReportQuerySchema()
+SLOT_RETURN = SlotReturnSchema()
+TABLET = TabletSchema()
 VISIT_PAGE = VisitPageSchema()
 VISIT_QUERY = VisitQuerySchema()
 
@@ -182,45 +191,95 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
     that cannot be stored as the tablet decided: 409, kept for the manager.
     """
     data, decided = load(CHECK_IN, json_body())
-    if decided is None:
-        result = checkins.check_in(current_site(), acting_user(), data, now())
-    else:
-        result = uploads.upload(current_site(), acting_user(), data, decided, now())
-        if result.conflict is not None:
-            with force_locale("en"):
-                words = conflict_text(result.conflict.cause)
-            return (
-                json_error(409, "Kept for the manager to look at.", {"offline": [words]}),
-                409,
-                {},
-            )
+    tablet = door_tablet()
+    data = replace(data, tablet_id=tablet.id if tablet is not None else None)
+    result = checkins.check_in(current_site(), acting_user(), data, now(), decided)
+    if result.conflict is not None:
+        with force_locale("en"):
+            words = conflict_text(result.conflict.cause)
+        return json_error(409, "Kept for the manager to look at.", {"offline": [words]}), 409, {}
     body = CHECK_IN_RESULT.dump(result.visit) | {"quota": QUOTA.dump(result.quota)}
     status = 201 if result.created else 200
     return jsonify(body), status, {"Location": url_for("api.list_checkins", day=body["day"])}
 
 
+def this_tablet(device_id: str | None) -> Device:
+    """Return the paired tablet making this request (the one ``device_id`` names, if given).
+
+    Only a tablet a manager paired, of the account's own site, holds slots: any other browser
+    or id is not found here, so no account can make up tablets to take slots.
+    """
+    tablet = door_tablet()
+    if tablet is None or device_id not in (None, tablet.public_id):
+        raise NotFound("This browser is not a paired door tablet of this site: it checks online.")
+    return tablet
+
+
 @bp.post("/leases")
 @allowed("door", "manager", scope="checkin")
 def take_lease() -> Response:
-    """Top the tablet's lease of today up, and return its slots and the rules to decide by."""
+    """Top this paired tablet's lease of today up; return its slots and the rules to decide by."""
     wanted = load(LEASE_REQUEST, json_body())
-    lease = leases.take(current_site(), wanted["device_id"], now(), wanted["name"] or "")
-    return jsonify(LEASE.dump(lease))
+    return jsonify(LEASE.dump(leases.top_up(this_tablet(wanted["device_id"]), now())))
 
 
 @bp.get("/leases/<device_id>")
-@allowed("door", "manager", scope="checkin")
+@allowed("door", "manager", "admin", scope="checkin")
 def lease_of(device_id: str) -> Response:
-    """Return the slots of today the tablet still holds, without taking more."""
-    return jsonify(LEASE.dump(leases.lease_of(leases.device_of(current_site(), device_id), now())))
+    """Return the slots of today a tablet still holds, without taking more.
+
+    Door staff read their own tablet's; a manager any tablet's of the site.
+    """
+    own = acting_user().role == "door"
+    device = this_tablet(device_id) if own else known_device(device_id)
+    return jsonify(LEASE.dump(leases.lease_of(device, now())))
+
+
+def known_device(device_id: str) -> Device:
+    """Return a tablet of the account's site by its id, or answer 404."""
+    try:
+        return leases.device_of(current_site(), device_id)
+    except UnknownDevice:
+        raise NotFound("No tablet of this site has this id.") from None
 
 
 @bp.delete("/leases/<device_id>")
 @allowed("manager", "admin", scope="checkin")
 def revoke_lease(device_id: str) -> Response:
-    """End a lost tablet's lease of today: its unused slots are never reissued (audited)."""
-    device = leases.device_of(current_site(), device_id)
+    """Stop a tablet leasing for the rest of its day (audited); its unused slots stay held
+    until it gives them back or a manager releases them."""
+    device = known_device(device_id)
     return jsonify({"device_id": device_id, "revoked": leases.revoke(device, acting_user(), now())})
+
+
+def credential_holder() -> Device:
+    """Return the tablet whose credential this browser holds, paired still or not; else 404."""
+    credential = request.cookies.get(TABLET_COOKIE)
+    tablet = pairing.holder_of(credential) if credential else None
+    if tablet is None:
+        raise NotFound("This browser is not a door tablet.")
+    return tablet
+
+
+@bp.post("/leases/return")
+def give_back() -> Response:
+    """Take back slots this tablet holds unused; it has dropped them and will not give them out.
+
+    Only the tablet itself can say so: it proves who it is with its credential, which still
+    does this one thing once the tablet is unpaired. A slot not held unused by it is left as
+    it is, so the same message sent again changes nothing.
+    """
+    given = load(SLOT_RETURN, json_body())
+    tablet = credential_holder()
+    returned = leases.give_back(tablet, given["day"], given["slots"], now())
+    quota = day_counter.quota_today(tablet.site, now())
+    return jsonify({"returned": returned, "quota": QUOTA.dump(quota)})
+
+
+@bp.get("/tablet")
+def tablet_status() -> Response:
+    """Tell this browser whether it is still a paired door tablet, and of which site."""
+    return jsonify(TABLET.dump(credential_holder()))
 
 
 @bp.get("/quota/today")
@@ -229,11 +288,7 @@ def quota_today() -> Response:
     """Return today's walk-in quota of the account's site and the visitors inside now."""
     site, moment = current_site(), now()
     quota = day_counter.quota_today(site, moment)
-    return jsonify(
-        QUOTA_TODAY.dump(
-            vars(quota) | {"left": quota.left, "inside_now": floor.inside_now(site, moment)}
-        )
-    )
+    return jsonify(QUOTA.dump(quota) | {"inside_now": floor.inside_now(site, moment)})
 
 
 @bp.get("/checkins")

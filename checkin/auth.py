@@ -29,7 +29,7 @@ from checkin.extensions import login_manager
 from checkin.forms import Form, storable
 from checkin.models import User
 from checkin.services import accounts, logins
-from checkin.web import acting_user, now, paired_tablet, requested_path
+from checkin.web import SESSION_TABLET, acting_user, now, paired_tablet, requested_path
 from checkin.words import LANGUAGES
 
 bp = Blueprint("auth", __name__)
@@ -131,6 +131,10 @@ def login():
         if result.user is not None:
             start_fresh_session()
             login_user(result.user)
+            tablet = paired_tablet()
+            if tablet is not None:
+                # Its sessions end when it is unpaired, however staff logged in.
+                session[SESSION_TABLET] = tablet.id
             return redirect(safe_next(request.args.get("next")) or home_url())
         if result.locked_until is not None:
             # The same words for an account and for a name no account has: nothing to learn.

@@ -18,7 +18,7 @@ from checkin import admission
 from checkin.extensions import db
 from checkin.models import Site, User, Visit
 from checkin.models.floor import WAITING
-from checkin.services import checkins, floor
+from checkin.services import checkins, floor, retests
 from checkin.services.checkins import CheckInData
 
 FIRST_NAMES = (
@@ -122,7 +122,7 @@ def _seed_day(
         recorded += 1
         if visit.status == admission.RECHECK:
             rested = checked_at + timedelta(minutes=rng.randint(site.recheck_minutes, 15))
-            retest_at = max(rested, checkins.retest_ready_at(visit, site))
+            retest_at = max(rested, retests.ready_at(visit, site))
             heapq.heappush(queue, (retest_at, number, visit))
     return recorded
 

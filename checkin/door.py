@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -24,15 +25,16 @@ from checkin.error_words import error_text
 from checkin.forms import show_error
 from checkin.forms.door import CheckInForm, ReadingForm
 from checkin.models import Site, Visit
+from checkin.schemas import TabletRulesSchema
 from checkin.security import without_personal_data
-from checkin.services import calendar, checkins, day_counter, floor
+from checkin.services import calendar, checkins, day_counter, floor, leases, retests
 from checkin.services.errors import ServiceError
 from checkin.web import (
     acting_user,
     current_site,
+    door_tablet,
     now,
     own_visit,
-    pin_session_tablet,
     qr_code,
     roles_required,
 )
@@ -43,7 +45,16 @@ bp = Blueprint("door", __name__)
 door_staff = roles_required("door", "manager", "admin")
 
 # What the door needs when the connection drops; the service worker keeps them.
-OFFLINE_FILES = ("app.css", "door.js", "offline.js", "icon.svg")
+OFFLINE_FILES = (
+    "app.css",
+    "door.js",
+    "offline/rules.js",
+    "offline/store.js",
+    "offline/sync.js",
+    "offline/view.js",
+    "icon.svg",
+)
+TABLET_RULES = TabletRulesSchema()
 
 
 def online_service_qr(site: Site) -> str | None:
@@ -73,20 +84,29 @@ def render_door(
         weekday=weekday_names()[quota.day.weekday()],
         # The copy kept for offline use cannot know who is inside when it is shown.
         inside_now=None if kept_offline else floor.inside_now(site, at),
-        online_qr=online_service_qr(site) if quota.left == 0 else None,
-        recent=[] if kept_offline else checkins.recent_checks(site, at),
-        waiting=[]
-        if kept_offline
-        else [
-            (visit, checkins.retest_ready_at(visit, site), checkins.gone_at(visit))
-            for visit in checkins.waiting_for_retest(site, at)
-        ],
+        online_qr=online_service_qr(site),
+        # The rules the page checks a typed reading by; a paired tablet's lease brings them too.
+        rules=TABLET_RULES.dump(leases.TabletRules.of(site)),
         now=at,
         kept_offline=kept_offline,
         # The offline door checks the visitor's details by the same patterns as the server.
         phone_pattern=rules.PHONE_PATTERN,
         nik_pattern=rules.NIK_PATTERN,
+        **door_lists(site, at, kept_offline),
     ), status
+
+
+def door_lists(site: Site, at: datetime, kept_offline: bool = False) -> dict[str, object]:
+    """Return what the door's lists show: today's latest checks and who rests for a re-test."""
+    if kept_offline:
+        return {"recent": [], "waiting": []}
+    return {
+        "recent": checkins.recent_checks(site, at),
+        "waiting": [
+            (visit, retests.ready_at(visit, site), retests.gone_at(visit))
+            for visit in retests.waiting(site, at)
+        ],
+    }
 
 
 def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[str, int]:
@@ -104,11 +124,11 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         form=form,
         quota=quota,
         inside_now=floor.inside_now(site, moment),
-        retest=checkins.retest_of(visit) if visit.status == admission.RECHECK else None,
-        retest_at=hour_minute(checkins.retest_ready_at(visit, site), site),
-        retest_ready_at=checkins.retest_ready_at(visit, site),
+        retest=retests.second_of(visit) if visit.status == admission.RECHECK else None,
+        retest_at=hour_minute(retests.ready_at(visit, site), site),
+        retest_ready_at=retests.ready_at(visit, site),
         # With no slot left today a re-test could admit nobody: say that one thing instead.
-        retest_offered=checkins.retest_open(visit, moment) and not no_slot_today,
+        retest_offered=retests.still_open(visit, moment) and not no_slot_today,
         no_slot_today=no_slot_today,
         no_slot_reason=no_slot_reason,
         online_qr=online_service_qr(site)
@@ -122,6 +142,16 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
 def index():
     """Show an empty check-in form, today's counter and the latest checks."""
     return render_door(CheckInForm())
+
+
+@bp.get("/door/lists")
+@door_staff
+def lists():
+    """Serve the door's lists alone, for the page to refresh them when the connection returns."""
+    site, at = current_site(), now()
+    return render_template(
+        "door/_lists.html", site=site, now=at, kept_offline=False, **door_lists(site, at)
+    )
 
 
 @bp.get("/door/offline")
@@ -178,8 +208,8 @@ def check_in():
 
 
 def on_this_tablet(data: checkins.CheckInData) -> checkins.CheckInData:
-    """Return the check naming the paired tablet the staff member logged in on with a PIN."""
-    tablet = pin_session_tablet()
+    """Return the check naming the paired tablet it is made on, if it is one."""
+    tablet = door_tablet()
     return data if tablet is None else replace(data, tablet_id=tablet.id)
 
 
@@ -207,9 +237,7 @@ def retest(visit_id: int):
     if not form.validate_on_submit():
         return render_result(first, form, 422)
     try:
-        second = checkins.second_reading(
-            first, form.temperature.data, form.client_ref.data or None, form.device_id.data or None
-        )
+        second = checkins.second_reading(first, form.temperature.data, form.client_ref.data or None)
         result = checkins.check_in(first.site, acting_user(), on_this_tablet(second), now())
     except ServiceError as error:
         show_error(form.temperature, error)
@@ -223,7 +251,7 @@ def left_without_retest(visit_id: int):
     """Record that a visitor asked to rest went away without their second reading."""
     first = door_visit(visit_id)
     try:
-        checkins.record_left_without_retest(first, now())
+        retests.record_left(first, now())
     except ServiceError as error:
         flash(error_text(error), "error")
     else:

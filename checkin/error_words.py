@@ -220,6 +220,18 @@ CONFLICT_TEXT = {
     "slot_not_leased": _l("The tablet gave a queue number it did not hold."),
     "slot_already_used": _l("The tablet gave a queue number that was already used."),
     "recorded_before_lease": _l("Recorded before the tablet was given that queue number."),
+    "slot_returned": _l(
+        "The tablet gave a queue number it had given back as unused: that visitor and another "
+        "one admitted online may hold the same number."
+    ),
+    "slot_released": _l(
+        "The tablet gave a queue number after you released its slots as lost: the day may be "
+        "over its limit by this visitor."
+    ),
+    "not_this_tablet": _l(
+        "An admission with a queue number, uploaded by a browser that is not the paired "
+        "tablet holding that number."
+    ),
     "recorded_before_tablet": _l(
         "Recorded before the tablet was first used here: check the tablet's date and time."
     ),

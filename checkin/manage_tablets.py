@@ -11,8 +11,9 @@ from flask_babel import ngettext
 
 from checkin.error_words import error_text
 from checkin.forms.pairing import SetPinForm
+from checkin.models import Device
 from checkin.security import without_personal_data
-from checkin.services import leases, pairing, uploads
+from checkin.services import checkins, leases, pairing
 from checkin.services.errors import NotDoorStaff, UnknownAccount, UnknownDevice
 from checkin.web import acting_user, current_site, managers, now, qr_code
 
@@ -34,7 +35,7 @@ def render_tablets(pin_error: tuple[int, str] | None = None, status: int = 200):
         "manage/tablets.html",
         site=site,
         tablets=leases.tablets(site, now()),
-        conflicts=uploads.conflicts(site),
+        conflicts=checkins.conflicts(site),
         staff=pairing.door_staff(site),
         pin_error=pin_error,
     ), status
@@ -61,14 +62,19 @@ def pairing_code():
     return response
 
 
+def site_tablet(device_id: str) -> Device:
+    """Return a tablet of the manager's site by its id, or answer 404 (any odd id too)."""
+    try:
+        return leases.device_of(current_site(), device_id)
+    except UnknownDevice:
+        abort(404)
+
+
 @bp.post("/<device_id>/unpair")
 @managers
 def unpair(device_id: str):
     """Unpair a tablet: its next request finds it logged out and unpaired."""
-    try:
-        device = pairing.unpair(current_site(), device_id, acting_user(), now())
-    except UnknownDevice:
-        abort(404)
+    device = pairing.unpair(site_tablet(device_id), acting_user(), now())
     flash(_("%(name)s is no longer paired.", name=device.label), "success")
     return redirect(url_for(".index"))
 
@@ -95,17 +101,34 @@ def set_pin(user_id: int):
 @bp.post("/<device_id>/revoke")
 @managers
 def revoke_lease(device_id: str):
-    """Revoke a lost tablet's slots of today; they are never given out again."""
-    try:
-        device = leases.device_of(current_site(), device_id)
-    except UnknownDevice:
-        abort(404)
-    revoked = leases.revoke(device, acting_user(), now())
+    """Stop a tablet leasing slots for the rest of today; what it holds stays held."""
+    device = site_tablet(device_id)
+    held = leases.revoke(device, acting_user(), now())
     flash(
         ngettext(
-            "%(name)s: %(num)d slot will not be given out again today.",
-            "%(name)s: %(num)d slots will not be given out again today.",
-            revoked,
+            "%(name)s takes no more slots today; it holds %(num)d, which come back when it "
+            "gives them back or you release them.",
+            "%(name)s takes no more slots today; it holds %(num)d, which come back when it "
+            "gives them back or you release them.",
+            held,
+            name=device.label,
+        ),
+        "success",
+    )
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<device_id>/release")
+@managers
+def release_lease(device_id: str):
+    """Give a lost tablet's slots back to the day now (audited), knowing what that risks."""
+    device = site_tablet(device_id)
+    released = leases.release(device, acting_user(), now())
+    flash(
+        ngettext(
+            "%(num)d slot of %(name)s is given out again today.",
+            "%(num)d slots of %(name)s are given out again today.",
+            released,
             name=device.label,
         ),
         "success",

@@ -24,6 +24,8 @@ SITE_CODE_PATTERN = r"[A-Z0-9]{2,20}"
 # [0-9], not \d, which in Python also matches Arabic-Indic and other digits.
 # An empty string means "not given": a tablet form sends one for every blank field.
 NIK_PATTERN = r"^([0-9]{16})?$"
+# All that is kept of a NIK; an offline tablet keeps no more than this either.
+NIK_LAST4_PATTERN = r"^([0-9]{4})?$"
 PHONE_PATTERN = r"^(\+?[0-9][0-9 -]{5,19})?$"
 # What browsers' crypto.randomUUID() makes: the client reference of a check, a tablet's id.
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

@@ -17,8 +17,8 @@ from marshmallow import (
 )
 
 from checkin import admission, rules
-from checkin.services.checkins import CheckInData
-from checkin.services.uploads import OfflineDecision
+from checkin.services import retests
+from checkin.services.checkins import CheckInData, OfflineDecision
 
 NIK = validate.Regexp(rules.NIK_PATTERN, error="A NIK has exactly 16 digits.")
 PHONE = validate.Regexp(rules.PHONE_PATTERN, error="Not a phone number.")
@@ -154,6 +154,10 @@ class CheckInSchema(Schema):
     visitor_name = optional_text(rules.MAX_NAME)
     phone = optional_text(rules.MAX_PHONE, PHONE)
     id_number = optional_text(16, NIK)
+    nik_last4 = optional_text(
+        4,
+        validate.Regexp(rules.NIK_LAST4_PATTERN, error="Give the NIK's last 4 digits."),
+    )
     purpose = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(admission.PURPOSES)
     )
@@ -168,7 +172,10 @@ class CheckInSchema(Schema):
         " is answered with 200 and nothing new is stored."
     )
     device_id = uuid_field(
-        "The tablet's own id: a passing visitor takes a slot of its lease first (POST /leases)."
+        "The id of the paired tablet that recorded a check offline (its lease's device_id):"
+        " a slot it gave counts only when that tablet uploads it. Online, the tablet is the"
+        " paired browser making the request, and a passing visitor takes a slot of its lease"
+        " first."
     )
     recheck_of_ref = uuid_field(
         "The client_ref of the first reading, for a re-test made offline before it had an id."
@@ -191,6 +198,8 @@ class CheckInSchema(Schema):
                 )
         if data["recheck_of"] is not None and data["recheck_of_ref"] is not None:
             raise ValidationError("Name the first reading once.", "recheck_of_ref")
+        if data["id_number"] and data["nik_last4"]:
+            raise ValidationError("Give the NIK or its last 4 digits, not both.", "nik_last4")
 
     @post_load
     def to_check_in(
@@ -204,14 +213,16 @@ class CheckInSchema(Schema):
             distancing=data["distancing"],
             visitor_name=data["visitor_name"] or None,
             phone=(data["phone"] or "").strip() or None,
-            nik_last4=rules.nik_last4(data["id_number"]),
+            nik_last4=rules.nik_last4(data["id_number"]) or data["nik_last4"] or None,
             purpose=data["purpose"],
             recheck_of=data["recheck_of"],
             client_ref=data["client_ref"],
-            device_id=data["device_id"],
             recheck_of_ref=data["recheck_of_ref"],
         )
-        return check, data["offline"]
+        decided = data["offline"]
+        if decided is not None:
+            decided = OfflineDecision(**decided, device_id=data["device_id"])
+        return check, decided
 
 
 class OfflineDecisionSchema(Schema):
@@ -233,31 +244,50 @@ class OfflineDecisionSchema(Schema):
     )
 
     @post_load
-    def to_decision(self, data: dict[str, Any], **kwargs: Any) -> OfflineDecision:
-        """Return the decision as the services take it."""
-        return OfflineDecision(
-            data["recorded_at"], data["status"], tuple(data["reasons"]), data["slot"]
-        )
+    def to_decision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Return the decision's parts as the services take them (the tablet is beside it)."""
+        return data | {"reasons": tuple(data["reasons"])}
 
 
 class LeaseRequestSchema(Schema):
-    """A tablet asking for slots of today, or for what it holds."""
+    """A paired tablet asking for slots of today."""
 
     class Meta:
         unknown = RAISE
 
-    device_id = fields.String(required=True, validate=UUID)
-    name = optional_text(80)
+    device_id = uuid_field("This tablet's id, as its lease gave it; the tablet making the request.")
 
 
-class PolicySchema(Schema):
-    """The site's rules a tablet needs to decide offline."""
+class CheckRuleSchema(Schema):
+    """One rule of the protocol: the reason it refuses for and the reading field it looks at."""
 
-    fever_cutoff_c = fields.Function(lambda policy: policy.fever_cutoff_dc / 10)
-    recheck_minutes = fields.Integer()
+    reason = fields.String(metadata={"enum": list(admission.REASONS)})
+    field = fields.String(
+        metadata={"enum": ["temperature_dc", "hand_sanitiser", "mask", "distancing"]}
+    )
+    at_least_dc = fields.Integer(
+        allow_none=True,
+        metadata={"description": "A reading at or above fails; null: the tick unticked fails."},
+    )
+
+
+class TabletRulesSchema(Schema):
+    """The site's rules a tablet decides by offline, as the server decides."""
+
+    checks = fields.List(
+        fields.Nested(CheckRuleSchema),
+        metadata={"description": "In the order a refusal lists its reasons."},
+    )
+    retest_when_only = fields.List(
+        fields.String(),
+        metadata={"description": "A first reading failing only these asks for a re-test."},
+    )
+    plausible_min_dc = fields.Integer()
+    plausible_max_dc = fields.Integer()
+    recheck_minutes = fields.Integer(
+        metadata={"description": "Re-test from the next whole minute this long after."}
+    )
     timezone = fields.String(metadata={"description": "The site's time zone: its days start here."})
-    plausible_min_c = fields.Constant(admission.PLAUSIBLE_MIN_DC / 10)
-    plausible_max_c = fields.Constant(admission.PLAUSIBLE_MAX_DC / 10)
 
 
 class LeaseSchema(Schema):
@@ -267,7 +297,34 @@ class LeaseSchema(Schema):
     day = fields.Date()
     slots = fields.List(fields.Integer())
     quota = fields.Nested(lambda: QuotaSchema())
-    policy = fields.Nested(PolicySchema)
+    rules = fields.Nested(TabletRulesSchema)
+    stopped = fields.Boolean(
+        metadata={
+            "description": "A manager stopped this tablet for the day: it gives back what it holds."
+        }
+    )
+
+
+class SlotReturnSchema(Schema):
+    """Slots a tablet gives back: it has dropped them and will not give them out."""
+
+    class Meta:
+        unknown = RAISE
+
+    day = fields.Date(required=True, validate=OFFICE_DAYS, metadata=OFFICE_DAY)
+    slots = fields.List(
+        StrictInteger(validate=ID_RANGE),
+        required=True,
+        validate=validate.Length(max=rules.MAX_QUOTA),
+    )
+
+
+class TabletSchema(Schema):
+    """This browser's door tablet: paired still or not, and its site."""
+
+    device_id = fields.String(attribute="public_id")
+    paired = fields.Boolean()
+    site = fields.String(attribute="site.code")
 
 
 class QuotaSchema(Schema):
@@ -275,8 +332,15 @@ class QuotaSchema(Schema):
 
     day = fields.Date()
     limit = fields.Integer()
-    used = fields.Integer()
-    left = fields.Integer()
+    used = fields.Integer(metadata={"description": "Admitted, and held by tablets unused."})
+    left = fields.Integer(metadata={"description": "limit - used: what any door can still give."})
+    held = fields.Integer(metadata={"description": "Held by paired tablets, not used (yet)."})
+    return_held = fields.Boolean(
+        metadata={
+            "description": "None left unheld while tablets hold some: online tablets give"
+            " back what they hold unused (POST /leases/return)."
+        }
+    )
 
 
 class QuotaTodaySchema(QuotaSchema):
@@ -316,6 +380,19 @@ class CheckInResultSchema(VisitSchema):
     """The stored check plus the day's quota right after it."""
 
     quota = fields.Nested(QuotaSchema)
+    retest_ready_at = fields.Function(
+        lambda visit: (
+            retests.ready_at(visit, visit.site).isoformat()
+            if visit.status == admission.RECHECK
+            else None
+        ),
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "A visitor asked to rest may be measured again from this time.",
+        },
+    )
 
 
 class VisitPageSchema(Schema):

@@ -25,11 +25,13 @@ from checkin.models import Device, User
 from checkin.services import pairing
 from checkin.services.errors import NotDoorStaff, ServiceError, UnknownAccount
 from checkin.web import (
-    PIN_SESSION_TABLET,
+    PIN_SESSION,
+    SESSION_TABLET,
     TABLET_COOKIE,
+    door_tablet,
     now,
     paired_tablet,
-    pin_session_tablet,
+    session_tablet,
 )
 
 bp = Blueprint("tablet", __name__)
@@ -39,9 +41,10 @@ CREDENTIAL_MAX_AGE = 400 * 24 * 3600
 
 
 @bp.before_app_request
-def keep_pin_sessions_on_their_tablet() -> Response | None:
-    """End a PIN session whose tablet was unpaired, or that came without the tablet's cookie."""
-    tablet_id = session.get(PIN_SESSION_TABLET)
+def keep_sessions_on_their_tablet() -> Response | None:
+    """End a session opened on a tablet that was unpaired since, or that came without the
+    tablet's cookie: unpairing a tablet ends every session on it, by PIN or by password."""
+    tablet_id = session.get(SESSION_TABLET)
     if tablet_id is None or request.endpoint == "static":
         return None
     tablet = paired_tablet()
@@ -51,7 +54,7 @@ def keep_pin_sessions_on_their_tablet() -> Response | None:
         if wants_json():
             raise Unauthorized(_("This tablet is no longer paired: pair it again."))
         return redirect(url_for("tablet.pair"))
-    if current_user.is_authenticated and current_user.role != "door":
+    if session.get(PIN_SESSION) and current_user.is_authenticated and current_user.role != "door":
         # Never seen: PINs are door staff's only. Should the account change role meanwhile,
         # its PIN session does not become a manager's.
         logout_user()
@@ -62,8 +65,9 @@ def keep_pin_sessions_on_their_tablet() -> Response | None:
 
 @bp.app_context_processor
 def tablet_of_the_page() -> dict[str, Device | None]:
-    """Tell every page whether this is a PIN session on a paired tablet ("Switch staff")."""
-    return {"pin_tablet": pin_session_tablet()}
+    """Tell every page whether this session was opened on a paired tablet ("Switch staff"),
+    and which paired tablet of the account's site this browser is (it holds slots)."""
+    return {"session_tablet": session_tablet(), "door_tablet": door_tablet()}
 
 
 @bp.route("/pair", methods=["GET", "POST"])
@@ -128,7 +132,8 @@ def pin(user_id: int):
         if result.user is not None:
             start_fresh_session()
             login_user(result.user)
-            session[PIN_SESSION_TABLET] = tablet.id
+            session[SESSION_TABLET] = tablet.id
+            session[PIN_SESSION] = True
             return redirect(url_for("door.index"))
         if result.locked_until is not None:
             minutes = math.ceil((result.locked_until - now()).total_seconds() / 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import stat
@@ -32,9 +33,11 @@ from checkin.extensions import db
 from checkin.models import Device, Site, User, Visit
 from checkin.services import checkins, pairing
 
-# The paired tablet's credential (a cookie), and the tablet a PIN session was opened on.
+# The paired tablet's credential (a cookie); the tablet a session was opened on (by PIN or
+# password), which it must keep coming from; and whether it was opened by PIN.
 TABLET_COOKIE = "checkin_tablet"
-PIN_SESSION_TABLET = "tablet_id"
+SESSION_TABLET = "tablet_id"
+PIN_SESSION = "pin"
 
 
 def now() -> datetime:
@@ -82,13 +85,29 @@ def paired_tablet() -> Device | None:
     return g.paired_tablet
 
 
-def pin_session_tablet() -> Device | None:
-    """Return the tablet a PIN session was opened on (still paired: checked before each view)."""
-    return paired_tablet() if session.get(PIN_SESSION_TABLET) is not None else None
+def session_tablet() -> Device | None:
+    """Return the tablet this session was opened on (still paired: checked before each view)."""
+    return paired_tablet() if session.get(SESSION_TABLET) is not None else None
 
 
+def door_tablet() -> Device | None:
+    """Return the paired tablet this request comes from, if it is one of the account's site.
+
+    Only such a tablet holds slots and names itself on the checks it records: a browser no
+    manager paired, or a tablet of another site, checks online only.
+    """
+    tablet = paired_tablet()
+    if tablet is None or not current_user.is_authenticated:
+        return None
+    return tablet if tablet.site_id == current_user.site_id else None
+
+
+@lru_cache(maxsize=64)
 def qr_code(text: str) -> str:
-    """Return ``text`` as a QR code in an SVG data URI, for a phone or tablet camera."""
+    """Return ``text`` as a QR code in an SVG data URI, for a phone or tablet camera.
+
+    Kept: the door draws its site's online-service code on every page.
+    """
     return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
 
 
@@ -139,6 +158,40 @@ def cache_fingerprinted_static(response: Response) -> Response:
         response.cache_control.public = True
         response.cache_control.max_age = FINGERPRINTED_MAX_AGE
     return response
+
+
+# Text a door tablet on a slow line downloads once per version: sent compressed, it is a third.
+COMPRESSIBLE = {"text/css", "text/javascript", "image/svg+xml"}
+
+
+def compress_static(response: Response) -> Response:
+    """Send a static text file gzip-compressed to a browser that accepts it.
+
+    Only static files: a page compressed beside the secrets it carries (CSRF tokens) could
+    let an attacker guess them from the size (BREACH).
+    """
+    if (
+        request.endpoint != "static"
+        or response.status_code != 200
+        or response.mimetype not in COMPRESSIBLE
+        or "gzip" not in request.accept_encodings
+    ):
+        return response
+    path = safe_join(current_app.static_folder or "", request.view_args["filename"])
+    response.set_data(_compressed(path, os.stat(path).st_mtime_ns))
+    response.direct_passthrough = False
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    tag, weak = response.get_etag()
+    if tag:  # another representation of the file: another tag
+        response.set_etag(f"{tag}-gzip", weak)
+    return response
+
+
+@lru_cache(maxsize=64)
+def _compressed(path: str, modified_ns: int) -> bytes:
+    """Return a file gzip-compressed; ``modified_ns`` makes an edit a cache miss."""
+    return gzip.compress(Path(path).read_bytes(), mtime=0)
 
 
 def static_fingerprint(filename: str) -> str | None:

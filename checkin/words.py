@@ -150,7 +150,8 @@ ACTION_LABELS = {
     "account": _l("Account changed"),
     "viewed": _l("Check viewed"),
     "exported": _l("Checks exported"),
-    "lease_revoked": _l("Tablet's slots revoked"),
+    "lease_revoked": _l("Tablet stopped for today"),
+    "lease_released": _l("Lost tablet's slots released"),
     "tablet_paired": _l("Tablet paired"),
     "tablet_unpaired": _l("Tablet unpaired"),
     "closed_days": _l("Closed days changed"),
@@ -211,8 +212,15 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return tracing_words.tracing_text(entry, site)
     if entry.action == "lease_revoked":
         return ngettext(
-            "%(device)s: %(num)d slot of today will not be given out again",
-            "%(device)s: %(num)d slots of today will not be given out again",
+            "%(device)s: takes no more slots today; it held %(num)d unused",
+            "%(device)s: takes no more slots today; it held %(num)d unused",
+            detail["slots"],
+            device=detail["device"],
+        )
+    if entry.action == "lease_released":
+        return ngettext(
+            "%(device)s: %(num)d slot given out again",
+            "%(device)s: %(num)d slots given out again",
             detail["slots"],
             device=detail["device"],
         )

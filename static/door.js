@@ -1,49 +1,3 @@
-// Keep the "slots left today" and "inside now" counter current while the page stays open, so staff see
-// admissions made on other tablets. No framework: a timer, fetch, and two numbers.
-(function () {
-  "use strict";
-  var counter = document.getElementById("counter");
-  if (!counter || !window.fetch) {
-    return;
-  }
-  var left = counter.querySelector("[data-left]");
-  var limit = counter.querySelector("[data-limit]");
-  var inside = counter.querySelector("[data-inside]");
-  var every = Math.max(Number(counter.dataset.every) || 5, 0.2) * 1000;
-
-  function show(quota) {
-    left.textContent = quota.left;
-    limit.textContent = quota.limit;
-    // A server not yet updated (while several are, one by one) sends no inside_now.
-    if (quota.inside_now !== undefined) {
-      inside.textContent = quota.inside_now;
-    }
-    counter.classList.toggle("full", quota.left === 0);
-    counter.classList.remove("stale");
-  }
-
-  function refresh() {
-    if (document.hidden) {
-      return;
-    }
-    fetch(counter.dataset.url, {credentials: "same-origin", headers: {Accept: "application/json"}})
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.json();
-      })
-      .then(show)
-      .catch(function () {
-        // Offline or logged out: keep the last numbers but show they may be old.
-        counter.classList.add("stale");
-      });
-  }
-
-  window.setInterval(refresh, every);
-  document.addEventListener("visibilitychange", refresh);
-}());
-
 // A second tap on a slow connection would record the visitor twice: send each form once.
 (function () {
   "use strict";
@@ -60,26 +14,34 @@
 }());
 
 // The second tap of a double tap on "check visitor" lands on "next visitor", which takes that
-// button's place: ignore it for a moment, so the answer stays up for the visitor to see.
-(function () {
+// button's place: ignore it for a moment, so the answer stays up for the visitor to see. The
+// result page arms its link at once; the door's own answer (offline/view.js) each time it shows.
+(function (door) {
   "use strict";
   var ARMING_MS = 1000;
-  var next = document.getElementById("next");
-  if (!next) {
-    return;
+
+  function arm(next) {
+    next.classList.add("arming");
+    next.setAttribute("aria-disabled", "true");
+    window.setTimeout(function () {
+      next.classList.remove("arming");
+      next.removeAttribute("aria-disabled");
+    }, ARMING_MS);
   }
-  next.classList.add("arming");
-  next.setAttribute("aria-disabled", "true");
-  window.setTimeout(function () {
-    next.classList.remove("arming");
-    next.removeAttribute("aria-disabled");
-  }, ARMING_MS);
-  next.addEventListener("click", function (event) {
-    if (next.classList.contains("arming")) {
+
+  document.addEventListener("click", function (event) {
+    var next = event.target.closest && event.target.closest(".next.arming");
+    if (next) {
       event.preventDefault();
+      event.stopImmediatePropagation();
     }
-  });
-}());
+  }, true);
+  door.arm = arm;
+  var next = document.getElementById("next");
+  if (next) {
+    arm(next);
+  }
+}(window.checkinDoor = window.checkinDoor || {}));
 
 // The on-screen keypad: big keys for gloved fingers, and no device keyboard covering the
 // toggles and the submit button. Typing on a real keyboard still works.
@@ -154,27 +116,6 @@
       }
     });
   }
-}());
-
-// The visitors waiting for a re-test turn "ready now" at their minute, and may be recorded as
-// gone after a while, without a reload.
-(function () {
-  "use strict";
-  var waiting = document.querySelectorAll(".waiting li[data-ready-at]");
-  if (!waiting.length) {
-    return;
-  }
-  function mark() {
-    Array.prototype.forEach.call(waiting, function (item) {
-      var ready = Date.now() >= new Date(item.dataset.readyAt).getTime();
-      item.classList.toggle("ready", ready);
-      item.querySelector("[data-ready]").hidden = !ready;
-      item.querySelector("[data-waiting]").hidden = ready;
-      item.querySelector("[data-gone]").hidden = Date.now() < new Date(item.dataset.goneAt).getTime();
-    });
-  }
-  window.setInterval(mark, 1000);
-  mark();
 }());
 
 // Opening the visitor details brings their last field into view above the sticky button.

@@ -18,10 +18,12 @@ from werkzeug.security import generate_password_hash
 
 from checkin import admission, create_app
 from checkin.extensions import db
-from checkin.models import TOKEN_SCOPES, DayQuota, LeasedSlot, Site, User, Visit
+from checkin.models import TOKEN_SCOPES, DayQuota, FreeSlot, LeasedSlot, Site, User, Visit
 from checkin.models import accounts as account_models
-from checkin.services import accounts, checkins, sites
+from checkin.services import accounts, checkins, pairing, sites
 from checkin.services.checkins import CheckInData, CheckInResult
+from checkin.services.pairing import Paired
+from checkin.web import TABLET_COOKIE
 
 POSTGRES_URL = os.environ.get("CHECKIN_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -249,6 +251,24 @@ def make_visit(site: Site, door_user: User, clock: Clock) -> Callable[..., Check
     return make
 
 
+@pytest.fixture
+def pair_tablet(site: Site, manager_user: User, clock: Clock) -> Callable[..., Paired]:
+    """Return a factory of door tablets paired by a manager (of ``site`` unless told)."""
+    names = iter(range(1, 1000))
+
+    def pair(site_: Site | None = None, name: str | None = None) -> Paired:
+        code = pairing.new_code(site_ or site, manager_user, clock.now).code
+        return pairing.pair(code, name or f"Pintu {next(names)}", "192.0.2.1", clock.now)
+
+    return pair
+
+
+def on_tablet(client: FlaskClient, paired: Paired) -> FlaskClient:
+    """Make ``client`` the browser of a paired tablet: it carries the tablet's credential."""
+    client.set_cookie(TABLET_COOKIE, paired.credential)
+    return client
+
+
 def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
     """Return what a day row's counters must hold, counted from the visits and leased slots."""
     visits = list(
@@ -259,14 +279,23 @@ def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
             sa.select(LeasedSlot).where(LeasedSlot.site_id == site_id, LeasedSlot.day == day)
         )
     )
+    free = db.session.scalars(
+        sa.select(FreeSlot.slot).where(FreeSlot.site_id == site_id, FreeSlot.day == day)
+    ).all()
     valid = [visit for visit in visits if not visit.voided]
     admitted = sum(visit.status == "admitted" for visit in valid)
+    held = [
+        slot
+        for slot in leased
+        if slot.used_at is None and slot.returned_at is None and slot.released_at is None
+    ]
     counted = {
-        "used": admitted + sum(slot.used_at is None for slot in leased),
+        "used": admitted + len(held),
         "issued": max(
-            (slot for slot in [*(v.slot or 0 for v in visits), *(s.slot for s in leased)]),
+            (slot for slot in [*(v.slot or 0 for v in visits), *(s.slot for s in leased), *free]),
             default=0,
         ),
+        "free": len(free),
         "admitted": admitted,
         "checks": len(valid),
         "refused": sum(visit.status == "refused" for visit in valid),

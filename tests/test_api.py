@@ -67,6 +67,8 @@ def test_check_in_decisions(client, door, changes, status, reasons, slot):
         "limit": 60,
         "used": used,
         "left": 60 - used,
+        "held": 0,
+        "return_held": False,
     }
 
 
@@ -412,6 +414,8 @@ def test_quota_today(client, door, make_visit):
         "limit": 60,
         "used": 1,
         "left": 59,
+        "held": 0,
+        "return_held": False,
         "inside_now": 1,
     }
 

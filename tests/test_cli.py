@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import ApiToken, DayQuota, Site, User, Visit, hash_token
-from checkin.services import accounts, audit, checkins, sites
+from checkin.services import accounts, audit, day_counter, retests, sites
 from tests.conftest import counters_of, counters_of_rows
 
 
@@ -196,6 +196,8 @@ def test_a_new_office_starts_from_the_command_line(runner, client):
         "limit": 40,
         "used": 1,
         "left": 39,
+        "held": 0,
+        "return_held": False,
     }
 
 
@@ -237,8 +239,29 @@ def test_demo_history_is_recorded_by_the_check_in_service(runner, clock):
             .order_by(Visit.checked_at, Visit.id)
         ).all()
         assert admitted == sorted(admitted), row.day
-    retests = db.session.scalars(sa.select(Visit).where(Visit.recheck_of_id.is_not(None))).all()
-    assert retests, "the demo has no re-tests"
-    for second in retests:
+    seconds = db.session.scalars(sa.select(Visit).where(Visit.recheck_of_id.is_not(None))).all()
+    assert seconds, "the demo has no re-tests"
+    for second in seconds:
         first = second.recheck_of
-        assert second.checked_at >= checkins.retest_ready_at(first, site)
+        assert second.checked_at >= retests.ready_at(first, site)
+
+
+def test_the_demo_door_opened_in_browsers_and_the_manager_s_pages_leave_used_as_it_was(
+    runner, app, clock
+):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    site = db.session.scalar(sa.select(Site))
+    before = day_counter.quota_today(site, clock.now)
+    assert before.used == before.admitted
+    for username, password in (("door", "pintu-demo-1"), ("door2", "pintu-demo-2")) * 2 + (
+        ("manager", "manajer-demo"),
+    ):
+        browser = app.test_client()
+        login = {"username": username, "password": password}
+        assert browser.post("/login", data=login).status_code == 302
+        for page in ("/", "/door/offline", "/manage/log", "/manage/tablets"):
+            browser.get(page)
+        browser.get("/api/v1/quota/today")
+        browser.post("/api/v1/leases", json={})
+    after = day_counter.quota_today(site, clock.now)
+    assert (after.used, after.admitted, after.held) == (before.used, before.admitted, 0)

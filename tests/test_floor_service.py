@@ -12,8 +12,8 @@ from checkin import admission, calling
 from checkin.extensions import db
 from checkin.models import Booth, Visit
 from checkin.models.floor import CALLED, DONE, FLOOR_STATES, NO_SHOW, SERVING, WAITING
-from checkin.services import booths, checkins, floor, leases, uploads
-from checkin.services.checkins import CheckInData
+from checkin.services import booths, checkins, floor, leases
+from checkin.services.checkins import CheckInData, OfflineDecision
 from checkin.services.errors import (
     BoothBusy,
     BoothCountOutOfRange,
@@ -26,7 +26,6 @@ from checkin.services.errors import (
     UnknownBooth,
     WrongFloorState,
 )
-from checkin.services.uploads import OfflineDecision
 from tests.conftest import PASSING
 
 STEP_FUNCTIONS = {
@@ -89,12 +88,12 @@ def test_an_admitted_retest_waits_on_the_floor(make_visit, clock):
     assert (second.status, state_of(second.id).floor_state) == (admission.ADMITTED, WAITING)
 
 
-def test_a_check_admitted_offline_waits_on_the_floor_once_uploaded(site, clock):
-    tablet = str(uuid.uuid4())
-    slot = leases.take(site, tablet, clock.now).slots[0]
-    data = CheckInData(**PASSING, client_ref=str(uuid.uuid4()), device_id=tablet)
-    decided = OfflineDecision(clock.now, admission.ADMITTED, (), slot)
-    stored = uploads.upload(site, None, data, decided, clock.now).visit
+def test_a_check_admitted_offline_waits_on_the_floor_once_uploaded(site, clock, pair_tablet):
+    tablet = pair_tablet().device
+    slot = leases.top_up(tablet, clock.now).slots[0]
+    data = CheckInData(**PASSING, client_ref=str(uuid.uuid4()), tablet_id=tablet.id)
+    decided = OfflineDecision(clock.now, admission.ADMITTED, (), slot, tablet.public_id)
+    stored = checkins.check_in(site, None, data, clock.now, decided).visit
     assert (stored.slot, state_of(stored.id).floor_state) == (slot, WAITING)
 
 

@@ -174,10 +174,9 @@ FORMS = {
             "id_number",
             "purpose",
             "client_ref",
-            "device_id",
         ),
     ),
-    "re-test": ("door", "/visits/{recheck}/retest", ("temperature", "client_ref", "device_id")),
+    "re-test": ("door", "/visits/{recheck}/retest", ("temperature", "client_ref")),
     "settings": (
         "manager",
         "/manage/settings",

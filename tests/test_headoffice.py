@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import User
-from checkin.services import accounts, checkins, headoffice
+from checkin.services import accounts, checkins, headoffice, reports, sites
 from checkin.services.errors import SiteRequired
 from tests.conftest import DEFAULT_NOW, PASSWORD
 
@@ -309,3 +309,28 @@ def test_the_command_line_adds_head_office_without_a_site(runner, app):
     )
     assert result.exit_code == 0, result.output
     assert accounts.account_named("pusat3").site_id is None
+
+
+def test_every_reader_of_a_weekday_quota_gives_the_same_limit_before_the_first_check(
+    app, client, site, manager_user, door_user, auth_headers, make_user, clock
+):
+    """With a quota of 20 on today's weekday and no check yet, the door, the API, the reports,
+    the day summary and head office all say 20 (the usual quota is 60)."""
+    today = site.local_day(clock.now)
+    weekdays = {today.weekday(): 20}
+    changed = sites.SiteSettings(60, 373, "", weekday_quotas=weekdays)
+    sites.update_site_settings(site, changed, manager_user, clock.now - timedelta(days=1))
+    door = auth_headers(door_user)
+    manager = auth_headers(manager_user)
+    assert client.get("/api/v1/quota/today", headers=door).json["limit"] == 20
+    report = client.get(f"/api/v1/reports/daily?from={today}&to={today}", headers=manager)
+    assert report.json["days"][0]["limit"] == 20
+    (row,) = headoffice.today_by_site(clock.now)
+    assert (row.limit, row.left) == (20, 20)
+    (totals,) = reports.daily_report(site, today, today)
+    assert totals.quota == 20
+    browser = app.test_client()
+    user = make_user("head_office")
+    browser.post("/login", data={"username": user.username, "password": PASSWORD})
+    page = browser.get("/headoffice").text
+    assert "0 <small>/ 20</small>" in page

@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
 from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
-from checkin.services import accounts, checkins, floor, sites, tracing
+from checkin.services import checkins, day_counter, floor, leases, tracing
 from checkin.services.checkins import CheckInData
 from tests.conftest import PASSING, PASSWORD
 
@@ -277,17 +277,56 @@ def test_upgrading_from_0005_keeps_tablets_unpaired_and_password_login_working(
     assert client.post("/logout").location == "/login"
 
 
+def insert_old_admitted_visit(connection: sa.Connection, at: datetime, name: str) -> None:
+    """Add one admitted check of Kediri with slot 1, and its day row, as 0005-0009 stored them."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO day_quota (site_id, day, quota_limit, used, issued, checks, refused,"
+            " rechecks, refused_fever, refused_no_hand_sanitiser, refused_no_mask,"
+            " refused_no_distancing, refused_quota_full, admitted, refused_no_offline_slot,"
+            " refused_closed, closed)"
+            " VALUES (1, :day, 60, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, :no)"
+        ),
+        {"day": at.date(), "no": False},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO visit (site_id, day, local_hour, checked_at, visitor_name,"
+            " temperature_dc, hand_sanitiser, mask, distancing, status, reasons, slot,"
+            " floor_state, calls)"
+            " VALUES (1, :day, 10, :at, :name, 365, :yes, :yes, :yes, 'admitted', '', 1,"
+            " 'waiting', 0)"
+        ),
+        {"day": at.date(), "at": at, "name": name, "yes": True},
+    )
+
+
+def insert_old_accounts(connection: sa.Connection, at: datetime, *roles: str) -> None:
+    """Add an account of Kediri for each role, named after it, as 0005-0009 stored them."""
+    for role in roles:
+        connection.execute(
+            sa.text(
+                "INSERT INTO user_account (username, password_hash, role, site_id, active,"
+                " created_at) VALUES (:role, :hash, :role, 1, :yes, :at)"
+            ),
+            {"role": role, "hash": generate_password_hash(PASSWORD), "yes": True, "at": at},
+        )
+
+
 def test_upgrading_from_0007_indexes_the_checks_for_contact_tracing(empty_database, clock):
     flask_migrate.upgrade(revision="0007")
-    site = sites.add_site("KDR", "Kediri")
-    manager = accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=clock.now)
-    checkins.check_in(site, None, CheckInData(**PASSING, visitor_name="Siti Aminah"), clock.now)
+    with db.engine.begin() as connection:
+        insert_old_site(connection, clock.now)
+        insert_old_accounts(connection, clock.now, "manager")
+        insert_old_admitted_visit(connection, clock.now, "Siti Aminah")
     flask_migrate.upgrade()
     indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("visit")}
     assert "visit_site_people" in indexes
+    site, manager = db.session.scalar(sa.select(Site)), db.session.scalar(sa.select(User))
     day = site.local_day(clock.now)
     found = tracing.search(site, tracing.SearchTerms(day, day, name="aminah"), manager, clock.now)
     assert [visit.visitor_name for visit in found.visits] == ["Siti Aminah"]
+    db.session.rollback()
     flask_migrate.downgrade(revision="0005")
     assert "visit_site_people" not in {
         index["name"] for index in sa.inspect(db.engine).get_indexes("visit")
@@ -296,12 +335,18 @@ def test_upgrading_from_0007_indexes_the_checks_for_contact_tracing(empty_databa
 
 def test_upgrading_from_0008_indexes_the_visitor_at_each_booth(empty_database, clock):
     flask_migrate.upgrade(revision="0008")
-    site = sites.add_site("KDR", "Kediri")
-    officer = accounts.add_user("rina", "officer", PASSWORD, site, by=None, now=clock.now)
-    checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
+    with db.engine.begin() as connection:
+        insert_old_site(connection, clock.now)
+        insert_old_accounts(connection, clock.now, "officer")
+        insert_old_admitted_visit(connection, clock.now, "Siti Aminah")
+        connection.execute(
+            sa.text("INSERT INTO booth (site_id, number, label, in_use) VALUES (1, 1, '', :yes)"),
+            {"yes": True},
+        )
     flask_migrate.upgrade()
     indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("visit")}
     assert "visit_booth_state" in indexes
+    site, officer = db.session.scalar(sa.select(Site)), db.session.scalar(sa.select(User))
     floor.open_booth(site, officer, 1, clock.now)
     assert floor.call_next(site, officer, 1, clock.now).slot == 1
     assert [state.visit.slot for state in floor.booth_states(site) if state.visit] == [1]
@@ -310,3 +355,39 @@ def test_upgrading_from_0008_indexes_the_visitor_at_each_booth(empty_database, c
     assert "visit_booth_state" not in {
         index["name"] for index in sa.inspect(db.engine).get_indexes("visit")
     }
+
+
+def test_upgrading_from_0009_keeps_held_slots_held_and_gives_back_what_comes_back(
+    empty_database, clock
+):
+    flask_migrate.upgrade(revision="0009")
+    with db.engine.begin() as connection:  # one admitted, and a browser holding slots 2-6
+        insert_old_site(connection, clock.now)
+        insert_old_admitted_visit(connection, clock.now, "Siti Aminah")
+        connection.execute(
+            sa.text(
+                "INSERT INTO device (site_id, public_id, name, created_at, last_seen_at)"
+                " VALUES (1, :id, 'Browser', :at, :at)"
+            ),
+            {"id": "0b8e9f0e-5d1c-4a63-9d57-1a2b3c4d5e6f", "at": clock.now},
+        )
+        for slot in range(2, 7):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO leased_slot (site_id, day, slot, device_id, leased_at)"
+                    " VALUES (1, :day, :slot, 1, :at)"
+                ),
+                {"day": clock.now.date(), "slot": slot, "at": clock.now},
+            )
+        connection.execute(sa.text("UPDATE day_quota SET used = 6, issued = 6"))
+    flask_migrate.upgrade()
+    site, device = db.session.scalar(sa.select(Site)), db.session.scalar(sa.select(Device))
+    assert (device.paired, day_counter.quota_today(site, clock.now).held) == (False, 5)
+    assert leases.release(device, None, clock.now) == 5
+    result = checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
+    assert (result.visit.slot, result.quota.used, result.quota.held) == (2, 2, 0)
+    db.session.remove()
+    flask_migrate.downgrade(revision="0009")
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM leased_slot")) == 0
+        assert connection.scalar(sa.text("SELECT used FROM day_quota")) == 2

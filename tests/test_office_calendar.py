@@ -30,7 +30,6 @@ FRIDAY, SATURDAY, SUNDAY, MONDAY = (
 )
 CHRISTMAS = date(2026, 12, 25)
 WEEKEND = {5: 30, 6: CLOSED}
-TABLET = "0b7f3c9e-3d7a-4c1e-9a55-5d7a2f1c8e01"
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -185,28 +184,29 @@ def test_a_manager_still_changes_today_s_quota(site, manager_user, make_visit, c
     assert row(site, SATURDAY).limit == 45
 
 
-def test_closing_today_keeps_the_admitted_and_ends_the_tablets_leases(
-    site, manager_user, make_visit, clock
+def test_closing_today_keeps_the_admitted_and_asks_the_tablets_back(
+    site, manager_user, make_visit, clock, pair_tablet
 ):
+    tablet = pair_tablet().device
     make_visit()
     make_visit()
-    lease = leases.take(site, TABLET, clock.now)
+    lease = leases.top_up(tablet, clock.now)
     assert len(lease.slots) == 5
     quota = calendar.add_closed_day(site, clock.now.date(), "Banjir", manager_user, clock.now)
     assert (quota.closed, quota.limit, quota.used, quota.left) == (True, 7, 7, 0)
-    refused = make_visit(device_id=TABLET)
+    assert quota.return_held
+    refused = make_visit()
     assert refused.visit.reasons == ["closed"]
-    assert leases.take(site, TABLET, clock.now).slots == []
-    unused = sa.select(sa.func.count()).where(LeasedSlot.revoked_at.is_(None))
-    assert db.session.scalar(unused) == 0
+    assert leases.top_up(tablet, clock.now).slots == lease.slots  # nothing new
+    assert leases.give_back(tablet, clock.now.date(), lease.slots, clock.now) == 5
     reopened = calendar.remove_closed_day(site, clock.now.date(), manager_user, clock.now)
-    assert (reopened.closed, reopened.limit, reopened.used) == (False, 60, 7)
-    assert make_visit().visit.slot == 8
+    assert (reopened.closed, reopened.limit, reopened.used) == (False, 60, 2)
+    assert [make_visit().visit.slot for _ in range(6)] == [3, 4, 5, 6, 7, 8]
 
 
-def test_a_closed_day_leases_nothing(site, manager_user, clock):
+def test_a_closed_day_leases_nothing(site, manager_user, clock, pair_tablet):
     weekend(site, manager_user, clock.now)
-    lease = leases.take(site, TABLET, local(SUNDAY, 7))
+    lease = leases.top_up(pair_tablet().device, local(SUNDAY, 7))
     assert lease.slots == [] and lease.quota.closed
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LeasedSlot)) == 0
 

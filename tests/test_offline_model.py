@@ -1,6 +1,9 @@
-"""The offline door against a model: random interleavings of tablets leasing, going offline,
-admitting, uploading (sometimes twice), revoking, quota changes and midnight never exceed the
-quota, never give a slot twice, and store every acknowledged check exactly once."""
+"""The offline door against a model: random interleavings of tablets being paired and unpaired,
+leasing, going offline, admitting, uploading (sometimes twice), giving slots back (a message
+sometimes lost and sent again), made-up tablets, revocations, releases of a lost tablet's slots,
+quota changes, closing and reopening the day and midnight never exceed the quota, never give a
+slot twice, store every acknowledged check exactly once, keep the counters equal to the rows and
+every reader of the day's limit in agreement."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import Flask
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -22,11 +26,24 @@ from hypothesis.stateful import (
 
 from checkin import admission
 from checkin.extensions import db
-from checkin.models import DayQuota, Device, LeasedSlot, Site, UploadConflict, User, Visit
-from checkin.services import checkins, leases, sites, uploads
-from checkin.services.checkins import CheckInData
-from checkin.services.errors import QuotaBelowAdmitted
-from checkin.services.uploads import OfflineDecision
+from checkin.models import (
+    AuditEntry,
+    ClosedDay,
+    DayQuota,
+    Device,
+    FreeSlot,
+    LeasedSlot,
+    LoginWindow,
+    PairingCode,
+    Site,
+    UploadConflict,
+    User,
+    Visit,
+)
+from checkin.services import calendar, checkins, day_counter, headoffice, leases, pairing, reports
+from checkin.services import sites as site_settings
+from checkin.services.checkins import CheckInData, OfflineDecision
+from checkin.services.errors import AlreadyClosed, QuotaBelowAdmitted, UnknownClosedDay
 from tests.conftest import PASSING, counters_of, counters_of_rows
 
 TABLETS = 3
@@ -39,73 +56,149 @@ KINDS = {
 
 @dataclass
 class Tablet:
-    """What one door tablet knows: its lease as last heard, and the checks it has not sent."""
+    """What one door tablet knows: its credential, its lease as last heard, the checks it has
+    not sent, and the slots it dropped and has not yet heard the server take back."""
 
-    public_id: str
+    device: Device | None = None
+    credential: str | None = None
     online: bool = True
     lease_day: date | None = None
     slots: list[int] = field(default_factory=list)
     outbox: list[tuple[CheckInData, OfflineDecision]] = field(default_factory=list)
+    giving_back: list[tuple[date, list[int]]] = field(default_factory=list)
 
 
-def offline_machine(site: Site, manager: User, start: datetime) -> type[RuleBasedStateMachine]:
+def offline_machine(
+    app: Flask, site: Site, manager: User, token: str, start: datetime
+) -> type[RuleBasedStateMachine]:
     """Return a state machine for ``site``, starting each run from an empty day at ``start``."""
 
     class OfflineDoor(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            for model in (UploadConflict, Visit, LeasedSlot, Device, DayQuota):
+            for model in (
+                AuditEntry,
+                UploadConflict,
+                Visit,
+                LeasedSlot,
+                FreeSlot,
+                PairingCode,
+                Device,
+                DayQuota,
+                ClosedDay,
+                LoginWindow,
+            ):
                 db.session.execute(sa.delete(model))
             db.session.commit()
             self.now = start
-            self.tablets = [Tablet(str(uuid.uuid4())) for _ in range(TABLETS)]
+            self.tablets = [Tablet() for _ in range(TABLETS)]
             # Every check a tablet or the server acknowledged: its reference.
             self.acknowledged: set[str] = set()
+            # Devices whose slots a manager released: their tablets may give a slot twice.
+            self.released: set[int] = set()
 
         def today(self) -> date:
             return site.local_day(self.now)
 
-        def refresh(self, tablet: Tablet) -> None:
-            lease = leases.lease_of(leases.device_of(site, tablet.public_id), self.now)
-            tablet.lease_day, tablet.slots = lease.day, list(lease.slots)
+        def hear_lease(self, tablet: Tablet, lease: leases.Lease) -> None:
+            """The tablet keeps the lease the server answered, but what its outbox used; told
+            it is stopped for the day, it gives back what it holds."""
+            if lease.stopped:
+                self.give_back_all(tablet, lost=False)
+            used = {decided.slot for _data, decided in tablet.outbox}
+            tablet.lease_day = lease.day
+            tablet.slots = [slot for slot in lease.slots if slot not in used]
 
         @initialize()
-        def open_the_door_pages(self) -> None:
-            """Each door page takes a lease when it loads."""
-            for number in range(TABLETS):
-                self.take_lease(number)
+        def pair_the_first_tablet(self) -> None:
+            self.pair(0)
+
+        @rule(number=st.integers(0, TABLETS - 1))
+        def pair(self, number: int) -> None:
+            """A manager pairs the tablet (again: a new device, its old checks still queued)."""
+            tablet = self.tablets[number]
+            if tablet.device is not None and tablet.device.paired:
+                return
+            code = pairing.new_code(site, manager, self.now).code
+            paired = pairing.pair(code, f"Pintu {number}", f"192.0.2.{number}", self.now)
+            tablet.device, tablet.credential = paired.device, paired.credential
+            tablet.lease_day, tablet.slots = None, []
+
+        @rule(number=st.integers(0, TABLETS - 1))
+        def unpair(self, number: int) -> None:
+            """A manager unpairs it; online, the tablet gives back what it holds at once."""
+            tablet = self.tablets[number]
+            if tablet.device is None or not tablet.device.paired:
+                return
+            pairing.unpair(tablet.device, manager, self.now)
+            if tablet.online:
+                self.give_back_all(tablet, lost=False)
+
+        @rule()
+        def a_made_up_tablet_asks_for_slots(self) -> None:
+            client = app.test_client()
+            response = client.post(
+                "/api/v1/leases",
+                json={"device_id": str(uuid.uuid4())},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 404
 
         @rule(number=st.integers(0, TABLETS - 1))
         def take_lease(self, number: int) -> None:
             tablet = self.tablets[number]
-            if tablet.online:
-                lease = leases.take(site, tablet.public_id, self.now)
-                tablet.lease_day, tablet.slots = lease.day, list(lease.slots)
+            if tablet.online and tablet.device is not None and tablet.device.paired:
+                self.hear_lease(tablet, leases.top_up(tablet.device, self.now))
 
         @rule(number=st.integers(0, TABLETS - 1), twice=st.booleans())
         def connection_returns(self, number: int, twice: bool) -> None:
             tablet = self.tablets[number]
             tablet.online = True
+            paired = tablet.device is not None and tablet.device.paired
+            if not paired:
+                return  # its checks wait until it is paired again
             for data, decided in tablet.outbox:
-                result = uploads.upload(site, None, data, decided, self.now)
+                data = CheckInData(**(vars(data) | {"tablet_id": tablet.device.id}))
+                result = checkins.check_in(site, None, data, self.now, decided)
                 self.acknowledged.add(data.client_ref)
                 if twice:
-                    again = uploads.upload(site, None, data, decided, self.now)
+                    again = checkins.check_in(site, None, data, self.now, decided)
                     assert not again.created
                     assert (again.visit and again.visit.id) == (result.visit and result.visit.id)
             tablet.outbox.clear()
-            if tablet.lease_day is not None:
-                self.refresh(tablet)
+            self.poll(number, lost=False)
+            if tablet.device.paired:
+                self.hear_lease(tablet, leases.lease_of(tablet.device, self.now))
+
+        @rule(number=st.integers(0, TABLETS - 1), lost=st.booleans())
+        def poll(self, number: int, lost: bool) -> None:
+            """The door polls the quota: asked to, it gives back what it holds (the message
+            may be lost on the way: it is sent again until heard)."""
+            tablet = self.tablets[number]
+            if not tablet.online or tablet.device is None:
+                return
+            quota = day_counter.quota_today(site, self.now)
+            if quota.return_held or not tablet.device.paired or tablet.giving_back:
+                self.give_back_all(tablet, lost)
+
+        def give_back_all(self, tablet: Tablet, lost: bool) -> None:
+            """The tablet drops its slots first, then tells the server, until it hears back."""
+            if tablet.slots:
+                tablet.giving_back.append((tablet.lease_day, tablet.slots))
+                tablet.slots = []
+            if lost:
+                return
+            for day, slots in tablet.giving_back:
+                leases.give_back(tablet.device, day, slots, self.now)
+            tablet.giving_back.clear()
 
         @rule(number=st.integers(0, TABLETS - 1), kind=st.sampled_from(sorted(KINDS)))
         def check_offline(self, number: int, kind: str) -> None:
             tablet = self.tablets[number]
+            if tablet.device is None or tablet.lease_day is None:
+                return  # never leased: no rules to decide by, it checks online only
             tablet.online = False  # the connection dropped, or had already
-            data = CheckInData(
-                **(PASSING | KINDS[kind]),
-                client_ref=str(uuid.uuid4()),
-                device_id=tablet.public_id,
-            )
+            data = CheckInData(**(PASSING | KINDS[kind]), client_ref=str(uuid.uuid4()))
             # The tablet's own rules: the same pure screening the server runs.
             screening = admission.screen(
                 admission.Reading(
@@ -119,7 +212,9 @@ def offline_machine(site: Site, manager: User, start: datetime) -> type[RuleBase
                     slot = tablet.slots.pop(0)
                 else:
                     screening = admission.offline_refusal()
-            decided = OfflineDecision(self.now, screening.status, screening.reasons, slot)
+            decided = OfflineDecision(
+                self.now, screening.status, screening.reasons, slot, tablet.device.public_id
+            )
             tablet.outbox.append((data, decided))
 
         @rule(number=st.integers(-1, TABLETS - 1), kind=st.sampled_from(sorted(KINDS)))
@@ -127,31 +222,46 @@ def offline_machine(site: Site, manager: User, start: datetime) -> type[RuleBase
             tablet = self.tablets[number] if number >= 0 else None
             if tablet is not None and not tablet.online:
                 return
+            paired = tablet is not None and tablet.device is not None and tablet.device.paired
             data = CheckInData(
                 **(PASSING | KINDS[kind]),
                 client_ref=str(uuid.uuid4()),
-                device_id=tablet.public_id if tablet and tablet.lease_day else None,
+                tablet_id=tablet.device.id if paired else None,
             )
             result = checkins.check_in(site, None, data, self.now)
             self.acknowledged.add(data.client_ref)
-            if tablet is not None and tablet.lease_day is not None:
-                self.refresh(tablet)  # the door page reads its lease again after each answer
+            if paired and result.visit.slot in tablet.slots:
+                tablet.slots.remove(result.visit.slot)  # the door drops the slot it was told
             assert checkins.check_in(site, None, data, self.now).visit.id == result.visit.id
 
         @rule(number=st.integers(0, TABLETS - 1))
-        def revoke_a_lost_tablet(self, number: int) -> None:
-            device = db.session.scalar(
-                sa.select(Device).where(Device.public_id == self.tablets[number].public_id)
-            )
+        def a_manager_stops_a_tablet(self, number: int) -> None:
+            device = self.tablets[number].device
             if device is not None:
                 leases.revoke(device, manager, self.now)
+
+        @rule(number=st.integers(0, TABLETS - 1))
+        def a_manager_releases_a_lost_tablet_s_slots(self, number: int) -> None:
+            device = self.tablets[number].device
+            if device is not None and leases.release(device, manager, self.now):
+                self.released.add(device.id)
 
         @rule(change=st.integers(-20, 20))
         def manager_changes_the_quota(self, change: int) -> None:
             limit = max(site.daily_quota + change, 0)
-            settings_ = sites.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
+            changed = site_settings.SiteSettings(
+                limit, site.fever_cutoff_dc, site.online_service_url
+            )
             with contextlib.suppress(QuotaBelowAdmitted):
-                sites.update_site_settings(site, settings_, manager, self.now)
+                site_settings.update_site_settings(site, changed, manager, self.now)
+
+        @rule(close=st.booleans())
+        def manager_closes_or_reopens_today(self, close: bool) -> None:
+            with contextlib.suppress(AlreadyClosed, UnknownClosedDay):
+                if close:
+                    calendar.add_closed_day(site, self.today(), "Banjir", manager, self.now)
+                else:
+                    calendar.remove_closed_day(site, self.today(), manager, self.now)
 
         @rule(minutes=st.integers(1, 90))
         def time_passes(self, minutes: int) -> None:
@@ -173,11 +283,37 @@ def offline_machine(site: Site, manager: User, start: datetime) -> type[RuleBase
                 assert counters_of(row) == counters_of_rows(site.id, row.day), row.day
 
         @invariant()
+        def only_paired_tablets_hold_slots(self) -> None:
+            holders = db.session.scalars(
+                sa.select(Device.paired_at).join(LeasedSlot, LeasedSlot.device_id == Device.id)
+            ).all()
+            assert all(paired_at is not None for paired_at in holders)
+
+        @invariant()
         def each_slot_is_given_once_a_day(self) -> None:
             given = db.session.execute(
                 sa.select(Visit.day, Visit.slot).where(Visit.slot.is_not(None))
             ).all()
             assert len(given) == len(set(given))
+
+        @invariant()
+        def a_tablet_holds_only_slots_no_one_else_can_be_given(self) -> None:
+            for tablet in self.tablets:
+                if tablet.device is None or tablet.device.id in self.released:
+                    continue
+                day = tablet.lease_day
+                if day is None or not tablet.slots:
+                    continue
+                held = db.session.scalars(
+                    sa.select(LeasedSlot.slot).where(
+                        LeasedSlot.device_id == tablet.device.id,
+                        LeasedSlot.day == day,
+                        LeasedSlot.used_at.is_(None),
+                        LeasedSlot.returned_at.is_(None),
+                        LeasedSlot.released_at.is_(None),
+                    )
+                ).all()
+                assert set(tablet.slots) <= set(held), (tablet.slots, held)
 
         @invariant()
         def every_acknowledged_check_is_stored_exactly_once(self) -> None:
@@ -187,11 +323,25 @@ def offline_machine(site: Site, manager: User, start: datetime) -> type[RuleBase
             assert len(everything) == len(set(everything))
             assert self.acknowledged <= set(everything)
 
+        @invariant()
+        def every_reader_of_the_limit_gives_the_same_number(self) -> None:
+            day = self.today()
+            door = day_counter.quota_today(site, self.now)
+            (report,) = reports.daily_report(site, day, day)
+            (head_office,) = headoffice.today_by_site(self.now)
+            assert door.limit == report.quota == head_office.limit, (door, report, head_office)
+            assert (door.used, door.left) == (head_office.used, head_office.left)
+            if door.closed:
+                assert door.left == 0
+
     return OfflineDoor
 
 
-def test_the_offline_door_keeps_its_promises_in_any_interleaving(site, manager_user, clock):
-    machine = offline_machine(site, manager_user, clock.now)
+def test_the_offline_door_keeps_its_promises_in_any_interleaving(
+    app, site, manager_user, door_user, auth_headers, clock
+):
+    token = auth_headers(door_user)["Authorization"].removeprefix("Bearer ")
+    machine = offline_machine(app, site, manager_user, token, clock.now)
     machine.TestCase.settings = settings(
         max_examples=60,
         stateful_step_count=30,

@@ -191,7 +191,7 @@ def test_unpairing_ends_the_tablet_s_api_calls_too(
     device = paired(tablet, code)
     pin_login(tablet, door)
     assert tablet.get("/api/v1/quota/today").status_code == 200
-    pairing.unpair(device.site, device.public_id, manager_user, device.paired_at)
+    pairing.unpair(device, manager_user, device.paired_at)
     assert tablet.get("/api/v1/quota/today").status_code == 401
 
 

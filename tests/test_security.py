@@ -49,6 +49,8 @@ PUBLIC = {
 }
 # Opened by a display token in a cookie, never by a login: refused outright without one.
 DISPLAY_ONLY = {"display.board", "display.board_data"}
+# Answered only for a browser holding a paired tablet's credential: to anyone else, nothing.
+TABLET_ONLY = {"api.tablet_status"}
 SECRET_NAME = "Siti Rahasia Aminah"
 
 
@@ -188,6 +190,8 @@ def test_nothing_but_the_login_is_public(app, client):
         response = client.get(url(app, rule))
         if rule.endpoint in DISPLAY_ONLY:
             assert response.status_code == 403, rule.rule
+        elif rule.endpoint in TABLET_ONLY:
+            assert response.status_code == 404, rule.rule
         elif rule.rule.startswith("/api"):
             assert response.status_code == 401, rule.rule
         else:

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Visit
-from checkin.services import checkins, day_counter, entry_log, logins, privacy, reports, sites
+from checkin.services import (
+    checkins,
+    day_counter,
+    entry_log,
+    logins,
+    privacy,
+    reports,
+    retests,
+    sites,
+)
 from checkin.services.errors import (
     AlreadyVoided,
     QuotaBelowAdmitted,
@@ -240,7 +249,7 @@ def test_a_re_test_may_happen_from_the_whole_minute_staff_are_shown(
 ):
     start = clock.now
     first = make_visit(now=start + first_reading, temperature_dc=375).visit
-    assert checkins.retest_ready_at(first, site) == start + ready
+    assert retests.ready_at(first, site) == start + ready
     with pytest.raises(RetestTooEarly):
         make_visit(now=start + ready - timedelta(seconds=1), recheck_of=first.id)
     assert make_visit(now=start + ready, recheck_of=first.id).visit.status == "admitted"

@@ -68,11 +68,10 @@ class ReadingForm(Form):
         ],
     )
     # Made when the form is shown: the same form sent twice (a double tap, a retry after a
-    # timeout) is the same check, stored once. The door's script puts in the tablet's id.
+    # timeout) is the same check, stored once.
     client_ref = HiddenField(
         default=lambda: str(uuid.uuid4()), validators=[Optional(), Regexp(rules.UUID_PATTERN)]
     )
-    device_id = HiddenField(validators=[Optional(), Regexp(rules.UUID_PATTERN)])
 
 
 class CheckInForm(ReadingForm):
@@ -130,5 +129,4 @@ class CheckInForm(ReadingForm):
             nik_last4=rules.nik_last4(self.id_number.data),
             purpose=self.purpose.data or None,
             client_ref=self.client_ref.data or None,
-            device_id=self.device_id.data or None,
         )

@@ -3,7 +3,7 @@
 from checkin.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginWindow, User, hash_token
 from checkin.models.base import UTCDateTime, utcnow
 from checkin.models.calendar import ClosedDay, WeekdayQuota
-from checkin.models.devices import Device, LeasedSlot, PairingCode, UploadConflict
+from checkin.models.devices import Device, FreeSlot, LeasedSlot, PairingCode, UploadConflict
 from checkin.models.floor import Booth
 from checkin.models.sites import DayQuota, Site
 from checkin.models.visits import AuditEntry, Visit
@@ -17,6 +17,7 @@ __all__ = [
     "ClosedDay",
     "DayQuota",
     "Device",
+    "FreeSlot",
     "LeasedSlot",
     "LoginWindow",
     "PairingCode",

@@ -31,13 +31,20 @@ class Device(db.Model):
     credential_hash: Mapped[str | None] = mapped_column(sa.String(64))
     paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unpaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The local day a manager stopped this tablet leasing (revoked or released its slots): it
+    # gets no slot that day, whatever it holds. Another day, it leases again.
+    leasing_stopped_on: Mapped[date | None]
 
     site: Mapped[Site] = relationship()
 
     @property
     def paired(self) -> bool:
-        """Tell whether the tablet holds a credential that is still accepted."""
-        return self.credential_hash is not None
+        """Tell whether the tablet is paired: its credential opens the door for its staff.
+
+        An unpaired tablet's credential is kept for one thing only: to give back the slots it
+        still holds (``checkin.services.leases.give_back``), which only the tablet can know.
+        """
+        return self.credential_hash is not None and self.unpaired_at is None
 
     @property
     def label(self) -> str:
@@ -50,8 +57,13 @@ class Device(db.Model):
 class LeasedSlot(db.Model):
     """A slot number of a day, taken from the counter for a tablet to give out offline.
 
-    A slot is leased once (the primary key), used once (``used_at``, by the visit that holds
-    it), and never reissued: not when revoked, not when the day ends unused.
+    A slot is leased once (the primary key: a number given back is given out again only to a
+    visitor admitted online, never to a lease), and ends used (``used_at``, by the visit that
+    holds it), given back by the tablet unused (``returned_at``), released by a manager for a
+    lost tablet (``released_at``), or held when its day ends. A revoked slot (``revoked_at``)
+    still counts as held: the tablet may have given it out offline before it heard; it is no
+    longer offered online nor listed in the tablet's lease, and comes back when the tablet says
+    it is unused or a manager releases it.
     """
 
     __tablename__ = "leased_slot"
@@ -63,8 +75,34 @@ class LeasedSlot(db.Model):
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (sa.Index("leased_slot_device_day", "device_id", "day"),)
+    __table_args__ = (
+        sa.Index("leased_slot_device_day", "device_id", "day"),
+        # A slot ends one way: used, given back, or released.
+        sa.CheckConstraint(
+            "(used_at IS NULL OR (returned_at IS NULL AND released_at IS NULL))"
+            " AND (returned_at IS NULL OR released_at IS NULL)",
+            name="leased_slot_ends_once",
+        ),
+    )
+
+
+class FreeSlot(db.Model):
+    """A slot number of a day given back (by its tablet, or released by a manager), waiting
+    to be given out again to a visitor admitted online, lowest first.
+
+    The day row counts these rows in ``free``, so that a claim knows in its one UPDATE whether
+    to take a new number or one of these.
+    """
+
+    __tablename__ = "free_slot"
+
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    freed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UploadConflict(db.Model):
@@ -77,7 +115,8 @@ class UploadConflict(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
-    device_id: Mapped[int] = mapped_column(sa.ForeignKey("device.id"))
+    # None: uploaded from a browser that is no paired tablet of the site.
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("device.id"))
     client_ref: Mapped[str] = mapped_column(sa.String(36))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -85,7 +124,7 @@ class UploadConflict(db.Model):
     # What the tablet decided and measured: status, slot, temperature and the three ticks.
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
 
-    device: Mapped[Device] = relationship()
+    device: Mapped[Device | None] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("site_id", "client_ref", name="upload_conflict_once"),)
 

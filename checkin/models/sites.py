@@ -70,10 +70,12 @@ class DayQuota(db.Model):
     it is the slots taken before the day closed (none, unless a manager closed it that day).
 
     ``used`` is claimed with one conditional UPDATE, so the limit holds across processes and
-    servers; ``issued`` numbers queue slots and never goes back, so a voided slot is not reissued.
-    ``used`` counts the admitted visitors and the slots tablets hold for offline use, so
-    ``used - admitted`` slots are held by tablets and not used (yet). The other counters are a
-    rollup that reports read instead of scanning visits.
+    servers; ``issued`` is the highest queue number given and never goes back, so a voided slot
+    is not reissued. ``used`` counts the admitted visitors and the slots tablets hold for offline
+    use, so ``used - admitted`` slots are held by tablets and not used (yet). ``free`` counts the
+    numbers tablets gave back (``free_slot``), which the next visitors admitted online take
+    before any new number, so that queue numbers stay 1..limit. The other counters are a rollup
+    that reports read instead of scanning visits.
     """
 
     __tablename__ = "day_quota"
@@ -96,10 +98,12 @@ class DayQuota(db.Model):
     refused_closed: Mapped[int] = mapped_column(default=0)
     # The office calendar closed the day when the row was made, or a manager closed it later.
     closed: Mapped[bool] = mapped_column(default=False)
+    free: Mapped[int] = mapped_column(default=0, server_default="0")
 
     COUNTERS = (
         "used",
         "issued",
+        "free",
         "admitted",
         "checks",
         "refused",
@@ -110,6 +114,8 @@ class DayQuota(db.Model):
     __table_args__ = (
         sa.CheckConstraint("used <= quota_limit", name="day_quota_within_limit"),
         sa.CheckConstraint("used >= 0 AND used <= issued", name="day_quota_used_counted"),
+        # Every number given is used, held, voided or free: free ones are neither of the others.
+        sa.CheckConstraint("free >= 0 AND used + free <= issued", name="day_quota_free_counted"),
         sa.CheckConstraint("admitted >= 0 AND admitted <= used", name="day_quota_admitted_used"),
     )
 

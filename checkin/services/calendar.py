@@ -2,7 +2,7 @@
 
 The calendar gives each day its quota when the day's counter row is made (``day_counter``);
 a change that concerns today applies to today's row at once, as a quota change always has.
-Closing today keeps the slots taken and ends the tablets' leases of today.
+Closing today keeps the slots taken; tablets give back what they hold unused.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from checkin import office_calendar, rules
 from checkin.extensions import db
 from checkin.models import ClosedDay, Site, User, WeekdayQuota
 from checkin.models.calendar import MAX_CLOSED_LABEL
-from checkin.services import audit, day_counter, leases
+from checkin.services import audit, day_counter
 from checkin.services.day_counter import Quota
 from checkin.services.errors import (
     AlreadyClosed,
@@ -54,13 +54,13 @@ def set_weekday_quotas(site: Site, quotas: Mapping[int, int | None]) -> None:
 
 
 def apply_today(site: Site, now: datetime) -> Quota:
-    """Give today's counter row the calendar's quota of today, in the caller's transaction."""
+    """Give today's counter row the calendar's quota of today, in the caller's transaction.
+
+    Closing today leaves no slot unheld, so tablets give back what they hold when they next ask
+    (``Quota.return_held``); opening it again lets them lease again.
+    """
     day = site.local_day(now)
-    plan = day_counter.planned(site, day)
-    quota = day_counter.replan(site, day, plan)
-    if plan.closed:
-        leases.revoke_day(site, day, now)
-    return quota
+    return day_counter.replan(site, day, day_counter.planned(site, day))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""Check-ins at the door: screen a visitor, claim a slot, re-test a high reading, void a mistake."""
+"""Check-ins at the door: screen a visitor, claim a slot atomically, store the check.
+
+One transaction records a check, whether it is decided here (online) or was decided by a paired
+tablet while offline and is uploaded now: :func:`check_in` is the entry point for both, and
+for an upload the same rules decide whether it is stored as the tablet made it or kept as an
+upload conflict for the manager, never dropped. The same ``client_ref`` again stores nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +17,11 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from checkin import admission, rules
 from checkin.extensions import db
-from checkin.models import Site, User, Visit
+from checkin.models import Device, Site, UploadConflict, User, Visit
 from checkin.models.floor import WAITING
-from checkin.services import audit, day_counter, floor, leases
+from checkin.services import audit, day_counter, floor, leases, retests
 from checkin.services.day_counter import Quota
-from checkin.services.errors import (
-    AlreadyRetested,
-    AlreadyVoided,
-    RetestClosed,
-    RetestNotWaiting,
-    RetestTooEarly,
-    ServiceError,
-    TooSoonToCallGone,
-    VoidReasonMissing,
-)
+from checkin.services.errors import AlreadyRetested, AlreadyVoided, ServiceError, VoidReasonMissing
 
 
 @dataclass(frozen=True)
@@ -32,11 +29,10 @@ class CheckInData:
     """A validated check-in: the reading plus optional visitor details (NIK already cut to 4).
 
     ``client_ref`` is the id the form or tablet made for this check: sent again, the same
-    check is returned, not stored twice. ``device_id`` is the tablet's own id: an admission
-    then takes a slot of its lease first. A re-test names its first reading by id, or (when
-    made offline, before the first had an id) by that reading's ``client_ref``. ``tablet_id``
-    is the paired tablet (a device row) a PIN session was opened on: the visit names it even
-    when no leased slot does.
+    check is returned, not stored twice. ``tablet_id`` is the paired tablet (a device row) the
+    check was made on: an admission online takes a slot of its lease first, and the visit
+    names it. A re-test names its first reading by id, or (when made offline, before the first
+    had an id) by that reading's ``client_ref``.
     """
 
     temperature_dc: int
@@ -49,7 +45,6 @@ class CheckInData:
     purpose: str | None = None
     recheck_of: int | None = None
     client_ref: str | None = None
-    device_id: str | None = None
     recheck_of_ref: str | None = None
     tablet_id: int | None = None
 
@@ -60,7 +55,7 @@ class CheckInData:
 
 
 def second_reading(
-    first: Visit, temperature_dc: int, client_ref: str | None = None, device_id: str | None = None
+    first: Visit, temperature_dc: int, client_ref: str | None = None, tablet_id: int | None = None
 ) -> CheckInData:
     """Return the re-test of ``first``: a new temperature for the same visitor and ticks."""
     return CheckInData(
@@ -74,74 +69,219 @@ def second_reading(
         purpose=first.purpose,
         recheck_of=first.id,
         client_ref=client_ref,
-        device_id=device_id,
+        tablet_id=tablet_id,
     )
 
 
 @dataclass(frozen=True)
-class CheckInResult:
-    """The stored visit, the day's quota right after it, and whether it was stored just now."""
+class OfflineDecision:
+    """What a tablet showed a visitor while offline, and when; ``device_id`` is the tablet the
+    upload says decided it, which must be the paired tablet uploading it for a slot to count."""
 
-    visit: Visit
+    recorded_at: datetime
+    status: str
+    reasons: tuple[str, ...]
+    slot: int | None
+    device_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    """The stored visit (or, for an upload, the conflict kept instead), the day's quota right
+    after it, and whether it was stored just now."""
+
+    visit: Visit | None
     quota: Quota
     created: bool = True
+    conflict: UploadConflict | None = None
 
 
-def check_in(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
-    """Screen a visitor, claim a slot atomically if they pass, and store the visit.
+# A tablet's clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+# Why an upload was kept for the manager instead of stored as the tablet decided, besides the
+# slot's own causes (``leases.SLOT_*``) and a re-test's (``ServiceError.code``).
+NOT_THIS_TABLET = "not_this_tablet"
+RECORDED_BEFORE_TABLET = "recorded_before_tablet"
+RECORDED_IN_THE_FUTURE = "recorded_in_the_future"
+DECISION_DIFFERS = "decision_differs"
 
-    A check whose ``client_ref`` is stored already is returned as it was, and nothing new is
-    stored: the unique key finds it, so the first post of a check costs no extra look-up.
-    A re-test is looked up first: its first reading, re-tested already, would refuse it.
+
+def check_in(
+    site: Site,
+    recorder: User | None,
+    data: CheckInData,
+    now: datetime,
+    decided: OfflineDecision | None = None,
+) -> CheckInResult:
+    """Record one check in one transaction: decided now, or as a tablet ``decided`` offline.
+
+    A check whose ``client_ref`` is stored already (or kept as a conflict) is returned as it
+    was, and nothing new is stored. Online, the unique key finds it, so the first post of a
+    check costs no extra look-up; a re-test and an upload look first: a re-test's first
+    reading, re-tested already, would refuse it, and an upload may have been kept as a conflict.
     """
-    stored = stored_check(site, data.client_ref) if data.is_recheck else None
-    if stored is not None:
-        return CheckInResult(stored, day_counter.quota_today(site, now), created=False)
-    try:
-        result = record(site, recorder, data, now)
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        stored = stored_check(site, data.client_ref)
+    if decided is not None or data.is_recheck:
+        stored = _stored(site, data.client_ref, now)
         if stored is not None:
-            return CheckInResult(stored, day_counter.quota_today(site, now), created=False)
-        if data.is_recheck:
-            # Another tablet stored the second reading between our check and our insert.
-            raise AlreadyRetested() from exc
-        raise
-    return result
+            return stored
+    for _attempt in range(2):
+        try:
+            if decided is None:
+                result = record(site, recorder, data, now)
+            else:
+                result = record_offline(site, recorder, data, decided, now)
+            db.session.commit()
+            return result
+        except IntegrityError as exc:
+            db.session.rollback()
+            stored = _stored(site, data.client_ref, now)
+            if stored is not None:
+                return stored
+            if decided is None and data.is_recheck:
+                # Another tablet stored the second reading between our check and our insert.
+                raise AlreadyRetested() from exc
+            if decided is None:
+                raise
+            # Another tablet's re-test of the same first reading: decided again, a conflict.
+    raise RuntimeError("an upload lost the same race twice")
 
 
 def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
-    """Add a check to the caller's transaction, as :func:`check_in` does, without committing."""
+    """Add a check decided now to the caller's transaction, as :func:`check_in` does."""
     day = site.local_day(now)
     screening = screen(site, data, now)
     # Everything is decided before the first write: on SQLite that write takes the lock all
     # tablets queue on, so the lock is held from the counter update to the commit only.
-    counted = slot = device_id = None
-    if screening.passed and data.device_id is not None:
-        leased = leases.use_next(site, data.device_id, day, now)
-        if leased is not None:
-            slot, device_id = leased.slot, leased.device_id
-            counted = day_counter.count_check(site, day, admission.ADMITTED, ())
-    if screening.passed and counted is None:
-        counted = day_counter.claim_slot(site, day)
-        if counted is None:
-            closed = day_counter.is_closed(site, day)
-            screening = admission.closed_refusal() if closed else admission.quota_refusal()
+    quota = slot = None
+    if screening.passed and data.tablet_id is not None:
+        slot = leases.use_next(site, data.tablet_id, day, now)
+        if slot is not None:
+            quota = day_counter.count_check(site, day, admission.ADMITTED, ())
+    if screening.passed and quota is None:
+        claimed = day_counter.claim_slot(site, day)
+        if claimed is None:
+            quota = day_counter.quota_today(site, now)
+            screening = admission.closed_refusal() if quota.closed else admission.quota_refusal()
         else:
-            slot = counted.issued
-    if counted is None:
-        counted = day_counter.count_check(site, day, screening.status, screening.reasons)
-    device_id = device_id if device_id is not None else data.tablet_id
-    visit = store(site, recorder, data, screening, now, slot, device_id)
-    return CheckInResult(visit, Quota(day, counted.quota_limit, counted.used))
+            quota, slot = claimed.quota, claimed.slot
+    if not screening.passed:
+        quota = day_counter.count_check(site, day, screening.status, screening.reasons)
+    visit = store(site, recorder, data, screening, now, slot)
+    return CheckInResult(visit, quota)
+
+
+def expected(site: Site, data: CheckInData, decided: OfflineDecision) -> admission.Screening:
+    """Return what the rules decide offline: a passing visitor without a slot is refused."""
+    screening = screen(site, data, decided.recorded_at)
+    if screening.passed and decided.slot is None:
+        return admission.offline_refusal()
+    return screening
+
+
+def record_offline(
+    site: Site, recorder: User | None, data: CheckInData, decided: OfflineDecision, now: datetime
+) -> CheckInResult:
+    """Add a check a tablet decided offline to the caller's transaction: stored at the time it
+    was recorded, as decided, if the same rules agree and the slot is one this tablet leased
+    for that day and has not used; anything else is kept as a conflict for the manager."""
+    tablet = db.session.get(Device, data.tablet_id) if data.tablet_id is not None else None
+    day = site.local_day(decided.recorded_at)
+    cause = _upload_problem(site, data, decided, tablet, now)
+    if cause is not None:
+        return _conflict(site, data, decided, tablet, now, cause)
+    screening = expected(site, data, decided)
+    counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+    visit = store(site, recorder, data, screening, decided.recorded_at, decided.slot)
+    return CheckInResult(visit, counted)
+
+
+def _upload_problem(
+    site: Site, data: CheckInData, decided: OfflineDecision, tablet: Device | None, now: datetime
+) -> str | None:
+    """Return why an offline check cannot be stored as decided (taking its slot), or None."""
+    # A tablet's time is its own: the server takes it only between the tablet's first contact
+    # and now, so that no upload reaches into closed days.
+    if decided.recorded_at > now + CLOCK_SKEW:
+        return RECORDED_IN_THE_FUTURE
+    if tablet is not None and decided.recorded_at < tablet.created_at - CLOCK_SKEW:
+        return RECORDED_BEFORE_TABLET
+    try:
+        screening = expected(site, data, decided)
+    except ServiceError as refusal:
+        return refusal.code
+    if (screening.status, screening.reasons) != (decided.status, decided.reasons):
+        return DECISION_DIFFERS
+    if not screening.passed:
+        return None
+    if tablet is None or tablet.public_id != decided.device_id:
+        return NOT_THIS_TABLET
+    return leases.use(
+        tablet, site.local_day(decided.recorded_at), decided.slot, decided.recorded_at, now
+    )
+
+
+def _conflict(
+    site: Site,
+    data: CheckInData,
+    decided: OfflineDecision,
+    tablet: Device | None,
+    now: datetime,
+    cause: str,
+) -> CheckInResult:
+    """Keep a check that cannot be stored as decided, without the visitor's personal data."""
+    conflict = UploadConflict(
+        site_id=site.id,
+        device_id=tablet.id if tablet is not None else None,
+        client_ref=data.client_ref,
+        recorded_at=decided.recorded_at,
+        uploaded_at=now,
+        cause=cause,
+        detail={
+            "status": decided.status,
+            "reasons": list(decided.reasons),
+            "slot": decided.slot,
+            "temperature_dc": data.temperature_dc,
+            "hand_sanitiser": data.hand_sanitiser,
+            "mask": data.mask,
+            "distancing": data.distancing,
+        },
+    )
+    db.session.add(conflict)
+    db.session.flush()
+    return CheckInResult(None, day_counter.quota_today(site, now), conflict=conflict)
+
+
+def _stored(site: Site, client_ref: str | None, now: datetime) -> CheckInResult | None:
+    """Return the check or the conflict stored for ``client_ref`` already, if any."""
+    visit = stored_check(site, client_ref)
+    conflict = None
+    if visit is None and client_ref is not None:
+        conflict = db.session.scalar(
+            sa.select(UploadConflict).where(
+                UploadConflict.site_id == site.id, UploadConflict.client_ref == client_ref
+            )
+        )
+    if visit is None and conflict is None:
+        return None
+    return CheckInResult(visit, day_counter.quota_today(site, now), False, conflict)
+
+
+def conflicts(site: Site, limit: int = 100) -> list[UploadConflict]:
+    """Return the site's upload conflicts, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(UploadConflict)
+            .where(UploadConflict.site_id == site.id)
+            .order_by(UploadConflict.uploaded_at.desc(), UploadConflict.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def screen(site: Site, data: CheckInData, checked_at: datetime) -> admission.Screening:
     """Screen a check by the site's rules; a re-test first has to be allowed at ``checked_at``."""
     if data.is_recheck:
-        refusal = _retest_refusal(first_reading(site, data), site, checked_at)
+        refusal = retests.refusal(first_reading(site, data), site, checked_at)
         if refusal is not None:
             raise refusal
     return admission.screen(
@@ -170,7 +310,6 @@ def store(
     screening: admission.Screening,
     checked_at: datetime,
     slot: int | None,
-    device_id: int | None,
 ) -> Visit:
     """Insert the visit a check decided, in the caller's transaction."""
     first = first_reading(site, data) if data.recheck_of_ref is not None else None
@@ -193,7 +332,7 @@ def store(
         slot=slot if screening.passed else None,
         recheck_of_id=first.id if first is not None else data.recheck_of,
         client_ref=data.client_ref,
-        device_id=device_id,
+        device_id=data.tablet_id,
         # Every admitted visitor waits for a call to a booth; the others never enter the floor.
         floor_state=WAITING if screening.status == admission.ADMITTED else None,
         # Set, not left to defaults: the visit attached after the INSERT need not reload.
@@ -220,66 +359,6 @@ def stored_check(site: Site, client_ref: str | None) -> Visit | None:
     return db.session.scalar(
         sa.select(Visit).where(Visit.site_id == site.id, Visit.client_ref == client_ref)
     )
-
-
-def retest_ready_at(visit: Visit, site: Site) -> datetime:
-    """Return when a visitor asked to rest may be measured again, on the next whole minute."""
-    # Staff see the time as HH:MM: a re-test at the minute shown must never be "too early".
-    rested = visit.checked_at + timedelta(minutes=site.recheck_minutes)
-    whole_minute = rested.replace(second=0, microsecond=0)
-    return whole_minute if whole_minute == rested else whole_minute + timedelta(minutes=1)
-
-
-def retest_of(visit: Visit) -> Visit | None:
-    """Return the second reading taken for ``visit``, if it was re-tested."""
-    return db.session.scalar(sa.select(Visit).where(Visit.recheck_of_id == visit.id))
-
-
-def retest_open(visit: Visit, now: datetime) -> bool:
-    """Tell whether ``visit`` still waits for its second reading today, ready yet or not."""
-    refusal = _retest_refusal(visit, visit.site, now)
-    return refusal is None or isinstance(refusal, RetestTooEarly)
-
-
-def _retest_refusal(first: Visit | None, site: Site, now: datetime) -> ServiceError | None:
-    """Return why ``first`` cannot have its second reading taken at ``now``; None if it can."""
-    if first is None or first.status != admission.RECHECK:
-        return RetestNotWaiting()
-    if first.voided or first.left_at is not None or first.day != site.local_day(now):
-        return RetestClosed()
-    if retest_of(first) is not None:
-        return AlreadyRetested()
-    ready_at = retest_ready_at(first, site)
-    if now < ready_at:
-        return RetestTooEarly(ready_at.astimezone(site.zone))
-    return None
-
-
-def gone_at(visit: Visit) -> datetime:
-    """Return from when a visitor still waiting for a re-test may be recorded as gone."""
-    return visit.checked_at + timedelta(minutes=admission.LEFT_AFTER_MINUTES)
-
-
-def record_left_without_retest(visit: Visit, now: datetime) -> None:
-    """Record that a visitor asked to rest went away: the door stops waiting for them.
-
-    Only once they have been gone a while (``gone_at``), so that a visitor resting on a bench
-    outside is not closed by mistake.
-    """
-    refusal = _retest_refusal(visit, visit.site, now)
-    if refusal is not None and not isinstance(refusal, RetestTooEarly):
-        raise refusal
-    may_leave_at = gone_at(visit)
-    if now < may_leave_at:
-        raise TooSoonToCallGone(may_leave_at.astimezone(visit.site.zone))
-    closed = db.session.execute(
-        sa.update(Visit).where(Visit.id == visit.id, Visit.left_at.is_(None)).values(left_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    if closed.rowcount != 1:
-        db.session.rollback()
-        raise RetestClosed()
-    db.session.commit()
 
 
 def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
@@ -319,26 +398,6 @@ def recent_checks(site: Site, now: datetime, limit: int = 10) -> list[Visit]:
             .where(Visit.site_id == site.id, Visit.day == site.local_day(now))
             .order_by(Visit.checked_at.desc(), Visit.id.desc())
             .limit(limit)
-        )
-    )
-
-
-def waiting_for_retest(site: Site, now: datetime) -> list[Visit]:
-    """Return today's visitors asked to rest with no second reading yet, longest waiting first."""
-    second = sa.orm.aliased(Visit)
-    return list(
-        db.session.scalars(
-            sa.select(Visit)
-            .outerjoin(second, second.recheck_of_id == Visit.id)
-            .where(
-                Visit.site_id == site.id,
-                Visit.day == site.local_day(now),
-                Visit.status == admission.RECHECK,
-                Visit.voided_at.is_(None),
-                Visit.left_at.is_(None),
-                second.id.is_(None),
-            )
-            .order_by(Visit.checked_at, Visit.id)
         )
     )
 

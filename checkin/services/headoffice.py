@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import DayQuota, Site, Visit
-from checkin.services import floor
+from checkin.services import day_counter, floor
+from checkin.services.day_counter import Quota
 
 # Sites keep their own days; a month of all sites is head office's (Jakarta, WIB).
 HEAD_OFFICE_ZONE = ZoneInfo("Asia/Jakarta")
@@ -24,24 +25,35 @@ DEFAULT_SORT = "code"
 
 @dataclass(frozen=True)
 class SiteToday:
-    """One site's own today: slots used and left, refusals, and admitted visitors still inside.
-
-    A site with no check yet today has no day row: nothing used, its whole quota left.
-    """
+    """One site's own today: its walk-in quota (read as every page reads it), refusals, and
+    admitted visitors still inside."""
 
     site_id: int
     code: str
     name: str
-    day: date
-    limit: int
-    used: int
+    quota: Quota
     refused: int
     inside: int
 
     @property
+    def day(self) -> date:
+        """Return the site's own today."""
+        return self.quota.day
+
+    @property
+    def limit(self) -> int:
+        """Return today's walk-in limit."""
+        return self.quota.limit
+
+    @property
+    def used(self) -> int:
+        """Return the slots admitted visitors and tablets hold."""
+        return self.quota.used
+
+    @property
     def left(self) -> int:
         """Return the walk-in slots still free today."""
-        return self.limit - self.used
+        return self.quota.left
 
 
 def sort_key(sort: str) -> tuple[str, bool]:
@@ -63,30 +75,32 @@ def today_by_site(now: datetime, sort: str = DEFAULT_SORT) -> list[SiteToday]:
             *(sa.and_(Site.timezone == zone, day_column == day) for zone, day in today.items())
         )
 
-    inside = (
-        sa.select(Visit.site_id, sa.func.count().label("inside"))
-        .join(Site, Site.id == Visit.site_id)
-        .where(Visit.day.in_(set(today.values())), on_its_today(Visit.day), floor.still_inside())
-        .group_by(Visit.site_id)
-        .subquery()
+    inside = dict(
+        db.session.execute(
+            sa.select(Visit.site_id, sa.func.count())
+            .join(Site, Site.id == Visit.site_id)
+            .where(
+                Visit.day.in_(set(today.values())), on_its_today(Visit.day), floor.still_inside()
+            )
+            .group_by(Visit.site_id)
+        ).all()
     )
     rows = db.session.execute(
-        sa.select(
-            Site.id,
-            Site.code,
-            Site.name,
-            Site.timezone,
-            sa.func.coalesce(DayQuota.limit, Site.daily_quota),
-            sa.func.coalesce(DayQuota.used, 0),
-            sa.func.coalesce(DayQuota.refused, 0),
-            sa.func.coalesce(inside.c.inside, 0),
+        sa.select(Site, sa.func.coalesce(DayQuota.refused, 0)).outerjoin(
+            DayQuota, sa.and_(DayQuota.site_id == Site.id, on_its_today(DayQuota.day))
         )
-        .outerjoin(DayQuota, sa.and_(DayQuota.site_id == Site.id, on_its_today(DayQuota.day)))
-        .outerjoin(inside, inside.c.site_id == Site.id)
-    )
+    ).all()
+    quotas = day_counter.quotas({site: [today[site.timezone]] for site, _refused in rows})
     sites = [
-        SiteToday(site_id, code, name, today[zone], *counts)
-        for site_id, code, name, zone, *counts in rows
+        SiteToday(
+            site.id,
+            site.code,
+            site.name,
+            quotas[site.id, today[site.timezone]],
+            refused,
+            inside.get(site.id, 0),
+        )
+        for site, refused in rows
     ]
     sites.sort(key=lambda site: site.code)
     sites.sort(key=lambda site: getattr(site, column), reverse=descending)

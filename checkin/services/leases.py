@@ -1,104 +1,230 @@
-"""Slot leases: each door tablet holds a few of today's slots, so it can admit visitors offline.
+"""Slot leases: each paired door tablet holds a few of today's slots, to admit visitors offline.
 
-A lease is taken from the day counter by the same conditional UPDATE that admits a visitor, so
-``used`` counts leased slots and the quota holds whatever the tablets do offline. A slot is
-leased once, used once and never reissued: a lease ends with its day, and a revoked lease's
-unused slots stay held (the lost tablet may still be admitting with them).
+Escrow (bounded counters): a lease is taken from the day counter by the same conditional UPDATE
+that admits a visitor, so ``used`` counts held slots and the quota holds whatever the tablets do
+offline. The server cannot know whether a tablet out of reach used its slots, so a held slot
+comes back only when the tablet says it is unused (:func:`give_back`: when no slot is left
+unheld, when it is unpaired, or when a manager stopped it), or when a manager releases a lost
+tablet's slots knowingly (:func:`release`). Only a tablet a manager paired holds slots: a
+browser, an account or a made-up id cannot take any.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from checkin import admission, rules
 from checkin.extensions import db
 from checkin.models import Device, LeasedSlot, Site, User
 from checkin.services import audit, day_counter
 from checkin.services.day_counter import Quota
-from checkin.services.errors import DeviceOfAnotherSite, UnknownDevice
+from checkin.services.errors import UnknownDevice
 
 LEASE_SIZE = 5
 
 
 @dataclass(frozen=True)
-class Policy:
-    """What a tablet needs to decide offline as the server would."""
+class TabletRules:
+    """What a tablet needs to decide offline as the server would: the admission rules in the
+    order refusals list them, the plausible range, the re-test wait and the site's time zone."""
 
-    fever_cutoff_dc: int
+    checks: tuple[admission.Check, ...]
+    retest_when_only: tuple[str, ...]
+    plausible_min_dc: int
+    plausible_max_dc: int
     recheck_minutes: int
     timezone: str
+
+    @classmethod
+    def of(cls, site: Site) -> TabletRules:
+        """Return the rules the site's tablets decide by."""
+        return cls(
+            admission.checks(site.policy),
+            admission.RETEST_WHEN_ONLY,
+            admission.PLAUSIBLE_MIN_DC,
+            admission.PLAUSIBLE_MAX_DC,
+            site.recheck_minutes,
+            site.timezone,
+        )
 
 
 @dataclass(frozen=True)
 class Lease:
-    """The slots of a day a tablet may still give out, the day's quota and the site's policy."""
+    """The slots of a day a tablet may give out, the day's quota and the rules to decide by.
+
+    ``stopped``: a manager stopped the tablet for the day; it gives back what it still holds.
+    """
 
     device: Device
     day: date
     slots: list[int]
     quota: Quota
-    policy: Policy
+    rules: TabletRules
+    stopped: bool
 
 
-def take(site: Site, public_id: str, now: datetime, name: str = "") -> Lease:
+def top_up(device: Device, now: datetime) -> Lease:
     """Top the tablet's lease of today up to LEASE_SIZE slots, within a fair share of those left.
 
     The share is what is left divided by twice the tablets holding slots today (rounded up),
-    so that one tablet cannot take every slot while others are offline.
+    so that one tablet cannot take every slot while others are offline. A stopped tablet, a
+    closed day, or a day where numbers given back wait to be given out again leases nothing.
+    The tablet's row is written first, so that a manager stopping it and its own top-up take
+    turns, in either order.
     """
-    device = register(site, public_id, now, name)
+    site = device.site
     day = site.local_day(now)
-    wanted = LEASE_SIZE - len(_unused(device, day))
-    if wanted > 0 and not _revoked_on(device, day):
+    stopped_on = db.session.execute(
+        sa.update(Device)
+        .where(Device.id == device.id)
+        .values(last_seen_at=now)
+        .returning(Device.leasing_stopped_on),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    if stopped_on != day:
+        wanted = LEASE_SIZE - len(_usable(device, day))
         left = day_counter.quota_today(site, now).left
-        share = math.ceil(left / (2 * _tablets_holding(site, day, device)))
-        count = min(wanted, share)
-        counted = day_counter.claim_slots(site, day, count) if count else None
-        if counted is not None:
-            first = counted.issued - count + 1
+        count = min(wanted, math.ceil(left / (2 * _tablets_holding(site, day, device))))
+        taken = day_counter.claim_slots(site, day, count) if count > 0 else None
+        if taken is not None:
             db.session.add_all(
                 LeasedSlot(site_id=site.id, day=day, slot=slot, device_id=device.id, leased_at=now)
-                for slot in range(first, counted.issued + 1)
+                for slot in taken
             )
     db.session.commit()
+    db.session.refresh(device)
     return lease_of(device, now)
 
 
 def lease_of(device: Device, now: datetime) -> Lease:
-    """Return the tablet's unused slots of today and what it needs to decide offline."""
+    """Return the tablet's usable slots of today and what it needs to decide offline."""
     site = device.site
+    day = site.local_day(now)
     return Lease(
         device,
-        site.local_day(now),
-        _unused(device, site.local_day(now)),
+        day,
+        [] if device.leasing_stopped_on == day else _usable(device, day),
         day_counter.quota_today(site, now),
-        Policy(site.fever_cutoff_dc, site.recheck_minutes, site.timezone),
+        TabletRules.of(site),
+        device.leasing_stopped_on == day,
     )
 
 
-def register(site: Site, public_id: str, now: datetime, name: str = "") -> Device:
-    """Return the tablet with this id, made known to the site the first time it is used."""
+def give_back(device: Device, day: date, slots: Collection[int], now: datetime) -> int:
+    """Take back slots the tablet says it holds unused and will not give out; count them.
+
+    The tablet drops them from its own lease before it says so, and repeats the message until
+    it hears back: a slot already used, given back or released is left as it is, so a repeated
+    message changes nothing. The numbers are given out again to visitors admitted online.
+    """
+    returned = _end_unused(
+        device, day, slots, LeasedSlot.returned_at, now, LeasedSlot.released_at.is_(None)
+    )
+    day_counter.free_slots(device.site_id, day, returned, now)
+    db.session.commit()
+    return len(returned)
+
+
+def revoke(device: Device, by: User | None, now: datetime) -> int:
+    """Stop a tablet leasing for the rest of its day; count the unused slots it holds.
+
+    Those slots stay held (the tablet may have given them out offline before it heard) until
+    the tablet gives them back or a manager releases them; they are no longer offered online.
+    """
+    day = device.site.local_day(now)
+    _stop_leasing(device, day)
+    revoked = db.session.execute(
+        sa.update(LeasedSlot)
+        .where(*_unused_of(device, day), LeasedSlot.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(device.site, by, now, "lease_revoked", {"device": device.label, "slots": revoked})
+    db.session.commit()
+    return revoked
+
+
+def release(device: Device, by: User | None, now: datetime) -> int:
+    """Give a lost tablet's unused slots of today back to the day, knowingly; count them.
+
+    A visitor the tablet admitted offline with one of them would put the day over its limit:
+    such a check, uploaded later, is kept for the manager as a conflict. Audited; the tablet
+    leases nothing more today.
+    """
+    day = device.site.local_day(now)
+    _stop_leasing(device, day)
+    held = db.session.scalars(sa.select(LeasedSlot.slot).where(*_unused_of(device, day))).all()
+    released = _end_unused(device, day, held, LeasedSlot.released_at, now)
+    day_counter.free_slots(device.site_id, day, released, now)
+    detail = {"device": device.label, "slots": len(released)}
+    audit.record(device.site, by, now, "lease_released", detail)
+    db.session.commit()
+    return len(released)
+
+
+def _stop_leasing(device: Device, day: date) -> None:
+    """Mark the tablet stopped for ``day``, writing its row first (see :func:`top_up`)."""
     db.session.execute(
-        _NEW_DEVICE[db.session.get_bind().dialect.name].values(
-            site_id=site.id, public_id=public_id, name=name, created_at=now, last_seen_at=now
+        sa.update(Device).where(Device.id == device.id).values(leasing_stopped_on=day),
+        execution_options={"synchronize_session": False},
+    )
+    device.leasing_stopped_on = day
+
+
+def _unused_of(device: Device, day: date) -> tuple[sa.ColumnElement[bool], ...]:
+    """Return the condition of the tablet's slots of ``day`` that are held and not used."""
+    return (
+        LeasedSlot.site_id == device.site_id,
+        LeasedSlot.day == day,
+        LeasedSlot.device_id == device.id,
+        LeasedSlot.used_at.is_(None),
+        LeasedSlot.returned_at.is_(None),
+        LeasedSlot.released_at.is_(None),
+    )
+
+
+def _end_unused(
+    device: Device,
+    day: date,
+    slots: Collection[int],
+    ended: sa.orm.InstrumentedAttribute,
+    now: datetime,
+    *also: sa.ColumnElement[bool],
+) -> list[int]:
+    """Mark the tablet's unused ``slots`` of ``day`` ended (given back or released) at ``now``."""
+    if not slots:
+        return []
+    return sorted(
+        db.session.scalars(
+            sa.update(LeasedSlot)
+            .where(*_unused_of(device, day), LeasedSlot.slot.in_(sorted(slots)), *also)
+            .values({ended: now})
+            .returning(LeasedSlot.slot),
+            execution_options={"synchronize_session": False},
         )
     )
-    device = db.session.scalar(sa.select(Device).where(Device.public_id == public_id))
-    if device.site_id != site.id:
-        db.session.rollback()
-        raise DeviceOfAnotherSite()
-    device.last_seen_at = now
-    if name:
-        device.name = name
+
+
+def new_device(site: Site, public_id: str, name: str, now: datetime) -> Device:
+    """Add a door tablet to the caller's transaction (pairing makes it)."""
+    device = Device(
+        site_id=site.id, public_id=public_id, name=name, created_at=now, last_seen_at=now
+    )
+    db.session.add(device)
+    db.session.flush()
     return device
 
 
 def device_of(site: Site, public_id: str) -> Device:
-    """Return a tablet the site knows."""
+    """Return a tablet the site knows by its id; any other id, however odd, is unknown."""
+    if re.fullmatch(rules.UUID_PATTERN, public_id) is None:
+        raise UnknownDevice()
     device = db.session.scalar(
         sa.select(Device).where(Device.public_id == public_id, Device.site_id == site.id)
     )
@@ -107,80 +233,71 @@ def device_of(site: Site, public_id: str) -> Device:
     return device
 
 
-def revoke(device: Device, by: User | None, now: datetime) -> int:
-    """End a lost tablet's lease of today: its unused slots stay held and are never reissued."""
-    day = device.site.local_day(now)
-    revoked = _revoke_unused(now, LeasedSlot.device_id == device.id, LeasedSlot.day == day)
-    detail = {"device": device.label, "slots": revoked}
-    audit.record(device.site, by, now, "lease_revoked", detail)
-    db.session.commit()
-    return revoked
+def use_next(site: Site, tablet_id: int, day: date, now: datetime) -> int | None:
+    """Mark the tablet's lowest usable slot of ``day`` used and return it, or None.
 
-
-def revoke_day(site: Site, day: date, now: datetime) -> int:
-    """End every tablet's lease of ``day``, in the caller's transaction (the office closed)."""
-    return _revoke_unused(now, LeasedSlot.site_id == site.id, LeasedSlot.day == day)
-
-
-def _revoke_unused(now: datetime, *which: sa.ColumnElement[bool]) -> int:
-    """Mark the leased slots ``which`` that are neither used nor revoked revoked; count them."""
-    return db.session.execute(
-        sa.update(LeasedSlot)
-        .where(*which, LeasedSlot.used_at.is_(None), LeasedSlot.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-
-
-def use_next(site: Site, public_id: str, day: date, now: datetime) -> sa.Row | None:
-    """Mark the tablet's lowest unused slot of ``day`` used; its slot and device, or None.
-
-    One statement on the check-in path: the tablet is found by its id inside the UPDATE. None
-    also when two checks of one tablet race for the same slot (a tablet sends one at a time):
-    the loser takes a slot from the counter instead.
+    One statement on the check-in path. None also when two checks of one tablet race for the
+    same slot (a tablet sends one at a time): the loser takes a slot from the counter instead.
     """
     return db.session.execute(
-        _USE_NEXT, {"of_site": site.id, "on_day": day, "tablet": public_id, "at": now}
-    ).first()
+        _USE_NEXT, {"of_site": site.id, "on_day": day, "tablet": tablet_id, "at": now}
+    ).scalar()
 
 
-def use(device: Device, day: date, slot: int, now: datetime) -> bool:
-    """Mark a slot the tablet gave out offline used; False unless it leased it and it is free.
+# Why an offline admission cannot keep the slot the tablet gave it (see uploads.OfflineDecision).
+SLOT_NOT_LEASED = "slot_not_leased"
+SLOT_ALREADY_USED = "slot_already_used"
+SLOT_RETURNED = "slot_returned"
+SLOT_RELEASED = "slot_released"
+RECORDED_BEFORE_LEASE = "recorded_before_lease"
+
+
+def use(device: Device, day: date, slot: int, recorded_at: datetime, now: datetime) -> str | None:
+    """Mark a slot the tablet gave out offline used; None, or why it was not its to give.
 
     A revoked slot is accepted: the tablet may have given it out before it heard.
     """
-    return (
-        db.session.execute(
-            sa.update(_SLOTS)
-            .where(
-                _SLOTS.c.site_id == device.site_id,
-                _SLOTS.c.day == day,
-                _SLOTS.c.slot == slot,
-                _SLOTS.c.device_id == device.id,
-                _SLOTS.c.used_at.is_(None),
-            )
-            .values(used_at=now)
-            .returning(_SLOTS.c.slot)
-        ).first()
-        is not None
-    )
+    leased = db.session.get(LeasedSlot, (device.site_id, day, slot))
+    if leased is None or leased.device_id != device.id:
+        return SLOT_NOT_LEASED
+    if recorded_at < leased.leased_at:
+        return RECORDED_BEFORE_LEASE
+    if leased.released_at is not None:
+        return SLOT_RELEASED
+    if leased.returned_at is not None:
+        return SLOT_RETURNED
+    taken = db.session.execute(
+        sa.update(LeasedSlot)
+        .where(*_unused_of(device, day), LeasedSlot.slot == slot)
+        .values(used_at=now)
+        .returning(LeasedSlot.slot),
+        execution_options={"synchronize_session": False},
+    ).first()
+    return None if taken is not None else SLOT_ALREADY_USED
 
 
-def leased_at(device: Device, day: date, slot: int) -> datetime | None:
-    """Return when the tablet was given a slot, or None if it never was."""
-    return db.session.scalar(
-        sa.select(LeasedSlot.leased_at).where(
-            LeasedSlot.site_id == device.site_id,
-            LeasedSlot.day == day,
-            LeasedSlot.slot == slot,
-            LeasedSlot.device_id == device.id,
-        )
-    )
+@dataclass(frozen=True)
+class TabletDay:
+    """One tablet's slots of a day: leased, used, given back, released, and held now."""
+
+    device: Device
+    leased: int
+    used: int
+    returned: int
+    released: int
+    revoked: int
+    stopped: bool
+
+    @property
+    def held(self) -> int:
+        """Return the slots it leased and has neither used nor given back (revoked included)."""
+        return self.leased - self.used - self.returned - self.released
 
 
 def tablets(site: Site, now: datetime) -> list[TabletDay]:
-    """Return every tablet of the site with its slots of today: held, used and revoked."""
+    """Return every tablet of the site with its slots of today."""
     day = site.local_day(now)
+    unused = LeasedSlot.used_at.is_(None)
     counts = {
         row.device_id: row
         for row in db.session.execute(
@@ -188,8 +305,10 @@ def tablets(site: Site, now: datetime) -> list[TabletDay]:
                 LeasedSlot.device_id,
                 sa.func.count().label("leased"),
                 sa.func.count(LeasedSlot.used_at).label("used"),
+                sa.func.count(LeasedSlot.returned_at).label("returned"),
+                sa.func.count(LeasedSlot.released_at).label("released"),
                 sa.func.count(LeasedSlot.revoked_at)
-                .filter(LeasedSlot.used_at.is_(None))
+                .filter(unused, LeasedSlot.returned_at.is_(None), LeasedSlot.released_at.is_(None))
                 .label("revoked"),
             )
             .where(LeasedSlot.site_id == site.id, LeasedSlot.day == day)
@@ -202,69 +321,37 @@ def tablets(site: Site, now: datetime) -> list[TabletDay]:
     return [
         TabletDay(
             device,
-            getattr(counts.get(device.id), "leased", 0),
-            getattr(counts.get(device.id), "used", 0),
-            getattr(counts.get(device.id), "revoked", 0),
+            *(
+                getattr(counts.get(device.id), name, 0)
+                for name in ("leased", "used", "returned", "released", "revoked")
+            ),
+            stopped=device.leasing_stopped_on == day,
         )
         for device in devices
     ]
 
 
-@dataclass(frozen=True)
-class TabletDay:
-    """One tablet's slots of a day."""
-
-    device: Device
-    leased: int
-    used: int
-    revoked: int
-
-    @property
-    def held(self) -> int:
-        """Return the slots it leased and has not used."""
-        return self.leased - self.used
-
-
-def _unused(device: Device, day: date) -> list[int]:
-    """Return the tablet's slots of ``day`` that are neither used nor revoked, lowest first."""
+def _usable(device: Device, day: date) -> list[int]:
+    """Return the tablet's slots of ``day`` it may still give out, lowest first."""
     return list(
         db.session.scalars(
             sa.select(LeasedSlot.slot)
-            .where(
-                LeasedSlot.device_id == device.id,
-                LeasedSlot.day == day,
-                LeasedSlot.used_at.is_(None),
-                LeasedSlot.revoked_at.is_(None),
-            )
+            .where(*_unused_of(device, day), LeasedSlot.revoked_at.is_(None))
             .order_by(LeasedSlot.slot)
         )
     )
 
 
-def _revoked_on(device: Device, day: date) -> bool:
-    """Tell whether a manager revoked the tablet's slots of ``day``: it gets no more that day."""
-    return (
-        db.session.scalar(
-            sa.select(LeasedSlot.slot)
-            .where(
-                LeasedSlot.device_id == device.id,
-                LeasedSlot.day == day,
-                LeasedSlot.revoked_at.is_not(None),
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def _tablets_holding(site: Site, day: date, device: Device) -> int:
-    """Count the tablets holding slots of ``day``, this one included."""
+    """Count the tablets holding usable slots of ``day``, this one included."""
     others = db.session.scalar(
         sa.select(sa.func.count(sa.distinct(LeasedSlot.device_id))).where(
             LeasedSlot.site_id == site.id,
             LeasedSlot.day == day,
             LeasedSlot.device_id != device.id,
             LeasedSlot.used_at.is_(None),
+            LeasedSlot.returned_at.is_(None),
+            LeasedSlot.released_at.is_(None),
             LeasedSlot.revoked_at.is_(None),
         )
     )
@@ -272,31 +359,23 @@ def _tablets_holding(site: Site, day: date, device: Device) -> int:
 
 
 _SLOTS = LeasedSlot.__table__
-_NEW_DEVICE = {
-    dialect.dialect.name: dialect.insert(Device.__table__).on_conflict_do_nothing()
-    for dialect in (postgresql, sqlite)
-}
-_LOWEST_UNUSED = (
-    sa.select(sa.func.min(_SLOTS.c.slot))
-    .join(Device.__table__, Device.__table__.c.id == _SLOTS.c.device_id)
-    .where(
-        Device.__table__.c.public_id == sa.bindparam("tablet"),
-        _SLOTS.c.site_id == sa.bindparam("of_site"),
-        _SLOTS.c.day == sa.bindparam("on_day"),
-        _SLOTS.c.used_at.is_(None),
-        _SLOTS.c.revoked_at.is_(None),
-    )
-    .scalar_subquery()
+_USABLE = (
+    _SLOTS.c.site_id == sa.bindparam("of_site"),
+    _SLOTS.c.day == sa.bindparam("on_day"),
+    _SLOTS.c.used_at.is_(None),
+    _SLOTS.c.returned_at.is_(None),
+    _SLOTS.c.released_at.is_(None),
+    _SLOTS.c.revoked_at.is_(None),
 )
 _USE_NEXT = (
     sa.update(_SLOTS)
     .where(
-        _SLOTS.c.site_id == sa.bindparam("of_site"),
-        _SLOTS.c.day == sa.bindparam("on_day"),
-        _SLOTS.c.slot == _LOWEST_UNUSED,
-        _SLOTS.c.used_at.is_(None),
-        _SLOTS.c.revoked_at.is_(None),
+        *_USABLE,
+        _SLOTS.c.slot
+        == sa.select(sa.func.min(_SLOTS.c.slot))
+        .where(*_USABLE, _SLOTS.c.device_id == sa.bindparam("tablet"))
+        .scalar_subquery(),
     )
     .values(used_at=sa.bindparam("at"))
-    .returning(_SLOTS.c.slot, _SLOTS.c.device_id)
+    .returning(_SLOTS.c.slot)
 )

@@ -113,7 +113,7 @@ def pair(typed_code: str, name: str, address: str, now: datetime) -> Paired:
     if taken is None:
         db.session.rollback()
         raise PairingCodeUsed()
-    device = leases.register(found.site, str(uuid.uuid4()), now, name)
+    device = leases.new_device(found.site, str(uuid.uuid4()), name, now)
     credential = secrets.token_urlsafe(32)
     device.credential_hash = hash_token(credential)
     device.paired_at = now
@@ -128,23 +128,36 @@ def pair(typed_code: str, name: str, address: str, now: datetime) -> Paired:
 
 def tablet_for(credential: str, now: datetime) -> Device | None:
     """Return the paired tablet holding ``credential`` (noting it was seen), or None."""
-    device = db.session.scalar(
-        sa.select(Device)
-        .options(joinedload(Device.site))
-        .where(Device.credential_hash == hash_token(credential))
-    )
-    if device is not None and now - device.last_seen_at >= LAST_SEEN_EVERY:
+    device = holder_of(credential)
+    if device is None or not device.paired:
+        return None
+    if now - device.last_seen_at >= LAST_SEEN_EVERY:
         device.last_seen_at = now
         db.session.commit()
     return device
 
 
-def unpair(site: Site, public_id: str, by: User, now: datetime) -> Device:
-    """Take a tablet's credential away: its next request finds it unpaired, staff logged out."""
-    device = leases.device_of(site, public_id)
-    device.credential_hash = None
+def holder_of(credential: str) -> Device | None:
+    """Return the tablet ``credential`` was given to, paired still or not, or None.
+
+    An unpaired tablet's credential opens nothing; it still proves which tablet speaks when it
+    gives back the slots it held (``checkin.services.leases.give_back``).
+    """
+    return db.session.scalar(
+        sa.select(Device)
+        .options(joinedload(Device.site))
+        .where(Device.credential_hash == hash_token(credential))
+    )
+
+
+def unpair(device: Device, by: User | None, now: datetime) -> Device:
+    """Unpair a tablet: its next request finds it unpaired and every session on it ended.
+
+    Its credential now only gives back the slots it still holds: online, the tablet does so at
+    once; out of reach, they stay held until it does or a manager releases them.
+    """
     device.unpaired_at = now
-    audit.record(site, by, now, "tablet_unpaired", {"device": device.label})
+    audit.record(device.site, by, now, "tablet_unpaired", {"device": device.label})
     db.session.commit()
     return device
 

@@ -11,6 +11,7 @@ from checkin import admission, rules
 from checkin.extensions import db
 from checkin.floor_figures import FloorFigures, FloorVisit, floor_figures
 from checkin.models import Booth, DayQuota, Site, User, Visit
+from checkin.services import day_counter
 
 DAY, WEEK, MONTH = "day", "week", "month"
 # Longer ranges are summed into weeks, then months, so a chart keeps a readable number of bars.
@@ -77,12 +78,14 @@ def daily_report(site: Site, start: date, end: date) -> list[Totals]:
             sa.select(DayQuota).where(DayQuota.site_id == site.id, DayQuota.day.between(start, end))
         )
     }
+    every_day = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+    # Days without a row yet (today before its first check, days to come) read the calendar.
+    planned = day_counter.quotas({site: [day for day in every_day if day not in rows]})
     days = []
-    for offset in range((end - start).days + 1):
-        day = start + timedelta(days=offset)
+    for day in every_day:
         row = rows.get(day)
         if row is None:
-            days.append(Totals(day, day, site.daily_quota))
+            days.append(Totals(day, day, planned[site.id, day].limit))
         else:
             days.append(
                 Totals(
@@ -309,7 +312,10 @@ def national_summary(start: date, end: date) -> list[SiteTotals]:
             sa.func.coalesce(sa.func.sum(DayQuota.admitted), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.refused), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.rechecks), 0),
-            sa.func.coalesce(sa.func.sum(DayQuota.limit), 0),
+            # The slots offered on the days the office saw visitors, as Totals.plus counts them.
+            sa.func.coalesce(
+                sa.func.sum(sa.case((DayQuota.checks > 0, DayQuota.limit), else_=0)), 0
+            ),
         )
         .outerjoin(
             DayQuota,

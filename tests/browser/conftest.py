@@ -18,14 +18,17 @@ from checkin.models import (
     AuditEntry,
     DayQuota,
     Device,
+    FreeSlot,
     LeasedSlot,
+    LoginWindow,
     PairingCode,
     Site,
     UploadConflict,
+    User,
     Visit,
     utcnow,
 )
-from checkin.services import accounts, checkins, day_counter, leases, sites
+from checkin.services import accounts, checkins, day_counter, leases, pairing, sites
 from checkin.services.checkins import CheckInData
 from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock
 
@@ -42,6 +45,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 LOW_CONTRAST_TEXT = (Path(__file__).parent / "contrast.js").read_text()
 ONLINE_SERVICE_URL = "https://www.bpjsketenagakerjaan.go.id/"
 DOOR_ACCOUNTS = ("pintu1", "pintu2")
+MANAGER = "manajer"
 
 
 @dataclass
@@ -61,9 +65,11 @@ class LiveServer:
                 UploadConflict,
                 Visit,
                 LeasedSlot,
+                FreeSlot,
                 PairingCode,
                 Device,
                 DayQuota,
+                LoginWindow,
             ):
                 db.session.execute(sa.delete(model))
             site = self.site()
@@ -81,12 +87,18 @@ class LiveServer:
             for _visitor in range(count):
                 checkins.check_in(site, None, CheckInData(**(PASSING | fields)), self.clock.now)
 
+    def pairing_code(self) -> str:
+        """Return a pairing code of the door's site, as its manager makes one."""
+        with self.app.app_context():
+            manager = db.session.scalar(sa.select(User).where(User.username == MANAGER))
+            return pairing.new_code(self.site(), manager, self.clock.now).code
+
     def use_every_slot(self) -> None:
-        """Leave no slot today: end the tablets' leases and lower the quota to the slots taken."""
+        """Leave no slot today: release the tablets' slots and lower the quota to the admitted."""
         with self.app.app_context():
             site = self.site()
             for device in db.session.scalars(sa.select(Device)):
-                leases.revoke(device, None, self.clock.now)
+                leases.release(device, None, self.clock.now)
             taken = day_counter.quota_today(site, self.clock.now).used
             settings = sites.SiteSettings(taken, site.fever_cutoff_dc, site.online_service_url)
             sites.update_site_settings(site, settings, None, self.clock.now)
@@ -126,6 +138,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         for username in DOOR_ACCOUNTS:
             accounts.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
+        accounts.add_user(MANAGER, "manager", PASSWORD, site, by=None, now=utcnow())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -161,14 +174,19 @@ def server(live_server: LiveServer) -> LiveServer:
 
 @pytest.fixture
 def open_door(browser, server: LiveServer) -> Iterator[Callable[..., object]]:
-    """Return a function that opens a tablet logged in as door staff; closes them afterwards."""
+    """Return a function that opens a door tablet a manager paired (or, told so, a browser no
+    manager paired), logged in as door staff; closes them afterwards."""
     contexts = []
 
-    def open_tablet(username: str = DOOR_ACCOUNTS[0], width: int = 1024, height: int = 768):
+    def open_tablet(
+        username: str = DOOR_ACCOUNTS[0], width: int = 1024, height: int = 768, paired: bool = True
+    ):
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{server.url}/")
+        if paired:
+            pair(page, server)
+        page.goto(f"{server.url}/login")
         sign_in(page, username)
         page.wait_for_url(f"{server.url}/")
         return page
@@ -176,6 +194,14 @@ def open_door(browser, server: LiveServer) -> Iterator[Callable[..., object]]:
     yield open_tablet
     for context in contexts:
         context.close()
+
+
+def pair(page, server: LiveServer, name: str = "Pintu depan") -> None:
+    """Pair the page's browser as a door tablet with a code its manager made."""
+    page.goto(f"{server.url}/pair?code={server.pairing_code()}")
+    page.fill("#name", name)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{server.url}/door/staff")
 
 
 def sign_in(page, username: str) -> None:

@@ -24,7 +24,7 @@ from checkin.extensions import db
 from checkin.models import User, Visit, utcnow
 from checkin.services import accounts, checkins, display
 from checkin.services.checkins import CheckInData
-from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, sign_in
+from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, pair, sign_in
 from tests.conftest import PASSING, PASSWORD
 from tests.floor_helpers import call
 
@@ -96,9 +96,19 @@ def decided_offline(*ticks: str) -> Callable[[Page, LiveServer], None]:
         for toggle in ticks:
             page.click(f"label[for={toggle}]")
         page.click("button.submit")
-        expect(page.locator("#offline-answer")).to_be_visible()
+        expect(page.locator("#answer")).to_be_visible()
 
     return open_offline_answer
+
+
+def answered_online(page: Page, server: LiveServer) -> None:
+    """Answer a check from the server's JSON, on the door page itself."""
+    page.goto(f"{server.url}/")
+    page.fill("#temperature", "37,9")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+    page.click("button.submit")
+    expect(page.locator("#answer.recheck")).to_be_visible()
 
 
 def database_down(page: Page, server: LiveServer) -> None:
@@ -147,6 +157,7 @@ SCREENS = (
     Screen("door, refused", DOOR, door_answer(mask=False, distancing=False)),
     Screen("door, re-test", DOOR, door_answer(temperature_dc=378)),
     Screen("door, offline copy", DOOR, visit("/door/offline")),
+    Screen("door, re-test answered online", DOOR, answered_online),
     Screen("door, admitted offline", DOOR, decided_offline(*TOGGLES)),
     Screen("door, refused offline", DOOR, decided_offline("mask")),
     Screen("door, not allowed", DOOR, visit("/manage/log")),
@@ -230,6 +241,8 @@ def tabs(browser, office: LiveServer) -> Iterator[Callable[[str | None, str], Pa
                 lambda route: route.fulfill(body=axe, content_type="text/javascript"),
             )
             page = context.new_page()
+            if account == DOOR:
+                pair(page, office)  # a paired tablet: it decides offline
             page.goto(f"{office.url}/login")
             if account:
                 sign_in(page, account)

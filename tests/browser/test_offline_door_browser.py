@@ -1,8 +1,10 @@
 """The door with the network gone, in headless Chromium: served by its service worker, deciding
-by the leased rules, keeping checks in IndexedDB through a browser restart, then uploading."""
+by the rules its lease brought, keeping checks in IndexedDB through a browser restart, then
+uploading; and the day's slots, which only paired tablets hold and give back when asked."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,26 +14,43 @@ from playwright.sync_api import expect
 
 from checkin import admission
 from checkin.extensions import db
-from checkin.models import LeasedSlot, Visit
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, sign_in
+from checkin.models import Device, LeasedSlot, Visit
+from checkin.services import day_counter, pairing, sites
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, MANAGER, pair, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 TOGGLES = ("hand_sanitiser", "mask", "distancing")
+SIZES = ((1024, 768), (800, 1280))
 
 
-def check(page, temperature: str, ticks=TOGGLES) -> None:
-    """Type a reading, tap the given toggles and submit."""
+def check(page, temperature: str, ticks=TOGGLES, **details: str) -> None:
+    """Type a reading, tap the given toggles and submit; wait for the answer."""
     page.fill("#temperature", temperature)
     for toggle in ticks:
         page.click(f"label[for={toggle}]")
+    if details:
+        page.click("details.visitor summary")
+        for field, value in details.items():
+            page.fill(f"#{field}", value)
     page.click("button.submit")
-    expect(page.locator("#offline-answer")).to_be_visible()
+    expect(page.locator("#answer")).to_be_visible()
 
 
 def next_visitor(page) -> None:
-    page.click("#offline-actions [data-next]")
+    """Tap "next visitor" once it takes taps (a page with an installed clock moves it first)."""
+    button = page.locator("#answer-actions [data-next]")
+    expect(button).not_to_have_attribute("aria-disabled", "true")
+    button.click()
     expect(page.locator("#temperature")).to_be_visible()
+
+
+def shoot(page, name: str) -> None:
+    """Screenshot the page at both tablet sizes."""
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, name)
+    page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
 
 
 def stored(server) -> list[tuple]:
@@ -48,17 +67,47 @@ def stored_soon(server, count: int) -> list[tuple]:
     return rows
 
 
-def leased(server) -> int:
+def quota(server) -> day_counter.Quota:
     with server.app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(LeasedSlot))
+        return day_counter.quota_today(server.site(), server.clock.now)
+
+
+def held_by_devices(server) -> dict[str, int]:
+    """Return the unused slots each tablet holds today, by its name."""
+    with server.app.app_context():
+        rows = db.session.execute(
+            sa.select(Device.name, sa.func.count())
+            .join(LeasedSlot, LeasedSlot.device_id == Device.id)
+            .where(
+                LeasedSlot.used_at.is_(None),
+                LeasedSlot.returned_at.is_(None),
+                LeasedSlot.released_at.is_(None),
+            )
+            .group_by(Device.name)
+        )
+        return dict(rows.all())
+
+
+def indexed_db(page, store: str) -> list:
+    """Return every value of one of the door's IndexedDB stores."""
+    return page.evaluate(
+        """store => new Promise(resolve => {
+            const open = indexedDB.open("checkin-door");
+            open.onsuccess = () => {
+                const all = open.result.transaction(store).objectStore(store).getAll();
+                all.onsuccess = () => resolve(all.result);
+            };
+        })""",
+        store,
+    )
 
 
 @pytest.fixture
 def tablet(browser, server, tmp_path):
-    """Open a door tablet with a profile kept on disk, so that it can be restarted."""
+    """Open a paired door tablet with a profile kept on disk, so that it can be restarted."""
     contexts = []
 
-    def start(width: int = 1024, height: int = 768):
+    def start(width: int = 1024, height: int = 768, first: bool = True):
         context = browser.browser_type.launch_persistent_context(
             tmp_path / "profile",
             executable_path=str(CHROMIUM),
@@ -66,7 +115,13 @@ def tablet(browser, server, tmp_path):
             viewport={"width": width, "height": height},
         )
         contexts.append(context)
-        return context, context.pages[0] if context.pages else context.new_page()
+        page = context.pages[0] if context.pages else context.new_page()
+        if first:
+            pair(page, server)
+        page.goto(f"{server.url}/login")
+        sign_in(page, "pintu1")
+        page.wait_for_url(f"{server.url}/")
+        return context, page
 
     yield start
     for context in contexts:
@@ -79,48 +134,48 @@ def test_the_door_records_offline_within_its_lease_and_uploads_after_a_restart(s
     # Four slots and one tablet: its fair share, and so its lease, is two.
     server.set_quota(4)
     context, page = tablet()
-    page.goto(f"{server.url}/")
-    sign_in(page, "pintu1")
-    page.wait_for_url(f"{server.url}/")
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    expect(page.locator("#counter [data-left]")).to_have_text("2")  # the lease took two
-    assert leased(server) == 2
+    holds = page.locator("#counter [data-holds]")
+    expect(holds).to_contain_text("2")  # the lease took two, said apart from the day's
+    expect(page.locator("#counter [data-left]")).to_have_text("2")
 
     context.set_offline(True)
     page.reload()  # served by the service worker
     expect(page.locator("#connection")).to_contain_text("Luring")
+    # The day's figures as last heard, not those of the kept copy nor what the tablet holds.
+    expect(page.locator("#counter [data-left]")).to_have_text("2")
     started = datetime.now(UTC)
-    check(page, "36,6")
-    expect(page.locator("#offline-answer h1:visible")).to_have_text("DITERIMA")
-    expect(page.locator("#offline-answer [data-slot]")).to_have_text("1")
-    screenshot(page, "door-offline-admitted")
-    page.set_viewport_size({"width": 800, "height": 1280})
-    screenshot(page, "door-offline-admitted")
+    check(page, "36,6", visitor_name="Siti Aminah", id_number="3506123456789012")
+    expect(page.locator("#answer h1:visible")).to_have_text("DITERIMA")
+    expect(page.locator("#answer [data-slot]")).to_have_text("1")
+    shoot(page, "door-offline-admitted")
+    (kept,) = indexed_db(page, "outbox")
+    assert (kept["nik_last4"], "id_number" in kept) == ("9012", False)
     next_visitor(page)
     check(page, "36,8")
-    expect(page.locator("#offline-answer [data-slot]")).to_have_text("2")
+    expect(page.locator("#answer [data-slot]")).to_have_text("2")
     next_visitor(page)
+    expect(holds).to_contain_text("0")
     check(page, "36,5", ticks=("hand_sanitiser", "distancing"))
-    expect(page.locator("#offline-answer h1:visible")).to_have_text("DITOLAK")
-    expect(page.locator("#offline-answer [data-reason=no_mask]")).to_be_visible()
+    expect(page.locator("#answer h1:visible")).to_have_text("DITOLAK")
+    expect(page.locator("#answer [data-reason=no_mask]")).to_be_visible()
     next_visitor(page)
     check(page, "36,7")
-    expect(page.locator("#offline-answer [data-reason=no_offline_slot]")).to_be_visible()
+    # No slot held: refused, and told why and what to do; never an admission on hope.
+    expect(page.locator("#answer [data-reason=no_offline_slot]")).to_be_visible()
+    expect(page.locator("#answer .online img")).to_be_visible()
+    shoot(page, "door-offline-no-slot-left")
     expect(page.locator("#connection")).to_contain_text("4 pemeriksaan menunggu diunggah")
     next_visitor(page)
-    screenshot(page, "door-offline-waiting")
-    page.set_viewport_size({"width": 1024, "height": 768})
-    screenshot(page, "door-offline-waiting")
+    shoot(page, "door-offline-waiting")
     finished = datetime.now(UTC)
     assert stored(server) == []
 
     context.close()
-    context, page = tablet()  # the tablet restarts, back online: staff log in again
-    page.goto(f"{server.url}/")
-    sign_in(page, "pintu1")
-    page.wait_for_url(f"{server.url}/")
+    context, page = tablet(first=False)  # the tablet restarts, back online: staff log in again
     rows = stored_soon(server, 4)
-    expect(page.locator("#connection")).to_be_hidden()
+    expect(page.locator("#connection")).to_contain_text("4 terkirim")
+    shoot(page, "door-reconnected")
     assert [row[:3] for row in rows] == [
         (admission.ADMITTED, [], 1),
         (admission.ADMITTED, [], 2),
@@ -128,79 +183,87 @@ def test_the_door_records_offline_within_its_lease_and_uploads_after_a_restart(s
         (admission.REFUSED, [admission.NO_OFFLINE_SLOT], None),
     ]
     assert all(started <= row[3] <= finished for row in rows)
-    assert (
-        page.evaluate(
-            """() => new Promise(resolve => {
-            const open = indexedDB.open("checkin-door");
-            open.onsuccess = () => {
-                const count = open.result.transaction("outbox").objectStore("outbox").count();
-                count.onsuccess = () => resolve(count.result);
-            };
-        })"""
-        )
-        == 0
-    )
-
-
-# Readings typed as staff type them, with the ticks given: rounding, the cut-off, the range.
-CASES = [
-    ("36,6", TOGGLES),
-    ("37.25", TOGGLES),
-    ("37,24", TOGGLES),
-    ("37,3", ("hand_sanitiser", "mask")),
-    ("41.96", TOGGLES),
-    ("36,", ()),
-    ("38", ("mask",)),
-]
-IMPLAUSIBLE = ["33,9", "42,1", "abc"]
+    assert indexed_db(page, "outbox") == []
+    expect(page.locator("#connection")).to_be_hidden(timeout=15000)
 
 
 def test_the_tablet_decides_by_the_same_rules_as_the_server(open_door, server):
+    """Every 0.1 °C from 34.0 to 42.0, the 8 combinations of the ticks, first reading and
+    re-test: the page's rules (from its lease) and admission.screen answer alike."""
     server.clock.now = datetime.now(UTC)  # the lease is of the browser's day
+    with server.app.app_context():
+        site = server.site()
+        changed = sites.SiteSettings(60, 375, site.online_service_url)  # a cut-off of its own
+        sites.update_site_settings(site, changed, None, server.clock.now)
     page = open_door()
-    expect(page.locator("#counter [data-left]")).to_have_text("55")  # the lease is held
-    page.context.set_offline(True)
-    for typed, ticks in CASES:
-        check(page, typed, ticks)
-        reading = admission.Reading(
-            admission.to_decicelsius(typed.replace(",", ".")), *(name in ticks for name in TOGGLES)
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    grid = [
+        (tenths, ticks, retest)
+        for tenths in range(admission.PLAUSIBLE_MIN_DC, admission.PLAUSIBLE_MAX_DC + 1)
+        for ticks in itertools.product((False, True), repeat=3)
+        for retest in (False, True)
+    ]
+    decided = page.evaluate(
+        """grid => window.checkinDoor.store.lease(window.checkinDoor.sync.deviceId).then(lease =>
+            grid.map(([tenths, ticks, retest]) => {
+                const rules = window.checkinDoor.rules;
+                const typed = `${Math.floor(tenths / 10)},${tenths % 10}`;
+                const reading = {temperature_dc: rules.tenths(typed),
+                    hand_sanitiser: ticks[0], mask: ticks[1], distancing: ticks[2]};
+                const plausible = rules.plausible(reading.temperature_dc, lease.rules);
+                const answer = rules.screen(reading, lease.rules, retest);
+                return [reading.temperature_dc, plausible, answer.status, answer.reasons];
+            }))""",
+        grid,
+    )
+    policy = admission.Policy(375)
+    for (tenths, ticks, retest), (read, plausible, status, reasons) in zip(
+        grid, decided, strict=True
+    ):
+        expected = admission.screen(admission.Reading(tenths, *ticks, is_recheck=retest), policy)
+        assert (read, plausible) == (tenths, True), tenths
+        assert (status, tuple(reasons)) == (expected.status, expected.reasons), (tenths, ticks)
+    assert len(decided) == 81 * 8 * 2
+    for typed in ("33,9", "42,1", "abc"):
+        assert not page.evaluate(
+            "typed => window.checkinDoor.rules.plausible(window.checkinDoor.rules.tenths(typed),"
+            " JSON.parse(document.querySelector('form.checkin').dataset.rules))",
+            typed,
         )
-        expected = admission.screen(reading, admission.Policy())
-        shown = page.locator("#offline-answer h1:visible").get_attribute("data-status")
-        reasons = page.locator("#offline-answer [data-reason]:visible").evaluate_all(
-            "items => items.map(item => item.dataset.reason)"
-        )
-        listed = expected.reasons if expected.status == admission.REFUSED else ()
-        assert (shown, tuple(reasons)) == (expected.status, listed), typed
-        next_visitor(page)
-    for typed in IMPLAUSIBLE:
-        page.fill("#temperature", typed)
-        page.click("button.submit")
-        expect(page.locator("#temperature")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#offline-answer")).to_be_hidden()
-    expect(page.locator("#connection")).to_contain_text(f"{len(CASES)} pemeriksaan")
 
 
-def test_a_visitor_measured_offline_is_re_tested_offline_after_the_wait(open_door, server):
+def test_an_offline_re_test_is_listed_from_the_tablet_through_a_reload(open_door, server):
     server.clock.now = datetime.now(UTC)
     page = open_door()
-    expect(page.locator("#counter [data-left]")).to_have_text("55")
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
     page.clock.install()
     page.context.set_offline(True)
-    check(page, "38,0")
-    expect(page.locator("#offline-answer h1:visible")).to_have_text("UKUR ULANG")
-    retest = page.locator("#offline-actions [data-retest]")
+    check(page, "38,0", visitor_name="Dewi Lestari")
+    expect(page.locator("#answer h1:visible")).to_have_text("UKUR ULANG")
+    retest = page.locator("#answer-actions [data-retest]")
     expect(retest).to_be_disabled()
+    page.clock.fast_forward(1500)  # the guard on "next visitor" ends
+    next_visitor(page)
+    waiting = page.locator("[data-tablet-retests] li")
+    expect(waiting).to_contain_text("Dewi Lestari")
+    page.reload()  # the kept copy: the visitor is listed from the tablet's own storage
+    expect(waiting).to_contain_text("Dewi Lestari")
+    expect(waiting.locator("[data-ready]")).to_be_hidden()
+    # Links to the server's pages wait for the connection.
+    assert page.locator("a[data-needs-server]").evaluate_all(
+        "links => links.every(link => link.getAttribute('aria-disabled') === 'true')"
+    )
     page.clock.fast_forward("06:00")  # five minutes, then up to the next whole minute
-    expect(retest).to_be_enabled()
-    retest.click()
+    expect(waiting.locator("[data-ready]")).to_be_visible()
+    shoot(page, "door-offline-retest-waiting")
+    waiting.locator("button").click()
     expect(page.locator("[data-retesting]")).to_be_visible()
     for toggle in TOGGLES:
         expect(page.locator(f"#{toggle}")).to_be_checked()  # the first reading's ticks
     page.fill("#temperature", "36,9")
     page.click("button.submit")
-    expect(page.locator("#offline-answer h1:visible")).to_have_text("DITERIMA")
-    expect(page.locator("#offline-answer [data-slot]")).to_have_text("1")
+    expect(page.locator("#answer h1:visible")).to_have_text("DITERIMA")
+    expect(page.locator("#answer [data-slot]")).to_have_text("1")
     server.clock.now += timedelta(minutes=6)  # the server's time moved on too
     page.context.set_offline(False)
     rows = stored_soon(server, 2)
@@ -208,12 +271,16 @@ def test_a_visitor_measured_offline_is_re_tested_offline_after_the_wait(open_doo
         (admission.RECHECK, None),
         (admission.ADMITTED, 1),
     ]
+    expect(page.locator("#connection")).to_contain_text("2 terkirim")
+    page.clock.fast_forward(1500)
+    next_visitor(page)
+    expect(page.locator(".waiting")).to_be_hidden()
 
 
 def test_each_check_after_an_offline_reload_or_a_double_tap_is_its_own(open_door, server):
     server.clock.now = datetime.now(UTC)
     page = open_door()
-    expect(page.locator("#counter [data-left]")).to_have_text("55")
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
     page.context.set_offline(True)
     page.reload()  # the kept copy, with the reference it was kept with
     check(page, "36,6")
@@ -225,8 +292,92 @@ def test_each_check_after_an_offline_reload_or_a_double_tap_is_its_own(open_door
         "() => { const form = document.querySelector('form.checkin');"
         " form.requestSubmit(); form.requestSubmit(); }"
     )
-    expect(page.locator("#offline-answer [data-slot]")).to_have_text("2")
+    expect(page.locator("#answer [data-slot]")).to_have_text("2")
     expect(page.locator("#connection")).to_contain_text("2 pemeriksaan")
     page.context.set_offline(False)
     rows = stored_soon(server, 2)
     assert [row[2] for row in rows] == [1, 2]
+
+
+def test_a_manager_s_browser_on_the_door_page_holds_no_slot(browser, server):
+    server.check_in(count=3)
+    used = quota(server).used
+    with browser.new_context(viewport={"width": 1024, "height": 768}) as context:
+        page = context.new_page()
+        page.goto(f"{server.url}/login")
+        sign_in(page, MANAGER)
+        page.goto(f"{server.url}/")
+        expect(page.locator("#counter [data-online-only]")).to_be_visible()
+        check(page, "36,6")
+        expect(page.locator("#answer [data-slot]")).to_have_text("4")
+        page.wait_for_timeout(1500)  # several polls of the counter
+        screenshot(page, "door-online-only")
+    assert (quota(server).used, quota(server).held) == (used + 1, 0)
+    assert held_by_devices(server) == {}
+
+
+def test_two_tablets_at_a_nearly_full_day_one_idle_the_other_admits_the_last(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    server.set_quota(8)
+    idle = open_door()
+    expect(idle.locator("#counter [data-holds]")).to_contain_text("4")  # half of 8
+    busy = open_door("pintu2")
+    expect(busy.locator("#counter [data-holds]")).to_contain_text("1")  # 4 left, two tablets
+    numbers = []
+    for visitor in range(8):
+        if visitor == 4:
+            # No slot is left unheld: within a poll the idle tablet gives back its four, and
+            # the door counts them among those left.
+            expect(idle.locator("#counter [data-holds]")).to_contain_text("0", timeout=5000)
+            expect(busy.locator("#counter [data-left]")).to_have_text("4", timeout=5000)
+        check(busy, "36,6")
+        expect(busy.locator("#answer h1:visible")).to_have_text("DITERIMA")
+        numbers.append(int(busy.locator("#answer [data-slot]").inner_text()))
+        next_visitor(busy)
+    # Its own lease first, topped up one at a time, then the numbers the idle tablet gave back.
+    assert numbers == [5, 6, 7, 8, 1, 2, 3, 4]
+    check(busy, "36,6")
+    expect(busy.locator("#answer [data-reason=quota_full]")).to_be_visible()
+    final = quota(server)
+    assert (final.admitted, final.used, final.left) == (8, 8, 0)
+    expect(busy.locator("#counter [data-left]")).to_have_text("0")
+
+
+def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    assert quota(server).held == 5
+    with server.app.app_context():
+        (device,) = db.session.scalars(sa.select(Device))
+        pairing.unpair(device, None, server.clock.now)
+    page.wait_for_url(f"{server.url}/pair", timeout=10000)
+    assert (quota(server).used, quota(server).held) == (0, 0)
+    page.goto(f"{server.url}/")
+    expect(page).to_have_url(f"{server.url}/login?next=/")
+
+
+def test_a_manager_releases_a_lost_tablet_s_slots_knowing_what_it_risks(
+    browser, open_door, server
+):
+    server.clock.now = datetime.now(UTC)
+    lost = open_door()
+    expect(lost.locator("#counter [data-holds]")).to_contain_text("5")
+    lost.context.set_offline(True)  # the tablet is lost: out of reach with its slots
+    with browser.new_context(viewport={"width": 1024, "height": 768}) as context:
+        desk = context.new_page()
+        desk.goto(f"{server.url}/login")
+        sign_in(desk, MANAGER)
+        desk.goto(f"{server.url}/manage/tablets")
+        row = desk.locator("tbody[data-device]")
+        expect(row.locator("[data-held]")).to_have_text("5")
+        row.locator("summary", has_text="Lepaskan slotnya").click()
+        warning = row.locator("details[open] p")
+        expect(warning).to_contain_text("melewati batas")
+        shoot(desk, "tablets-release-a-lost-tablet")
+        row.locator("details[open] button").click()
+        desk.wait_for_url(f"{server.url}/manage/tablets")
+        expect(desk.locator(".flash.success")).to_contain_text("5 slot")
+        expect(desk.locator("tbody[data-device] [data-held]")).to_have_text("0")
+        shoot(desk, "tablets-released")
+    assert (quota(server).used, quota(server).held) == (0, 0)

@@ -86,7 +86,7 @@ def test_a_tablet_paired_with_a_manager_s_code_lets_staff_tap_their_name_and_pin
         tablet.wait_for_url(f"{server.url}/")
 
         check(tablet, "36.6")
-        expect(tablet.locator(".verdict.admitted")).to_be_visible()
+        expect(tablet.locator("#answer.admitted")).to_be_visible()
         tablet.click("form.logout button")
         tablet.wait_for_url(f"{server.url}/door/staff")
         tablet.click(f"text={DOOR_ACCOUNTS[1]}")

@@ -1,0 +1,351 @@
+// The door talking to the server: the one poller of the day's counter, the outbox sent in order
+// when the connection returns ("N sent", then the lists refreshed), and, on a paired tablet, its
+// lease: topped up after checks, and slots given back when the server asks (no slot left for
+// the others, the day closed, the tablet stopped or unpaired). A slot given back is dropped
+// from the tablet's own lease first, then the server is told, again until it answers: the
+// tablet never gives out a slot it has said it will not use.
+(function (door) {
+  "use strict";
+  var ANSWER_TIMEOUT_MS = 4000;
+  var status = document.getElementById("connection");
+  var counter = document.getElementById("counter");
+  var tokenField = document.querySelector("input[name=csrf_token]");
+  if (!status || !counter || !window.fetch || !window.Intl) {
+    return;
+  }
+  var deviceId = status.dataset.device || null;
+  var paired = Boolean(deviceId && door.store);
+  var online = true;
+  var syncing = null;
+  var lastQuota = null;
+  // What the tablet exchanges with the server about its slots (checks, top-ups, slots given
+  // back) runs one at a time, in order: a top-up answered across a check would leave the
+  // tablet believing it holds a slot already given.
+  var queue = Promise.resolve();
+
+  function serial(task) {
+    var run = queue.then(task);
+    queue = run.catch(function () {});
+    return run;
+  }
+
+  function request(url, options) {
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () { controller.abort(); }, ANSWER_TIMEOUT_MS);
+    options = options || {};
+    options.credentials = "same-origin";
+    options.signal = controller.signal;
+    options.headers = Object.assign({Accept: "application/json"},
+      tokenField ? {"X-CSRFToken": tokenField.value} : {}, options.headers || {});
+    return fetch(url, options).finally(function () { window.clearTimeout(timer); });
+  }
+
+  function postJSON(url, body) {
+    return request(url, {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify(body)});
+  }
+
+  function json(response) {
+    if (!response.ok) {
+      throw new Error("HTTP " + response.status);
+    }
+    return response.json();
+  }
+
+  function plural(element, name, count) {
+    var form = new Intl.PluralRules(document.documentElement.lang).select(count);
+    return element.dataset[name + (form === "one" ? "One" : "Other")].replace("{n}", count);
+  }
+
+  // --- The tablet's own lease: the slots it may give out. ---
+
+  function heldToday() {
+    if (!paired) {
+      return Promise.resolve(0);
+    }
+    return door.store.lease(deviceId).then(function (lease) {
+      var today = lease && lease.day === door.rules.localDay(new Date(), lease.rules.timezone);
+      return today ? lease.slots.length : 0;
+    });
+  }
+
+  // Keep the lease the server answered, but the slots the outbox has still to upload.
+  function keepLease(lease) {
+    return door.store.transact("readwrite", function (stores) {
+      var used = [];
+      var cursor = stores.outbox.openCursor();
+      cursor.onsuccess = function () {
+        if (cursor.result) {
+          used.push(cursor.result.value.offline.slot);
+          cursor.result.continue();
+          return;
+        }
+        lease.slots = lease.slots.filter(function (slot) { return used.indexOf(slot) < 0; });
+        stores.lease.put(lease);
+      };
+    });
+  }
+
+  // Drop every slot held, then tell the server (the message waits in storage until heard).
+  function giveBackAll() {
+    return door.store.transact("readwrite", function (stores) {
+      var read = stores.lease.get(deviceId);
+      read.onsuccess = function () {
+        var lease = read.result;
+        if (lease && lease.slots.length) {
+          stores.giving.add({day: lease.day, slots: lease.slots});
+          lease.slots = [];
+          stores.lease.put(lease);
+        }
+      };
+    }).then(sendGiving);
+  }
+
+  function sendGiving() {
+    return door.store.giving().then(function (messages) {
+      return messages.reduce(function (previous, message) {
+        return previous.then(function () {
+          return postJSON(status.dataset.return, message.value).then(json).then(function (answer) {
+            lastQuota = answer.quota;
+            return door.store.transact("readwrite", function (stores) {
+              stores.giving.delete(message.key);
+            });
+          });
+        });
+      }, Promise.resolve());
+    });
+  }
+
+  function topUp() {
+    return postJSON(status.dataset.leases, {device_id: deviceId}).then(json).then(function (lease) {
+      return keepLease(lease).then(function () {
+        // Stopped by a manager, or no slot left for the others: what it holds goes back.
+        return lease.stopped || lease.quota.return_held ? giveBackAll() : null;
+      });
+    });
+  }
+
+  // Send the outbox in order. A stored check (201), one already stored (200) and one the server
+  // keeps for the manager (409) leave the tablet; one the server refuses (4xx) stays, waiting.
+  function sendOutbox() {
+    return door.store.outbox().then(function (checks) {
+      var sent = 0;
+      return checks.reduce(function (previous, item) {
+        return previous.then(function () {
+          return postJSON(status.dataset.upload, item.value).then(function (response) {
+            if (response.status === 401 || response.status === 403) {
+              throw new Error("logged out");
+            }
+            if (response.ok || response.status === 409) {
+              sent += 1;
+              return door.store.transact("readwrite", function (stores) {
+                stores.outbox.delete(item.key);
+              });
+            }
+          });
+        });
+      }, Promise.resolve()).then(function () { return sent; });
+    });
+  }
+
+  // --- What the page shows: online or not, the counter, what this tablet can admit. ---
+
+  // The last figures heard, for the copy of the page kept for offline use, which has its own
+  // from when it was kept.
+  var LAST_QUOTA = "checkin.quota";
+
+  function showQuota(quota) {
+    window.localStorage.setItem(LAST_QUOTA, JSON.stringify(quota));
+    counter.querySelector("[data-left]").textContent = quota.left;
+    counter.querySelector("[data-limit]").textContent = quota.limit;
+    if (quota.inside_now !== undefined) {
+      counter.querySelector("[data-inside]").textContent = quota.inside_now;
+    }
+    counter.classList.toggle("full", quota.left === 0);
+  }
+
+  function showStatus() {
+    return Promise.all([heldToday(), paired ? door.store.outbox() : []]).then(function (found) {
+      var held = found[0];
+      var waiting = found[1].length;
+      var holds = counter.querySelector("[data-holds]");
+      if (holds) {
+        holds.textContent = plural(holds, "holds", held);
+        holds.hidden = false;
+      }
+      var banner = document.getElementById("quota-full");
+      if (banner && lastQuota) {
+        banner.hidden = lastQuota.left > 0 || held > 0;
+      }
+      status.querySelector("[data-state]").textContent = online ? status.dataset.online : status.dataset.offline;
+      if (!status.dataset.sent) {
+        status.querySelector("[data-waiting]").textContent = waiting ? "· " + plural(status, "waiting", waiting) : "";
+      }
+      status.classList.toggle("offline", !online);
+      status.hidden = online && waiting === 0 && !status.dataset.sent;
+      counter.classList.toggle("stale", !online);
+      Array.prototype.forEach.call(document.querySelectorAll("[data-needs-server]"), function (element) {
+        element.classList.toggle("needs-server", !online);
+        element.setAttribute("aria-disabled", online ? "false" : "true");
+        if (element.tagName === "BUTTON") {
+          element.disabled = !online;
+        }
+      });
+    });
+  }
+
+  // Offline, a link to a page of the server would open the browser's error page: not followed.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-needs-server]");
+    if (link && !online) {
+      event.preventDefault();
+    }
+  });
+
+  function sayHowManySent(count) {
+    status.dataset.sent = "1";
+    status.querySelector("[data-waiting]").textContent = "· " + plural(status, "sent", count);
+    status.hidden = false;
+    window.setTimeout(function () {
+      delete status.dataset.sent;
+      showStatus();
+    }, 8000);
+  }
+
+  // Swap in the server's lists, which now know what the outbox held.
+  function refreshLists() {
+    var lists = document.getElementById("lists");
+    if (!lists) {
+      return Promise.resolve();
+    }
+    return request(lists.dataset.url, {headers: {Accept: "text/html"}}).then(function (response) {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.text();
+    }).then(function (html) {
+      lists.innerHTML = html;
+      document.dispatchEvent(new CustomEvent("checkin:lists"));
+      return showStatus();
+    });
+  }
+
+  // Everything the tablet owes the server, in order: its checks, the slots it gave back, then
+  // a fresh lease. Resolves when done; a second call meanwhile waits for the same run.
+  function sync() {
+    if (!paired) {
+      return Promise.resolve();
+    }
+    if (!syncing) {
+      syncing = serial(function () {
+        return sendOutbox().then(function (sent) {
+          return sendGiving().then(topUp).then(function () { return sent; });
+        });
+      }).then(function (sent) {
+        if (sent) {
+          sayHowManySent(sent);
+          return refreshLists();
+        }
+      }).catch(function () {
+        // Still offline, or logged out: the next poll tries again.
+      }).then(function () {
+        syncing = null;
+        return showStatus();
+      });
+    }
+    return syncing;
+  }
+
+  function setOnline(now) {
+    var returned = now && !online;
+    online = now;
+    document.documentElement.classList.toggle("offline", !online);
+    if (returned) {
+      sync();
+    }
+    return showStatus();
+  }
+
+  // A session that ends while the tablet is paired is staff logging out: the slots stay. An
+  // unpaired tablet gives back what it holds, then asks to be paired again.
+  function loggedOut() {
+    return request(status.dataset.tablet).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (tablet) {
+      if (tablet && !tablet.paired && paired) {
+        return serial(giveBackAll).then(function () { window.location.assign(status.dataset.pair); });
+      }
+      window.location.reload();
+    });
+  }
+
+  // The one poller: the counter, the probe of the connection, and the server's requests.
+  function poll() {
+    if (document.hidden) {
+      return;
+    }
+    request(counter.dataset.url).then(function (response) {
+      if (response.status === 401) {
+        return loggedOut();
+      }
+      if (!response.ok) {
+        return setOnline(response.status < 500);
+      }
+      return response.json().then(function (quota) {
+        return heldToday().then(function (held) {
+          if (quota.return_held && held) {
+            // The door never says none is left while it holds some: it gives them back, and
+            // the next answer counts them among those left.
+            return serial(giveBackAll).then(poll);
+          }
+          lastQuota = quota;
+          showQuota(quota);
+          return setOnline(true);
+        });
+      });
+    }).catch(function () {
+      setOnline(false);
+    });
+  }
+
+  var heard = JSON.parse(window.localStorage.getItem(LAST_QUOTA) || "null");
+  var form = document.querySelector("form.checkin");
+  if ("kept" in counter.dataset && heard && form &&
+      heard.day === door.rules.localDay(new Date(), JSON.parse(form.dataset.rules).timezone)) {
+    showQuota(heard);
+  }
+  if (paired && "serviceWorker" in navigator && status.dataset.worker) {
+    navigator.serviceWorker.register(status.dataset.worker).catch(function () {
+      // No worker (plain HTTP on the office network): the door works online only.
+    });
+  }
+  window.addEventListener("online", poll);
+  window.addEventListener("offline", function () { setOnline(false); });
+  document.addEventListener("visibilitychange", poll);
+  window.setInterval(poll, Math.max(Number(counter.dataset.every) || 5, 0.2) * 1000);
+  if (navigator.onLine) {
+    sync();
+  } else {
+    setOnline(false);
+  }
+
+  door.sync = {
+    deviceId: deviceId,
+    paired: paired,
+    isOnline: function () { return online; },
+    setOnline: setOnline,
+    postJSON: postJSON,
+    sync: sync,
+    serial: serial,
+    // A check was answered online: show its quota, then top the lease up (or give it back).
+    answered: function (quota) {
+      lastQuota = quota;
+      showQuota(quota);
+      var next = paired ? serial(quota.return_held ? giveBackAll : topUp) : Promise.resolve();
+      return next.catch(function () {}).then(function () {
+        return Promise.all([showStatus(), refreshLists().catch(function () {})]);
+      });
+    },
+    showStatus: showStatus,
+  };
+}(window.checkinDoor = window.checkinDoor || {}));

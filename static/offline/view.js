@@ -1,0 +1,450 @@
+// The door's form and its answer. Online, a check is posted as JSON to the API and the answer is
+// shown from the JSON it returns; with no answer within a few seconds (or none expected: the
+// tablet is offline) a paired tablet decides by its lease's rules and keeps the check in its
+// outbox; a browser no manager paired checks online only and says so. Visitors this tablet sent
+// to rest are listed from its own storage, so they survive "next visitor" and a reload.
+(function (door) {
+  "use strict";
+  var form = document.querySelector("form.checkin");
+  var answer = document.getElementById("answer");
+  var actions = document.getElementById("answer-actions");
+  if (!form || !answer || !actions || !door.sync || !door.rules) {
+    return;
+  }
+  var sync = door.sync;
+  var rules = door.rules;
+  var store = sync.paired ? door.store : null;
+  var pageRules = JSON.parse(form.dataset.rules);
+  var tabletList = document.querySelector("[data-tablet-retests]");
+  // The first reading of the visitor being re-tested: {id, client_ref, checked_at, ...} or null.
+  var retestOf = null;
+  var waitTimer = null;
+  // Beyond these, the visitor cannot come in today: the answer shows the online service.
+  var ONLINE_SERVICE_REASONS = ["fever", "quota_full", "no_offline_slot", "closed"];
+
+  function newId() {
+    if (window.crypto.randomUUID) {
+      return window.crypto.randomUUID();
+    }
+    // Plain HTTP on an office network has no randomUUID: build a version 4 UUID by hand.
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) {
+      return (b + 0x100).toString(16).slice(1);
+    }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function markInvalid(field, invalid) {
+    field.closest(".field").classList.toggle("invalid", invalid);
+    field.setAttribute("aria-invalid", invalid ? "true" : "false");
+    return invalid;
+  }
+
+  function matches(field) {
+    return new RegExp(field.dataset.pattern).test(field.value.trim());
+  }
+
+  // The reading and details as typed, or null when a field is wrong: the field is marked, and
+  // nothing is kept.
+  function readForm() {
+    var elements = form.elements;
+    var temperature = rules.tenths(elements.temperature.value);
+    var wrong = [
+      markInvalid(elements.temperature, !rules.plausible(temperature, pageRules)),
+      markInvalid(elements.phone, !matches(elements.phone)),
+      markInvalid(elements.id_number, !matches(elements.id_number)),
+    ].some(Boolean);
+    form.querySelector("[data-invalid]").hidden = !wrong;
+    if (wrong) {
+      form.querySelector("[aria-invalid=true]").focus();
+      return null;
+    }
+    function text(name) { return elements[name].value.trim() || null; }
+    return {
+      temperature_dc: temperature,
+      hand_sanitiser: elements.hand_sanitiser.checked,
+      mask: elements.mask.checked,
+      distancing: elements.distancing.checked,
+      visitor_name: text("visitor_name"),
+      phone: text("phone"),
+      // Only the last four digits leave this page for the tablet's storage or the server.
+      nik_last4: rules.lastFour(text("id_number")) || (retestOf && retestOf.nik_last4) || null,
+      purpose: text("purpose"),
+    };
+  }
+
+  // A check as the API takes it.
+  function checkOf(reading) {
+    var check = {
+      temperature_c: reading.temperature_dc / 10,
+      hand_sanitiser: reading.hand_sanitiser,
+      mask: reading.mask,
+      distancing: reading.distancing,
+      visitor_name: reading.visitor_name,
+      phone: reading.phone,
+      nik_last4: reading.nik_last4,
+      purpose: reading.purpose,
+      client_ref: form.elements.client_ref.value,
+    };
+    if (retestOf && retestOf.id) {
+      check.recheck_of = retestOf.id;
+    } else if (retestOf) {
+      check.recheck_of_ref = retestOf.client_ref;
+    }
+    return check;
+  }
+
+  function releaseForm() {
+    delete form.dataset.sent;
+    form.classList.remove("sending");
+  }
+
+  // --- Deciding on the tablet, with the rules of its lease. ---
+
+  function decideOffline(reading) {
+    var noLease = form.querySelector("[data-no-lease]");
+    var leased = store ? store.lease(sync.deviceId) : Promise.resolve(null);
+    return leased.then(function (lease) {
+      if (!lease) {
+        noLease.hidden = false;  // online only: nothing was kept
+        releaseForm();
+        return;
+      }
+      var now = new Date();
+      var decided = rules.screen(reading, lease.rules, retestOf !== null);
+      var slot = null;
+      if (decided.status === "admitted") {
+        if (lease.day === rules.localDay(now, lease.rules.timezone) && lease.slots.length) {
+          slot = lease.slots.shift();
+        } else {
+          decided = {status: "refused", reasons: ["no_offline_slot"]};
+        }
+      }
+      var check = Object.assign(checkOf(reading), {
+        device_id: sync.deviceId,
+        offline: {recorded_at: now.toISOString(), status: decided.status, reasons: decided.reasons, slot: slot},
+      });
+      // A re-test made offline names its first reading by reference: the server may not know
+      // it by id yet.
+      if (check.recheck_of) {
+        check.recheck_of_ref = retestOf.client_ref;
+        delete check.recheck_of;
+      }
+      var shown = {
+        status: decided.status,
+        reasons: decided.reasons,
+        slot: slot,
+        checked_at: check.offline.recorded_at,
+        temperature_c: check.temperature_c,
+        visitor_name: check.visitor_name,
+        retest_ready_at: decided.status === "recheck" ? rules.readyAt(now, lease.rules).toISOString() : null,
+        offline: true,
+      };
+      // The slot leaves the lease in the same transaction that keeps the check.
+      return store.transact("readwrite", function (stores) {
+        stores.outbox.add(check);
+        stores.lease.put(lease);
+        keepRetest(stores, check, shown, null);
+      }).then(function () {
+        showAnswer(shown, lease.rules.timezone);
+        return sync.showStatus();
+      });
+    });
+  }
+
+  // Remember a visitor sent to rest, and forget the one just re-tested.
+  function keepRetest(stores, check, shown, id) {
+    if (retestOf) {
+      stores.retests.delete(retestOf.client_ref);
+    }
+    if (shown.status === "recheck") {
+      stores.retests.put({
+        client_ref: check.client_ref,
+        id: id,
+        checked_at: shown.checked_at,
+        ready_at: shown.retest_ready_at,
+        temperature_c: check.temperature_c,
+        hand_sanitiser: check.hand_sanitiser,
+        mask: check.mask,
+        distancing: check.distancing,
+        visitor_name: check.visitor_name,
+        phone: check.phone,
+        nik_last4: check.nik_last4,
+        purpose: check.purpose,
+      });
+    }
+  }
+
+  // --- Asking the server. ---
+
+  // Post the check; resolve with the server's answer, or null when it refused the input.
+  function checkOnline(check) {
+    return sync.postJSON(form.dataset.upload, check).then(function (response) {
+      if (response.status >= 500) {
+        throw new Error("HTTP " + response.status);  // nothing was stored: decide here
+      }
+      return response.ok ? response.json() : null;
+    });
+  }
+
+  // Refused input, a re-test the server cannot take, or a lost session: nothing was stored.
+  // The server's own pages say why, in the page's language: its form's errors, or the first
+  // reading's page (re-tested already, gone, voided).
+  function refusedInput() {
+    if (retestOf && retestOf.id) {
+      window.location.assign(visitUrl(retestOf.id));
+    } else if (retestOf) {
+      form.querySelector("[data-retest-refused]").hidden = false;
+      releaseForm();
+    } else {
+      HTMLFormElement.prototype.submit.call(form);
+    }
+  }
+
+  function visitUrl(id) {
+    return form.dataset.visit.replace(/0$/, String(id));
+  }
+
+  function answered(check, result) {
+    var kept = Promise.resolve();
+    if (store) {
+      kept = store.transact("readwrite", function (stores) {
+        // The admission took the lowest slot this tablet holds: it leaves the kept lease now,
+        // or the next offline visitor could be given the same number.
+        var read = stores.lease.get(sync.deviceId);
+        read.onsuccess = function () {
+          var lease = read.result;
+          if (lease && result.slot && lease.slots.indexOf(result.slot) >= 0) {
+            lease.slots = lease.slots.filter(function (held) { return held !== result.slot; });
+            stores.lease.put(lease);
+          }
+        };
+        keepRetest(stores, check, result, result.id);
+      });
+    }
+    return kept.then(function () {
+      showAnswer(Object.assign({offline: false}, result), pageRules.timezone);
+      return sync.answered(result.quota);
+    });
+  }
+
+  // --- The answer, filled in from the server's JSON or the tablet's decision. ---
+
+  function showAnswer(shown, zone) {
+    var recorded = new Date(shown.checked_at);
+    var readyAt = shown.retest_ready_at ? new Date(shown.retest_ready_at) : null;
+    answer.className = "verdict " + shown.status + (shown.offline ? " offline" : "");
+    Array.prototype.forEach.call(answer.querySelectorAll("[data-status]"), function (part) {
+      part.hidden = part.dataset.status !== shown.status;
+    });
+    Array.prototype.forEach.call(answer.querySelectorAll("[data-reason]"), function (item) {
+      item.hidden = shown.reasons.indexOf(item.dataset.reason) < 0;
+    });
+    answer.querySelector("[data-slot]").textContent = shown.slot || "";
+    answer.querySelector("[data-time]").textContent = readyAt ? rules.hourMinute(readyAt, zone) : "";
+    var online = answer.querySelector("[data-online-service]");
+    if (online) {
+      online.hidden = !shown.reasons.some(function (reason) {
+        return ONLINE_SERVICE_REASONS.indexOf(reason) >= 0;
+      });
+    }
+    var decimal = document.documentElement.lang === "id" ? "," : ".";
+    answer.querySelector("[data-facts]").textContent = [rules.hourMinute(recorded, zone),
+      shown.temperature_c.toFixed(1).replace(".", decimal) + " °C",
+      shown.visitor_name].filter(Boolean).join(" · ");
+    answer.querySelector("[data-offline-note]").hidden = !shown.offline;
+    var retest = actions.querySelector("[data-retest]");
+    retest.hidden = shown.status !== "recheck";
+    retest.disabled = true;
+    window.clearInterval(waitTimer);
+    if (readyAt) {
+      var firstRef = form.elements.client_ref.value;
+      waitTimer = window.setInterval(function () {
+        if (new Date() >= readyAt) {
+          retest.disabled = false;
+          window.clearInterval(waitTimer);
+        }
+      }, 1000);
+      retest.onclick = function () {
+        window.clearInterval(waitTimer);
+        if (store) {
+          startRetest(firstRef);
+        } else {
+          window.location.assign(visitUrl(shown.id));  // online only: the server's re-test form
+        }
+      };
+    }
+    form.closest(".door").hidden = true;
+    answer.hidden = false;
+    actions.hidden = false;
+    door.arm(actions.querySelector("[data-next]"));
+    window.scrollTo(0, 0);
+  }
+
+  function nextVisitor() {
+    retestOf = null;
+    form.reset();
+    form.elements.client_ref.value = newId();
+    form.querySelector("[data-retesting]").hidden = true;
+    form.querySelector("[data-no-lease]").hidden = true;
+    form.querySelector("[data-retest-refused]").hidden = true;
+    releaseForm();
+    answer.hidden = true;
+    actions.hidden = true;
+    form.closest(".door").hidden = false;
+    showRetests();
+    form.elements.temperature.focus();
+  }
+
+  // A re-test is a new check of the same visitor: the first one's ticks and details, a new reading.
+  function startRetest(clientRef) {
+    return store.retests().then(function (kept) {
+      var found = kept.filter(function (entry) { return entry.key === clientRef; })[0];
+      if (!found) {
+        return;
+      }
+      var first = found.value;
+      nextVisitor();
+      retestOf = first;
+      ["hand_sanitiser", "mask", "distancing"].forEach(function (name) {
+        form.elements[name].checked = first[name];
+      });
+      ["visitor_name", "phone", "purpose"].forEach(function (name) {
+        form.elements[name].value = first[name] || "";
+      });
+      var note = form.querySelector("[data-retesting]");
+      note.querySelector("[data-time]").textContent = rules.hourMinute(new Date(first.checked_at), pageRules.timezone);
+      note.hidden = false;
+    });
+  }
+
+  // --- Visitors resting for a re-test, as this tablet kept them. ---
+
+  function showRetests() {
+    if (!store || !tabletList) {
+      return Promise.resolve();
+    }
+    return store.retests().then(function (kept) {
+      var today = rules.localDay(new Date(), pageRules.timezone);
+      var onServer = {};
+      Array.prototype.forEach.call(document.querySelectorAll("[data-server-retests] li"), function (item) {
+        onServer[item.dataset.clientRef] = item;
+      });
+      tabletList.textContent = "";
+      kept.forEach(function (entry) {
+        var first = entry.value;
+        if (rules.localDay(new Date(first.checked_at), pageRules.timezone) !== today) {
+          return;
+        }
+        var listed = onServer[first.client_ref];
+        if (listed) {
+          // The server lists it too: tapping it re-tests from here, offline as well.
+          listed.querySelector("a").addEventListener("click", function (event) {
+            event.preventDefault();
+            startRetest(first.client_ref);
+          });
+          listed.querySelector("a").removeAttribute("data-needs-server");
+          return;
+        }
+        tabletList.appendChild(retestItem(first));
+      });
+      var section = tabletList.closest(".waiting");
+      section.hidden = !section.querySelector("li");
+      markReady();
+    });
+  }
+
+  function retestItem(first) {
+    var item = document.querySelector("[data-retest-item]").content.firstElementChild.cloneNode(true);
+    var decimal = document.documentElement.lang === "id" ? "," : ".";
+    item.dataset.readyAt = first.ready_at;
+    item.querySelector(".temp").textContent = first.temperature_c.toFixed(1).replace(".", decimal) + " °C";
+    item.querySelector(".name").textContent = first.visitor_name || "";
+    item.querySelector("[data-waiting]").textContent = tabletList.dataset.from.replace("{time}",
+      rules.hourMinute(new Date(first.ready_at), pageRules.timezone));
+    item.querySelector("button").addEventListener("click", function () { startRetest(first.client_ref); });
+    return item;
+  }
+
+  // Visitors resting turn "ready now" at their minute, and may be recorded as gone after a while.
+  function markReady() {
+    var now = Date.now();
+    Array.prototype.forEach.call(document.querySelectorAll(".waiting li[data-ready-at]"), function (item) {
+      var ready = now >= new Date(item.dataset.readyAt).getTime();
+      var gone = item.querySelector("[data-gone]");
+      item.classList.toggle("ready", ready);
+      item.querySelector("[data-ready]").hidden = !ready;
+      item.querySelector("[data-waiting]").hidden = ready;
+      if (gone) {
+        gone.hidden = now < new Date(item.dataset.goneAt).getTime();
+      }
+    });
+  }
+
+  // Once the server's lists are fresh, a visitor it no longer lists (re-tested or gone on
+  // another tablet) is forgotten here too, unless its first reading is still to be sent.
+  function forgetSettled() {
+    if (!store) {
+      return;
+    }
+    Promise.all([store.retests(), store.outbox()]).then(function (found) {
+      var onServer = Array.prototype.map.call(document.querySelectorAll("[data-server-retests] li"),
+        function (item) { return item.dataset.clientRef; });
+      var unsent = found[1].map(function (entry) { return entry.value.client_ref; });
+      var settled = found[0].filter(function (entry) {
+        return onServer.indexOf(entry.key) < 0 && unsent.indexOf(entry.key) < 0;
+      });
+      if (!settled.length) {
+        return showRetests();
+      }
+      return store.transact("readwrite", function (stores) {
+        settled.forEach(function (entry) { stores.retests.delete(entry.key); });
+      }).then(showRetests);
+    });
+  }
+
+  // --- Wiring. ---
+
+  actions.querySelector("[data-next]").addEventListener("click", nextVisitor);
+  document.addEventListener("checkin:lists", forgetSettled);
+  window.setInterval(markReady, 1000);
+  // The page may be the copy the service worker keeps, made with one reference for ever:
+  // each page load is a new check.
+  form.elements.client_ref.value = newId();
+  showRetests();
+
+  form.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) {
+      return;  // door.js stopped a second tap: this check is on its way already
+    }
+    event.preventDefault();
+    var reading = readForm();
+    if (sync.isOnline() && !reading) {
+      refusedInput();  // the server's page says what is wrong, in its words
+      return;
+    }
+    if (!reading) {
+      releaseForm();
+      return;
+    }
+    if (!sync.isOnline()) {
+      decideOffline(reading);
+      return;
+    }
+    // Checks recorded offline go first, in order, so that a slot is never used twice.
+    var check = checkOf(reading);
+    sync.sync().then(function () {
+      if (!sync.isOnline()) {
+        throw new Error("offline");
+      }
+      return sync.serial(function () { return checkOnline(check); });
+    }).then(function (result) {
+      return result ? answered(check, result) : refusedInput();
+    }, function () {
+      sync.setOnline(false);
+      return decideOffline(reading);
+    });
+  });
+}(window.checkinDoor = window.checkinDoor || {}));
