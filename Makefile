@@ -63,8 +63,8 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; fi
 
 test: $(VENV)/.installed-test translations tests/browser/node_modules/.installed
-	$(BIN)/ruff check checkin tests bench
-	$(BIN)/ruff format --check checkin tests bench
+	$(BIN)/ruff check checkin tests bench build_steps.py
+	$(BIN)/ruff format --check checkin tests bench build_steps.py
 	$(call with_postgres,$(BIN)/pytest -n auto --dist loadfile)
 
 # Stress and fault tests against real gunicorn servers (about 2 minutes on 2 cores); CI runs
@@ -77,11 +77,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --quick
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check checkin tests bench
+	$(BIN)/ruff check checkin tests bench build_steps.py
 
 format: $(VENV)/.installed-test
-	$(BIN)/ruff format checkin tests bench
-	$(BIN)/ruff check --fix checkin tests bench
+	$(BIN)/ruff format checkin tests bench build_steps.py
+	$(BIN)/ruff check --fix checkin tests bench build_steps.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts tests/browser/node_modules

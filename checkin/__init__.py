@@ -19,8 +19,12 @@ from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 from checkin.services import database
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+MIGRATIONS = PACKAGE / "migrations"
+# The wheel carries templates/ and static/ inside the package (build_steps.py); a checkout, and
+# an editable install of it, keeps them beside the package.
+INSTALLED = (PACKAGE / "templates").is_dir()
+ASSETS = PACKAGE if INSTALLED else PACKAGE.parent
 
 
 class App(Flask):
@@ -30,14 +34,25 @@ class App(Flask):
         """Log the error's type, request and code lines; its message may repeat a name."""
         errors.log_failure(exc_info[1])
 
+    def auto_find_instance_path(self) -> str:
+        """Return instance/ beside the package in a checkout, else in the working folder.
+
+        Flask keeps an installed package's instance folder inside the venv: a venv made anew for
+        an upgrade would take the database with it, and the service's account cannot write in
+        a venv that root owns. An installed app runs where its settings are (/srv/checkin).
+        """
+        if INSTALLED:
+            return str(Path.cwd() / "instance")
+        return super().auto_find_instance_path()
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure an app: config, extensions, blueprints, error handlers, commands."""
     app = App(
         __name__,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(ASSETS / "templates"),
+        static_folder=str(ASSETS / "static"),
     )
     configure(app, test_config)
     trust_proxies(app)

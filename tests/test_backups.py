@@ -466,7 +466,8 @@ def test_gunicorn_serves_only_loopback_with_a_worker_per_core_and_restarts_on_fa
     service = unit_lines("checkin.service")
     assert "Restart=on-failure" in service
     assert "EnvironmentFile=/etc/checkin/checkin.env" in service
-    assert any("--config /srv/checkin/deploy/gunicorn.conf.py wsgi:app" in line for line in service)
+    config = "--config /srv/checkin/release/deploy/gunicorn.conf.py checkin:create_app()"
+    assert any(config in line for line in service)
     daily = [line for line in unit_lines("checkin-daily.service") if line.startswith("ExecStart")]
     assert ["purge-personal" in daily[0], "backup --to" in daily[1]] == [True, True]
     assert "Unit=" not in (DEPLOY / "checkin-daily.timer").read_text()  # runs its namesake
