@@ -20,9 +20,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The secret key is its owner's only from the moment the file exists (umask, never chmod).
 instance/config.py:
-	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	umask 077 && mkdir -p instance && \
+		$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
 translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -f 2>/dev/null

@@ -68,7 +68,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Load defaults, then instance/config.py, then CHECKIN_* variables, then the test config."""
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Its files hold personal data and the secret key: the folder is its owner's only.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'checkin.db'}",
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -162,6 +163,21 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # Builds differ in the default; off, an anonymised name lingers in the page's free space.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+@event.listens_for(Engine, "do_connect")
+def _create_sqlite_privately(
+    dialect: Any, connection_record: Any, cargs: list, cparams: dict
+) -> None:
+    """Create a SQLite database file private to its owner before SQLite opens, and so makes, it.
+
+    A folder that is missing (an unmounted disk) is left for SQLite to report.
+    """
+    if dialect.name != "sqlite" or cparams.get("uri") or cargs[0] == ":memory:":
+        return
+    path = Path(cargs[0])
+    if path.parent.is_dir():
+        database.create_private(path)
 
 
 def select_locale() -> str:

@@ -24,7 +24,7 @@ from checkin import create_app
 from checkin.extensions import db
 from checkin.models import DayQuota, Site, User, Visit
 from checkin.services import backups
-from tests.conftest import counters_of, counters_of_rows
+from tests.conftest import PRIVATE, counters_of, counters_of_rows, mode_of
 from tests.serving import CLAIM_DELAY_VARIABLE, PROJECT_ROOT, TEST_NOW_HEADER, gunicorn
 from tests.test_migrations import head_revision
 
@@ -347,6 +347,76 @@ def test_a_backup_after_purge_personal_holds_no_purged_value(runner, make_visit,
     after = make_backup(runner, folder).read_bytes()
     assert [secret for secret in secrets if secret in after] == []
     assert b"Ani Tetap" in after
+
+
+def test_a_restore_keeps_the_replaced_database_private_from_the_start(
+    runner, make_visit, clock, folder, database_url, chmods
+):
+    make_visit()
+    path = make_backup(runner, folder)
+    clock.now += timedelta(days=1)
+    make_visit()
+    result = runner.invoke(args=["restore", str(path)])
+    assert result.exit_code == 0, result.output
+    kept = Path(re.search(r"kept at (\S+)\.$", result.output.strip())[1])
+    assert mode_of(kept) == PRIVATE
+    if database_url.startswith("sqlite"):
+        live = Path(db.engine.url.database)
+        assert mode_of(live) == PRIVATE
+    assert chmods == []
+
+
+@sqlite_only
+def test_a_restore_into_a_fresh_instance_makes_its_database_private(
+    runner, make_visit, folder, tmp_path, clock, chmods
+):
+    make_visit()
+    path = make_backup(runner, folder)
+    fresh = tmp_path / "fresh" / "checkin.db"
+    fresh.parent.mkdir()
+    config = {"SECRET_KEY": "fresh", "DATABASE_URL": f"sqlite:///{fresh}", "CLOCK": clock}
+    fresh_app = create_app(config)
+    with fresh_app.app_context():
+        result = fresh_app.test_cli_runner().invoke(args=["restore", str(path)])
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert mode_of(fresh) == PRIVATE
+    assert chmods == []
+
+
+def holding(paths: list[Path], values: list[bytes]) -> list[str]:
+    """Return the names of the files that hold any of ``values``."""
+    return [path.name for path in paths if any(value in path.read_bytes() for value in values)]
+
+
+def test_a_replaced_database_goes_with_the_backups_as_old_as_it(
+    runner, make_visit, clock, folder, database_url, tmp_path
+):
+    make_visit(now=clock.now - timedelta(days=40), **PURGED)
+    first = make_backup(runner, folder)
+    clock.now += timedelta(seconds=1)
+    restored = runner.invoke(args=["restore", str(first)])
+    kept = Path(re.search(r"kept at (\S+)\.$", restored.output.strip())[1])
+    assert "Anonymised 1 checks" in runner.invoke(args=["purge-personal"]).output
+    sqlite = database_url.startswith("sqlite")
+    secrets = [value.encode() for value in PURGED.values()]
+    if sqlite:  # the control: the replaced database holds what the purge removed
+        assert holding([kept], secrets) == [kept.name]
+
+    # With one backup newer than it, a backup of its time is still among the newest 2.
+    clock.now += timedelta(seconds=1)
+    result = runner.invoke(args=["backup", "--to", str(folder), "--keep", "2"])
+    assert "Removed" not in result.output and kept.exists()
+    # With two, it would have gone: so does the replaced database, with the first backup.
+    clock.now += timedelta(seconds=1)
+    result = runner.invoke(args=["backup", "--to", str(folder), "--keep", "2"])
+    assert result.exit_code == 0, result.output
+    removed = re.findall(r"Removed (\S+),", result.output)
+    assert sorted(removed) == sorted([str(first), str(kept)])
+    assert not kept.exists()
+    if sqlite:
+        files = [path for path in tmp_path.rglob("*") if path.is_file()]
+        assert holding(files, secrets) == []
 
 
 # Under load: gunicorn with 4 workers takes racing check-ins while backups are taken.

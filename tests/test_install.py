@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PRIVATE, mode_of
 from tests.serving import PROJECT_ROOT, serve
 
 SITE = ("MLG", "Kantor Cabang Malang")
@@ -116,6 +117,8 @@ def test_the_wheel_installs_outside_the_checkout_and_serves_in_indonesian(tmp_pa
     imported = run(office, environment, "python", "-c", "import checkin; print(checkin.__file__)")
     assert imported.startswith(str(office / ".venv")), imported  # the wheel, not the checkout
     assert "Database ready" in run(office, environment, "flask", "--app", "checkin", "init-db")
+    # The instance folder is where the office runs it, not inside the venv, and private.
+    assert (mode_of(office / "instance"), mode_of(office / "checkin.db")) == (0o700, PRIVATE)
     code, name = SITE
     run(office, environment, "flask", "--app", "checkin", "site", "add", code, "--name", name)
     username, password = DOOR

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 import flask_migrate
 import sqlalchemy as sa
@@ -46,3 +48,15 @@ def session_name(pid: int | None = None) -> str:
 def location() -> str:
     """Return where the database is, without its password."""
     return db.engine.url.render_as_string(hide_password=True)
+
+
+def create_private(path: Path) -> None:
+    """Create the empty file ``path``, readable and writable by its owner only, if it is missing.
+
+    SQLite would create a database readable by every user (0644 under the usual umask 022), and
+    gives its -wal, -shm and -journal files the database's permissions: a database file made
+    here before SQLite opens it is private from the moment it exists, and so are they, with no
+    chmod afterwards. An empty file is an empty SQLite database.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
