@@ -21,6 +21,8 @@ from checkin.services import database
 
 PACKAGE = Path(__file__).resolve().parent
 MIGRATIONS = PACKAGE / "migrations"
+# The connect argument that bounds the wait for each of PostgreSQL's answers (_connect).
+ANSWER_WITHIN = "checkin_answer_within"
 # The wheel carries templates/ and static/ inside the package (build_steps.py); a checkout, and
 # an editable install of it, keeps them beside the package.
 INSTALLED = (PACKAGE / "templates").is_dir()
@@ -136,6 +138,16 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         "connect_timeout": max(2, math.ceil(timeout)),
         "options": f"{server_options} -c statement_timeout={round(timeout * 1000)}".strip(),
         "application_name": database.session_name(),
+        # A server whose machine or network is gone: sent data unacknowledged for the timeout,
+        # or an idle pooled connection unanswered by three probes a second apart, ends it.
+        "tcp_user_timeout": round(timeout * 1000),
+        "keepalives": 1,
+        "keepalives_idle": 1,
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+        # A server that takes a request and never answers (database.BoundedConnection): a second
+        # more than the statement_timeout, so that the server's own error comes first.
+        ANSWER_WITHIN: timeout + 1,
     }
     return options | {"pool_pre_ping": True, "pool_size": 5, "pool_timeout": timeout}
 
@@ -166,18 +178,34 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 @event.listens_for(Engine, "do_connect")
-def _create_sqlite_privately(
-    dialect: Any, connection_record: Any, cargs: list, cparams: dict
-) -> None:
-    """Create a SQLite database file private to its owner before SQLite opens, and so makes, it.
+def _connect(dialect: Any, connection_record: Any, cargs: list, cparams: dict) -> Any:
+    """Connect to PostgreSQL with a bounded wait for each answer; create a SQLite database file
+    private to its owner before SQLite opens, and so makes, it.
 
-    A folder that is missing (an unmounted disk) is left for SQLite to report.
+    A SQLite folder that is missing (an unmounted disk) is left for SQLite to report.
     """
+    if ANSWER_WITHIN in cparams:
+        answer_within = cparams.pop(ANSWER_WITHIN)
+        connection = database.BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_within = answer_within
+        return connection
     if dialect.name != "sqlite" or cparams.get("uri") or cargs[0] == ":memory:":
-        return
+        return None
     path = Path(cargs[0])
     if path.parent.is_dir():
         database.create_private(path)
+    return None
+
+
+@event.listens_for(Engine, "handle_error")
+def _answer_unavailable_at_once(context: Any) -> None:
+    """Answer 503 when a pooled connection's server gives no answer to the check before use.
+
+    The pool would take it for a dropped connection and connect again within the same request,
+    waiting up to the connect timeout more for a server that is not answering.
+    """
+    if context.is_pre_ping and isinstance(context.original_exception, database.NoAnswer):
+        context.is_disconnect = False
 
 
 def select_locale() -> str:
