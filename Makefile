@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app checkin
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TRANSLATIONS := checkin/translations
 
-.PHONY: run test test-slow lint format translations messages bench clean
+.PHONY: run addresses test test-slow lint format translations messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +37,29 @@ messages: $(VENV)/.installed
 
 # `make run HOST=0.0.0.0` lets a tablet on the office network try the demo.
 HOST ?= 127.0.0.1
-# Where a tablet or a TV reaches the demo: this machine's network address when serving on it.
-REACHED_AT = $(if $(filter 127.0.0.1 localhost,$(HOST)),$(HOST),$(firstword $(shell hostname -I 2>/dev/null)))
 PORT ?= 5000
+# Served on every IPv4 address (0.0.0.0, which no browser reaches), the demo is reached at
+# 127.0.0.1 on this machine and at each of its IPv4 network addresses from a tablet or a TV;
+# served on one address, at that address.
+EVERY_ADDRESS = $(filter 0.0.0.0,$(HOST))
+NETWORK_ADDRESSES = $(if $(EVERY_ADDRESS),$(foreach address,$(shell hostname -I 2>/dev/null),$(if $(findstring :,$(address)),,$(address))))
+LOCAL_ADDRESS = $(if $(EVERY_ADDRESS),127.0.0.1,$(HOST))
+# The display link printed by the demo names the first of them a TV can reach.
+REACHED_AT = $(or $(firstword $(NETWORK_ADDRESSES)),$(LOCAL_ADDRESS))
+
+define print_addresses
+	@echo "checkin is at http://$(LOCAL_ADDRESS):$(PORT)/  (Ctrl+C stops it)"
+	@for address in $(NETWORK_ADDRESSES); do echo "From a tablet on this network: http://$$address:$(PORT)/"; done
+endef
 
 run: $(VENV)/.installed instance/config.py translations
 	$(FLASK) demo --url "http://$(REACHED_AT):$(PORT)"
-	@echo "checkin is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	@test "$(REACHED_AT)" = "$(HOST)" || echo "From a tablet on this network: http://$(REACHED_AT):$(PORT)/"
+	$(print_addresses)
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# What `make run` prints of where it serves (tests/test_make_run.py reads it).
+addresses:
+	$(print_addresses)
 
 # The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one
 # and sets CHECKIN_REQUIRE_POSTGRES, so that a missing server fails the build).

@@ -6,14 +6,11 @@ The backups, restores and the database a restore replaced: tests/test_backups.py
 
 from __future__ import annotations
 
-import subprocess
-
 import sqlalchemy as sa
 
 from checkin import create_app
 from checkin.extensions import db
 from tests.conftest import PRIVATE, mode_of
-from tests.serving import PROJECT_ROOT
 
 
 def test_a_new_sqlite_database_and_its_write_ahead_log_are_private_from_the_start(tmp_path, chmods):
@@ -36,19 +33,3 @@ def test_a_new_sqlite_database_and_its_write_ahead_log_are_private_from_the_star
         db.engine.dispose()
     assert modes == {"checkin.db": PRIVATE, "checkin.db-wal": PRIVATE, "checkin.db-shm": PRIVATE}
     assert chmods == []
-
-
-def test_make_run_writes_the_secret_key_private_from_the_start(tmp_path, usual_umask):
-    makefile = (PROJECT_ROOT / "Makefile").read_text()
-    recipe = makefile.split("\ninstance/config.py:\n", 1)[1].split("\n\n", 1)[0]
-    assert "chmod" not in recipe
-    subprocess.run(
-        [
-            *("make", "--silent", "-C", str(tmp_path), "-f", str(PROJECT_ROOT / "Makefile")),
-            *(f"VENV={PROJECT_ROOT / '.venv'}", "instance/config.py"),
-        ],
-        check=True,
-    )
-    config = tmp_path / "instance" / "config.py"
-    assert config.read_text().startswith("SECRET_KEY = '")
-    assert (mode_of(config), mode_of(config.parent)) == (PRIVATE, 0o700)
