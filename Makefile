@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app checkin
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TRANSLATIONS := checkin/translations
 
-.PHONY: run test test-slow lint format translations messages bench clean
+.PHONY: run addresses test test-slow lint format translations messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The secret key is its owner's only from the moment the file exists (umask, never chmod).
 instance/config.py:
-	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	umask 077 && mkdir -p instance && \
+		$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
 translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -f 2>/dev/null
@@ -36,15 +37,29 @@ messages: $(VENV)/.installed
 
 # `make run HOST=0.0.0.0` lets a tablet on the office network try the demo.
 HOST ?= 127.0.0.1
-# Where a tablet or a TV reaches the demo: this machine's network address when serving on it.
-REACHED_AT = $(if $(filter 127.0.0.1 localhost,$(HOST)),$(HOST),$(firstword $(shell hostname -I 2>/dev/null)))
 PORT ?= 5000
+# Served on every IPv4 address (0.0.0.0, which no browser reaches), the demo is reached at
+# 127.0.0.1 on this machine and at each of its IPv4 network addresses from a tablet or a TV;
+# served on one address, at that address.
+EVERY_ADDRESS = $(filter 0.0.0.0,$(HOST))
+NETWORK_ADDRESSES = $(if $(EVERY_ADDRESS),$(foreach address,$(shell hostname -I 2>/dev/null),$(if $(findstring :,$(address)),,$(address))))
+LOCAL_ADDRESS = $(if $(EVERY_ADDRESS),127.0.0.1,$(HOST))
+# The display link printed by the demo names the first of them a TV can reach.
+REACHED_AT = $(or $(firstword $(NETWORK_ADDRESSES)),$(LOCAL_ADDRESS))
+
+define print_addresses
+	@echo "checkin is at http://$(LOCAL_ADDRESS):$(PORT)/  (Ctrl+C stops it)"
+	@for address in $(NETWORK_ADDRESSES); do echo "From a tablet on this network: http://$$address:$(PORT)/"; done
+endef
 
 run: $(VENV)/.installed instance/config.py translations
 	$(FLASK) demo --url "http://$(REACHED_AT):$(PORT)"
-	@echo "checkin is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	@test "$(REACHED_AT)" = "$(HOST)" || echo "From a tablet on this network: http://$(REACHED_AT):$(PORT)/"
+	$(print_addresses)
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# What `make run` prints of where it serves (tests/test_make_run.py reads it).
+addresses:
+	$(print_addresses)
 
 # The PostgreSQL variant runs when a server answers on 127.0.0.1:5432 (CI always starts one
 # and sets CHECKIN_REQUIRE_POSTGRES, so that a missing server fails the build).
@@ -63,8 +78,8 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; fi
 
 test: $(VENV)/.installed-test translations tests/browser/node_modules/.installed
-	$(BIN)/ruff check checkin tests bench
-	$(BIN)/ruff format --check checkin tests bench
+	$(BIN)/ruff check checkin tests bench build_steps.py
+	$(BIN)/ruff format --check checkin tests bench build_steps.py
 	$(call with_postgres,$(BIN)/pytest -n auto --dist loadfile)
 
 # Stress and fault tests against real gunicorn servers (about 2 minutes on 2 cores); CI runs
@@ -77,11 +92,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --quick
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check checkin tests bench
+	$(BIN)/ruff check checkin tests bench build_steps.py
 
 format: $(VENV)/.installed-test
-	$(BIN)/ruff format checkin tests bench
-	$(BIN)/ruff check --fix checkin tests bench
+	$(BIN)/ruff format checkin tests bench build_steps.py
+	$(BIN)/ruff check --fix checkin tests bench build_steps.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts tests/browser/node_modules

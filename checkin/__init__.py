@@ -19,8 +19,14 @@ from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 from checkin.services import database
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+MIGRATIONS = PACKAGE / "migrations"
+# The connect argument that bounds the wait for each of PostgreSQL's answers (_connect).
+ANSWER_WITHIN = "checkin_answer_within"
+# The wheel carries templates/ and static/ inside the package (build_steps.py); a checkout, and
+# an editable install of it, keeps them beside the package.
+INSTALLED = (PACKAGE / "templates").is_dir()
+ASSETS = PACKAGE if INSTALLED else PACKAGE.parent
 
 
 class App(Flask):
@@ -30,14 +36,25 @@ class App(Flask):
         """Log the error's type, request and code lines; its message may repeat a name."""
         errors.log_failure(exc_info[1])
 
+    def auto_find_instance_path(self) -> str:
+        """Return instance/ beside the package in a checkout, else in the working folder.
+
+        Flask keeps an installed package's instance folder inside the venv: a venv made anew for
+        an upgrade would take the database with it, and the service's account cannot write in
+        a venv that root owns. An installed app runs where its settings are (/srv/checkin).
+        """
+        if INSTALLED:
+            return str(Path.cwd() / "instance")
+        return super().auto_find_instance_path()
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure an app: config, extensions, blueprints, error handlers, commands."""
     app = App(
         __name__,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(ASSETS / "templates"),
+        static_folder=str(ASSETS / "static"),
     )
     configure(app, test_config)
     trust_proxies(app)
@@ -53,7 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Load defaults, then instance/config.py, then CHECKIN_* variables, then the test config."""
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Its files hold personal data and the secret key: the folder is its owner's only.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'checkin.db'}",
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -120,6 +138,16 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         "connect_timeout": max(2, math.ceil(timeout)),
         "options": f"{server_options} -c statement_timeout={round(timeout * 1000)}".strip(),
         "application_name": database.session_name(),
+        # A server whose machine or network is gone: sent data unacknowledged for the timeout,
+        # or an idle pooled connection unanswered by three probes a second apart, ends it.
+        "tcp_user_timeout": round(timeout * 1000),
+        "keepalives": 1,
+        "keepalives_idle": 1,
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+        # A server that takes a request and never answers (database.BoundedConnection): a second
+        # more than the statement_timeout, so that the server's own error comes first.
+        ANSWER_WITHIN: timeout + 1,
     }
     return options | {"pool_pre_ping": True, "pool_size": 5, "pool_timeout": timeout}
 
@@ -147,6 +175,37 @@ def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # Builds differ in the default; off, an anonymised name lingers in the page's free space.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+@event.listens_for(Engine, "do_connect")
+def _connect(dialect: Any, connection_record: Any, cargs: list, cparams: dict) -> Any:
+    """Connect to PostgreSQL with a bounded wait for each answer; create a SQLite database file
+    private to its owner before SQLite opens, and so makes, it.
+
+    A SQLite folder that is missing (an unmounted disk) is left for SQLite to report.
+    """
+    if ANSWER_WITHIN in cparams:
+        answer_within = cparams.pop(ANSWER_WITHIN)
+        connection = database.BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_within = answer_within
+        return connection
+    if dialect.name != "sqlite" or cparams.get("uri") or cargs[0] == ":memory:":
+        return None
+    path = Path(cargs[0])
+    if path.parent.is_dir():
+        database.create_private(path)
+    return None
+
+
+@event.listens_for(Engine, "handle_error")
+def _answer_unavailable_at_once(context: Any) -> None:
+    """Answer 503 when a pooled connection's server gives no answer to the check before use.
+
+    The pool would take it for a dropped connection and connect again within the same request,
+    waiting up to the connect timeout more for a server that is not answering.
+    """
+    if context.is_pre_ping and isinstance(context.original_exception, database.NoAnswer):
+        context.is_disconnect = False
 
 
 def select_locale() -> str:

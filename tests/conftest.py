@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -311,3 +312,37 @@ def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
 def counters_of(row: DayQuota) -> dict[str, int]:
     """Return the counters a day row holds."""
     return {name: getattr(row, name) for name in DayQuota.COUNTERS}
+
+
+PRIVATE = 0o600
+
+
+def mode_of(path: Path) -> int:
+    """Return the permission bits of ``path``."""
+    return path.stat().st_mode & 0o777
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """Run under the umask of a usual login shell (022), which lets every user read new files."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+@pytest.fixture
+def chmods(monkeypatch, usual_umask) -> list[tuple]:
+    """Return the list of every chmod the code makes from now on.
+
+    A file made readable, then made private, was open to others in between.
+    """
+    made: list[tuple] = []
+    for name in ("chmod", "fchmod"):
+        real = getattr(os, name)
+
+        def record(*args: Any, real: Callable = real, **kwargs: Any) -> Any:
+            made.append(args)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(os, name, record)
+    return made

@@ -118,8 +118,30 @@ def gunicorn(
     app_spec: str, env: dict[str, str], workers: int = 4, options: Sequence[str] = ()
 ) -> Iterator[Server]:
     """Serve ``app_spec`` with gunicorn sync workers on 127.0.0.1 until the block ends."""
-    # Bound here and handed over, rather than a port found free and bound later: tests run in
-    # parallel processes (pytest-xdist), and another could take the port in between.
+    arguments = [
+        "--workers",
+        str(workers),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        *options,
+        app_spec,
+    ]
+    program = [sys.executable, "-m", "gunicorn"]
+    with serve(program, arguments, os.environ | env, PROJECT_ROOT) as server:
+        yield server
+
+
+@contextmanager
+def serve(
+    program: Sequence[str], arguments: Sequence[str], env: dict[str, str], cwd: Path
+) -> Iterator[Server]:
+    """Run gunicorn (``program``) on a port of 127.0.0.1 bound here, until the block ends.
+
+    The port is bound here and handed over, rather than found free and bound later: tests run
+    in parallel processes (pytest-xdist), and another could take the port in between.
+    """
     listener = socket.create_server(("127.0.0.1", 0))
     listener.set_inheritable(True)
     port = listener.getsockname()[1]
@@ -127,24 +149,15 @@ def gunicorn(
     with tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log") as log:
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
+                *program,
                 "--bind",
                 f"fd://{listener.fileno()}",
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "5",
                 # The default control socket is one path per user: parallel servers would share it.
                 "--no-control-socket",
-                *options,
-                app_spec,
+                *arguments,
             ],
-            cwd=PROJECT_ROOT,
-            env=os.environ | env,
+            cwd=cwd,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sqlite3
 import threading
@@ -177,6 +178,117 @@ def test_a_hung_database_answers_503_within_five_seconds(silent_database, asked)
         assert response.json == UNAVAILABLE_JSON
     else:
         assert_the_door_says_nothing_was_recorded(response, posted=asked == "check")
+
+
+class StallingProxy:
+    """A TCP proxy on 127.0.0.1 to PostgreSQL that can stop forwarding, as a hung server does.
+
+    Stopped, it holds what either side sends (the kernels still acknowledge every packet, so
+    TCP keepalives and tcp_user_timeout see a live connection); it forwards again when told,
+    or after STAND_IN_SECONDS, so that code without a timeout ends the test too.
+    """
+
+    def __init__(self, server: tuple[str, int]) -> None:
+        self.server = server
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.forwarding = threading.Event()
+        self.forwarding.set()
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self) -> None:
+        """Connect each client to the server, with a thread for each direction."""
+        while True:
+            try:
+                client = self.listener.accept()[0]
+            except OSError:  # closed
+                return
+            upstream = socket.create_connection(self.server)
+            self.sockets += [client, upstream]
+            threading.Thread(target=self.pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
+
+    def pump(self, source: socket.socket, target: socket.socket) -> None:
+        """Forward what ``source`` sends to ``target`` while forwarding; hold it otherwise."""
+        while True:
+            try:
+                data = source.recv(65536)
+                self.forwarding.wait(STAND_IN_SECONDS)
+                if not data:
+                    target.shutdown(socket.SHUT_WR)
+                    return
+                target.sendall(data)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        """Stop forwarding, for STAND_IN_SECONDS at most."""
+        self.forwarding.clear()
+        threading.Timer(STAND_IN_SECONDS, self.forwarding.set).start()
+
+    def close(self) -> None:
+        self.forwarding.set()
+        self.listener.close()
+        for opened in self.sockets:
+            opened.close()
+
+
+@pytest.fixture
+def stalling_proxy(database_url, app_config) -> Iterator[StallingProxy]:
+    """Put a StallingProxy between the app and PostgreSQL (before the app is made)."""
+    url = sa.make_url(database_url)
+    proxy = StallingProxy((url.host, url.port or 5432))
+    app_config["DATABASE_URL"] = url.set(port=proxy.port).render_as_string(hide_password=False)
+    yield proxy
+    proxy.close()
+
+
+STORED_THEN_FOUND = {"door": [303, 303], "api": [201, 200]}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("through", STORED_THEN_FOUND)
+def test_a_server_that_stops_answering_an_open_connection_gives_503_and_no_double_check(
+    stalling_proxy, client, door_user, login, auth_headers, through
+):
+    body = {"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
+    body |= {"client_ref": "6f1c2c9e-3a51-4a8e-9a4f-1f2b7c3d4e5f"}
+    headers = auth_headers(door_user)
+    login(door_user)
+
+    def post():
+        if through == "door":
+            form = PASSING_FORM | {"client_ref": body["client_ref"]}
+            return client.post("/", data=form | PERSONAL)
+        return client.post("/api/v1/checkins", json=body | PERSONAL, headers=headers)
+
+    assert client.get("/api/v1/quota/today", headers=headers).status_code == 200  # in the pool
+    stalling_proxy.stop()
+    response, seconds = timed(post)
+    assert (response.status_code, seconds < ANSWER_WITHIN_SECONDS) == (503, True), seconds
+    stalling_proxy.forwarding.set()
+    # Stored, then the same check again answers with the stored one (the door: its result page).
+    assert [post().status_code, post().status_code] == STORED_THEN_FOUND[through]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_postgresql_connection_gives_up_on_a_machine_that_is_gone(app):
+    """What the kernel can tell: keepalive probes, and sent data left unacknowledged."""
+    with db.engine.connect() as connection:
+        descriptor = connection.connection.dbapi_connection.pgconn.socket
+        opened = socket.socket(fileno=os.dup(descriptor))
+        with opened:
+            options = [
+                opened.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                opened.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                opened.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                opened.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+                opened.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+            ]
+    assert options == [1, 1, 1, 3, 3000]
 
 
 @pytest.fixture

@@ -42,7 +42,11 @@ from checkin.services.errors import (
 
 DEFAULT_KEEP = 14
 # checkin-2026-11-25_100000.sqlite3; a second backup within the same second gets _02, _03 ...
-BACKUP_NAME = re.compile(r"^checkin-\d{4}-\d{2}-\d{2}_\d{6}(_\d{2})?\.(sqlite3|pgdump)$")
+STAMP = r"(?P<stamp>\d{4}-\d{2}-\d{2}_\d{6}(_\d{2})?)"
+BACKUP_NAME = re.compile(rf"^checkin-{STAMP}\.(sqlite3|pgdump)$")
+# What a restore keeps of the database it replaced: checkin-replaced-2026-11-25_100000.sqlite3
+# beside a SQLite database (named after it), .pgdump beside a restored PostgreSQL archive.
+REPLACED_NAME = re.compile(rf"^.+-replaced-{STAMP}\.(sqlite3|pgdump)$")
 EXTENSION = {"sqlite": "sqlite3", "postgresql": "pgdump"}
 ENGINE_NAME = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 HEADER = {"sqlite": b"SQLite format 3\x00", "postgresql": b"PGDMP"}
@@ -92,19 +96,47 @@ def backup(folder: Path, keep: int, now: datetime) -> Written:
         raise BackupFolderNotWritable(str(folder), str(error)) from error
     finally:
         temporary.unlink(missing_ok=True)
-    return Written(final, final.stat().st_size, rotate(folder, keep))
+    return Written(final, final.stat().st_size, rotate(folder, keep, _replaced_folders(folder)))
 
 
-def rotate(folder: Path, keep: int) -> list[Path]:
-    """Remove the backups in ``folder`` older than the newest ``keep``; return them, oldest first.
+def rotate(folder: Path, keep: int, replaced_folders: list[Path]) -> list[Path]:
+    """Remove the backups in ``folder`` older than the newest ``keep``, and the databases a
+    restore replaced (in ``replaced_folders``) that ``keep`` backups are newer than; return
+    them, oldest first.
 
-    Only files named as this command names them are touched, never what else is in the folder.
+    A replaced database holds what a backup of its time holds, names the purge has since
+    removed among them: it goes when such a backup would. Only files named as this command and
+    restore name them are touched, never what else is in the folders.
     """
-    backups = sorted(path for path in folder.iterdir() if BACKUP_NAME.match(path.name))
-    old = backups[:-keep] if keep else backups
+    backups = sorted(_named(folder, BACKUP_NAME))
+    old = backups[:-keep]
+    if len(backups) >= keep:
+        oldest_kept = _stamp_of(backups[-keep])
+        replaced = {path for place in replaced_folders for path in _named(place, REPLACED_NAME)}
+        old += [path for path in replaced if _stamp_of(path) < oldest_kept]
     for path in old:
         path.unlink()
-    return old
+    return sorted(old, key=_stamp_of)
+
+
+def _named(folder: Path, name: re.Pattern) -> list[Path]:
+    """Return the files in ``folder`` whose names match ``name``."""
+    return [path for path in folder.iterdir() if name.match(path.name)]
+
+
+def _stamp_of(path: Path) -> str:
+    """Return the local date and time in a backup's or replaced database's name, as it sorts."""
+    match = BACKUP_NAME.match(path.name) or REPLACED_NAME.match(path.name)
+    assert match is not None  # only such names are listed
+    return match["stamp"]
+
+
+def _replaced_folders(folder: Path) -> list[Path]:
+    """Return where restores keep replaced databases: beside SQLite's, and beside the backups."""
+    places = [folder]
+    if db.engine.dialect.name == "sqlite":
+        places.append(Path(db.engine.url.database).resolve().parent)
+    return places
 
 
 def restore(file: Path, force: bool, now: datetime) -> Restored:
@@ -174,6 +206,7 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
     In one step the copy is one snapshot; in WAL mode writers go on meanwhile.
     """
+    database.create_private(target)
     with (
         closing(sqlite3.connect(source, timeout=30)) as live,
         closing(sqlite3.connect(target)) as copy,
@@ -221,6 +254,7 @@ def _restore_sqlite(file: Path, force: bool, stamp: str) -> tuple[str | None, Pa
     live.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=live.parent) as work:
         prepared = Path(work) / "restored.db"
+        database.create_private(prepared)
         try:
             with (
                 closing(sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)) as source,
@@ -250,7 +284,7 @@ def _restore_sqlite(file: Path, force: bool, stamp: str) -> tuple[str | None, Pa
         if live.exists():
             kept = _free_name(live.parent, f"{live.stem}-replaced-{stamp}", "sqlite3")
             _copy_sqlite(live, kept)
-            kept.chmod(0o600)
+        database.create_private(live)
         # The backup API writes into the live file under SQLite's own locks: a process that
         # still has it open (--force) sees the restored database, never a half-written one.
         with (
@@ -399,8 +433,8 @@ def _restore_postgresql(file: Path, force: bool, stamp: str) -> tuple[str | None
         db.session.rollback()
         _refuse_if_held(sorted(others))
     kept = _free_name(file.resolve().parent, f"checkin-replaced-{stamp}", "pgdump")
+    database.create_private(kept)
     _dump_postgresql(kept)
-    kept.chmod(0o600)
     try:
         _replace_tables_with(file)
     except BackupToolFailed:

@@ -1,10 +1,14 @@
-"""The database itself: create it, or bring it up to the newest schema."""
+"""The database itself: create it private, bring it up to the newest schema, bound each wait."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
+from typing import Any
 
 import flask_migrate
+import psycopg
 import sqlalchemy as sa
 
 from checkin.extensions import db
@@ -46,3 +50,43 @@ def session_name(pid: int | None = None) -> str:
 def location() -> str:
     """Return where the database is, without its password."""
     return db.engine.url.render_as_string(hide_password=True)
+
+
+def create_private(path: Path) -> None:
+    """Create the empty file ``path``, readable and writable by its owner only, if it is missing.
+
+    SQLite would create a database readable by every user (0644 under the usual umask 022), and
+    gives its -wal, -shm and -journal files the database's permissions: a database file made
+    here before SQLite opens it is private from the moment it exists, and so are they, with no
+    chmod afterwards. An empty file is an empty SQLite database.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class NoAnswer(psycopg.errors.ConnectionTimeout):
+    """The server took a request and sent no answer in time; the connection is closed."""
+
+
+class BoundedConnection(psycopg.Connection):
+    """A psycopg connection that waits at most ``answer_within`` seconds for each answer.
+
+    ``statement_timeout`` ends a statement the server runs too long, and TCP keepalives and
+    ``tcp_user_timeout`` a connection to a machine that is gone; neither ends the wait for a
+    server that took the request and never answers (hung, or behind a stalled proxy): its
+    kernel acknowledges every packet. Without this a check-in waited for gunicorn to kill the
+    worker (30 s). The connection is closed: the pool makes a new one for the next request.
+    """
+
+    answer_within: float | None = None
+
+    def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        """Consume a generator of the connection's protocol, giving up after ``answer_within``."""
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.answer_within
+        try:
+            return super().wait(gen, *args, **kwargs)
+        # psycopg's own timeout of Connection.wait, which its docstring names.
+        except psycopg.errors._WaitTimeout as error:
+            self.close()
+            raise NoAnswer(f"no answer from the server in {kwargs['timeout']:g} s") from error
