@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 # Temperatures are handled in tenths of a degree (deci-Celsius) so that 37.3 compares exactly.
@@ -130,6 +131,7 @@ class Check:
         return value >= self.at_least_dc if self.at_least_dc is not None else not value
 
 
+@lru_cache(maxsize=64)
 def checks(policy: Policy) -> tuple[Check, ...]:
     """Return the protocol's checks in the order a refusal lists its reasons.
 

@@ -192,7 +192,8 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
     """
     data, decided = load(CHECK_IN, json_body())
     tablet = door_tablet()
-    data = replace(data, tablet_id=tablet.id if tablet is not None else None)
+    if tablet is not None:
+        data = replace(data, tablet_id=tablet.id)
     result = checkins.check_in(current_site(), acting_user(), data, now(), decided)
     if result.conflict is not None:
         with force_locale("en"):
