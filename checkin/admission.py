@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
+from functools import lru_cache
 
 # Temperatures are handled in tenths of a degree (deci-Celsius) so that 37.3 compares exactly.
 PLAUSIBLE_MIN_DC = 340

@@ -241,7 +241,7 @@ def test_an_offline_re_test_names_its_first_reading_by_reference(site, clock, ta
         (9, {}, leases.SLOT_NOT_LEASED),
         (1, {}, leases.SLOT_ALREADY_USED),
         (3, {}, leases.SLOT_RETURNED),
-        (2, {"minutes": -3}, leases.RECORDED_BEFORE_LEASE),
+        (2, {"lease_minutes": 6}, leases.RECORDED_BEFORE_LEASE),
         (2, {"mask": False}, checkins.DECISION_DIFFERS),
         (2, {"tablet": "other"}, checkins.NOT_THIS_TABLET),
         (2, {"tablet": "none"}, checkins.NOT_THIS_TABLET),
@@ -251,13 +251,15 @@ def test_an_offline_re_test_names_its_first_reading_by_reference(site, clock, ta
 def test_an_offline_check_not_stored_as_decided_is_kept_for_the_manager(
     site, make_visit, clock, tablet, other_tablet, slot, fields, cause
 ):
-    leases.top_up(tablet, clock.now)
+    leased_at = clock.now + timedelta(minutes=10)  # well after the tablet was paired
+    leases.top_up(tablet, leased_at)
     make_visit(tablet_id=tablet.id)  # takes slot 1 online
     leases.give_back(tablet, site.local_day(clock.now), [3], clock.now)
     before = counters_of(db.session.scalar(sa.select(DayQuota)))
     fields = dict(fields)
     status, reasons = fields.pop("status", ("admitted", ()))
-    recorded = clock.now + timedelta(minutes=fields.pop("minutes", 0))
+    # A tablet's clock may be a little behind the server's, not more.
+    recorded = leased_at - timedelta(minutes=fields.pop("lease_minutes", 0))
     uploader = {"other": other_tablet, "none": None}.get(fields.pop("tablet", ""), tablet)
     decided = decision(tablet, recorded, status, reasons, slot)
     result = upload(site, uploader, decided, **fields)
@@ -270,19 +272,60 @@ def test_an_offline_check_not_stored_as_decided_is_kept_for_the_manager(
     assert "visitor_name" not in detail and "phone" not in detail
 
 
-def test_a_browser_no_manager_paired_uploads_refusals_but_no_admission(site, clock):
+@pytest.mark.parametrize("recorded", [timedelta(0), timedelta(days=-8000)])
+def test_only_the_paired_tablet_that_decided_a_check_offline_may_upload_it(site, clock, recorded):
     made_up = str(uuid.uuid4())
+    at = clock.now + recorded
     refused = upload(
-        site,
-        None,
-        OfflineDecision(clock.now, "refused", ("no_mask",), None, made_up),
-        mask=False,
+        site, None, OfflineDecision(at, "refused", ("no_mask",), None, made_up), mask=False
     )
-    admitted = upload(site, None, OfflineDecision(clock.now, "admitted", (), 1, made_up))
-    assert (refused.visit.status, refused.visit.device_id) == ("refused", None)
+    admitted = upload(site, None, OfflineDecision(at, "admitted", (), 1, made_up))
+    assert (refused.visit, refused.conflict.cause) == (None, checkins.NOT_THIS_TABLET)
     assert (admitted.visit, admitted.conflict.cause) == (None, checkins.NOT_THIS_TABLET)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Device)) == 0
-    assert day_counter.quota_today(site, clock.now).used == 0
+    assert db.session.scalars(sa.select(DayQuota.day)).all() == []  # no day reached into
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        {"recorded_at": timedelta(minutes=6)},  # recorded in the future
+        {"mask": False},  # decided otherwise than the rules
+        {"recheck_of_ref": "6f0f7c4e-1b1e-4a58-9f5e-0c1d2e3f4a5b"},  # a re-test of nothing
+    ],
+)
+def test_a_slot_given_in_a_check_kept_as_a_conflict_is_never_given_again(
+    site, make_visit, clock, tablet, problem
+):
+    leases.top_up(tablet, clock.now)
+    problem = dict(problem)
+    recorded = clock.now + problem.pop("recorded_at", timedelta(0))
+    data = CheckInData(**(PASSING | {"client_ref": ref(), "tablet_id": tablet.id} | problem))
+    kept = checkins.check_in(site, None, data, clock.now, decision(tablet, recorded, slot=1))
+    assert kept.conflict is not None and kept.visit is None
+    assert leases.lease_of(tablet, clock.now).slots == [2, 3, 4, 5]
+    assert make_visit(tablet_id=tablet.id).visit.slot == 2
+    # Given back by mistake, or released, it still never reaches another visitor: the visitor
+    # the manager will look at holds that number, and it stays counted.
+    assert leases.give_back(tablet, site.local_day(clock.now), [1], clock.now) == 0
+    assert leases.release(tablet, None, clock.now) == 3
+    assert 1 not in [make_visit().visit.slot for _ in range(5)]
+    (row,) = leases.tablets(site, clock.now)
+    assert (row.kept, row.held, day_counter.quota_today(site, clock.now).held) == (1, 0, 1)
+    assert_counters_equal_rows(site)
+
+
+def test_a_closed_day_admits_nobody_online_even_on_a_slot_a_tablet_holds(
+    site, manager_user, make_visit, clock, tablet
+):
+    from checkin.services import calendar
+
+    assert leases.top_up(tablet, clock.now).slots == [1, 2, 3, 4, 5]
+    calendar.add_closed_day(site, site.local_day(clock.now), "Banjir", manager_user, clock.now)
+    refused = make_visit(tablet_id=tablet.id).visit
+    assert (refused.status, refused.reasons, refused.slot) == ("refused", ["closed"], None)
+    assert day_counter.quota_today(site, clock.now).admitted == 0
+    assert_counters_equal_rows(site)
 
 
 @pytest.mark.parametrize(

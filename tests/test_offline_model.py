@@ -284,10 +284,14 @@ def offline_machine(
 
         @invariant()
         def only_paired_tablets_hold_slots(self) -> None:
-            holders = db.session.scalars(
-                sa.select(Device.paired_at).join(LeasedSlot, LeasedSlot.device_id == Device.id)
+            leased = db.session.execute(
+                sa.select(LeasedSlot.leased_at, Device.paired_at, Device.unpaired_at).join(
+                    Device, LeasedSlot.device_id == Device.id
+                )
             ).all()
-            assert all(paired_at is not None for paired_at in holders)
+            for leased_at, paired_at, unpaired_at in leased:
+                assert paired_at is not None and paired_at <= leased_at
+                assert unpaired_at is None or leased_at <= unpaired_at
 
         @invariant()
         def each_slot_is_given_once_a_day(self) -> None:

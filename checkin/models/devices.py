@@ -17,7 +17,8 @@ class Device(db.Model):
     """A door tablet of a site, known by the id it made for itself; it may hold leased slots.
 
     A tablet paired by a manager also holds a long-lived credential (only its hash is kept):
-    door staff then log in on it with their name and PIN. Unpairing clears the hash.
+    door staff then log in on it with their name and PIN. Unpairing keeps the hash, which then
+    opens nothing but the tablet giving back the slots it held.
     """
 
     __tablename__ = "device"
@@ -60,7 +61,8 @@ class LeasedSlot(db.Model):
     A slot is leased once (the primary key: a number given back is given out again only to a
     visitor admitted online, never to a lease), and ends used (``used_at``, by the visit that
     holds it), given back by the tablet unused (``returned_at``), released by a manager for a
-    lost tablet (``released_at``), or held when its day ends. A revoked slot (``revoked_at``)
+    lost tablet (``released_at``), or held when its day ends (``kept_at``: held for a visitor
+    whose check was kept as a conflict). A revoked slot (``revoked_at``)
     still counts as held: the tablet may have given it out offline before it heard; it is no
     longer offered online nor listed in the tablet's lease, and comes back when the tablet says
     it is unused or a manager releases it.
@@ -77,6 +79,9 @@ class LeasedSlot(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The tablet gave the slot to a visitor whose check was kept as an upload conflict: held
+    # and counted still (that visitor has the number), never offered or given back again.
+    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.Index("leased_slot_device_day", "device_id", "day"),

@@ -9,7 +9,7 @@ upload conflict for the manager, never dropped. The same ``client_ref`` again st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -96,8 +96,8 @@ class CheckInResult:
     conflict: UploadConflict | None = None
 
 
-# A tablet's clock may run a little ahead of the server's.
-CLOCK_SKEW = timedelta(minutes=5)
+# A tablet's clock may run a little ahead of the server's, or behind.
+CLOCK_SKEW = leases.CLOCK_SKEW
 # Why an upload was kept for the manager instead of stored as the tablet decided, besides the
 # slot's own causes (``leases.SLOT_*``) and a re-test's (``ServiceError.code``).
 NOT_THIS_TABLET = "not_this_tablet"
@@ -188,6 +188,10 @@ def record_offline(
     day = site.local_day(decided.recorded_at)
     cause = _upload_problem(site, data, decided, tablet, now)
     if cause is not None:
+        if decided.slot is not None and tablet is not None:
+            # The tablet gave that number to a visitor: whatever the server makes of the check,
+            # the number is not offered to anyone else, though it stays counted.
+            leases.keep_given(tablet, day, decided.slot, now)
         return _conflict(site, data, decided, tablet, now, cause)
     screening = expected(site, data, decided)
     counted = day_counter.count_check(site, day, screening.status, screening.reasons)
@@ -198,12 +202,18 @@ def record_offline(
 def _upload_problem(
     site: Site, data: CheckInData, decided: OfflineDecision, tablet: Device | None, now: datetime
 ) -> str | None:
-    """Return why an offline check cannot be stored as decided (taking its slot), or None."""
-    # A tablet's time is its own: the server takes it only between the tablet's first contact
-    # and now, so that no upload reaches into closed days.
+    """Return why an offline check cannot be stored as decided (taking its slot), or None.
+
+    Only the paired tablet that decided a check may upload it: only it decides offline, and
+    its pairing bounds the times it may claim.
+    """
+    if tablet is None or tablet.public_id != decided.device_id:
+        return NOT_THIS_TABLET
+    # A tablet's time is its own: the server takes it only between the tablet's pairing and
+    # now, so that no upload reaches into closed days.
     if decided.recorded_at > now + CLOCK_SKEW:
         return RECORDED_IN_THE_FUTURE
-    if tablet is not None and decided.recorded_at < tablet.created_at - CLOCK_SKEW:
+    if decided.recorded_at < tablet.created_at - CLOCK_SKEW:
         return RECORDED_BEFORE_TABLET
     try:
         screening = expected(site, data, decided)
@@ -213,8 +223,6 @@ def _upload_problem(
         return DECISION_DIFFERS
     if not screening.passed:
         return None
-    if tablet is None or tablet.public_id != decided.device_id:
-        return NOT_THIS_TABLET
     return leases.use(
         tablet, site.local_day(decided.recorded_at), decided.slot, decided.recorded_at, now
     )

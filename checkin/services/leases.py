@@ -15,18 +15,29 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from checkin import admission, rules
 from checkin.extensions import db
-from checkin.models import Device, LeasedSlot, Site, User
+from checkin.models import DayQuota, Device, LeasedSlot, Site, User
 from checkin.services import audit, day_counter
 from checkin.services.day_counter import Quota
 from checkin.services.errors import UnknownDevice
 
 LEASE_SIZE = 5
+# A slot its tablet still holds unused: not used, given back, released, nor kept for a visitor
+# whose check became an upload conflict. A revoked one is held still, but no longer offered.
+_HELD = (
+    LeasedSlot.used_at.is_(None),
+    LeasedSlot.returned_at.is_(None),
+    LeasedSlot.released_at.is_(None),
+    LeasedSlot.kept_at.is_(None),
+)
+_OFFERED = (*_HELD, LeasedSlot.revoked_at.is_(None))
+# A tablet's clock may run a little ahead of the server's, or behind.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -123,9 +134,7 @@ def give_back(device: Device, day: date, slots: Collection[int], now: datetime) 
     it hears back: a slot already used, given back or released is left as it is, so a repeated
     message changes nothing. The numbers are given out again to visitors admitted online.
     """
-    returned = _end_unused(
-        device, day, slots, LeasedSlot.returned_at, now, LeasedSlot.released_at.is_(None)
-    )
+    returned = _end_unused(device, day, slots, LeasedSlot.returned_at, now)
     day_counter.free_slots(device.site_id, day, returned, now)
     db.session.commit()
     return len(returned)
@@ -183,9 +192,7 @@ def _unused_of(device: Device, day: date) -> tuple[sa.ColumnElement[bool], ...]:
         LeasedSlot.site_id == device.site_id,
         LeasedSlot.day == day,
         LeasedSlot.device_id == device.id,
-        LeasedSlot.used_at.is_(None),
-        LeasedSlot.returned_at.is_(None),
-        LeasedSlot.released_at.is_(None),
+        *_HELD,
     )
 
 
@@ -195,7 +202,6 @@ def _end_unused(
     slots: Collection[int],
     ended: sa.orm.InstrumentedAttribute,
     now: datetime,
-    *also: sa.ColumnElement[bool],
 ) -> list[int]:
     """Mark the tablet's unused ``slots`` of ``day`` ended (given back or released) at ``now``."""
     if not slots:
@@ -203,7 +209,7 @@ def _end_unused(
     return sorted(
         db.session.scalars(
             sa.update(LeasedSlot)
-            .where(*_unused_of(device, day), LeasedSlot.slot.in_(sorted(slots)), *also)
+            .where(*_unused_of(device, day), LeasedSlot.slot.in_(sorted(slots)))
             .values({ended: now})
             .returning(LeasedSlot.slot),
             execution_options={"synchronize_session": False},
@@ -260,7 +266,7 @@ def use(device: Device, day: date, slot: int, recorded_at: datetime, now: dateti
     leased = db.session.get(LeasedSlot, (device.site_id, day, slot))
     if leased is None or leased.device_id != device.id:
         return SLOT_NOT_LEASED
-    if recorded_at < leased.leased_at:
+    if recorded_at < leased.leased_at - CLOCK_SKEW:
         return RECORDED_BEFORE_LEASE
     if leased.released_at is not None:
         return SLOT_RELEASED
@@ -276,6 +282,17 @@ def use(device: Device, day: date, slot: int, recorded_at: datetime, now: dateti
     return None if taken is not None else SLOT_ALREADY_USED
 
 
+def keep_given(device: Device, day: date, slot: int, now: datetime) -> None:
+    """Keep a slot the tablet gave to a visitor whose check was kept as a conflict: counted
+    still (that visitor has the number), never offered online, given back or released."""
+    db.session.execute(
+        sa.update(LeasedSlot)
+        .where(*_unused_of(device, day), LeasedSlot.slot == slot)
+        .values(kept_at=now),
+        execution_options={"synchronize_session": False},
+    )
+
+
 @dataclass(frozen=True)
 class TabletDay:
     """One tablet's slots of a day: leased, used, given back, released, and held now."""
@@ -285,19 +302,20 @@ class TabletDay:
     used: int
     returned: int
     released: int
+    kept: int
     revoked: int
     stopped: bool
 
     @property
     def held(self) -> int:
-        """Return the slots it leased and has neither used nor given back (revoked included)."""
-        return self.leased - self.used - self.returned - self.released
+        """Return the slots it leased and has neither used, given back nor kept for a visitor
+        whose check became a conflict (revoked included)."""
+        return self.leased - self.used - self.returned - self.released - self.kept
 
 
 def tablets(site: Site, now: datetime) -> list[TabletDay]:
     """Return every tablet of the site with its slots of today."""
     day = site.local_day(now)
-    unused = LeasedSlot.used_at.is_(None)
     counts = {
         row.device_id: row
         for row in db.session.execute(
@@ -307,9 +325,8 @@ def tablets(site: Site, now: datetime) -> list[TabletDay]:
                 sa.func.count(LeasedSlot.used_at).label("used"),
                 sa.func.count(LeasedSlot.returned_at).label("returned"),
                 sa.func.count(LeasedSlot.released_at).label("released"),
-                sa.func.count(LeasedSlot.revoked_at)
-                .filter(unused, LeasedSlot.returned_at.is_(None), LeasedSlot.released_at.is_(None))
-                .label("revoked"),
+                sa.func.count(LeasedSlot.kept_at).label("kept"),
+                sa.func.count(LeasedSlot.revoked_at).filter(*_HELD).label("revoked"),
             )
             .where(LeasedSlot.site_id == site.id, LeasedSlot.day == day)
             .group_by(LeasedSlot.device_id)
@@ -323,7 +340,7 @@ def tablets(site: Site, now: datetime) -> list[TabletDay]:
             device,
             *(
                 getattr(counts.get(device.id), name, 0)
-                for name in ("leased", "used", "returned", "released", "revoked")
+                for name in ("leased", "used", "returned", "released", "kept", "revoked")
             ),
             stopped=device.leasing_stopped_on == day,
         )
@@ -349,10 +366,7 @@ def _tablets_holding(site: Site, day: date, device: Device) -> int:
             LeasedSlot.site_id == site.id,
             LeasedSlot.day == day,
             LeasedSlot.device_id != device.id,
-            LeasedSlot.used_at.is_(None),
-            LeasedSlot.returned_at.is_(None),
-            LeasedSlot.released_at.is_(None),
-            LeasedSlot.revoked_at.is_(None),
+            *_OFFERED,
         )
     )
     return others + 1
@@ -362,15 +376,17 @@ _SLOTS = LeasedSlot.__table__
 _USABLE = (
     _SLOTS.c.site_id == sa.bindparam("of_site"),
     _SLOTS.c.day == sa.bindparam("on_day"),
-    _SLOTS.c.used_at.is_(None),
-    _SLOTS.c.returned_at.is_(None),
-    _SLOTS.c.released_at.is_(None),
-    _SLOTS.c.revoked_at.is_(None),
+    *_OFFERED,
 )
+_DAYS = DayQuota.__table__
 _USE_NEXT = (
     sa.update(_SLOTS)
     .where(
         *_USABLE,
+        # A closed day admits nobody online, with a held slot or not.
+        ~sa.exists().where(
+            _DAYS.c.site_id == _SLOTS.c.site_id, _DAYS.c.day == _SLOTS.c.day, _DAYS.c.closed
+        ),
         _SLOTS.c.slot
         == sa.select(sa.func.min(_SLOTS.c.slot))
         .where(*_USABLE, _SLOTS.c.device_id == sa.bindparam("tablet"))

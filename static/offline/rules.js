@@ -53,6 +53,11 @@
     return new Date(Math.ceil(rested / 60000) * 60000);
   }
 
+  // What the server can store of a typed text: no control characters, no lone surrogates.
+  function storable(text) {
+    return !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/.test(text);
+  }
+
   // All that is kept of a NIK, on the tablet as on the server.
   function lastFour(nik) {
     return nik ? nik.slice(-4) : null;
@@ -65,6 +70,7 @@
     localDay: localDay,
     hourMinute: hourMinute,
     readyAt: readyAt,
+    storable: storable,
     lastFour: lastFour,
   };
 }(window.checkinDoor = window.checkinDoor || {}));

@@ -1,19 +1,20 @@
 // What a paired door tablet keeps in IndexedDB, so that a reload or a restart loses nothing:
 // the outbox (checks recorded offline, in order), the lease (slots held and the rules), the
-// visitors it measured who rest for a re-test, and the slots it gave back and has not yet
-// heard the server take. Nothing here holds a whole NIK: only its last four digits.
+// visitors it measured who rest for a re-test, the slots it gave back and has not yet heard
+// the server take, and checks the server refused as input (kept to be told, until the day
+// after). Nothing here holds a whole NIK: only its last four digits.
 (function (door) {
   "use strict";
   if (!window.indexedDB) {
     return;
   }
-  var STORES = ["outbox", "lease", "retests", "giving"];
+  var STORES = ["outbox", "lease", "retests", "giving", "refused"];
   var opened = null;
 
   function database() {
     if (!opened) {
       opened = new Promise(function (resolve, reject) {
-        var request = window.indexedDB.open("checkin-door", 2);
+        var request = window.indexedDB.open("checkin-door", 3);
         request.onupgradeneeded = function () {
           var db = request.result;
           if (!db.objectStoreNames.contains("outbox")) {
@@ -27,6 +28,9 @@
           }
           if (!db.objectStoreNames.contains("giving")) {
             db.createObjectStore("giving", {autoIncrement: true});
+          }
+          if (!db.objectStoreNames.contains("refused")) {
+            db.createObjectStore("refused", {keyPath: "client_ref"});
           }
         };
         request.onsuccess = function () { resolve(request.result); };
@@ -79,6 +83,9 @@
     },
     giving: function () {
       return transact("readonly", function (stores, found) { entries(stores.giving, found); });
+    },
+    refused: function () {
+      return transact("readonly", function (stores, found) { entries(stores.refused, found); });
     },
     transact: transact,
   };

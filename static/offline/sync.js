@@ -69,20 +69,30 @@
     });
   }
 
-  // Keep the lease the server answered, but the slots the outbox has still to upload.
+  // Keep the lease the server answered, but the slots of that day given to visitors whose
+  // checks are still on the tablet (to send, or refused by the server).
   function keepLease(lease) {
     return door.store.transact("readwrite", function (stores) {
-      var used = [];
-      var cursor = stores.outbox.openCursor();
-      cursor.onsuccess = function () {
-        if (cursor.result) {
-          used.push(cursor.result.value.offline.slot);
+      var given = [];
+      function collect(store, then) {
+        var cursor = store.openCursor();
+        cursor.onsuccess = function () {
+          if (!cursor.result) {
+            return then();
+          }
+          var offline = cursor.result.value.offline;
+          if (door.rules.localDay(new Date(offline.recorded_at), lease.rules.timezone) === lease.day) {
+            given.push(offline.slot);
+          }
           cursor.result.continue();
-          return;
-        }
-        lease.slots = lease.slots.filter(function (slot) { return used.indexOf(slot) < 0; });
-        stores.lease.put(lease);
-      };
+        };
+      }
+      collect(stores.outbox, function () {
+        collect(stores.refused, function () {
+          lease.slots = lease.slots.filter(function (slot) { return given.indexOf(slot) < 0; });
+          stores.lease.put(lease);
+        });
+      });
     });
   }
 
@@ -118,30 +128,39 @@
 
   function topUp() {
     return postJSON(status.dataset.leases, {device_id: deviceId}).then(json).then(function (lease) {
-      return keepLease(lease).then(function () {
-        // Stopped by a manager, or no slot left for the others: what it holds goes back.
-        return lease.stopped || lease.quota.return_held ? giveBackAll() : null;
-      });
+      if (lease.stopped || lease.quota.return_held) {
+        // Stopped by a manager, or no slot left for the others: what it holds goes back, and
+        // it keeps none the server still lists.
+        return giveBackAll().then(function () {
+          lease.slots = [];
+          return keepLease(lease);
+        });
+      }
+      return keepLease(lease);
     });
   }
 
-  // Send the outbox in order. A stored check (201), one already stored (200) and one the server
-  // keeps for the manager (409) leave the tablet; one the server refuses (4xx) stays, waiting.
+  // Send the outbox in order, each check once the one before has its final answer: a re-test
+  // follows its first reading. Stored (201), stored already (200) and kept for the manager
+  // (409) leave the outbox; refused as input (400, 422) the check moves aside, counted on the
+  // page, so that the rest go on; anything else stops the round until the next one.
   function sendOutbox() {
     return door.store.outbox().then(function (checks) {
       var sent = 0;
       return checks.reduce(function (previous, item) {
         return previous.then(function () {
           return postJSON(status.dataset.upload, item.value).then(function (response) {
-            if (response.status === 401 || response.status === 403) {
-              throw new Error("logged out");
+            var refused = response.status === 400 || response.status === 422;
+            if (!response.ok && response.status !== 409 && !refused) {
+              throw new Error("HTTP " + response.status);
             }
-            if (response.ok || response.status === 409) {
-              sent += 1;
-              return door.store.transact("readwrite", function (stores) {
-                stores.outbox.delete(item.key);
-              });
-            }
+            sent += refused ? 0 : 1;
+            return door.store.transact("readwrite", function (stores) {
+              stores.outbox.delete(item.key);
+              if (refused) {
+                stores.refused.put(item.value);
+              }
+            });
           });
         });
       }, Promise.resolve()).then(function () { return sent; });
@@ -165,9 +184,11 @@
   }
 
   function showStatus() {
-    return Promise.all([heldToday(), paired ? door.store.outbox() : []]).then(function (found) {
+    var stored = paired ? [door.store.outbox(), door.store.refused()] : [[], []];
+    return Promise.all([heldToday()].concat(stored)).then(function (found) {
       var held = found[0];
       var waiting = found[1].length;
+      var refused = found[2].length;
       var holds = counter.querySelector("[data-holds]");
       if (holds) {
         holds.textContent = plural(holds, "holds", held);
@@ -179,10 +200,13 @@
       }
       status.querySelector("[data-state]").textContent = online ? status.dataset.online : status.dataset.offline;
       if (!status.dataset.sent) {
-        status.querySelector("[data-waiting]").textContent = waiting ? "· " + plural(status, "waiting", waiting) : "";
+        status.querySelector("[data-waiting]").textContent = [
+          waiting ? "· " + plural(status, "waiting", waiting) : "",
+          refused ? "· " + plural(status, "refused", refused) : "",
+        ].join(" ").trim();
       }
       status.classList.toggle("offline", !online);
-      status.hidden = online && waiting === 0 && !status.dataset.sent;
+      status.hidden = online && waiting === 0 && refused === 0 && !status.dataset.sent;
       counter.classList.toggle("stale", !online);
       Array.prototype.forEach.call(document.querySelectorAll("[data-needs-server]"), function (element) {
         element.classList.toggle("needs-server", !online);
@@ -256,6 +280,16 @@
     return syncing;
   }
 
+  // A round that stopped half-way (an answer that never came) goes on at the next poll.
+  function sendWhatWaits() {
+    if (!paired || syncing) {
+      return null;
+    }
+    return Promise.all([door.store.outbox(), door.store.giving()]).then(function (found) {
+      return found[0].length || found[1].length ? sync() : null;
+    });
+  }
+
   function setOnline(now) {
     var returned = now && !online;
     online = now;
@@ -300,7 +334,7 @@
           }
           lastQuota = quota;
           showQuota(quota);
-          return setOnline(true);
+          return setOnline(true).then(sendWhatWaits);
         });
       });
     }).catch(function () {

@@ -53,6 +53,7 @@
     var temperature = rules.tenths(elements.temperature.value);
     var wrong = [
       markInvalid(elements.temperature, !rules.plausible(temperature, pageRules)),
+      markInvalid(elements.visitor_name, !rules.storable(elements.visitor_name.value)),
       markInvalid(elements.phone, !matches(elements.phone)),
       markInvalid(elements.id_number, !matches(elements.id_number)),
     ].some(Boolean);
@@ -104,35 +105,63 @@
   // --- Deciding on the tablet, with the rules of its lease. ---
 
   function decideOffline(reading) {
-    var noLease = form.querySelector("[data-no-lease]");
-    var leased = store ? store.lease(sync.deviceId) : Promise.resolve(null);
-    return leased.then(function (lease) {
-      if (!lease) {
-        noLease.hidden = false;  // online only: nothing was kept
-        releaseForm();
-        return;
-      }
-      var now = new Date();
-      var decided = rules.screen(reading, lease.rules, retestOf !== null);
-      var slot = null;
-      if (decided.status === "admitted") {
-        if (lease.day === rules.localDay(now, lease.rules.timezone) && lease.slots.length) {
-          slot = lease.slots.shift();
-        } else {
-          decided = {status: "refused", reasons: ["no_offline_slot"]};
+    if (!store) {
+      return Promise.resolve(noLease());
+    }
+    // Read the lease, take its slot and keep the check in one transaction: a slot given back
+    // meanwhile can never be given to this visitor too.
+    return store.transact("readwrite", function (stores, found) {
+      var read = stores.lease.get(sync.deviceId);
+      read.onsuccess = function () {
+        var lease = read.result;
+        if (!lease) {
+          return;
         }
+        var decided = decide(reading, lease, new Date());
+        stores.outbox.add(decided.check);
+        stores.lease.put(lease);
+        keepRetest(stores, decided.check, decided.shown, null);
+        found.value = decided.shown;
+      };
+    }).then(function (shown) {
+      if (!shown) {
+        return noLease();  // never leased: no rules to decide by, it checks online only
       }
-      var check = Object.assign(checkOf(reading), {
-        device_id: sync.deviceId,
-        offline: {recorded_at: now.toISOString(), status: decided.status, reasons: decided.reasons, slot: slot},
-      });
-      // A re-test made offline names its first reading by reference: the server may not know
-      // it by id yet.
-      if (check.recheck_of) {
-        check.recheck_of_ref = retestOf.client_ref;
-        delete check.recheck_of;
+      showAnswer(shown, pageRules.timezone);
+      return sync.showStatus();
+    });
+  }
+
+  function noLease() {
+    form.querySelector("[data-no-lease]").hidden = false;  // online only: nothing was kept
+    releaseForm();
+  }
+
+  // Decide a check by the lease's rules, a passing visitor taking its next slot (the lease
+  // given loses it); return the check to send and what the answer shows.
+  function decide(reading, lease, now) {
+    var decided = rules.screen(reading, lease.rules, retestOf !== null);
+    var slot = null;
+    if (decided.status === "admitted") {
+      if (lease.day === rules.localDay(now, lease.rules.timezone) && lease.slots.length) {
+        slot = lease.slots.shift();
+      } else {
+        decided = {status: "refused", reasons: ["no_offline_slot"]};
       }
-      var shown = {
+    }
+    var check = Object.assign(checkOf(reading), {
+      device_id: sync.deviceId,
+      offline: {recorded_at: now.toISOString(), status: decided.status, reasons: decided.reasons, slot: slot},
+    });
+    // A re-test made offline names its first reading by reference: the server may not know it
+    // by id yet.
+    if (check.recheck_of) {
+      check.recheck_of_ref = retestOf.client_ref;
+      delete check.recheck_of;
+    }
+    return {
+      check: check,
+      shown: {
         status: decided.status,
         reasons: decided.reasons,
         slot: slot,
@@ -141,17 +170,8 @@
         visitor_name: check.visitor_name,
         retest_ready_at: decided.status === "recheck" ? rules.readyAt(now, lease.rules).toISOString() : null,
         offline: true,
-      };
-      // The slot leaves the lease in the same transaction that keeps the check.
-      return store.transact("readwrite", function (stores) {
-        stores.outbox.add(check);
-        stores.lease.put(lease);
-        keepRetest(stores, check, shown, null);
-      }).then(function () {
-        showAnswer(shown, lease.rules.timezone);
-        return sync.showStatus();
-      });
-    });
+      },
+    };
   }
 
   // Remember a visitor sent to rest, and forget the one just re-tested.
@@ -405,6 +425,27 @@
     });
   }
 
+  // What the tablet keeps of visitors (resting, or refused by the server) goes with their day.
+  function forgetPastDays() {
+    if (!store) {
+      return Promise.resolve();
+    }
+    var today = rules.localDay(new Date(), pageRules.timezone);
+    function of(stored) {
+      return rules.localDay(new Date(stored.checked_at || stored.offline.recorded_at), pageRules.timezone);
+    }
+    return Promise.all([store.retests(), store.refused()]).then(function (found) {
+      return store.transact("readwrite", function (stores) {
+        found[0].forEach(function (entry) {
+          if (of(entry.value) !== today) { stores.retests.delete(entry.key); }
+        });
+        found[1].forEach(function (entry) {
+          if (of(entry.value) !== today) { stores.refused.delete(entry.key); }
+        });
+      });
+    });
+  }
+
   // --- Wiring. ---
 
   actions.querySelector("[data-next]").addEventListener("click", nextVisitor);
@@ -413,7 +454,7 @@
   // The page may be the copy the service worker keeps, made with one reference for ever:
   // each page load is a new check.
   form.elements.client_ref.value = newId();
-  showRetests();
+  forgetPastDays().then(showRetests);
 
   form.addEventListener("submit", function (event) {
     if (event.defaultPrevented) {

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from checkin import admission
 from checkin.extensions import db
-from checkin.models import Device, LeasedSlot, Visit
-from checkin.services import day_counter, pairing, sites
+from checkin.models import Device, LeasedSlot, UploadConflict, Visit
+from checkin.services import day_counter, leases, pairing, sites
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, MANAGER, pair, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -43,6 +43,12 @@ def next_visitor(page) -> None:
     expect(button).not_to_have_attribute("aria-disabled", "true")
     button.click()
     expect(page.locator("#temperature")).to_be_visible()
+
+
+def ready_for_offline(page) -> None:
+    """Wait until the tablet holds its lease and its service worker keeps the door."""
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
 def shoot(page, name: str) -> None:
@@ -235,7 +241,7 @@ def test_the_tablet_decides_by_the_same_rules_as_the_server(open_door, server):
 def test_an_offline_re_test_is_listed_from_the_tablet_through_a_reload(open_door, server):
     server.clock.now = datetime.now(UTC)
     page = open_door()
-    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    ready_for_offline(page)
     page.clock.install()
     page.context.set_offline(True)
     check(page, "38,0", visitor_name="Dewi Lestari")
@@ -280,7 +286,7 @@ def test_an_offline_re_test_is_listed_from_the_tablet_through_a_reload(open_door
 def test_each_check_after_an_offline_reload_or_a_double_tap_is_its_own(open_door, server):
     server.clock.now = datetime.now(UTC)
     page = open_door()
-    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    ready_for_offline(page)
     page.context.set_offline(True)
     page.reload()  # the kept copy, with the reference it was kept with
     check(page, "36,6")
@@ -324,23 +330,40 @@ def test_two_tablets_at_a_nearly_full_day_one_idle_the_other_admits_the_last(ope
     busy = open_door("pintu2")
     expect(busy.locator("#counter [data-holds]")).to_contain_text("1")  # 4 left, two tablets
     numbers = []
-    for visitor in range(8):
-        if visitor == 4:
-            # No slot is left unheld: within a poll the idle tablet gives back its four, and
-            # the door counts them among those left.
+    while len(numbers) < 8:
+        now = quota(server)
+        if now.left == 0 and now.held:
+            # No slot is left unheld: within a poll the idle tablet gives back what it holds,
+            # and the busy door counts them among those left.
             expect(idle.locator("#counter [data-holds]")).to_contain_text("0", timeout=5000)
-            expect(busy.locator("#counter [data-left]")).to_have_text("4", timeout=5000)
+            expect(busy.locator("#counter [data-left]")).not_to_have_text("0", timeout=5000)
         check(busy, "36,6")
         expect(busy.locator("#answer h1:visible")).to_have_text("DITERIMA")
         numbers.append(int(busy.locator("#answer [data-slot]").inner_text()))
         next_visitor(busy)
-    # Its own lease first, topped up one at a time, then the numbers the idle tablet gave back.
-    assert numbers == [5, 6, 7, 8, 1, 2, 3, 4]
+    # Every number once, the idle tablet's among them: queue numbers stay 1..limit.
+    assert sorted(numbers) == list(range(1, 9))
+    assert {1, 2, 3, 4} <= set(numbers)
     check(busy, "36,6")
     expect(busy.locator("#answer [data-reason=quota_full]")).to_be_visible()
     final = quota(server)
     assert (final.admitted, final.used, final.left) == (8, 8, 0)
     expect(busy.locator("#counter [data-left]")).to_have_text("0")
+
+
+def test_a_stopped_tablet_gives_back_what_it_holds_at_its_next_check(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    with server.app.app_context():
+        (device,) = db.session.scalars(sa.select(Device))
+        assert leases.revoke(device, None, server.clock.now) == 5
+    check(page, "36,6")
+    # Before the check it heard it was stopped and gave its five back: the lowest is given out.
+    expect(page.locator("#answer [data-slot]")).to_have_text("1")
+    expect(page.locator("#counter [data-holds]")).to_contain_text("0")
+    assert indexed_db(page, "giving") == []  # heard back
+    assert (quota(server).used, quota(server).held) == (1, 0)
 
 
 def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door, server):
@@ -357,9 +380,7 @@ def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door
     expect(page).to_have_url(f"{server.url}/login?next=/")
 
 
-def test_a_manager_releases_a_lost_tablet_s_slots_knowing_what_it_risks(
-    browser, open_door, server
-):
+def test_a_manager_releases_a_lost_tablet_s_slots_knowing_what_it_risks(browser, open_door, server):
     server.clock.now = datetime.now(UTC)
     lost = open_door()
     expect(lost.locator("#counter [data-holds]")).to_contain_text("5")
@@ -381,3 +402,95 @@ def test_a_manager_releases_a_lost_tablet_s_slots_knowing_what_it_risks(
         expect(desk.locator("tbody[data-device] [data-held]")).to_have_text("0")
         shoot(desk, "tablets-released")
     assert (quota(server).used, quota(server).held) == (0, 0)
+
+
+def test_a_slot_given_back_while_deciding_offline_is_never_given_to_the_visitor_too(
+    open_door, server
+):
+    """The tablet decides offline as the server asks it to give its slots back, in one task:
+    whichever runs first, no slot is both given back and given out."""
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    page.fill("#temperature", "36,6")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+    page.evaluate(
+        """() => {
+            window.checkinDoor.sync.setOnline(false);
+            document.querySelector("form.checkin").requestSubmit();
+            window.checkinDoor.sync.answered({day: "-", limit: 60, used: 60, left: 0, held: 5,
+                                              return_held: true});
+        }"""
+    )
+    expect(page.locator("#answer")).to_be_visible()
+    page.wait_for_timeout(1000)
+    given_back = {slot for message in indexed_db(page, "giving") for slot in message["slots"]}
+    given_out = {check["offline"]["slot"] for check in indexed_db(page, "outbox")}
+    still_held = {slot for lease in indexed_db(page, "lease") for slot in lease["slots"]}
+    assert not given_back & (given_out | still_held)
+    with server.app.app_context():
+        returned = db.session.scalars(
+            sa.select(LeasedSlot.slot).where(LeasedSlot.returned_at.is_not(None))
+        ).all()
+    assert not set(returned) & given_out
+
+
+def test_a_name_the_server_cannot_store_is_refused_on_the_tablet_offline(open_door, server):
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    page.context.set_offline(True)
+    page.fill("#temperature", "36,6")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+    page.click("details.visitor summary")
+    page.evaluate("document.getElementById('visitor_name').value = 'Siti\\tAminah'")
+    page.click("button.submit")
+    expect(page.locator("#visitor_name")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#answer")).to_be_hidden()
+    assert indexed_db(page, "outbox") == []
+
+
+def test_the_outbox_keeps_its_order_when_one_send_fails(open_door, server):
+    """A re-test recorded offline after its first reading: the first send fails once (503);
+    the re-test waits for it, and both are stored, linked."""
+    server.clock.now = datetime.now(UTC)
+    page = open_door()
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    ready_for_offline(page)
+    page.clock.install()
+    page.context.set_offline(True)
+    check(page, "38,0", visitor_name="Dewi Lestari")
+    page.clock.fast_forward(1500)
+    next_visitor(page)
+    page.clock.fast_forward("06:00")
+    waiting = page.locator("[data-tablet-retests] li")
+    expect(waiting.locator("[data-ready]")).to_be_visible()
+    waiting.locator("button").click()
+    expect(page.locator("[data-retesting]")).to_be_visible()
+    page.fill("#temperature", "36,9")
+    page.click("button.submit")
+    expect(page.locator("#answer [data-slot]")).to_have_text("1")
+    server.clock.now += timedelta(minutes=6)
+    failed = []
+
+    def fail_once(route) -> None:
+        if not failed and route.request.method == "POST":
+            failed.append(route.request.post_data_json["client_ref"])
+            route.fulfill(status=503, body="{}", content_type="application/json")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/checkins", fail_once)
+    page.context.set_offline(False)
+    for _poll in range(4):
+        page.clock.fast_forward(3000)
+        page.wait_for_timeout(1500)
+    rows = stored_soon(server, 2)
+    assert failed and [(row[0], row[2]) for row in rows] == [
+        (admission.RECHECK, None),
+        (admission.ADMITTED, 1),
+    ]
+    with server.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UploadConflict)) == 0

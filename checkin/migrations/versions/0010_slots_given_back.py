@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
@@ -25,6 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("leased_slot") as batch:
         batch.add_column(sa.Column("returned_at", INSTANT, nullable=True))
         batch.add_column(sa.Column("released_at", INSTANT, nullable=True))
+        batch.add_column(sa.Column("kept_at", INSTANT, nullable=True))
         batch.create_check_constraint(
             "leased_slot_ends_once",
             "(used_at IS NULL OR (returned_at IS NULL AND released_at IS NULL))"
@@ -62,6 +63,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM leased_slot WHERE returned_at IS NOT NULL OR released_at IS NOT NULL")
     with op.batch_alter_table("leased_slot") as batch:
         batch.drop_constraint("leased_slot_ends_once", type_="check")
+        batch.drop_column("kept_at")
         batch.drop_column("released_at")
         batch.drop_column("returned_at")
     with op.batch_alter_table("device") as batch:
