@@ -17,11 +17,11 @@ import sqlalchemy as sa
 
 from bench.databases import ENGINES, bench_app, fresh_database
 from bench.throughput import worker_cpu_seconds
-from checkin.display import COOKIE
 from checkin.extensions import db
 from checkin.models import Booth, Visit, utcnow
 from checkin.services import accounts, checkins, display, sites
 from checkin.services.checkins import CheckInData
+from checkin.web.display import COOKIE
 from tests.serving import gunicorn
 
 VISITORS = 60

@@ -28,13 +28,13 @@ import sqlalchemy as sa
 
 from bench.databases import ENGINES, bench_app, fresh_database
 from bench.throughput import UNLIMITED_QUOTA, run_wrk
-from checkin.display import COOKIE, POLL_MILLISECONDS
+from checkin.domain.calling import CALLED, DONE
 from checkin.extensions import db
-from checkin.floor import POLL_SECONDS as CONSOLE_POLL_SECONDS
 from checkin.models import Booth, Site, utcnow
-from checkin.models.floor import CALLED, DONE
 from checkin.services import accounts, checkins, display, floor, sites
 from checkin.services.checkins import CheckInData
+from checkin.web.display import COOKIE, POLL_MILLISECONDS
+from checkin.web.floor import POLL_SECONDS as CONSOLE_POLL_SECONDS
 from tests.serving import gunicorn
 
 WORKERS = 2

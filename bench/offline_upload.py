@@ -18,7 +18,7 @@ from bench.throughput import prepare_app_database
 from checkin.extensions import db
 from checkin.models import Site, utcnow
 from checkin.services import accounts, pairing
-from checkin.web import TABLET_COOKIE
+from checkin.web.common import TABLET_COOKIE
 from tests.serving import gunicorn
 
 CHECKS = 60

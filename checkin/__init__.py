@@ -14,13 +14,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkin import errors, web, words
 from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 from checkin.services import database
+from checkin.web import common, errors
+from checkin.words import labels
 
 PACKAGE = Path(__file__).resolve().parent
-MIGRATIONS = PACKAGE / "migrations"
 # The connect argument that bounds the wait for each of PostgreSQL's answers (_connect).
 ANSWER_WITHIN = "checkin_answer_within"
 # The wheel carries templates/ and static/ inside the package (build_steps.py); a checkout, and
@@ -211,14 +211,14 @@ def _answer_unavailable_at_once(context: Any) -> None:
 def select_locale() -> str:
     """Use the language the user picked, else Bahasa Indonesia."""
     chosen = session.get("lang") or request.args.get("lang")
-    return chosen if chosen in words.LANGUAGES else "id"
+    return chosen if chosen in labels.LANGUAGES else "id"
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension instances to this app."""
     db.init_app(app)
     # Batch mode: SQLite alters a table by copying it, which Alembic does only when asked.
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(database.MIGRATIONS), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -228,51 +228,40 @@ def register_template_helpers(app: Flask) -> None:
     """Give templates the locale, the words for status and reason codes, and formatters."""
     app.jinja_env.globals.update(
         get_locale=get_locale,
-        requested_path=web.requested_path,
-        decimal_mark=words.decimal_mark,
-        translated=words.translated,
-        LANGUAGES=words.LANGUAGES,
-        STATUS_LABELS=words.STATUS_LABELS,
-        REASON_LABELS=words.REASON_LABELS,
-        REASON_TEXT=words.REASON_TEXT,
-        REASON_ADVICE=words.REASON_ADVICE,
-        PURPOSE_LABELS=words.PURPOSE_LABELS,
-        PURPOSE_SHORT_LABELS=words.PURPOSE_SHORT_LABELS,
+        requested_path=common.requested_path,
+        decimal_mark=labels.decimal_mark,
+        translated=labels.translated,
+        LANGUAGES=labels.LANGUAGES,
+        STATUS_LABELS=labels.STATUS_LABELS,
+        REASON_LABELS=labels.REASON_LABELS,
+        REASON_TEXT=labels.REASON_TEXT,
+        REASON_ADVICE=labels.REASON_ADVICE,
+        PURPOSE_LABELS=labels.PURPOSE_LABELS,
+        PURPOSE_SHORT_LABELS=labels.PURPOSE_SHORT_LABELS,
     )
     app.jinja_env.filters.update(
-        temperature=words.format_temperature, hour_minute=words.hour_minute
+        temperature=labels.format_temperature, hour_minute=labels.hour_minute
     )
 
 
 def register_static_versions(app: Flask) -> None:
     """Fingerprint static URLs and let browsers keep a file for a year under its fingerprint;
     send its text compressed."""
-    app.url_defaults(web.add_static_version)
-    app.after_request(web.cache_fingerprinted_static)
-    app.after_request(web.compress_static)
+    app.url_defaults(common.add_static_version)
+    app.after_request(common.cache_fingerprinted_static)
+    app.after_request(common.compress_static)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount a blueprint for each audience, from the door to head office, and the API."""
-    from checkin import (
-        admin,
-        api,
-        auth,
-        display,
-        door,
-        floor,
-        headoffice,
-        health,
-        manage,
-        tablet,
-        tracing,
-    )
+    from checkin.web import admin, api, auth, display, door, floor, headoffice, health, tablet
+    from checkin.web.manage import log, tracing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tablet.bp)
     app.register_blueprint(door.bp)
     app.register_blueprint(floor.bp)
-    app.register_blueprint(manage.bp)
+    app.register_blueprint(log.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(tracing.bp)
     app.register_blueprint(headoffice.bp)
@@ -288,13 +277,13 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """Send a strict CSP and the usual hardening headers with every response."""
-    from checkin import security
+    from checkin.web import security
 
     app.after_request(security.add_headers)
 
 
 def register_commands(app: Flask) -> None:
     """Add the checkin commands to the flask CLI."""
-    from checkin import cli
+    from checkin.cli import commands
 
-    cli.register(app)
+    commands.register(app)

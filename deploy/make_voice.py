@@ -2,7 +2,7 @@
 
 The waiting-room TV plays these when its browser has no Indonesian speech synthesis; they are
 made once and committed under static/voice/, so no TV ever needs the internet. Run again after
-changing the words in checkin/spoken.py:
+changing the words in checkin/words/spoken.py:
 
     apt-get install espeak-ng opus-tools
     .venv/bin/python deploy/make_voice.py
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checkin.spoken import CLIPS  # noqa: E402  (the script runs from a checkout, not installed)
+from checkin.words.spoken import CLIPS  # noqa: E402  (the script runs from a checkout, not installed)
 
 VOICE_DIR = ROOT / "static" / "voice"
 VOICE = "id"

@@ -17,14 +17,15 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.security import generate_password_hash
 
-from checkin import admission, create_app
+from checkin import create_app
+from checkin.domain import admission
 from checkin.extensions import db
 from checkin.models import TOKEN_SCOPES, DayQuota, FreeSlot, LeasedSlot, Site, User, Visit
 from checkin.models import accounts as account_models
 from checkin.services import accounts, checkins, pairing, sites
 from checkin.services.checkins import CheckInData, CheckInResult
 from checkin.services.pairing import Paired
-from checkin.web import TABLET_COOKIE
+from checkin.web.common import TABLET_COOKIE
 
 POSTGRES_URL = os.environ.get("CHECKIN_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]

@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from checkin.domain.calling import CALLED, DONE, NO_SHOW, SERVING, WAITING
 from checkin.extensions import db
 from checkin.models import Booth, Site, User, Visit
-from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING, WAITING
 
 
 def make_waiting(make_visit: Callable, count: int, **fields: Any) -> list[Visit]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checkin import admission
-from checkin.admission import Policy, Reading, Screening, screen
+from checkin.domain import admission
+from checkin.domain.admission import Policy, Reading, Screening, screen
 
 
 @pytest.mark.parametrize(

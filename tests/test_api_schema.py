@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from checkin import rules
-from checkin.schemas import OFFICE_DAY
+from checkin.domain import limits
+from checkin.web.schemas import OFFICE_DAY
 from tests.serving import PROJECT_ROOT, gunicorn
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
@@ -25,15 +25,15 @@ EXAMPLES_PER_OPERATION = 20
     ("day", "stated"),
     [
         (date(1999, 12, 31), False),
-        (rules.FIRST_OFFICE_DAY, True),
+        (limits.FIRST_OFFICE_DAY, True),
         (date(2026, 2, 28), True),
-        (rules.LAST_OFFICE_DAY, True),
+        (limits.LAST_OFFICE_DAY, True),
         (date(2100, 1, 1), False),
     ],
 )
 def test_the_documented_day_pattern_is_the_range_the_server_takes(day, stated):
     assert (re.fullmatch(OFFICE_DAY["pattern"], day.isoformat()) is not None) is stated
-    assert (rules.FIRST_OFFICE_DAY <= day <= rules.LAST_OFFICE_DAY) is stated
+    assert (limits.FIRST_OFFICE_DAY <= day <= limits.LAST_OFFICE_DAY) is stated
 
 
 @pytest.mark.slow

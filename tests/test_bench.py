@@ -7,6 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Flask
 
+from bench import breakdown
 from bench.bare_app import create_app as create_bare_app
 from checkin.extensions import db
 from checkin.models import DayQuota, Site, User, Visit
@@ -42,3 +43,10 @@ def test_bare_app_claims_numbered_slots_and_stores_each_visit(
         (slot, door_user.id, day) for slot in (1, 2, 3)
     ]
     assert db.session.get(DayQuota, (site.id, day)).used == 3
+
+
+def test_the_breakdown_builds_a_check_in_up_row_by_row(tmp_path):
+    """The breakdown's rows run (a smoke test: the figures are the bench's business)."""
+    layers = breakdown.run(tmp_path, rounds=1, posts=6)
+    assert [layer.name for layer in layers][-1] == "app: the real endpoint"
+    assert all(layer.ms > 0 for layer in layers)

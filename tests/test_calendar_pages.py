@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.forms.calendar import WEEKDAY_FIELDS
 from checkin.models import AuditEntry, ClosedDay, WeekdayQuota
 from checkin.services import calendar
+from checkin.web.forms.calendar import WEEKDAY_FIELDS
 from tests.test_office_calendar import CHRISTMAS, SUNDAY, local
 from tests.test_recheck_wait import SETTINGS
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin import calling
-from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING, WAITING
+from checkin.domain import calling
+from checkin.domain.calling import CALLED, DONE, NO_SHOW, SERVING, WAITING
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 

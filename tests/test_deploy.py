@@ -59,6 +59,18 @@ def test_the_service_units_pass_systemd_analyze_verify(tmp_path):
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 
+def test_the_tls_proxy_example_logs_paths_without_their_query():
+    """A display link's secret and a search's terms are in the query: never in nginx's log."""
+    example = (DEPLOY / "nginx-checkin.conf").read_text()
+    formats = dict(re.findall(r"^log_format (\w+) '([^']*)';", example, flags=re.M))
+    used = re.findall(r"^\s*access_log \S+ (\w+);", example, flags=re.M)
+    assert len(used) == example.count("server {") and set(used) <= set(formats)
+    for name in used:
+        assert not re.search(
+            r"\$(request|request_uri|args|query_string|arg_\w+|http_referer)\b", formats[name]
+        )
+
+
 def test_the_tls_proxy_example_passes_nginx_t(tmp_path):
     program = tool("nginx", "nginx")
     # A certificate of the example's name, where the office's would be.
@@ -74,6 +86,7 @@ def test_the_tls_proxy_example_passes_nginx_t(tmp_path):
     example = (DEPLOY / "nginx-checkin.conf").read_text()
     example = example.replace("/etc/ssl/checkin/fullchain.pem", str(certificate))
     example = example.replace("/etc/ssl/checkin/privkey.pem", str(key))
+    example = example.replace("/var/log/nginx/access.log", str(tmp_path / "access.log"))
     (tmp_path / "sites-enabled").mkdir()
     (tmp_path / "sites-enabled" / "checkin").write_text(example)
     # Debian's nginx.conf includes sites-enabled/* inside http {}: the same, in a folder of ours.

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from checkin.display import COOKIE
 from checkin.extensions import db
 from checkin.models import AuditEntry, Site, User
 from checkin.services import display
+from checkin.web.display import COOKIE
 from tests.conftest import Clock, csrf_token_in
 from tests.floor_helpers import booth_of, call, make_waiting
 

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from checkin import admission
+from checkin.domain import admission
 from checkin.extensions import db
 from checkin.models import Visit
 from checkin.services import checkins, retests, sites
-from checkin.words import (
+from checkin.words.labels import (
     PURPOSE_LABELS,
     REASON_ADVICE,
     REASON_LABELS,

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask_babel import force_locale
 
-from checkin.error_words import ERROR_TEXT, error_text
-from checkin.services import errors
-from checkin.services.errors import ServiceError
+from checkin.domain import errors
+from checkin.domain.errors import ServiceError
+from checkin.words.errors import ERROR_TEXT, error_text
 
 # One made-up instance of every cause, with the facts its words need.
 EXAMPLES = [

@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 import openpyxl
 import pytest
 
-from checkin import exports
 from checkin.extensions import db
+from checkin.words import exports
 
 INDONESIAN_HEADERS = [
     "Tanggal",

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from checkin.domain.calling import DONE, NO_SHOW
 from checkin.extensions import db
 from checkin.models import Booth, Site, User, Visit
-from checkin.models.floor import DONE, NO_SHOW
 
 
 def minutes(delta: timedelta) -> float:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin.floor_figures import (
+from checkin.domain.floor_figures import (
     Durations,
     FloorVisit,
     durations,

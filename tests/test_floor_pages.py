@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given
 
+from checkin.domain.calling import CALLED, DONE, SERVING
+from checkin.domain.errors import SiteRequired
 from checkin.extensions import db
 from checkin.models import Booth, Visit
-from checkin.models.floor import CALLED, DONE, SERVING
 from checkin.services import accounts, floor
-from checkin.services.errors import SiteRequired
 from tests.conftest import PASSWORD, csrf_token_in
 from tests.test_fuzz import FORM_EXAMPLES, any_fields
 

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
+from checkin.domain.calling import DONE
 from checkin.extensions import db
 from checkin.models import Booth, Visit, utcnow
-from checkin.models.floor import DONE
 from checkin.services import floor
 from tests.conftest import PASSWORD
 from tests.serving import CALL_DELAY_VARIABLE, REQUEST_TIMEOUT, Server, gunicorn

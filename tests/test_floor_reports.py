@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 
 from checkin import create_app
+from checkin.domain.errors import WaitKpiOutOfRange
 from checkin.extensions import db
 from checkin.services import audit, checkins, reports, sites
-from checkin.services.errors import WaitKpiOutOfRange
 from tests.conftest import PASSWORD, Clock, IsolatedClient, csrf_token_in
 from tests.floor_helpers import call, make_waiting, no_show, serve
 

@@ -8,13 +8,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin import admission, calling
-from checkin.extensions import db
-from checkin.models import Booth, Visit
-from checkin.models.floor import CALLED, DONE, FLOOR_STATES, NO_SHOW, SERVING, WAITING
-from checkin.services import booths, checkins, floor, leases
-from checkin.services.checkins import CheckInData, OfflineDecision
-from checkin.services.errors import (
+from checkin.domain import admission, calling
+from checkin.domain.calling import CALLED, DONE, FLOOR_STATES, NO_SHOW, SERVING, WAITING
+from checkin.domain.errors import (
     BoothBusy,
     BoothCountOutOfRange,
     BoothLimitReached,
@@ -26,6 +22,10 @@ from checkin.services.errors import (
     UnknownBooth,
     WrongFloorState,
 )
+from checkin.extensions import db
+from checkin.models import Booth, Visit
+from checkin.services import booths, checkins, floor, leases
+from checkin.services.checkins import CheckInData, OfflineDecision
 from tests.conftest import PASSING
 
 STEP_FUNCTIONS = {

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from checkin.domain.errors import SiteRequired
 from checkin.extensions import db
 from checkin.models import User
 from checkin.services import accounts, checkins, headoffice, reports, sites
-from checkin.services.errors import SiteRequired
 from tests.conftest import DEFAULT_NOW, PASSWORD
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin import manage
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Visit
 from checkin.services import accounts, day_counter, sites
+from checkin.web.manage import log as log_pages
 from tests.conftest import PASSWORD, csrf_token_in
 
 MANAGER_PAGES = [
@@ -146,7 +146,7 @@ def test_log_day_picker_defaults_to_the_site_local_day(client, as_manager, make_
 
 
 def test_log_pages_with_a_keyset_cursor(client, as_manager, make_visit, clock, monkeypatch):
-    monkeypatch.setattr(manage, "LOG_PAGE_SIZE", 2)
+    monkeypatch.setattr(log_pages, "LOG_PAGE_SIZE", 2)
     for minute, name in [(1, "Ani"), (2, "Budi"), (3, "Citra")]:
         make_visit(now=clock.now + timedelta(minutes=minute), visitor_name=name)
     first = client.get("/manage/log?lang=en").text

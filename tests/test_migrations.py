@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from werkzeug.security import generate_password_hash
 
-from checkin import MIGRATIONS
 from checkin.extensions import db, migrate
 from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
 from checkin.services import checkins, day_counter, floor, leases, tracing
 from checkin.services.checkins import CheckInData
+from checkin.services.database import MIGRATIONS
 from tests.conftest import PASSING, PASSWORD
 
 MIGRATION_TABLE = "alembic_version"

@@ -7,12 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin import admission, office_calendar
-from checkin.extensions import db
-from checkin.models import AuditEntry, ClosedDay, DayQuota, LeasedSlot
-from checkin.office_calendar import CLOSED, CLOSED_DATE, CLOSED_WEEKDAY, HOLIDAY, DayPlan
-from checkin.services import calendar, day_counter, leases, reports, sites
-from checkin.services.errors import (
+from checkin.domain import admission, office_calendar
+from checkin.domain.errors import (
     AlreadyClosed,
     ClosedDayInPast,
     ClosedLabelInvalid,
@@ -20,6 +16,10 @@ from checkin.services.errors import (
     QuotaBelowAdmitted,
     UnknownClosedDay,
 )
+from checkin.domain.office_calendar import CLOSED, CLOSED_DATE, CLOSED_WEEKDAY, HOLIDAY, DayPlan
+from checkin.extensions import db
+from checkin.models import AuditEntry, ClosedDay, DayQuota, LeasedSlot
+from checkin.services import calendar, day_counter, leases, reports, sites
 from tests.conftest import counters_of, counters_of_rows
 
 FRIDAY, SATURDAY, SUNDAY, MONDAY = (
@@ -251,3 +251,15 @@ def test_the_closed_reason_is_counted_in_reports(site, manager_user, make_visit,
     make_visit(now=local(SUNDAY, 9))
     [sunday] = reports.daily_report(site, SUNDAY, SUNDAY)
     assert sunday.reasons[admission.CLOSED] == 1
+
+
+def test_today_opened_again_after_its_quota_was_lowered_keeps_the_slots_taken(
+    site, manager_user, make_visit, clock
+):
+    for _ in range(3):
+        make_visit()
+    calendar.add_closed_day(site, clock.now.date(), "Banjir", manager_user, clock.now)
+    changed = sites.SiteSettings(1, site.fever_cutoff_dc, site.online_service_url)
+    sites.update_site_settings(site, changed, manager_user, clock.now)
+    quota = calendar.remove_closed_day(site, clock.now.date(), manager_user, clock.now)
+    assert (quota.closed, quota.limit, quota.used, quota.left) == (False, 3, 3, 0)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from checkin.extensions import db
 from checkin.models import DayQuota, Device, LeasedSlot, UploadConflict, Visit
 from checkin.services import day_counter, headoffice, reports
-from checkin.web import TABLET_COOKIE
+from checkin.web.common import TABLET_COOKIE
 from tests.conftest import DEFAULT_NOW, PASSWORD, counters_of, counters_of_rows
 from tests.serving import CLAIM_DELAY_VARIABLE, TEST_NOW_HEADER, gunicorn
 

@@ -24,7 +24,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from checkin import admission
+from checkin.domain import admission
+from checkin.domain.errors import AlreadyClosed, QuotaBelowAdmitted, UnknownClosedDay
 from checkin.extensions import db
 from checkin.models import (
     AuditEntry,
@@ -43,7 +44,6 @@ from checkin.models import (
 from checkin.services import calendar, checkins, day_counter, headoffice, leases, pairing, reports
 from checkin.services import sites as site_settings
 from checkin.services.checkins import CheckInData, OfflineDecision
-from checkin.services.errors import AlreadyClosed, QuotaBelowAdmitted, UnknownClosedDay
 from tests.conftest import PASSING, counters_of, counters_of_rows
 
 TABLETS = 3

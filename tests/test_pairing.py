@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from checkin.domain.errors import InvalidPin, NotDoorStaff, UnknownAccount
 from checkin.extensions import db
 from checkin.models import AuditEntry, Device, PairingCode, Visit, hash_token
 from checkin.services import pairing
-from checkin.services.errors import InvalidPin, NotDoorStaff, UnknownAccount
-from checkin.web import TABLET_COOKIE
+from checkin.web.common import TABLET_COOKIE
 
 PIN = "482916"
 CHECK = {"temperature": "36.6", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}

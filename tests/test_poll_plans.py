@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from checkin.domain.calling import CALLED, SERVING
 from checkin.extensions import db
 from checkin.models import Visit
-from checkin.models.floor import CALLED, SERVING
 from checkin.services import display
 from tests.conftest import PASSWORD
 

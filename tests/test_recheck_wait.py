@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from checkin.domain.errors import RecheckWaitOutOfRange
 from checkin.extensions import db
 from checkin.models import AuditEntry
 from checkin.services import sites
-from checkin.services.errors import RecheckWaitOutOfRange
 
 SETTINGS = {
     "daily_quota": "60",

@@ -7,6 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from checkin.domain.errors import (
+    AlreadyVoided,
+    QuotaBelowAdmitted,
+    RetestTooEarly,
+    VoidReasonMissing,
+)
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Visit
 from checkin.services import (
@@ -18,12 +24,6 @@ from checkin.services import (
     reports,
     retests,
     sites,
-)
-from checkin.services.errors import (
-    AlreadyVoided,
-    QuotaBelowAdmitted,
-    RetestTooEarly,
-    VoidReasonMissing,
 )
 from checkin.services.sites import SiteSettings
 

@@ -7,10 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, Site, User
-from checkin.services import accounts, display, sites
-from checkin.services.errors import (
+from checkin.domain.errors import (
     CannotLeaveAdmin,
     InvalidSiteName,
     NegativeQuota,
@@ -18,6 +15,9 @@ from checkin.services.errors import (
     UnknownRole,
     UnknownTimezone,
 )
+from checkin.extensions import db
+from checkin.models import AuditEntry, DayQuota, Site, User
+from checkin.services import accounts, display, sites
 from tests.conftest import PASSWORD
 
 # 23:00 in Kediri (WIB) is 01:00 of the next day in Jayapura (WIT).

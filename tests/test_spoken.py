@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checkin import spoken
+from checkin.words import spoken
 
 VOICE_DIR = Path(__file__).resolve().parent.parent / "static" / "voice"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin.throttle import WINDOW, Window
+from checkin.domain.throttle import WINDOW, Window
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 LIMIT = 5

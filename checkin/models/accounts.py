@@ -96,7 +96,7 @@ class ApiToken(db.Model):
 
 
 class LoginWindow(db.Model):
-    """Login attempts taken from one key in its current window (see ``checkin.throttle``).
+    """Login attempts taken from one key in its current window (see ``checkin.domain.throttle``).
 
     A key is an account name as typed from a client address, or an address alone (empty
     ``username_digest``); both are stored as keyed digests, never as typed.

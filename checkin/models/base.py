@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from checkin import admission
+from checkin.domain import admission
 
 
 class UTCDateTime(sa.TypeDecorator):

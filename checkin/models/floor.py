@@ -19,11 +19,6 @@ DEFAULT_BOOTHS = 10
 DEFAULT_BOOTHS_PER_OFFICER = 5
 DEFAULT_WAIT_KPI_MINUTES = 30
 
-# An admitted visit's place on the floor: waiting for a call, called to a booth, being served,
-# then done or not come (no-show). Visits that were not admitted have no floor state.
-WAITING, CALLED, SERVING, DONE, NO_SHOW = "waiting", "called", "serving", "done", "no_show"
-FLOOR_STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW)
-
 
 class Booth(db.Model):
     """A monitor of a site, open while an officer holds it, serving one called visitor at a time."""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from checkin import admission
+from checkin.domain import admission
 from checkin.extensions import db
 from checkin.models.base import UTCDateTime, plausible, utcnow
 from checkin.models.floor import DEFAULT_BOOTHS_PER_OFFICER, DEFAULT_WAIT_KPI_MINUTES

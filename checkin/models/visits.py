@@ -8,11 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from checkin import admission
+from checkin.domain import admission
+from checkin.domain.calling import FLOOR_STATES
 from checkin.extensions import db
 from checkin.models.accounts import User
 from checkin.models.base import UTCDateTime, plausible
-from checkin.models.floor import FLOOR_STATES, Booth
+from checkin.models.floor import Booth
 from checkin.models.sites import Site
 
 

@@ -9,11 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from checkin import rules
-from checkin.extensions import db
-from checkin.models import ROLES, TOKEN_SCOPES, ApiToken, Site, User, hash_token
-from checkin.services import audit, logins
-from checkin.services.errors import (
+from checkin.domain import limits
+from checkin.domain.errors import (
     CannotDeactivateSelf,
     CannotLeaveAdmin,
     InvalidUsername,
@@ -25,6 +22,9 @@ from checkin.services.errors import (
     UnknownToken,
     UsernameTaken,
 )
+from checkin.extensions import db
+from checkin.models import ROLES, TOKEN_SCOPES, ApiToken, Site, User, hash_token
+from checkin.services import audit, logins
 
 # An administrator may belong to no site; head office never does.
 ROLES_WITHOUT_SITE = ("admin", "head_office")
@@ -32,8 +32,8 @@ ROLES_WITHOUT_SITE = ("admin", "head_office")
 
 def _check_password(password: str) -> None:
     """Raise unless the password is long enough."""
-    if len(password) < rules.MIN_PASSWORD:
-        raise PasswordTooShort(rules.MIN_PASSWORD)
+    if len(password) < limits.MIN_PASSWORD:
+        raise PasswordTooShort(limits.MIN_PASSWORD)
 
 
 def add_user(
@@ -46,7 +46,7 @@ def add_user(
     now: datetime,
 ) -> User:
     """Create an account; audit it as done ``by`` (None: the command line)."""
-    if not rules.valid_username(username):
+    if not limits.valid_username(username):
         raise InvalidUsername(username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(username)
@@ -175,7 +175,7 @@ def end_sessions(user: User) -> None:
 def user_for_session(session_id: str) -> User | None:
     """Return the active account a session was made for, unless its sessions have ended since."""
     user_id, _colon, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > rules.MAX_ID:
+    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > limits.MAX_ID:
         return None
     return db.session.scalar(
         sa.select(User).where(User.id == int(user_id), User.session_version == int(version))

@@ -24,10 +24,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from checkin.extensions import db, migrate
-from checkin.models import Site, User, Visit
-from checkin.services import database
-from checkin.services.errors import (
+from checkin.domain.errors import (
     BackupCopyDamaged,
     BackupDamaged,
     BackupFolderMissing,
@@ -39,6 +36,9 @@ from checkin.services.errors import (
     DatabaseInUse,
     NotABackup,
 )
+from checkin.extensions import db, migrate
+from checkin.models import Site, User, Visit
+from checkin.services import database
 
 DEFAULT_KEEP = 14
 # checkin-2026-11-25_100000.sqlite3; a second backup within the same second gets _02, _03 ...
@@ -277,7 +277,7 @@ def _restore_sqlite(file: Path, force: bool, stamp: str) -> tuple[str | None, Pa
         if not force:
             _refuse_if_held(_processes_holding(live))
         if needs_migration:
-            _migrate(f"sqlite:///{prepared}")
+            database.upgrade_another(f"sqlite:///{prepared}")
         db.session.remove()
         db.engine.dispose()
         kept = None
@@ -319,17 +319,6 @@ def _processes_holding(live: Path) -> list[int]:
 def _refuse_if_held(pids: list[int]) -> None:
     if pids:
         raise DatabaseInUse(", ".join(str(pid) for pid in pids))
-
-
-def _migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema with an app of its own."""
-    from checkin import create_app
-
-    scratch = create_app({"DATABASE_URL": url, "SECRET_KEY": current_app.config["SECRET_KEY"]})
-    with scratch.app_context():
-        database.upgrade()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _count(migrated_from: str | None, kept: Path | None) -> Restored:

@@ -8,16 +8,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from checkin import calling
-from checkin.extensions import db
-from checkin.models import Booth, Site, User
-from checkin.models.floor import DEFAULT_BOOTHS
-from checkin.services import audit
-from checkin.services.errors import (
+from checkin.domain import calling
+from checkin.domain.errors import (
     BoothCountOutOfRange,
     BoothsPerOfficerOutOfRange,
     BoothsStillOpen,
 )
+from checkin.extensions import db
+from checkin.models import Booth, Site, User
+from checkin.models.floor import DEFAULT_BOOTHS
+from checkin.services import audit
 
 _NEW_BOOTH = {
     dialect.dialect.name: dialect.insert(Booth.__table__).on_conflict_do_nothing(

@@ -13,13 +13,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from checkin import office_calendar, rules
-from checkin.extensions import db
-from checkin.models import ClosedDay, Site, User, WeekdayQuota
-from checkin.models.calendar import MAX_CLOSED_LABEL
-from checkin.services import audit, day_counter
-from checkin.services.day_counter import Quota
-from checkin.services.errors import (
+from checkin.domain import limits, office_calendar
+from checkin.domain.errors import (
     AlreadyClosed,
     ClosedDayInPast,
     ClosedLabelInvalid,
@@ -27,6 +22,11 @@ from checkin.services.errors import (
     NotAHoliday,
     UnknownClosedDay,
 )
+from checkin.extensions import db
+from checkin.models import ClosedDay, Site, User, WeekdayQuota
+from checkin.models.calendar import MAX_CLOSED_LABEL
+from checkin.services import audit, day_counter
+from checkin.services.day_counter import Quota
 
 CLOSED_DAYS = "closed_days"
 
@@ -135,7 +135,7 @@ def set_holidays(site: Site, ticked: Collection[date], by: User | None, now: dat
 def add_closed_day(site: Site, day: date, label: str, by: User | None, now: datetime) -> Quota:
     """Close the site on ``day`` (today or later) for the reason ``label``."""
     label = label.strip()
-    if not label or len(label) > MAX_CLOSED_LABEL or not rules.storable(label):
+    if not label or len(label) > MAX_CLOSED_LABEL or not limits.storable(label):
         raise ClosedLabelInvalid(MAX_CLOSED_LABEL)
     if day < site.local_day(now):
         raise ClosedDayInPast(day)

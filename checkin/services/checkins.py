@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
-from checkin import admission, rules
+from checkin.domain import admission, limits
+from checkin.domain.calling import WAITING
+from checkin.domain.errors import AlreadyRetested, AlreadyVoided, ServiceError, VoidReasonMissing
 from checkin.extensions import db
 from checkin.models import Device, Site, UploadConflict, User, Visit
-from checkin.models.floor import WAITING
 from checkin.services import audit, day_counter, floor, leases, retests
 from checkin.services.day_counter import Quota
-from checkin.services.errors import AlreadyRetested, AlreadyVoided, ServiceError, VoidReasonMissing
 
 
 @dataclass(frozen=True)
@@ -380,7 +380,7 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
         .values(
             voided_at=now,
             voided_by_id=by.id,
-            void_reason=reason[: rules.MAX_VOID_REASON],
+            void_reason=reason[: limits.MAX_VOID_REASON],
             floor_state=floor.STATE_AFTER_VOID,
         ),
         execution_options={"synchronize_session": False},

@@ -10,8 +10,11 @@ from typing import Any
 import flask_migrate
 import psycopg
 import sqlalchemy as sa
+from flask import Flask
 
-from checkin.extensions import db
+from checkin.extensions import db, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Until migrations came in, init-db ran create_all, which made the first migration's schema.
 SCHEMA_BEFORE_MIGRATIONS = "0001"
@@ -30,6 +33,22 @@ def upgrade() -> None:
             revision="head" if _has_every_column(inspector) else SCHEMA_BEFORE_MIGRATIONS
         )
     flask_migrate.upgrade()
+
+
+def upgrade_another(url: str) -> None:
+    """Bring the database at ``url`` (a restored copy, before it goes live) to the newest schema.
+
+    An app of its own that knows only the database: the running app's stays as it is.
+    """
+    scratch = Flask("checkin-upgrade")
+    scratch.config["SQLALCHEMY_DATABASE_URI"] = url
+    db.init_app(scratch)
+    # Batch mode: SQLite alters a table by copying it, which Alembic does only when asked.
+    migrate.init_app(scratch, db, directory=str(MIGRATIONS), render_as_batch=True)
+    with scratch.app_context():
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _has_every_column(inspector: sa.Inspector) -> bool:

@@ -19,11 +19,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from checkin import admission, office_calendar
+from checkin.domain import admission, office_calendar
+from checkin.domain.errors import QuotaBelowAdmitted
+from checkin.domain.office_calendar import DayPlan
 from checkin.extensions import db
 from checkin.models import ClosedDay, DayQuota, FreeSlot, Site, WeekdayQuota
-from checkin.office_calendar import DayPlan
-from checkin.services.errors import QuotaBelowAdmitted
 
 
 @dataclass(frozen=True)
@@ -158,10 +158,15 @@ def replan(site: Site, day: date, plan: DayPlan) -> Quota:
     if plan.closed:
         update = sa.update(DayQuota).where(*row_of_day).values(closed=True, limit=DayQuota.used)
     else:
+        # A day open now refuses a quota below the slots taken (the manager is told); a day
+        # opened again keeps them, with no new ones if the quota was lowered while it was closed.
         update = (
             sa.update(DayQuota)
-            .where(*row_of_day, DayQuota.used <= plan.quota)
-            .values(closed=False, limit=plan.quota)
+            .where(*row_of_day, sa.or_(DayQuota.used <= plan.quota, DayQuota.closed))
+            .values(
+                closed=False,
+                limit=sa.case((DayQuota.used > plan.quota, DayQuota.used), else_=plan.quota),
+            )
         )
     changed = db.session.execute(
         update.returning(DayQuota.limit, DayQuota.used, DayQuota.admitted, DayQuota.closed),

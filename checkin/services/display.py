@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from checkin.domain.calling import CALLED, DONE, NO_SHOW, SERVING, WAITING
+from checkin.domain.errors import UnknownToken
 from checkin.extensions import db
 from checkin.models import ApiToken, Booth, Site, User, Visit, hash_token
-from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING, WAITING
 from checkin.services import accounts, audit
-from checkin.services.errors import UnknownToken
 
 DISPLAY_SCOPE = "display"
 # The current call and the six before it.

@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from checkin import rules
+from checkin.domain import limits
 from checkin.extensions import db
 from checkin.models import Site, Visit
 
@@ -78,7 +78,7 @@ def _log_filters(
 
 def export_visits(site: Site, start: date, end: date) -> Iterator[Visit]:
     """Yield the site's checks from ``start`` to ``end`` in time order, a few hundred at a time."""
-    rules.check_range(start, end, rules.MAX_EXPORT_DAYS)
+    limits.check_range(start, end, limits.MAX_EXPORT_DAYS)
     query = (
         sa.select(Visit)
         .where(Visit.site_id == site.id, Visit.day.between(start, end))

@@ -14,11 +14,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from checkin import calling
-from checkin.extensions import db
-from checkin.models import Booth, Site, User, UTCDateTime, Visit
-from checkin.models.floor import CALLED, DONE, NO_SHOW, SERVING, WAITING
-from checkin.services.errors import (
+from checkin.domain import calling
+from checkin.domain.calling import CALLED, DONE, NO_SHOW, SERVING, WAITING
+from checkin.domain.errors import (
     BoothBusy,
     BoothLimitReached,
     BoothNotYours,
@@ -28,6 +26,8 @@ from checkin.services.errors import (
     UnknownBooth,
     WrongFloorState,
 )
+from checkin.extensions import db
+from checkin.models import Booth, Site, User, UTCDateTime, Visit
 
 # Statements built once: the console's buttons are pressed all day. The UPDATEs return the
 # changed row as the model, so that no SELECT follows them.

@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from checkin import admission, rules
+from checkin.domain import admission, limits
+from checkin.domain.errors import UnknownDevice
 from checkin.extensions import db
 from checkin.models import DayQuota, Device, LeasedSlot, Site, User
 from checkin.services import audit, day_counter
 from checkin.services.day_counter import Quota
-from checkin.services.errors import UnknownDevice
 
 LEASE_SIZE = 5
 # A slot its tablet still holds unused: not used, given back, released, nor kept for a visitor
@@ -229,7 +229,7 @@ def new_device(site: Site, public_id: str, name: str, now: datetime) -> Device:
 
 def device_of(site: Site, public_id: str) -> Device:
     """Return a tablet the site knows by its id; any other id, however odd, is unknown."""
-    if re.fullmatch(rules.UUID_PATTERN, public_id) is None:
+    if re.fullmatch(limits.UUID_PATTERN, public_id) is None:
         raise UnknownDevice()
     device = db.session.scalar(
         sa.select(Device).where(Device.public_id == public_id, Device.site_id == site.id)

@@ -20,9 +20,9 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import generate_password_hash
 
+from checkin.domain.throttle import WINDOW, Window
 from checkin.extensions import db
 from checkin.models import LoginWindow, User
-from checkin.throttle import WINDOW, Window
 
 LOCKOUT_AFTER = 5
 LOCKOUT_MINUTES = int(WINDOW.total_seconds() // 60)

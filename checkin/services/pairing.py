@@ -19,11 +19,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from checkin import rules
-from checkin.extensions import db
-from checkin.models import Device, LoginWindow, PairingCode, Site, User, hash_token
-from checkin.services import accounts, audit, leases, logins
-from checkin.services.errors import (
+from checkin.domain import limits
+from checkin.domain.errors import (
     InvalidPin,
     NotDoorStaff,
     PairingCodeExpired,
@@ -32,6 +29,9 @@ from checkin.services.errors import (
     UnknownAccount,
     WrongPairingCode,
 )
+from checkin.extensions import db
+from checkin.models import Device, LoginWindow, PairingCode, Site, User, hash_token
+from checkin.services import accounts, audit, leases, logins
 from checkin.services.logins import LoginResult
 
 CODE_VALID = timedelta(minutes=10)
@@ -61,7 +61,7 @@ class Paired:
 def new_code(site: Site, by: User, now: datetime) -> NewCode:
     """Make a pairing code for one tablet of ``site``, valid for CODE_VALID."""
     code = "".join(
-        secrets.choice(rules.PAIRING_CODE_ALPHABET) for _ in range(rules.PAIRING_CODE_LENGTH)
+        secrets.choice(limits.PAIRING_CODE_ALPHABET) for _ in range(limits.PAIRING_CODE_LENGTH)
     )
     expires_at = now + CODE_VALID
     db.session.add(
@@ -181,7 +181,7 @@ def staff_with_pin(site: Site) -> list[User]:
 def set_pin(site: Site, user_id: int, pin: str, by: User, now: datetime) -> User:
     """Give a door account of ``site`` a new PIN; its sessions end and its PIN failures go."""
     user = door_account(site, user_id)
-    if re.fullmatch(rules.PIN_PATTERN, pin) is None:
+    if re.fullmatch(limits.PIN_PATTERN, pin) is None:
         raise InvalidPin()
     user.set_pin(pin)
     accounts.end_sessions(user)
@@ -197,7 +197,7 @@ def pin_log_in(device: Device, user_id: int, pin: str, now: datetime) -> LoginRe
     Only door staff of the tablet's own site log in so: a PIN never opens a manager's pages.
     """
     user = door_account(device.site, user_id)
-    if re.fullmatch(rules.PIN_PATTERN, pin) is None:
+    if re.fullmatch(limits.PIN_PATTERN, pin) is None:
         raise InvalidPin()
     tablet = logins.digest(f"tablet:{device.id}")
     keys = {
@@ -215,7 +215,7 @@ def pin_log_in(device: Device, user_id: int, pin: str, now: datetime) -> LoginRe
 
 def door_account(site: Site, user_id: int) -> User:
     """Return an active door account of ``site``, or raise why it is not one."""
-    user = db.session.get(User, user_id) if 1 <= user_id <= rules.MAX_ID else None
+    user = db.session.get(User, user_id) if 1 <= user_id <= limits.MAX_ID else None
     if user is None or user.site_id != site.id:
         raise UnknownAccount(str(user_id))
     if user.role != "door" or not user.active:

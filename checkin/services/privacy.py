@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from checkin.domain.errors import RetentionTooShort
 from checkin.extensions import db
 from checkin.models import AuditEntry, Visit
 from checkin.services import audit
-from checkin.services.errors import RetentionTooShort
 from checkin.services.tracing import PERSONAL_TERMS
 
 log = logging.getLogger(__name__)

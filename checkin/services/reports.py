@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from checkin import admission, rules
+from checkin.domain import admission, limits
+from checkin.domain.floor_figures import FloorFigures, FloorVisit, floor_figures
 from checkin.extensions import db
-from checkin.floor_figures import FloorFigures, FloorVisit, floor_figures
 from checkin.models import Booth, DayQuota, Site, User, Visit
 from checkin.services import day_counter
 
@@ -71,7 +71,7 @@ def summed(start: date, days: list[Totals]) -> Totals:
 
 def daily_report(site: Site, start: date, end: date) -> list[Totals]:
     """Return the totals of each day from ``start`` to ``end`` inclusive, zero for quiet days."""
-    rules.check_range(start, end)
+    limits.check_range(start, end)
     rows = {
         row.day: row
         for row in db.session.scalars(
@@ -227,14 +227,14 @@ def floor_visits(site: Site, start: date, end: date) -> list[tuple[date, FloorVi
 
 def floor_report(site: Site, start: date, end: date | None = None) -> FloorFigures:
     """Return the service floor's figures of ``start``..``end`` (or the one day ``start``)."""
-    rules.check_range(start, end or start)
+    limits.check_range(start, end or start)
     visits = [visit for _day, visit in floor_visits(site, start, end or start)]
     return floor_figures(visits, site.wait_kpi_minutes)
 
 
 def floor_by_day(site: Site, start: date, end: date) -> dict[date, FloorFigures]:
     """Return the service floor's figures of each day of ``start``..``end``, quiet days too."""
-    rules.check_range(start, end)
+    limits.check_range(start, end)
     by_day: dict[date, list[FloorVisit]] = {}
     for day, visit in floor_visits(site, start, end):
         by_day.setdefault(day, []).append(visit)

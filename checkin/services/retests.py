@@ -10,10 +10,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from checkin import admission
-from checkin.extensions import db
-from checkin.models import Site, Visit
-from checkin.services.errors import (
+from checkin.domain import admission
+from checkin.domain.errors import (
     AlreadyRetested,
     RetestClosed,
     RetestNotWaiting,
@@ -21,6 +19,8 @@ from checkin.services.errors import (
     ServiceError,
     TooSoonToCallGone,
 )
+from checkin.extensions import db
+from checkin.models import Site, Visit
 
 
 def ready_at(visit: Visit, site: Site) -> datetime:

@@ -9,12 +9,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from checkin import admission, rules
-from checkin.extensions import db
-from checkin.models import Site, User
-from checkin.services import audit, booths, calendar
-from checkin.services.day_counter import Quota
-from checkin.services.errors import (
+from checkin.domain import admission, limits
+from checkin.domain.errors import (
     InvalidSiteCode,
     InvalidSiteName,
     NegativeQuota,
@@ -24,12 +20,16 @@ from checkin.services.errors import (
     UnknownTimezone,
     WaitKpiOutOfRange,
 )
+from checkin.extensions import db
+from checkin.models import Site, User
+from checkin.services import audit, booths, calendar
+from checkin.services.day_counter import Quota
 
 
 def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: object) -> Site:
     """Create a site under its code as stored (capitals), unless the code is taken."""
-    code = rules.site_code(code)
-    if re.fullmatch(rules.SITE_CODE_PATTERN, code) is None:
+    code = limits.site_code(code)
+    if re.fullmatch(limits.SITE_CODE_PATTERN, code) is None:
         raise InvalidSiteCode(code)
     if db.session.scalar(sa.select(Site.id).where(Site.code == code)) is not None:
         raise SiteCodeTaken(code)
@@ -57,9 +57,9 @@ def edit_site(
     """
     if name is not None:
         name = name.strip()
-        if not name or len(name) > rules.MAX_SITE_NAME or not rules.storable(name):
-            raise InvalidSiteName(rules.MAX_SITE_NAME)
-    if timezone is not None and not rules.valid_timezone(timezone):
+        if not name or len(name) > limits.MAX_SITE_NAME or not limits.storable(name):
+            raise InvalidSiteName(limits.MAX_SITE_NAME)
+    if timezone is not None and not limits.valid_timezone(timezone):
         raise UnknownTimezone(timezone)
     if daily_quota is not None and daily_quota < 0:
         raise NegativeQuota()
@@ -81,7 +81,7 @@ def edit_site(
 
 def site_coded(typed: str) -> Site:
     """Return the site with the code ``typed`` (in any case)."""
-    code = rules.site_code(typed)
+    code = limits.site_code(typed)
     site = db.session.scalar(sa.select(Site).where(Site.code == code))
     if site is None:
         raise UnknownSite(code)
@@ -154,7 +154,7 @@ def audit_value(value: object) -> object:
 
 def set_wait_kpi(site: Site, minutes: int, by: User | None, now: datetime) -> None:
     """Set the waiting time the service floor's figures hold the waits against."""
-    lowest, highest = rules.WAIT_KPI_MINUTES
+    lowest, highest = limits.WAIT_KPI_MINUTES
     if not lowest <= minutes <= highest:
         raise WaitKpiOutOfRange(lowest, highest)
     if minutes != site.wait_kpi_minutes:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from checkin import admission, rules
+from checkin.domain import admission, limits
 from checkin.extensions import db
 from checkin.models import Site, User, Visit
 from checkin.services import audit
@@ -25,7 +25,7 @@ PERSONAL_TERMS = ("name", "phone", "nik_last4")
 DEFAULT_WINDOW_MINUTES = 60
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 15, 240
 # Personal data is kept at most a year (purge-personal), so a longer range finds only times.
-MAX_SEARCH_DAYS = rules.MAX_EXPORT_DAYS
+MAX_SEARCH_DAYS = limits.MAX_EXPORT_DAYS
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class SearchResult:
 
 def search(site: Site, terms: SearchTerms, by: User, now: datetime) -> SearchResult:
     """Return the site's checks matching ``terms``; record the search and what it found."""
-    rules.check_range(terms.start, terms.end, MAX_SEARCH_DAYS)
+    limits.check_range(terms.start, terms.end, MAX_SEARCH_DAYS)
     conditions = [Visit.site_id == site.id, Visit.day.between(terms.start, terms.end)]
     if terms.name:
         conditions.append(

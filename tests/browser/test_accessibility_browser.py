@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlalchemy import event
 
-from checkin.demo import seed_history
+from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import User, Visit, utcnow
 from checkin.services import accounts, checkins, display

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from checkin import admission
+from checkin.domain import admission
 from checkin.extensions import db
 from checkin.models import Device, LeasedSlot, UploadConflict, Visit
 from checkin.services import day_counter, leases, pairing, sites

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from checkin import create_app
-from checkin.demo import seed_history
+from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import utcnow
 from checkin.services import accounts, sites

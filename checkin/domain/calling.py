@@ -1,0 +1,63 @@
+"""Pure rules of the service floor: which step a called visitor may take at a booth, and the
+limits of a site's booths. No database, no clock; ``checkin.services.floor`` applies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# An admitted visit's place on the floor: waiting for a call, called to a booth, being served,
+# then done or not come (no-show). Visits that were not admitted have no floor state.
+WAITING, CALLED, SERVING, DONE, NO_SHOW = "waiting", "called", "serving", "done", "no_show"
+FLOOR_STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW)
+RECALL, START, FINISH, NO_SHOW_STEP = "recall", "start", "done", "no_show"
+# A site has at least one booth and, by the booth table's check, at most 99.
+MIN_BOOTHS, MAX_BOOTHS = 1, 99
+MIN_BOOTHS_PER_OFFICER, MAX_BOOTHS_PER_OFFICER = 1, 10
+MAX_BOOTH_LABEL = 40
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step on a visitor at a booth: the states it may start from and the state it ends in.
+
+    ``frees_booth``: the visitor has left the booth, which may call the next one.
+    """
+
+    from_states: tuple[str, ...]
+    to_state: str
+    frees_booth: bool
+
+
+# A visitor called can be called again (same number), start being served, or be marked not
+# come; only a visitor being served can be done. Once done or not come, nothing changes.
+STEPS = {
+    RECALL: Step((CALLED,), CALLED, frees_booth=False),
+    START: Step((CALLED,), SERVING, frees_booth=False),
+    FINISH: Step((SERVING,), DONE, frees_booth=True),
+    NO_SHOW_STEP: Step((CALLED,), NO_SHOW, frees_booth=True),
+}
+# The states of a visitor who holds a booth until done or not come.
+AT_BOOTH = (CALLED, SERVING)
+
+
+def allowed(step: str, state: str | None) -> bool:
+    """Tell whether ``step`` may be taken on a visitor in floor ``state``."""
+    return state in STEPS[step].from_states
+
+
+def steps_from(state: str | None) -> tuple[str, ...]:
+    """Return the steps a visitor in ``state`` may take, in the order the console shows them."""
+    return tuple(step for step in STEPS if allowed(step, state))
+
+
+def waited_minutes(since: datetime, now: datetime) -> int:
+    """Return the whole minutes from ``since`` to ``now``, never below zero."""
+    return max(int((now - since).total_seconds() // 60), 0)
+
+
+def booth_labels(text: str, count: int) -> list[str]:
+    """Return one label per booth 1..``count`` from lines of text, blank for a missing line."""
+    lines = [line.strip()[:MAX_BOOTH_LABEL] for line in text.splitlines()]
+    return (lines + [""] * count)[:count]

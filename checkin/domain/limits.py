@@ -1,0 +1,113 @@
+"""Input rules shared by the pages' forms, the API's schemas, the services and the CLI.
+
+Each limit and pattern is written here once; the forms and the schemas build their validators
+from it, so a page and the API can never disagree about what is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from checkin.domain.errors import RangeReversed, RangeTooLong
+
+# Ids are PostgreSQL integers: a larger number can name no row, and would overflow the query.
+MAX_ID = 2**31 - 1
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+USERNAME_PATTERN = r"[\w.-]{3,80}"
+SITE_CODE_PATTERN = r"[A-Z0-9]{2,20}"
+# Anchored with ^ and $ so that the OpenAPI pattern means the same to ECMA-regex clients;
+# [0-9], not \d, which in Python also matches Arabic-Indic and other digits.
+# An empty string means "not given": a tablet form sends one for every blank field.
+NIK_PATTERN = r"^([0-9]{16})?$"
+# All that is kept of a NIK; an offline tablet keeps no more than this either.
+NIK_LAST4_PATTERN = r"^([0-9]{4})?$"
+PHONE_PATTERN = r"^(\+?[0-9][0-9 -]{5,19})?$"
+# What browsers' crypto.randomUUID() makes: the client reference of a check, a tablet's id.
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# A door PIN: 4 to 6 digits, typed on the door's keypad.
+PIN_PATTERN = r"^[0-9]{4,6}$"
+# A pairing code is read off a screen and typed on a tablet: no 0/O or 1/I to mistake.
+PAIRING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PAIRING_CODE_LENGTH = 8
+MAX_TABLET_NAME = 80
+MAX_NAME = 100
+MAX_PHONE = 20
+MAX_VOID_REASON = 200
+# Unicode's control characters (category Cc): C0, DEL and C1. Free text refuses them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+# Indonesia's three time zones (WIB, WITA, WIT), plus Pontianak, which keeps WIB apart.
+TIMEZONES = {
+    "Asia/Jakarta": "WIB (Asia/Jakarta)",
+    "Asia/Pontianak": "WIB (Asia/Pontianak)",
+    "Asia/Makassar": "WITA (Asia/Makassar)",
+    "Asia/Jayapura": "WIT (Asia/Jayapura)",
+}
+MAX_QUOTA = 10_000
+MAX_SITE_NAME = 120
+# A waiting-time target (KPI) for the service floor: a minute up to a whole office day.
+WAIT_KPI_MINUTES = (1, 480)
+
+# Days the office can have data for; far-off dates would overflow date arithmetic (year 1, 9999).
+FIRST_OFFICE_DAY = date(2000, 1, 1)
+LAST_OFFICE_DAY = date(2099, 12, 31)
+DEFAULT_REPORT_DAYS = 30
+MAX_REPORT_DAYS = 3700
+# Exports write every check, not day totals: a year is about 20,000 rows at one branch.
+MAX_EXPORT_DAYS = 366
+
+
+def nik_last4(nik: str | None) -> str | None:
+    """Return the only part of a NIK that is ever stored: its last four digits."""
+    return nik[-4:] if nik else None
+
+
+def storable(text: str) -> bool:
+    """Tell whether a text can be stored: no control characters, no unpaired surrogates.
+
+    PostgreSQL cannot store NUL, UTF-8 cannot encode a lone surrogate, and the other control
+    characters break what later shows the text: an XLSX file cannot hold them at all, and
+    ESC or CSI (U+009B) start escape sequences in a terminal.
+    """
+    return CONTROL_CHARACTERS.search(text) is None and SURROGATES.search(text) is None
+
+
+def site_code(typed: str) -> str:
+    """Return a site code as stored: codes are capitals everywhere, so "mlg" can only mean MLG."""
+    return typed.strip().upper()
+
+
+@lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    """Return every zone name of the IANA database (read once: it lists files)."""
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str) -> bool:
+    """Tell whether ``name`` is a zone of the IANA database, e.g. "Asia/Makassar"."""
+    return name in _iana_zones()
+
+
+def valid_username(username: str) -> bool:
+    """Tell whether ``username`` may name an account."""
+    return re.fullmatch(USERNAME_PATTERN, username) is not None
+
+
+def report_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """Fill a report's missing ends: up to today, over the last 30 days unless told."""
+    end = end or max(today, start or today)
+    return start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1), end
+
+
+def check_range(start: date, end: date, max_days: int = MAX_REPORT_DAYS) -> None:
+    """Raise unless ``start``..``end`` is in order and at most ``max_days`` days long."""
+    if end < start:
+        raise RangeReversed()
+    if (end - start).days >= max_days:
+        raise RangeTooLong(max_days)

@@ -1,0 +1,144 @@
+"""The officers' console: open booths, call the next number, recall, serve, done, no-show."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from checkin.domain import calling
+from checkin.domain.errors import ServiceError, UnknownBooth
+from checkin.services import booths, floor
+from checkin.web.common import acting_user, current_site, now, roles_required
+from checkin.web.forms.floor import BoothForm, StepForm
+from checkin.words.errors import error_text
+from checkin.words.labels import hour_minute
+
+bp = Blueprint("floor", __name__, url_prefix="/floor")
+
+# Managers may stand in for an officer on a busy day.
+officers = roles_required("officer", "manager")
+
+# How often the console asks whether the floor changed, in seconds.
+POLL_SECONDS = 2.5
+
+STEPS: dict[str, Callable[..., Any]] = {
+    calling.RECALL: floor.recall,
+    calling.START: floor.start,
+    calling.FINISH: floor.finish,
+    calling.NO_SHOW_STEP: floor.no_show,
+}
+
+
+def floor_state() -> dict[str, Any]:
+    """Return what the console shows, as the poll sends it: the queue and every booth."""
+    site = current_site()
+    queue = floor.queue(site, now())
+    states = floor.booth_states(site)
+    booths_seen = [
+        [
+            state.booth.number,
+            state.booth.label,
+            state.booth.officer_id,
+            state.visit and [state.visit.id, state.visit.floor_state, state.visit.calls],
+        ]
+        for state in states
+    ]
+    return {
+        "waiting": queue.waiting,
+        "longest_wait_minutes": queue.longest_wait_minutes,
+        # The page reloads when this changes: another officer took a booth, a void freed one.
+        "booths": hashlib.sha256(json.dumps(booths_seen).encode()).hexdigest()[:16],
+    }
+
+
+def render_console(message: str | None = None, status: int = 200) -> tuple[str, int]:
+    """Render the console: the officer's booths as cards, the others to open, the queue."""
+    site = current_site()
+    booths.booths_in_use(site)  # a site made before the floor gets its booths now
+    states = floor.booth_states(site)
+    mine = [state for state in states if state.booth.officer_id == current_user.id]
+    seen = floor_state()
+    return render_template(
+        "floor/console.html",
+        site=site,
+        mine=mine,
+        others=[state for state in states if state.booth.officer_id != current_user.id],
+        state=seen,
+        queue_waiting=seen["waiting"] > 0,
+        may_open=len(mine) < site.booths_per_officer,
+        error=message,
+        steps_from=calling.steps_from,
+        hour_minute=hour_minute,
+        booth_form=BoothForm(),
+        poll_seconds=POLL_SECONDS,
+    ), status
+
+
+def refused(error: ServiceError) -> tuple[str, int]:
+    """Show the console again with why the press was refused."""
+    return render_console(error_text(error), 404 if isinstance(error, UnknownBooth) else 409)
+
+
+def stale_page() -> tuple[str, int]:
+    """Show the console again after a press without a valid form (an old page, no token)."""
+    return render_console(_("Nothing was done: the page was out of date. Try again."), 400)
+
+
+def back_to(number: int) -> Response:
+    """Return to the console at the booth just pressed (Post/Redirect/Get)."""
+    return redirect(url_for(".console", _anchor=f"booth-{number}"), 303)
+
+
+@bp.get("/")
+@officers
+def console():
+    """Show the officer's console."""
+    return render_console()
+
+
+@bp.get("/state")
+@officers
+def state() -> Response:
+    """Answer the console's poll; 304 when nothing changed since the ETag it holds."""
+    body = json.dumps(floor_state(), separators=(",", ":"))
+    tag = hashlib.sha256(body.encode()).hexdigest()[:16]
+    if tag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
+    response.set_etag(tag)
+    return response
+
+
+@bp.post("/booths/<int:number>/<any(open, close, call):press>")
+@officers
+def press_booth(number: int, press: str):
+    """Open or close one of the site's booths, or call the next number to it."""
+    if not BoothForm().validate_on_submit():
+        return stale_page()
+    action = {"open": floor.open_booth, "close": floor.close_booth, "call": floor.call_next}
+    try:
+        action[press](current_site(), acting_user(), number, now())
+    except ServiceError as error:
+        return refused(error)
+    return back_to(number)
+
+
+@bp.post("/booths/<int:number>/<any(recall, start, done, no_show):step>")
+@officers
+def take_step(number: int, step: str):
+    """Recall, start serving, finish or mark not come the visitor at a booth."""
+    form = StepForm()
+    if not form.validate_on_submit():
+        return stale_page()
+    try:
+        STEPS[step](current_site(), acting_user(), number, form.visit.data, now())
+    except ServiceError as error:
+        return refused(error)
+    return back_to(number)

@@ -1,0 +1,1 @@
+"""The manager's pages: the day's log and summary, settings, tablets, displays, contact tracing."""

@@ -1,0 +1,309 @@
+"""Manager pages: entry log, a check and its void, exports, reports, summary, settings, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.exceptions import BadRequest
+
+from checkin.domain import admission
+from checkin.domain.errors import (
+    AlreadyVoided,
+    QuotaBelowAdmitted,
+)
+from checkin.domain.floor_figures import state_shown, visit_minutes
+from checkin.models import Site, Visit
+from checkin.services import audit as audit_log
+from checkin.services import checkins, day_counter, entry_log, floor, reports, sites
+from checkin.web.common import (
+    acting_user,
+    current_site,
+    managers,
+    now,
+    own_visit,
+    roles_required,
+    visits_download,
+)
+from checkin.web.forms import show_error
+from checkin.web.forms.calendar import weekday_quotas
+from checkin.web.forms.manage import (
+    UNUSUAL_CUTOFF,
+    ExportRangeForm,
+    LogForm,
+    RangeForm,
+    SettingsForm,
+    VoidForm,
+)
+from checkin.web.manage import calendar, displays, tablets
+from checkin.web.manage import floor as manage_floor
+from checkin.web.security import without_personal_data
+from checkin.words import charts, exports
+from checkin.words.audit import ACTION_LABELS, describe_audit
+from checkin.words.errors import conflict_text, error_text
+from checkin.words.labels import (
+    FLOOR_STATE_LABELS,
+    format_temperature,
+    hour_minute,
+    minutes_text,
+    reasons_to_show,
+)
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+bp.register_blueprint(calendar.bp)
+bp.register_blueprint(manage_floor.bp)
+bp.register_blueprint(displays.bp)
+bp.register_blueprint(tablets.bp)
+
+LOG_PAGE_SIZE = 100
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+# Head office reads any site's log and reports (see checkin.web.headoffice) and changes nothing.
+readers = roles_required("manager", "admin", "head_office")
+
+
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    """Give every manager template the words for audit actions and entries."""
+    return {
+        "ACTION_LABELS": ACTION_LABELS,
+        "describe_audit": describe_audit,
+        "reasons_to_show": reasons_to_show,
+        "conflict_text": conflict_text,
+        "minutes_text": minutes_text,
+        "visit_minutes": visit_minutes,
+        "state_shown": state_shown,
+        "FLOOR_STATE_LABELS": FLOOR_STATE_LABELS,
+    }
+
+
+@bp.get("/log")
+@readers
+def log():
+    """Show a day's checks in time order with the day's summary, one page at a time."""
+    site = current_site()
+    form = LogForm()
+    if not form.validate():
+        return render_template("manage/log.html", site=site, form=form, day=None), 400
+    today = site.local_day(now())
+    day = form.day.data or today
+    form.show(day=day)
+    filters = {"status": form.status.data or None, "reason": form.reason.data or None}
+    page = entry_log.entry_log(site, day, **filters, after=form.after.data, limit=LOG_PAGE_SIZE)
+    return render_template(
+        "manage/log.html",
+        site=site,
+        form=form,
+        day=day,
+        page=page,
+        # Said next to the filters: the day's figures below them do not follow the filters.
+        matching=entry_log.count_log(site, day, **filters) if any(filters.values()) else None,
+        overview=reports.day_overview(site, day),
+        inside_now=inside_now_on(site, day),
+        today=today,
+    )
+
+
+def inside_now_on(site: Site, day: date) -> int | None:
+    """Return the visitors inside now when ``day`` is today; other days have no "now"."""
+    moment = now()
+    return floor.inside_now(site, moment) if day == site.local_day(moment) else None
+
+
+@bp.get("/visits/<int:visit_id>")
+@managers
+def visit(visit_id: int):
+    """Show one check of the manager's own site whole, with the form to void it."""
+    return render_visit(own_visit(visit_id), VoidForm())
+
+
+def render_visit(checked: Visit, form: VoidForm, status: int = 200) -> tuple[str, int]:
+    """Record that the manager sees the check's personal data, then render its page and form."""
+    audit_log.record_view(checked, acting_user(), now())
+    site = current_site()
+    return render_template(
+        "manage/visit.html",
+        site=site,
+        visit=checked,
+        form=form,
+        today=site.local_day(now()),
+    ), status
+
+
+@bp.post("/visits/<int:visit_id>/void")
+@managers
+def void(visit_id: int):
+    """Void a mistaken check of the manager's own site and go back to its day's log.
+
+    Without a usable reason the check's page comes back with the reason's error and its text.
+    """
+    mistaken = own_visit(visit_id)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        return render_visit(mistaken, form, 400)
+    try:
+        checkins.void_visit(mistaken, acting_user(), form.reason.data, now())
+    except AlreadyVoided as error:
+        flash(error_text(error), "error")
+    else:
+        checked = hour_minute(mistaken.checked_at, mistaken.site)
+        flash(_("The check at %(time)s is void.", time=checked), "success")
+    return redirect(url_for(".log", day=mistaken.day.isoformat(), _anchor=f"visit-{visit_id}"))
+
+
+def requested_range(site: Site, form_class: type[RangeForm]) -> tuple[date, date]:
+    """Return the requested date range, or answer 400 for one that is not valid."""
+    form = form_class(site.local_day(now()))
+    if not form.validate():
+        raise BadRequest(
+            "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        )
+    return form.dates()
+
+
+@bp.get("/export.<any(csv, xlsx):extension>")
+@managers
+def export(extension: str):
+    """Download the checks of a day or a range as CSV (streamed) or XLSX."""
+    site = current_site()
+    start, end = requested_range(site, ExportRangeForm)
+    audit_log.record_export(site, acting_user(), now(), start, end, extension)
+    visits = entry_log.export_visits(site, start, end)
+    name = exports.file_name(site.code, start, end, extension)
+    summary = (
+        exports.SummarySheet(site, start, end, reports.range_summary(site, start, end))
+        if extension == "xlsx"
+        else None
+    )
+    return visits_download(visits, site.zone, extension, name, summary)
+
+
+@bp.get("/reports", endpoint="reports")
+@readers
+@without_personal_data
+def report_page():
+    """Show trends over a date range as charts and as a table."""
+    site = current_site()
+    form = RangeForm(site.local_day(now()))
+    if not form.validate():
+        return render_template("manage/reports.html", site=site, form=form, report=None), 400
+    start, end = form.dates()
+    form.show(start=start, end=end)
+    return render_template(
+        "manage/reports.html",
+        site=site,
+        form=form,
+        report=reports.site_report(site, start, end),
+        floor=reports.floor_report(site, start, end),
+    )
+
+
+@bp.get("/reports/chart/<any(decisions, hours, reasons, quota, waits):kind>.svg")
+@readers
+def chart(kind: str):
+    """Return one report chart as an SVG image."""
+    site = current_site()
+    start, end = requested_range(site, RangeForm)
+    if kind == "waits":
+        svg = charts.waits_chart(reports.floor_report(site, start, end)).render()
+    else:
+        svg = charts.render(kind, reports.site_report(site, start, end))
+    # pygal styles its SVG inline; as an <img> it can run no script, so allow only the styles.
+    return Response(
+        svg,
+        mimetype="image/svg+xml",
+        headers={"Content-Security-Policy": SVG_CSP, "Cache-Control": "private, max-age=300"},
+    )
+
+
+@bp.get("/summary")
+@readers
+@without_personal_data
+def summary():
+    """Show a printable end-of-day summary with a line for the manager's signature."""
+    site = current_site()
+    form = LogForm()
+    if not form.validate():
+        abort(400)
+    day = form.day.data or site.local_day(now())
+    return render_template(
+        "manage/summary.html",
+        site=site,
+        day=day,
+        overview=reports.day_overview(site, day),
+        inside_now=inside_now_on(site, day),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@managers
+@without_personal_data
+def settings():
+    """Show and change the site's quota, fever cut-off, re-test wait and online-service address."""
+    site = current_site()
+    form = calendar.settings_form(site)
+    unusual = None
+    if form.validate_on_submit():
+        wanted = sites.SiteSettings(
+            daily_quota=form.daily_quota.data,
+            fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
+            online_service_url=form.online_service_url.data or "",
+            recheck_minutes=form.recheck_minutes.data,
+            weekday_quotas=weekday_quotas(form.weekdays.data),
+        )
+        if wanted.fever_cutoff_dc != site.fever_cutoff_dc:
+            unusual = admission.unusual_cutoff(wanted.fever_cutoff_dc)
+        if unusual and not form.confirm_cutoff.data:
+            cutoff = format_temperature(wanted.fever_cutoff_dc)
+            form.fever_cutoff.errors.append(UNUSUAL_CUTOFF[unusual] % {"cutoff": cutoff})
+        elif (quota := apply_settings(site, wanted, form)) is not None:
+            flash(
+                ngettext(
+                    "Settings saved. Today: %(used)d of %(num)d slot used.",
+                    "Settings saved. Today: %(used)d of %(num)d slots used.",
+                    quota.limit,
+                    used=quota.used,
+                ),
+                "success",
+            )
+            return redirect(url_for(".settings"))
+    status = 400 if form.is_submitted() else 200
+    return calendar.render_settings(site, status, form=form, confirm_cutoff=unusual is not None)
+
+
+def apply_settings(
+    site: Site, wanted: sites.SiteSettings, form: SettingsForm
+) -> day_counter.Quota | None:
+    """Save the settings and return today's quota, or put the quota's error on the form."""
+    try:
+        return sites.update_site_settings(site, wanted, acting_user(), now())
+    except QuotaBelowAdmitted as error:
+        show_error(form.daily_quota, error)
+        return None
+
+
+@bp.get("/audit")
+@managers
+def audit():
+    """List the site's changes and who saw personal data, newest first: all, or one kind."""
+    site = current_site()
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in audit_log.KINDS:
+        abort(
+            400, description=_("Show every entry, only changes, or only access to personal data.")
+        )
+    return render_template(
+        "manage/audit.html", site=site, kind=kind, entries=audit_log.entries(site, kind)
+    )
