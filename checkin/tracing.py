@@ -20,13 +20,13 @@ from checkin.web import (
 bp = Blueprint("tracing", __name__, url_prefix="/manage/tracing")
 
 
-@bp.get("")
+@bp.route("", methods=["GET", "POST"])
 @managers
 def search():
-    """Show the search form and, once a search is asked for, the checks it finds."""
+    """Show the search form and, once a search is posted, the checks it finds."""
     site = current_site()
     form = SearchForm(site.local_day(now()))
-    if not request.args.keys() & {field.name for field in form}:  # the page as first opened
+    if request.method == "GET":
         form.show(**dict(zip(("start", "end"), form.dates(), strict=True)))
         return render_template("tracing/search.html", site=site, form=form, result=None)
     if not form.validate():

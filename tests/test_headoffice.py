@@ -211,7 +211,7 @@ SITE_ONLY_PAGES = [
     "/manage/tablets",
     "/manage/export.csv",
     "/manage/export.xlsx",
-    "/manage/tracing?name=a",
+    "/manage/tracing",
 ]
 
 

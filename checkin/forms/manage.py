@@ -60,8 +60,11 @@ def office_day(form: Form, field: DateField) -> None:
         )
 
 
-class RangeForm(QueryForm):
-    """A report's date range, both ends included; the 30 days up to today unless given."""
+class DateRange:
+    """The fields of a date range, both ends included; the 30 days up to today unless given.
+
+    A mixin, so that a report's GET form and a search POSTed with its CSRF token share it.
+    """
 
     start = DateField(_l("From"), name="from", validators=[Optional(), office_day])
     end = DateField(_l("To"), name="to", validators=[Optional(), office_day])
@@ -85,6 +88,10 @@ class RangeForm(QueryForm):
             show_error(self.end, error)
             return False
         return True
+
+
+class RangeForm(DateRange, QueryForm):
+    """A report's date range, read from the address."""
 
 
 class ExportRangeForm(RangeForm):

@@ -7,13 +7,17 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from checkin import rules
-from checkin.forms import QueryForm, storable, stripped
-from checkin.forms.manage import RangeForm
+from checkin.forms import Form, QueryForm, storable, stripped
+from checkin.forms.manage import DateRange
 from checkin.services import tracing
 
 
-class SearchForm(RangeForm):
-    """A part of a name, a phone, a NIK's last four digits, over at most a year of days."""
+class SearchForm(DateRange, Form):
+    """A part of a name, a phone, a NIK's last four digits, over at most a year of days.
+
+    Posted, never in the address: an address lands in server and proxy logs and the browser's
+    history, which no purge of personal data reaches.
+    """
 
     max_days = tracing.MAX_SEARCH_DAYS
 
