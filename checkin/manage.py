@@ -135,7 +135,7 @@ def inside_now_on(site: Site, day: date) -> int | None:
     return floor.inside_now(site, moment) if day == site.local_day(moment) else None
 
 
-@bp.get("/visits/<int:visit_id>")
+@bp.get("/visits/<id:visit_id>")
 @managers
 def visit(visit_id: int):
     """Show one check of the manager's own site whole, with the form to void it."""
@@ -155,7 +155,7 @@ def render_visit(checked: Visit, form: VoidForm, status: int = 200) -> tuple[str
     ), status
 
 
-@bp.post("/visits/<int:visit_id>/void")
+@bp.post("/visits/<id:visit_id>/void")
 @managers
 def void(visit_id: int):
     """Void a mistaken check of the manager's own site and go back to its day's log.

@@ -37,8 +37,8 @@ def search():
     return render_template("tracing/search.html", site=site, form=form, result=result)
 
 
-@bp.get("/visits/<int:visit_id>")
-@bp.get("/visits/<int:visit_id>/contacts.<any(csv, xlsx):extension>")
+@bp.get("/visits/<id:visit_id>")
+@bp.get("/visits/<id:visit_id>/contacts.<any(csv, xlsx):extension>")
 @managers
 def contacts(visit_id: int, extension: str | None = None):
     """List the admitted visitors inside at the same time as a check of the site, or download
