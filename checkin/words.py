@@ -164,7 +164,12 @@ DISPLAY_TOKEN_CHANGES = {
     "created": _l("%(label)s: display link made"),
     "revoked": _l("%(label)s: display switched off"),
 }
-EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
+EXPORT_FORMATS = {
+    "csv": _l("CSV file"),
+    "xlsx": _l("XLSX file"),
+    "api": _l("JSON API"),
+    "log": _l("Entry log read by head office"),
+}
 SETTING_LABELS = {
     "name": _l("Name"),
     "timezone": _l("Time zone"),

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import User
+from checkin.models import AuditEntry, User
 from checkin.services import accounts, checkins, headoffice, reports, sites
 from checkin.services.errors import SiteRequired
 from tests.conftest import DEFAULT_NOW, PASSWORD
@@ -235,6 +235,34 @@ def test_head_office_reads_the_log_without_exports_or_checks_to_open(
     assert "K0" in html
     assert "/manage/export" not in html and "/manage/visits/" not in html
     assert "/manage/settings" not in html and "/manage/audit" not in html
+
+
+def test_head_office_reading_a_site_s_log_is_in_its_audit_log(
+    client, as_head_office, three_sites, login, manager_user, site
+):
+    client.get("/headoffice/sites/KDR")
+    client.get("/manage/log?day=2026-11-25")
+    (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "exported"))
+    assert (entry.user, entry.site_id, entry.detail) == (
+        as_head_office,
+        site.id,
+        {"start": "2026-11-25", "end": "2026-11-25", "format": "log", "rows": 5},
+    )
+    client.post("/logout")
+    login(manager_user)
+    page = client.get("/manage/audit?kind=access&lang=en").text
+    assert "Entry log read by head office, 2026-11-25: 5 rows" in page
+    assert f"{as_head_office.username}</td>" in page
+
+
+def test_a_manager_reading_the_own_site_s_log_records_nothing(
+    client, login, manager_user, three_sites
+):
+    login(manager_user)
+    client.get("/manage/log?day=2026-11-25")
+    assert (
+        db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "exported")).all() == []
+    )
 
 
 @pytest.mark.parametrize("url", SITE_ONLY_PAGES)
