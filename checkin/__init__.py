@@ -254,6 +254,8 @@ def register_static_versions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount a blueprint for each audience, from the door to head office, and the API."""
+    # Before any rule: a rule finds its parameters' converters as it is added.
+    app.url_map.converters.update(common.URL_CONVERTERS)
     from checkin.web import admin, api, auth, display, door, floor, headoffice, health, tablet
     from checkin.web.manage import log, tracing
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -276,3 +278,102 @@ def test_reading_checks_through_the_api_is_recorded(client, manager_user, auth_h
         manager_user,
         {"start": "2026-11-25", "end": "2026-11-25", "format": "api", "rows": 1},
     )
+
+
+def exports_at(site, user, clock, count: int, start: int = 1) -> None:
+    """Record ``count`` exports by ``user``, a minute apart, numbered by their rows."""
+    for number in range(start, start + count):
+        detail = {"start": "2026-11-25", "end": "2026-11-25", "format": "csv", "rows": number}
+        audit.record(site, user, clock.now + timedelta(minutes=number), "exported", detail)
+    db.session.commit()
+
+
+def listed_rows(page: str) -> list[int]:
+    """Return the row counts of the exports an audit page lists, in its order."""
+    return [int(rows) for rows in re.findall(r"2026-11-25: (\d+) rows?</td>", page)]
+
+
+def older_link(page: str) -> str | None:
+    """Return the address of an audit page's "Older entries" link, if it has one."""
+    found = re.search(r'<a href="([^"]*)">Older entries', page)
+    return html.unescape(found[1]) if found else None
+
+
+def test_the_audit_page_lists_50_a_page_and_every_older_one_is_reached(
+    client, as_manager, site, clock
+):
+    exports_at(site, as_manager, clock, 201)
+    page = client.get("/manage/audit?kind=access&lang=en").text
+    assert listed_rows(page) == list(range(201, 151, -1))
+    shown, pages = listed_rows(page), 1
+    while (link := older_link(page)) is not None:
+        assert "kind=access" in link
+        page = client.get(f"{link}&lang=en").text
+        shown += listed_rows(page)
+        pages += 1
+    assert (shown, pages) == (list(range(201, 0, -1)), 5)
+    assert ">Newest entries</a>" in page
+
+
+@pytest.fixture
+def three_days(site, clock, make_user, as_manager):
+    """Exports by the manager on 24 and 25 November and by an admin on the 26th, and a change."""
+    admin = make_user("admin", username="admin.pusat")
+    day = timedelta(days=1)
+    for at, user, rows in ((-day, as_manager, 1), (timedelta(0), as_manager, 2), (day, admin, 3)):
+        detail = {"start": "2026-11-25", "end": "2026-11-25", "format": "csv", "rows": rows}
+        audit.record(site, user, clock.now + at, "exported", detail)
+    audit.record(site, as_manager, clock.now, "display_token", {"label": "TV", "change": "created"})
+    db.session.commit()
+    return admin
+
+
+@pytest.mark.parametrize(
+    ("query", "rows", "changes"),
+    [
+        ("", [3, 2, 1], True),
+        ("kind=access", [3, 2, 1], False),
+        ("kind=changes", [], True),
+        ("from=2026-11-25", [3, 2], True),
+        ("to=2026-11-25", [2, 1], True),
+        ("from=2026-11-25&to=2026-11-25", [2], True),
+        # 00:30 in Kediri on the 26th is still the 25th in UTC: the site's days count.
+        ("from=2026-11-26&to=2026-11-26", [3], False),
+        ("account=admin.pusat", [3], False),
+        ("account=manager1&kind=access", [2, 1], False),
+        ("account=manager1&kind=changes&from=2026-11-25", [], True),
+    ],
+)
+def test_the_audit_page_filters_by_kind_days_and_account(client, three_days, query, rows, changes):
+    page = client.get(f"/manage/audit?{query}&lang=en").text
+    assert listed_rows(page) == rows
+    assert ("Display link changed" in page.split("<tbody>")[-1]) == changes
+
+
+def test_the_kind_links_keep_the_other_filters(client, three_days):
+    page = client.get("/manage/audit?account=admin.pusat&from=2026-11-20&lang=en").text
+    assert 'href="/manage/audit?from=2026-11-20&amp;account=admin.pusat&amp;kind=access"' in page
+    assert '<option selected value="admin.pusat">' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "message"),
+    [
+        ("kind=both", "en", "Not a valid choice."),
+        ("account=nobody", "en", "Not a valid choice."),
+        ("account=nobody", "id", "Pilihan tidak valid."),
+        ("from=2026-13-01", "en", "Not a valid date value."),
+        ("from=2026-11-25&to=2026-11-24", "en", "The end date is before the start date."),
+        ("from=1999-12-31", "id", "Pilih hari pada tahun 2000 sampai 2099."),
+        ("before=0", "en", "Number must be between 1 and 2147483647."),
+        ("before=99999999999999999999", "en", "Number must be between 1 and 2147483647."),
+        ("before=abc", "en", "Not a valid integer value."),
+    ],
+)
+def test_a_bad_audit_filter_is_a_400_that_says_why_and_lists_nothing(
+    client, three_days, query, lang, message
+):
+    response = client.get(f"/manage/audit?{query}&lang={lang}")
+    assert response.status_code == 400
+    assert message in response.text
+    assert "<tbody>" not in response.text and "admin.pusat</td>" not in response.text

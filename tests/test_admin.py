@@ -38,7 +38,7 @@ def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin, t
         },
     )
     assert response.status_code == 302
-    (entry,) = audit.entries(malang)
+    (entry,) = audit.entries(malang).entries
     assert entry.user == as_admin
     assert entry.detail == {"account": "satpam.mlg", "change": "created", "role": "door"}
     client.post("/logout")

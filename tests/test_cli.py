@@ -41,7 +41,7 @@ def test_user_add(runner, site, typed_code):
     assert (user.role, user.site_id) == ("door", site.id)
     assert user.check_password("rahasia-123")
     assert "rahasia-123" not in user.password_hash
-    (entry,) = audit.entries(site)
+    (entry,) = audit.entries(site).entries
     assert (entry.user, entry.action) == (None, "account")
     assert entry.detail == {"account": "pintu1", "change": "created", "role": "door"}
 

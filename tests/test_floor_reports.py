@@ -243,7 +243,8 @@ def test_a_manager_sets_the_waiting_time_target(client, login, manager_user, sit
     assert response.status_code == 302
     db.session.refresh(site)
     assert site.wait_kpi_minutes == 20
-    (entry,) = [e for e in audit.entries(site, "changes") if e.action == "settings"]
+    changes = audit.entries(site, audit.AuditFilter(kind="changes")).entries
+    (entry,) = [e for e in changes if e.action == "settings"]
     assert entry.detail == {"wait_kpi_minutes": [30, 20]}
     assert 'value="20"' in client.get("/manage/settings").text
 

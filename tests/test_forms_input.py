@@ -3,8 +3,11 @@ and nothing stored."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing.converters import NumberConverter
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, Site, User, Visit
@@ -177,3 +180,66 @@ def test_logging_in_with_a_broken_next_goes_home(client, door_user, next_target)
 def test_nothing_of_a_refused_login_name_reaches_the_accounts(client, door_user):
     client.post("/login", data={"username": "door\x00one", "password": "wrong"})
     assert db.session.get(User, door_user.id).username == door_user.username
+
+
+# Every route whose address names a row (a check, an account, a site, a display link, a booth)
+# or a tablet, with values no row can have: past PostgreSQL's integers (2^31) or SQLite's
+# (2^63), zero, a NUL, an id of another form than crypto.randomUUID()'s.
+ODD_NUMBERS = ("0", "2147483648", "9223372036854775808", "99999999999999999999")
+ODD_DEVICE_IDS = (
+    "%00",
+    "x",
+    "not-a-uuid",
+    "3F2504E0-4F89-41D3-9A0C-0305E82C3301",
+    "3f2504e0-4f89-41d3-9a0c-0305e82c3301%00",
+    "a" * 300,
+)
+UNKNOWN = {"number": "2147483647", "device_id": "3f2504e0-4f89-41d3-9a0c-0305e82c3301"}
+PARAMETER = re.compile(r"<(?:([^<>:]*):)?(\w+)>")
+
+
+def row_routes(app) -> list[tuple[str, str, str]]:
+    """Return (method, rule, kind) for each route with a parameter naming a row or a tablet."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        kinds = {
+            "number" if isinstance(converter, NumberConverter) else "device_id"
+            for name, converter in rule._converters.items()
+            if isinstance(converter, NumberConverter) or name == "device_id"
+        }
+        for kind in kinds:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                routes.append((method, rule.rule, kind))
+    return routes
+
+
+def address(rule: str, kind: str, value: str) -> str:
+    """Return ``rule`` with ``value`` for its parameter of ``kind`` and a choice for the others."""
+
+    def fill(match: re.Match) -> str:
+        converter, name = match.groups()
+        if converter and converter.startswith("any("):
+            return converter[4:].split(",")[0].strip()
+        is_number = converter is not None and converter not in ("string", "path")
+        return value if ("number" if is_number else "device_id") == kind else "x"
+
+    return PARAMETER.sub(fill, rule)
+
+
+@pytest.mark.parametrize("role", [None, "door", "officer", "manager", "head_office", "admin"])
+def test_an_odd_row_number_or_tablet_id_in_any_address_is_404(app, client, login, make_user, role):
+    if role is not None:
+        login(make_user(role))
+    routes = row_routes(app)
+    assert {kind for _method, _rule, kind in routes} == {"number", "device_id"}
+    answers = {}
+    for method, rule, kind in routes:
+        for value in ODD_NUMBERS if kind == "number" else ODD_DEVICE_IDS:
+            url = address(rule, kind, value)
+            answers[method, url] = client.open(url, method=method).status_code
+        url = address(rule, kind, UNKNOWN[kind])
+        answers[method, url] = client.open(url, method=method).status_code
+    odd = {key: status for key, status in answers.items() if status != 404}
+    known_form = {address(rule, kind, UNKNOWN[kind]) for _method, rule, kind in row_routes(app)}
+    assert {key: status for key, status in odd.items() if key[1] not in known_form} == {}
+    assert {key: status for key, status in odd.items() if status >= 500} == {}

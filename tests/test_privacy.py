@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import logging
+import re
 import sqlite3
+import time
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,9 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, Visit
-from checkin.services import checkins, privacy
-from tests.serving import gunicorn
+from checkin.models import AuditEntry, DayQuota, Visit, utcnow
+from checkin.services import accounts, checkins, display, privacy
+from tests.conftest import PASSWORD, csrf_token_in
+from tests.serving import PROJECT_ROOT, gunicorn
 
 PERSONAL = {
     "visitor_name": "Siti Rahasia",
@@ -143,6 +149,61 @@ def test_server_logs_hold_no_personal_data(database_url, door_user, auth_headers
         log = server.log()
     assert log.count('"POST /api/v1/checkins HTTP/1.1" 201') == 2, log
     assert not any(secret in log for secret in SECRETS)
+
+
+def submit(opener: urllib.request.OpenerDirector, address: str, page: str, fields: dict) -> str:
+    """Fill in the form of ``page`` that has ``fields`` and send it as the page says, as a
+    browser would."""
+    forms = re.findall(r'<form method="(\w+)" action="([^"]*)"[^>]*>(.*?)</form>', page, re.S)
+    (method, action), *_ = [
+        (method, action)
+        for method, action, inputs in forms
+        if all(f'name="{name}"' in inputs for name in fields)
+    ]
+    fields = fields | {"csrf_token": csrf_token_in(page)}
+    if method == "get":
+        url = f"{address}{action}?{urllib.parse.urlencode(fields)}"
+        return opener.open(url, timeout=30).read().decode()
+    data = urllib.parse.urlencode(fields).encode()
+    return opener.open(f"{address}{action}", data=data, timeout=30).read().decode()
+
+
+def test_the_production_access_log_holds_no_search_terms_nor_display_token(
+    database_url, make_visit, site
+):
+    make_visit(visitor_name=PERSONAL["visitor_name"], phone=PERSONAL["phone"], nik_last4="7351")
+    # Made now, as the server's clock reads: a session older than its account would end.
+    manager = accounts.add_user("manajer", "manager", PASSWORD, site, by=None, now=utcnow())
+    secret = display.issue_display_token(site, "TV lobby", manager, utcnow())
+    env = {"CHECKIN_DATABASE_URL": database_url, "CHECKIN_SECRET_KEY": "logs"}
+    # The settings deploy/checkin.service starts gunicorn with: the access log goes to the journal.
+    options = ["--config", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py")]
+    with gunicorn("checkin:create_app()", env, workers=2, options=options) as server:
+        address = f"http://127.0.0.1:{server.port}"
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        login = opener.open(f"{address}/login", timeout=30).read().decode()
+        account = {"username": manager.username, "password": PASSWORD}
+        form = urllib.parse.urlencode(account | {"csrf_token": csrf_token_in(login)}).encode()
+        opener.open(f"{address}/login", data=form, timeout=30)
+        page = opener.open(f"{address}/manage/tracing", timeout=30).read().decode()
+        terms = {"name": "Rahasia", "phone": PERSONAL["phone"][:8], "nik_last4": "7351"}
+        found = submit(opener, address, page, terms | {"from": "2026-11-25", "to": "2026-11-25"})
+        assert f"<td>{PERSONAL['visitor_name']}</td>" in found
+        board = opener.open(f"{address}/display?token={secret}", timeout=30)
+        assert board.url == f"{address}/display"
+        # A worker logs a request after answering it.
+        deadline = time.monotonic() + 10
+        while '"GET /display HTTP/1.1" 200' not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = server.log()
+    # The NIK's four digits are looked for in the request lines only: a response's size or a
+    # port number elsewhere in the log may hold them by chance.
+    requests = re.findall(r'"([A-Z]+ [^"]*)"', log)
+    assert [word for word in (terms["name"], terms["phone"], secret) if word in log] == []
+    assert [line for line in requests if terms["nik_last4"] in line] == []
+    assert {"POST /manage/tracing HTTP/1.1", "GET /display HTTP/1.1"} <= set(requests), log
 
 
 FAILING_TRIGGER = {

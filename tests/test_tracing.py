@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
 import openpyxl
 import pytest
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from checkin.extensions import db
 from checkin.models import AuditEntry, Visit
 from checkin.services import checkins, privacy
-from tests.conftest import DEFAULT_NOW
+from tests.conftest import DEFAULT_NOW, PASSWORD, csrf_token_in
 
 REFUSED = {"mask": False}
 
@@ -48,6 +49,13 @@ def audit_entries(action: str) -> list[AuditEntry]:
 
 
 # Searching
+
+
+def search(client, fields: str):
+    """Post the search form with ``fields``, written as a query string, and read it in English."""
+    return client.post(
+        "/manage/tracing?lang=en", data=dict(parse_qsl(fields, keep_blank_values=True))
+    )
 
 
 @pytest.fixture
@@ -84,7 +92,7 @@ def visitors(make_visit, make_site, make_user):
 def test_search_finds_the_sites_checks_by_name_phone_or_nik(
     client, as_manager, visitors, query, found
 ):
-    response = client.get(f"/manage/tracing?{query}&lang=en")
+    response = search(client, query)
     assert response.status_code == 200
     assert (listed_names(response.text) if found else []) == found
     assert "Siti Elsewhere" not in response.text
@@ -93,7 +101,7 @@ def test_search_finds_the_sites_checks_by_name_phone_or_nik(
 def test_a_search_lists_time_name_status_and_slot_newest_first(client, as_manager, make_visit):
     make_visit(visitor_name="Ani", now=at(0))
     make_visit(visitor_name="Ani", now=at(30), **REFUSED)
-    html = client.get("/manage/tracing?name=ani&lang=en").text
+    html = search(client, "name=ani").text
     table = html.split('<table class="tracing">', 1)[1]
     rows = re.findall(r'<tr class="status-(\w+)">(.*?)</tr>', table, re.S)
     assert [status for status, _row in rows] == ["refused", "admitted"]
@@ -109,8 +117,30 @@ def test_the_first_page_only_shows_the_form_and_records_nothing(client, as_manag
     assert audit_entries("traced") == []
 
 
+def test_a_search_is_posted_and_the_address_searches_nothing(client, as_manager, visitors):
+    html = client.get("/manage/tracing?name=siti&phone=0812&nik_last4=1234&lang=en").text
+    assert '<form method="post" action="/manage/tracing"' in html
+    assert 'class="tracing"' not in html and "Siti" not in html
+    assert audit_entries("traced") == []
+
+
+@pytest.fixture
+def csrf_checked(app_config):
+    app_config["WTF_CSRF_ENABLED"] = True
+
+
+def test_a_search_needs_the_page_s_csrf_token(csrf_checked, client, manager_user, visitors):
+    login = {"username": manager_user.username, "password": PASSWORD}
+    client.post("/login", data=login | {"csrf_token": csrf_token_in(client.get("/login").text)})
+    assert search(client, "name=siti").status_code == 400
+    assert audit_entries("traced") == []
+    token = csrf_token_in(client.get("/manage/tracing").text)
+    response = search(client, f"name=siti&csrf_token={token}")
+    assert listed_names(response.text) == ["Siti Aminah", "SITI Rahayu"]
+
+
 def test_every_search_is_audited_with_its_terms_and_count(client, as_manager, visitors, site):
-    client.get("/manage/tracing?name=Siti&nik_last4=1234&from=2026-11-01&to=2026-11-25")
+    search(client, "name=Siti&nik_last4=1234&from=2026-11-01&to=2026-11-25")
     (entry,) = audit_entries("traced")
     assert entry.user_id == as_manager.id and entry.site_id == site.id
     assert entry.detail == {
@@ -129,9 +159,9 @@ def test_every_search_is_audited_with_its_terms_and_count(client, as_manager, vi
 def test_the_purge_removes_what_old_searches_looked_for_from_the_audit_log(
     client, as_manager, visitors, clock
 ):
-    client.get("/manage/tracing?name=Siti&phone=0812&nik_last4=1234&from=2026-11-01")
+    search(client, "name=Siti&phone=0812&nik_last4=1234&from=2026-11-01")
     clock.now += timedelta(days=10)
-    client.get("/manage/tracing?name=Budi&from=2026-11-01")
+    search(client, "name=Budi&from=2026-11-01")
     privacy.purge_personal(30, clock.now + timedelta(days=25))
     old, recent = audit_entries("traced")
     assert old.detail == {
@@ -152,9 +182,9 @@ def test_a_search_without_terms_finds_purged_checks_by_time_without_names(
 ):
     make_visit(visitor_name="Siti Aminah", phone="081234567890", now=at(-40 * 24 * 60))
     privacy.purge_personal(30, clock.now)
-    by_name = client.get("/manage/tracing?name=siti&from=2026-10-01&to=2026-11-25&lang=en")
+    by_name = search(client, "name=siti&from=2026-10-01&to=2026-11-25")
     assert "0 checks match" in by_name.text
-    by_time = client.get("/manage/tracing?from=2026-10-01&to=2026-11-25&lang=en").text
+    by_time = search(client, "from=2026-10-01&to=2026-11-25").text
     assert "1 check matches" in by_time
     assert "(removed after the retention period)" in by_time
     assert "Siti" not in by_time and "0812" not in by_time
@@ -164,7 +194,7 @@ def test_a_search_lists_at_most_200_and_says_so(client, as_manager, make_visit, 
     monkeypatch.setattr("checkin.services.tracing.MAX_RESULTS", 2)
     for minute in range(3):
         make_visit(visitor_name="Ani", now=at(minute), **REFUSED)
-    html = client.get("/manage/tracing?name=ani&lang=en").text
+    html = search(client, "name=ani").text
     assert len(listed_names(html)) == 2
     assert "More than 2 checks match: the newest 2 are listed." in html
     assert audit_entries("traced")[0].detail["more"] is True
@@ -184,7 +214,7 @@ def test_a_search_lists_at_most_200_and_says_so(client, as_manager, make_visit, 
     ],
 )
 def test_a_bad_search_is_explained_and_records_nothing(client, as_manager, query, message):
-    response = client.get(f"/manage/tracing?{query}&lang=en")
+    response = search(client, query)
     assert response.status_code == 400
     assert message in response.text
     assert audit_entries("traced") == []
@@ -194,8 +224,9 @@ def test_a_bad_search_is_explained_and_records_nothing(client, as_manager, query
 def test_only_managers_and_admins_trace(client, login, make_user, make_visit, role):
     visit = make_visit().visit
     login(make_user(role))
+    assert search(client, "name=a").status_code == 403
     for url in (
-        "/manage/tracing?name=a",
+        "/manage/tracing",
         f"/manage/tracing/visits/{visit.id}",
         f"/manage/tracing/visits/{visit.id}/contacts.csv",
     ):
@@ -204,7 +235,7 @@ def test_only_managers_and_admins_trace(client, login, make_user, make_visit, ro
 
 def test_an_admin_of_the_site_traces(client, login, make_user, visitors):
     login(make_user("admin"))
-    assert listed_names(client.get("/manage/tracing?nik_last4=9876").text) == ["Budi Santoso"]
+    assert listed_names(search(client, "nik_last4=9876").text) == ["Budi Santoso"]
 
 
 # Who was here at the same time

@@ -7,6 +7,7 @@ that a failure to record it sends nothing instead of data without a record (UU 2
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +24,6 @@ CONTACTS_LISTED = "contacts"
 CONTACTS_EXPORTED = "contacts_exported"
 # Entries by kind, for the audit page's filter; every other action is a change.
 ACCESS_ACTIONS = (VIEWED, EXPORTED, TRACED, CONTACTS_LISTED, CONTACTS_EXPORTED)
-KINDS = ("changes", "access")
 
 
 def record(
@@ -84,13 +84,73 @@ def _record_export(
     db.session.commit()
 
 
-def entries(site: Site, kind: str | None = None, limit: int = 200) -> list[AuditEntry]:
-    """Return the site's latest audit entries, newest first: all, or only changes or access."""
+def record_log_read(site: Site, by: User, now: datetime, day: date, rows: int) -> None:
+    """Record that ``by``, of head office, reads ``rows`` of the site's checks in its log."""
+    _record_export(site, by, now, day, day, "log", rows)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which of a site's entries to list: one kind, a time span, one account's; None is any."""
+
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # excluded
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of entries, newest first, and the id of its last when older ones follow."""
+
+    entries: list[AuditEntry]
+    older_than: int | None
+
+
+def entries(
+    site: Site, shown: AuditFilter | None = None, before: int | None = None, limit: int = 50
+) -> AuditPage:
+    """Return a page of the site's audit entries, newest first, older than entry ``before``."""
+    shown = shown or AuditFilter()
     query = sa.select(AuditEntry).where(AuditEntry.site_id == site.id)
-    if kind == "access":
+    if shown.kind == "access":
         query = query.where(AuditEntry.action.in_(ACCESS_ACTIONS))
-    elif kind == "changes":
+    elif shown.kind == "changes":
         query = query.where(AuditEntry.action.not_in(ACCESS_ACTIONS))
+    if shown.since is not None:
+        query = query.where(AuditEntry.at >= shown.since)
+    if shown.until is not None:
+        query = query.where(AuditEntry.at < shown.until)
+    if shown.username is not None:
+        query = query.join(User, AuditEntry.user_id == User.id).where(
+            User.username == shown.username
+        )
+    if before is not None:
+        # Scoped to the site, so a cursor cannot reveal when another site's entry was made.
+        before_at = (
+            sa.select(AuditEntry.at)
+            .where(AuditEntry.id == before, AuditEntry.site_id == site.id)
+            .scalar_subquery()
+        )
+        query = query.where(sa.tuple_(AuditEntry.at, AuditEntry.id) < sa.tuple_(before_at, before))
+    found = list(
+        db.session.scalars(
+            query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
+        )
+    )
+    more = len(found) > limit
+    found = found[:limit]
+    return AuditPage(found, found[-1].id if more else None)
+
+
+def usernames(site: Site) -> list[str]:
+    """Return the accounts that have entries in the site's audit log, by name."""
     return list(
-        db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+        db.session.scalars(
+            sa.select(User.username)
+            .join(AuditEntry, AuditEntry.user_id == User.id)
+            .where(AuditEntry.site_id == site.id)
+            .distinct()
+            .order_by(User.username)
+        )
     )

@@ -232,7 +232,7 @@ def take_lease() -> Response:
     return jsonify(LEASE.dump(leases.top_up(this_tablet(wanted["device_id"]), now())))
 
 
-@bp.get("/leases/<device_id>")
+@bp.get("/leases/<device:device_id>")
 @allowed("door", "manager", "admin", scope="checkin")
 def lease_of(device_id: str) -> Response:
     """Return the slots of today a tablet still holds, without taking more.
@@ -252,7 +252,7 @@ def known_device(device_id: str) -> Device:
         raise NotFound("No tablet of this site has this id.") from None
 
 
-@bp.delete("/leases/<device_id>")
+@bp.delete("/leases/<device:device_id>")
 @allowed("manager", "admin", scope="checkin")
 def revoke_lease(device_id: str) -> Response:
     """Stop a tablet leasing for the rest of its day (audited); its unused slots stay held

@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.security import safe_join
 
 from checkin.domain import limits
@@ -68,10 +69,29 @@ def acting_user() -> User:
     return current_user._get_current_object()
 
 
+class RowNumberConverter(IntegerConverter):
+    """``<id:...>``: a number an integer column holds (a row's id, a booth's number), 1 to MAX_ID.
+
+    Any other names no row, so its address is not found before a view runs: PostgreSQL refuses
+    to compare a number past 2^31 with the column, and SQLite cannot even bind one past 2^63.
+    """
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=limits.MAX_ID)
+
+
+class DeviceIdConverter(BaseConverter):
+    """``<device:...>``: a tablet's id as crypto.randomUUID() makes it; no other names a tablet
+    (PostgreSQL refuses a NUL in a text it is asked to compare)."""
+
+    regex = limits.UUID_PATTERN.removeprefix("^").removesuffix("$")
+
+
+URL_CONVERTERS = {"id": RowNumberConverter, "device": DeviceIdConverter}
+
+
 def own_visit(visit_id: int) -> Visit:
     """Return a visit of the account's own site, or answer 404: other sites' stay hidden."""
-    if not 1 <= visit_id <= limits.MAX_ID:
-        abort(404)  # no row has such an id, and SQLite cannot even bind a number this large
     visit = checkins.site_visit(current_site(), visit_id)
     if visit is None:
         abort(404)

@@ -221,14 +221,14 @@ def door_visit(visit_id: int) -> Visit:
     return found
 
 
-@bp.get("/visits/<int:visit_id>")
+@bp.get("/visits/<id:visit_id>")
 @door_staff
 def visit(visit_id: int):
     """Show the decision for one of the site's visits."""
     return render_result(door_visit(visit_id), ReadingForm())
 
 
-@bp.post("/visits/<int:visit_id>/retest")
+@bp.post("/visits/<id:visit_id>/retest")
 @door_staff
 def retest(visit_id: int):
     """Record the second reading of a visitor who was asked to rest, linked to the first."""
@@ -245,7 +245,7 @@ def retest(visit_id: int):
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
 
 
-@bp.post("/visits/<int:visit_id>/left")
+@bp.post("/visits/<id:visit_id>/left")
 @door_staff
 def left_without_retest(visit_id: int):
     """Record that a visitor asked to rest went away without their second reading."""

@@ -116,7 +116,7 @@ def state() -> Response:
     return response
 
 
-@bp.post("/booths/<int:number>/<any(open, close, call):press>")
+@bp.post("/booths/<id:number>/<any(open, close, call):press>")
 @officers
 def press_booth(number: int, press: str):
     """Open or close one of the site's booths, or call the next number to it."""
@@ -130,7 +130,7 @@ def press_booth(number: int, press: str):
     return back_to(number)
 
 
-@bp.post("/booths/<int:number>/<any(recall, start, done, no_show):step>")
+@bp.post("/booths/<id:number>/<any(recall, start, done, no_show):step>")
 @officers
 def take_step(number: int, step: str):
     """Recall, start serving, finish or mark not come the visitor at a booth."""

@@ -120,7 +120,7 @@ def staff():
     )
 
 
-@bp.route("/door/staff/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/door/staff/<id:user_id>", methods=["GET", "POST"])
 def pin(user_id: int):
     """Ask a door staff member for their PIN and log them in on this tablet."""
     tablet = the_tablet()

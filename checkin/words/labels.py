@@ -143,7 +143,12 @@ ROLE_LABELS = {
     "head_office": _l("Head office"),
     "admin": _l("Administrator"),
 }
-EXPORT_FORMATS = {"csv": _l("CSV file"), "xlsx": _l("XLSX file"), "api": _l("JSON API")}
+EXPORT_FORMATS = {
+    "csv": _l("CSV file"),
+    "xlsx": _l("XLSX file"),
+    "api": _l("JSON API"),
+    "log": _l("Entry log read by head office"),
+}
 
 
 def check_of(visit: Visit, site: Site) -> str:

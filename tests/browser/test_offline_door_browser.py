@@ -5,6 +5,7 @@ uploading; and the day's slots, which only paired tablets hold and give back whe
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -94,6 +95,10 @@ def held_by_devices(server) -> dict[str, int]:
         return dict(rows.all())
 
 
+# Every IndexedDB store of the door (static/offline/store.js).
+STORES = ("outbox", "lease", "retests", "giving", "refused")
+
+
 def indexed_db(page, store: str) -> list:
     """Return every value of one of the door's IndexedDB stores."""
     return page.evaluate(
@@ -157,6 +162,9 @@ def test_the_door_records_offline_within_its_lease_and_uploads_after_a_restart(s
     shoot(page, "door-offline-admitted")
     (kept,) = indexed_db(page, "outbox")
     assert (kept["nik_last4"], "id_number" in kept) == ("9012", False)
+    # Nor anywhere else the tablet keeps: only the last four digits, as the server stores.
+    held = json.dumps([indexed_db(page, store) for store in STORES])
+    assert "3506123456789012" not in held and "350612345678" not in held
     next_visitor(page)
     check(page, "36,8")
     expect(page.locator("#answer [data-slot]")).to_have_text("2")

@@ -55,6 +55,12 @@ class Form(FlaskForm):
         def get_translations(self, form: FlaskForm) -> CatalogueTranslations:
             return CatalogueTranslations()
 
+    def show(self, **values: Any) -> None:
+        """Put the values a page actually used, defaults included, back into the fields."""
+        for name, value in values.items():
+            self[name].data = value
+            self[name].raw_data = None
+
 
 class QueryForm(Form):
     """A form read from the query string of a GET page; nothing to forge, so no CSRF token."""
@@ -64,12 +70,6 @@ class QueryForm(Form):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(formdata=request.args, **kwargs)
-
-    def show(self, **values: Any) -> None:
-        """Put the values a page actually used, defaults included, back into the fields."""
-        for name, value in values.items():
-            self[name].data = value
-            self[name].raw_data = None
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

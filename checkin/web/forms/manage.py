@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,8 +25,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from checkin.domain import admission, limits
-from checkin.domain.errors import ServiceError
+from checkin.domain.errors import RangeReversed, ServiceError
 from checkin.models.calendar import MAX_CLOSED_LABEL
+from checkin.services import audit
 from checkin.web.forms import Form, QueryForm, options, show_error, storable, stripped
 from checkin.web.forms.calendar import WeekdaysForm
 from checkin.words.labels import REASON_LABELS, STATUS_LABELS, decimal_mark
@@ -60,8 +62,11 @@ def office_day(form: Form, field: DateField) -> None:
         )
 
 
-class RangeForm(QueryForm):
-    """A report's date range, both ends included; the 30 days up to today unless given."""
+class DateRange:
+    """The fields of a date range, both ends included; the 30 days up to today unless given.
+
+    A mixin, so that a report's GET form and a search POSTed with its CSRF token share it.
+    """
 
     start = DateField(_l("From"), name="from", validators=[Optional(), office_day])
     end = DateField(_l("To"), name="to", validators=[Optional(), office_day])
@@ -87,10 +92,63 @@ class RangeForm(QueryForm):
         return True
 
 
+class RangeForm(DateRange, QueryForm):
+    """A report's date range, read from the address."""
+
+
 class ExportRangeForm(RangeForm):
     """An export's date range: at most a year, so one request stays within seconds."""
 
     max_days = limits.MAX_EXPORT_DAYS
+
+
+class AuditForm(QueryForm):
+    """The audit log's filters (kind, days, account) and its keyset cursor."""
+
+    kind = SelectField(
+        _l("Entries shown"),
+        choices=options(
+            [("", _l("All")), ("changes", _l("Changes")), ("access", _l("Access to personal data"))]
+        ),
+        validators=[Optional()],
+    )
+    start = DateField(_l("From"), name="from", validators=[Optional(), office_day])
+    end = DateField(_l("To"), name="to", validators=[Optional(), office_day])
+    account = SelectField(_l("Account"), validators=[Optional()])
+    before = IntegerField(validators=[Optional(), NumberRange(1, limits.MAX_ID)])
+
+    def __init__(self, usernames: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.account.choices = options([("", _l("Anyone")), *((name, name) for name in usernames)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also refuse days that end before they start."""
+        if not super().validate(extra_validators):
+            return False
+        if self.start.data and self.end.data and self.end.data < self.start.data:
+            show_error(self.end, RangeReversed())
+            return False
+        return True
+
+    def shown(self, zone: ZoneInfo) -> audit.AuditFilter:
+        """Return the filter chosen; the days are the site's, from midnight to midnight."""
+        start, end = self.start.data, self.end.data
+        return audit.AuditFilter(
+            kind=self.kind.data or None,
+            since=datetime.combine(start, time(), zone) if start else None,
+            until=datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+            username=self.account.data or None,
+        )
+
+    def kept(self) -> dict[str, str]:
+        """Return the filters as the address carries them, for the links to other pages."""
+        values = {
+            "kind": self.kind.data,
+            "from": self.start.data and self.start.data.isoformat(),
+            "to": self.end.data and self.end.data.isoformat(),
+            "account": self.account.data,
+        }
+        return {name: value for name, value in values.items() if value}
 
 
 class CelsiusField(DecimalField):

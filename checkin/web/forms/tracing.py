@@ -8,12 +8,16 @@ from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from checkin.domain import limits
 from checkin.services import tracing
-from checkin.web.forms import QueryForm, storable, stripped
-from checkin.web.forms.manage import RangeForm
+from checkin.web.forms import Form, QueryForm, storable, stripped
+from checkin.web.forms.manage import DateRange
 
 
-class SearchForm(RangeForm):
-    """A part of a name, a phone, a NIK's last four digits, over at most a year of days."""
+class SearchForm(DateRange, Form):
+    """A part of a name, a phone, a NIK's last four digits, over at most a year of days.
+
+    Posted, never in the address: an address lands in server and proxy logs and the browser's
+    history, which no purge of personal data reaches.
+    """
 
     max_days = tracing.MAX_SEARCH_DAYS
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from checkin.domain import limits
 from checkin.domain.errors import UnknownToken
 from checkin.services import display
 from checkin.web.common import acting_user, current_site, managers, now
@@ -40,12 +39,10 @@ def index():
     ), status
 
 
-@bp.post("/<int:token_id>/revoke")
+@bp.post("/<id:token_id>/revoke")
 @managers
 def revoke(token_id: int):
     """Revoke a display's link: the TV stops showing the board at its next poll."""
-    if not 1 <= token_id <= limits.MAX_ID:
-        abort(404)  # SQLite cannot even bind a number this large
     try:
         display.revoke_display_token(current_site(), token_id, acting_user(), now())
     except UnknownToken:

@@ -70,7 +70,7 @@ def site_tablet(device_id: str) -> Device:
         abort(404)
 
 
-@bp.post("/<device_id>/unpair")
+@bp.post("/<device:device_id>/unpair")
 @managers
 def unpair(device_id: str):
     """Unpair a tablet: its next request finds it logged out and unpaired."""
@@ -79,7 +79,7 @@ def unpair(device_id: str):
     return redirect(url_for(".index"))
 
 
-@bp.post("/pins/<int:user_id>")
+@bp.post("/pins/<id:user_id>")
 @managers
 def set_pin(user_id: int):
     """Give a door account of the site a new PIN for paired tablets."""
@@ -98,7 +98,7 @@ def set_pin(user_id: int):
     return redirect(url_for(".index"))
 
 
-@bp.post("/<device_id>/revoke")
+@bp.post("/<device:device_id>/revoke")
 @managers
 def revoke_lease(device_id: str):
     """Stop a tablet leasing slots for the rest of today; what it holds stays held."""
@@ -118,7 +118,7 @@ def revoke_lease(device_id: str):
     return redirect(url_for(".index"))
 
 
-@bp.post("/<device_id>/release")
+@bp.post("/<device:device_id>/release")
 @managers
 def release_lease(device_id: str):
     """Give a lost tablet's slots back to the day now (audited), knowing what that risks."""

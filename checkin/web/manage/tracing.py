@@ -20,13 +20,13 @@ from checkin.web.forms.tracing import SearchForm, WindowForm
 bp = Blueprint("tracing", __name__, url_prefix="/manage/tracing")
 
 
-@bp.get("")
+@bp.route("", methods=["GET", "POST"])
 @managers
 def search():
-    """Show the search form and, once a search is asked for, the checks it finds."""
+    """Show the search form and, once a search is posted, the checks it finds."""
     site = current_site()
     form = SearchForm(site.local_day(now()))
-    if not request.args.keys() & {field.name for field in form}:  # the page as first opened
+    if request.method == "GET":
         form.show(**dict(zip(("start", "end"), form.dates(), strict=True)))
         return render_template("tracing/search.html", site=site, form=form, result=None)
     if not form.validate():
@@ -37,8 +37,8 @@ def search():
     return render_template("tracing/search.html", site=site, form=form, result=result)
 
 
-@bp.get("/visits/<int:visit_id>")
-@bp.get("/visits/<int:visit_id>/contacts.<any(csv, xlsx):extension>")
+@bp.get("/visits/<id:visit_id>")
+@bp.get("/visits/<id:visit_id>/contacts.<any(csv, xlsx):extension>")
 @managers
 def contacts(visit_id: int, extension: str | None = None):
     """List the admitted visitors inside at the same time as a check of the site, or download
