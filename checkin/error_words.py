@@ -78,6 +78,9 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "wrong_floor_state": lambda error: _(
         "This visitor's state changed meanwhile: look at the booth again."
     ),
+    "recall_first": lambda error: _(
+        "Recall the number first: a visitor is marked not come only after a second call."
+    ),
     "booths_still_open": lambda error: _(
         "These booths are open: %(booths)s. Their officers close them first.",
         booths=", ".join(str(number) for number in error.booths),

@@ -34,6 +34,7 @@ EXAMPLES = [
     errors.BoothBusy(3, 12),
     errors.NobodyWaiting(),
     errors.WrongFloorState(),
+    errors.RecallFirst(),
     errors.BoothsStillOpen((9, 10)),
     errors.BoothCountOutOfRange(1, 99),
     errors.BoothsPerOfficerOutOfRange(1, 10),

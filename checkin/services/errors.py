@@ -252,6 +252,12 @@ class WrongFloorState(ServiceError):
     code, field = "wrong_floor_state", "visit"
 
 
+class RecallFirst(ServiceError):
+    """A visitor is marked not come only after their number was called a second time."""
+
+    code, field = "recall_first", "visit"
+
+
 @dataclass(eq=False)
 class BoothsStillOpen(ServiceError):
     """Fewer booths were set while officers hold some of those that would go."""
