@@ -206,6 +206,34 @@ def test_quota_full_is_said_before_anything_is_measured(open_door, server):
     expect(page.locator("#answer.refused [data-reason=quota_full]")).to_be_visible()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
+def test_a_fever_refusal_shows_the_online_service_link_and_qr_code(
+    open_door, server, width, height
+):
+    server.clock.now = datetime.now(UTC)
+    page = open_door(width=width, height=height)
+    page.clock.install()
+    check(page, "37.8")
+    expect(page.locator("#answer .online")).to_be_hidden()
+    page.clock.fast_forward("06:00")
+    server.clock.now += timedelta(minutes=6)
+    retest = page.locator("#answer-actions [data-retest]")
+    expect(retest).to_be_enabled()
+    retest.click()
+    expect(page.locator("[data-retesting]")).to_be_visible()
+    page.fill("#temperature", "38.2")
+    page.click("button.submit")
+    expect(page.locator("#answer.refused [data-reason=fever]")).to_be_visible()
+    expect(page.locator("#answer .online a")).to_have_attribute("href", ONLINE_SERVICE_URL)
+    expect(page.locator("#answer .online img")).to_be_visible()
+    screenshot(page, "result-fever-refused")
+    page.goto(f"{server.url}/visits/2")
+    expect(page.locator(".verdict.refused [data-reason=fever]")).to_be_visible()
+    expect(page.locator(".online a")).to_have_attribute("href", ONLINE_SERVICE_URL)
+    expect(page.locator(".online img")).to_be_visible()
+    screenshot(page, "result-page-fever-refused")
+
+
 def test_a_visitor_resting_when_the_slots_run_out_is_told_one_thing(open_door, server):
     page = open_door()
     check(page, "37.8")
