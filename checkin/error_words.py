@@ -132,6 +132,11 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "You cannot take your own administrator role away: ask another administrator."
     ),
     "unknown_role": lambda error: _("%(role)s is not a role.", role=error.role),
+    "invalid_display_name": lambda error: ngettext(
+        "Give a display name of at most %(num)d character, or none.",
+        "Give a display name of at most %(num)d characters, or none.",
+        error.max_length,
+    ),
     "invalid_site_name": lambda error: ngettext(
         "Give the site a name of at most %(num)d character.",
         "Give the site a name of at most %(num)d characters.",

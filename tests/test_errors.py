@@ -58,6 +58,7 @@ EXAMPLES = [
     errors.UnknownTimezone("Asia/Kediri"),
     errors.UsernameTaken("pintu1"),
     errors.InvalidUsername("a b"),
+    errors.InvalidDisplayName(60),
     errors.UnknownAccount("nobody"),
     errors.PasswordTooShort(8),
     errors.SiteRequired(),

@@ -357,6 +357,14 @@ class InvalidUsername(ServiceError):
 
 
 @dataclass(eq=False)
+class InvalidDisplayName(ServiceError):
+    """A display name that is too long or holds control characters."""
+
+    code, field = "invalid_display_name", "display_name"
+    max_length: int
+
+
+@dataclass(eq=False)
 class UnknownAccount(ServiceError):
     """No account has this username."""
 
