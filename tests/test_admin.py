@@ -46,6 +46,20 @@ def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin, t
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize(("typed", "stored"), [(" Budi Santoso ", "Budi Santoso"), ("", None)])
+def test_an_admin_gives_a_new_account_the_name_staff_see(client, as_admin, site, typed, stored):
+    assert "Name staff see (optional)" in client.get("/manage/admin?lang=en").text
+    account = {"username": "satpam1", "role": "door", "site_id": str(site.id)}
+    response = client.post(
+        "/manage/admin/accounts", data=account | {"display_name": typed, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.text
+    user = db.session.scalar(sa.select(User).where(User.username == "satpam1"))
+    assert (user.display_name, user.shown_name) == (stored, stored or "satpam1")
+    (entry,) = [e for e in audit.entries(site).entries if e.detail.get("account") == "satpam1"]
+    assert entry.detail == {"account": "satpam1", "change": "created", "role": "door"}
+
+
 @pytest.mark.parametrize(
     ("url", "form", "message"),
     [
@@ -83,6 +97,28 @@ def test_admin_creates_a_site_and_an_account_that_can_log_in(client, as_admin, t
             "/manage/admin/accounts",
             {"username": "newdoor", "role": "door", "site_id": "1", "password": "short"},
             "between 8 and 200",
+        ),
+        (
+            "/manage/admin/accounts",
+            {
+                "username": "newdoor",
+                "display_name": "B" * 61,
+                "role": "door",
+                "site_id": "1",
+                "password": "long enough",
+            },
+            "longer than 60 characters",
+        ),
+        (
+            "/manage/admin/accounts",
+            {
+                "username": "newdoor",
+                "display_name": "Budi\x1b",
+                "role": "door",
+                "site_id": "1",
+                "password": "long enough",
+            },
+            "Remove the special characters",
         ),
     ],
 )

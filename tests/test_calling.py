@@ -13,18 +13,36 @@ T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("state", "steps"),
+    ("state", "calls", "steps"),
     [
-        (None, ()),
-        (WAITING, ()),
-        (CALLED, ("recall", "start", "no_show")),
-        (SERVING, ("done",)),
-        (DONE, ()),
-        (NO_SHOW, ()),
+        (None, 0, ()),
+        (WAITING, 0, ()),
+        (CALLED, 1, ("recall", "start")),
+        (CALLED, 2, ("recall", "start", "no_show")),
+        (CALLED, 3, ("recall", "start", "no_show")),
+        (SERVING, 1, ("done",)),
+        (SERVING, 2, ("done",)),
+        (DONE, 2, ()),
+        (NO_SHOW, 2, ()),
     ],
 )
-def test_steps_from_each_state(state, steps):
-    assert calling.steps_from(state) == steps
+def test_steps_from_each_state(state, calls, steps):
+    assert calling.steps_from(state, calls) == steps
+
+
+@pytest.mark.parametrize(
+    ("step", "state", "calls", "waits"),
+    [
+        ("no_show", CALLED, 1, True),
+        ("no_show", CALLED, 2, False),
+        ("no_show", SERVING, 1, False),
+        ("no_show", DONE, 1, False),
+        ("recall", CALLED, 1, False),
+        ("start", CALLED, 1, False),
+    ],
+)
+def test_only_a_no_show_waits_for_a_recall(step, state, calls, waits):
+    assert calling.waits_for_a_recall(step, state, calls) is waits
 
 
 @pytest.mark.parametrize(

@@ -46,9 +46,31 @@ def test_user_add(runner, site, typed_code):
     assert entry.detail == {"account": "pintu1", "change": "created", "role": "door"}
 
 
+def test_user_add_gives_the_account_the_display_name_staff_see(runner, site):
+    args = ["user", "add", "satpam1", "--role", "door", "--site", "KDR"]
+    result = runner.invoke(
+        args=[*args, "--display-name", "Budi Santoso", "--password", "rahasia-123"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "satpam1"))
+    assert (user.display_name, user.shown_name) == ("Budi Santoso", "Budi Santoso")
+    result = runner.invoke(args=[*args[:2], "satpam2", *args[3:], "--password", "rahasia-123"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "satpam2"))
+    assert (user.display_name, user.shown_name) == (None, "satpam2")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (
+            ["--role", "door", "--site", "KDR", "--display-name", "B" * 61],
+            "--display-name",
+        ),
+        (
+            ["--role", "door", "--site", "KDR", "--display-name", "Budi\x1b[31m"],
+            "at most 60 characters",
+        ),
         (["--role", "door", "--site", "XXX", "--password", "long-enough"], "no site with code"),
         (["--role", "door", "--password", "long-enough"], "needs --site"),
         (["--role", "boss", "--site", "KDR", "--password", "long-enough"], "boss"),
@@ -56,6 +78,7 @@ def test_user_add(runner, site, typed_code):
     ],
 )
 def test_user_add_explains_bad_arguments(runner, site, args, message):
+    args = args if "--password" in args else [*args, "--password", "long-enough"]
     result = runner.invoke(args=["user", "add", "pintu1", *args])
     assert result.exit_code == 2
     assert message in result.output

@@ -156,6 +156,24 @@ def test_a_full_quota_shows_the_online_service_link_and_its_qr_code(
     assert re.search(r'class="counter full"', page)
 
 
+def test_a_fever_refusal_shows_the_online_service_link_and_its_qr_code(door, clock):
+    check(door, temperature="37.8")
+    clock.now += timedelta(minutes=5)
+    response = door.post("/visits/1/retest", data={"temperature": "38.0"})
+    page = door.get(response.location).text
+    assert re.findall(r'data-reason="(\w+)"', page) == ["fever"]
+    assert 'href="https://example.org/online"' in page
+    assert re.search(
+        r'<img src="data:image/svg\+xml[^"]+" alt="QR code of the online service"', page
+    )
+
+
+def test_the_door_answer_offers_the_online_service_after_the_reasons_that_turn_away(door):
+    page = door.get("/").text
+    (listed,) = re.findall(r'data-online-service="([^"]*)"', page)
+    assert listed.split() == ["fever", "quota_full", "no_offline_slot", "closed"]
+
+
 def test_a_high_first_reading_asks_for_a_re_test_in_five_minutes(door):
     page = check(door, temperature="37.5").text
     assert 'class="verdict recheck"' in page

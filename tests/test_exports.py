@@ -125,7 +125,7 @@ def test_csv_reads_back_as_the_days_checks(client, as_manager, two_days, manager
         "ya",
         "Siti Aminah",
         "************3456",
-        "081234567890",
+        '="081234567890"',
         "Klaim Jaminan Hari Tua (JHT)",
         two_days[1].recorded_by.username,
         "tidak",
@@ -217,6 +217,26 @@ def test_formula_like_names_are_defused_in_csv_and_kept_exact_in_xlsx(
     assert (cell.value, cell.data_type) == (name, "s")
 
 
+@pytest.mark.parametrize(
+    ("phone", "cell"),
+    [
+        ("089624763749", '="089624763749"'),
+        ("+6289624763749", '="+6289624763749"'),
+        ("0896 2476 3749", "0896 2476 3749"),
+        # Stored before phones were checked: never inside the string literal.
+        ('0812"&ROW()&"', '0812"&ROW()&"'),
+        ("=1+1", "'=1+1"),
+        ("+62+1", "'+62+1"),
+        ("-0812", "'-0812"),
+        ("@0812", "'@0812"),
+    ],
+)
+def test_csv_phones_stay_text_and_formulas_stay_inert(client, as_manager, make_visit, phone, cell):
+    make_visit(phone=phone)
+    row = csv_rows(download(client, "csv", "from=2026-11-25&to=2026-11-25"))[1]
+    assert row[11] == cell
+
+
 def test_control_characters_stored_before_they_were_refused_leave_every_export(
     client, as_manager, make_visit
 ):
@@ -227,7 +247,7 @@ def test_control_characters_stored_before_they_were_refused_leave_every_export(
     db.session.commit()
     query = "from=2026-11-25&to=2026-11-25"
     row = csv_rows(download(client, "csv", query))[1]
-    assert (row[9], row[11], row[15]) == ("'=1+1", "08123456", "typo[31m  =1+1")
+    assert (row[9], row[11], row[15]) == ("'=1+1", '="08123456"', "typo[31m  =1+1")
     response = download(client, "xlsx", query)
     assert response.status_code == 200
     sheet = checks_sheet(response)
@@ -333,3 +353,47 @@ def test_libreoffice_opens_the_csv_in_columns_with_numbers(
     assert len(rows[0]) == columns > len(INDONESIAN_HEADERS) and None not in rows[0]
     assert rows[1][5] == 36.6, "the temperature is read as a number"
     assert rows[1][9] == "Siti Aminah"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_libreoffice_keeps_a_phone_s_leading_zero_and_runs_no_formula(
+    client, as_manager, make_visit, tmp_path, lang
+):
+    make_visit(visitor_name="=1+1", phone="089624763749")
+    make_visit(visitor_name="@SUM(1;1)", phone="+6289624763749")
+    make_visit(visitor_name="-1+1", phone="=2+2")
+    make_visit(visitor_name="+1+1", phone='0812"&"1')
+    response = download(client, "csv", f"from=2026-11-25&to=2026-11-25&lang={lang}")
+    exported = tmp_path / f"phones-{lang}.csv"
+    exported.write_bytes(response.data)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            f"--infilter={LIBREOFFICE_CSV_IMPORT[lang]}",
+            "--outdir",
+            str(tmp_path),
+            str(exported),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    # LibreOffice saves a formula's result beside it: what the manager sees in the cell.
+    shown = openpyxl.load_workbook(tmp_path / f"phones-{lang}.xlsx", data_only=True).active
+    rows = [[row[9], row[11]] for row in shown.iter_rows(min_row=2, values_only=True)]
+    assert rows == [
+        ["'=1+1", "089624763749"],
+        ["'@SUM(1;1)", "+6289624763749"],
+        ["'-1+1", "'=2+2"],
+        ["'+1+1", '0812"&"1'],
+    ]
+    # Only the phones of digits are formulas, each a single string literal.
+    cells = openpyxl.load_workbook(tmp_path / f"phones-{lang}.xlsx").active
+    formulas = [c.value for row in cells.iter_rows(min_row=2) for c in row if c.data_type == "f"]
+    assert formulas == ['="089624763749"', '="+6289624763749"']

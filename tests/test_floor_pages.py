@@ -74,6 +74,25 @@ def test_a_refused_press_says_why_and_changes_nothing(client, as_officer, make_v
     assert "There is no booth 42 here" in response.text
 
 
+def no_show_button(page: str) -> str:
+    start = page.index('class="no_show"')
+    return page[start : page.index(">", start)]
+
+
+def test_no_show_is_offered_only_after_a_recall(client, as_officer, make_visit):
+    visit = make_visit().visit
+    client.post("/floor/booths/1/open")
+    client.post("/floor/booths/1/call")
+    assert "disabled" in no_show_button(client.get("/floor/").text)
+    response = client.post("/floor/booths/1/no_show", data={"visit": str(visit.id)})
+    assert (response.status_code, visit_state(visit.id)) == (409, CALLED)
+    assert "Recall the number first" in response.text
+    client.post("/floor/booths/1/recall", data={"visit": str(visit.id)})
+    assert "disabled" not in no_show_button(client.get("/floor/").text)
+    response = client.post("/floor/booths/1/no_show", data={"visit": str(visit.id)})
+    assert (response.status_code, visit_state(visit.id)) == (303, "no_show")
+
+
 @pytest.mark.parametrize("visit", ["", "x", "0", "99999999999999999999"])
 def test_a_step_without_a_valid_visit_is_a_400(client, as_officer, make_visit, visit):
     make_visit()

@@ -19,6 +19,7 @@ from checkin.domain.errors import (
     BoothsStillOpen,
     BoothTaken,
     NobodyWaiting,
+    RecallFirst,
     UnknownBooth,
     WrongFloorState,
 )
@@ -229,9 +230,23 @@ def test_no_show_after_a_recall_frees_the_booth(site, officer, admitted, clock):
     assert floor.call_next(site, officer, 1, clock.now).slot == 2
 
 
-def put_in_state(visit: Visit, state: str | None, booth: Booth) -> None:
+def test_no_show_after_the_first_call_is_refused_until_a_recall(site, officer, admitted, clock):
+    admitted(1)
+    floor.open_booth(site, officer, 1, clock.now)
+    called = floor.call_next(site, officer, 1, clock.now)
+    with pytest.raises(RecallFirst):
+        floor.no_show(site, officer, 1, called.id, clock.now + timedelta(minutes=5))
+    assert (state_of(called.id).floor_state, state_of(called.id).calls) == (CALLED, 1)
+    floor.recall(site, officer, 1, called.id, clock.now + timedelta(minutes=5))
+    gone = floor.no_show(site, officer, 1, called.id, clock.now + timedelta(minutes=8))
+    assert gone.floor_state == NO_SHOW
+
+
+def put_in_state(visit: Visit, state: str | None, booth: Booth, calls: int = 2) -> None:
     db.session.execute(
-        sa.update(Visit).where(Visit.id == visit.id).values(floor_state=state, booth_id=booth.id)
+        sa.update(Visit)
+        .where(Visit.id == visit.id)
+        .values(floor_state=state, booth_id=booth.id, calls=calls)
     )
     db.session.commit()
 
@@ -242,7 +257,7 @@ def test_each_step_is_taken_only_from_its_states(site, officer, admitted, clock,
     (visit,) = admitted(1)
     booth = floor.open_booth(site, officer, 1, clock.now)
     put_in_state(visit, state, booth)
-    if calling.allowed(step, state):
+    if calling.allowed(step, state, calls=2):
         moved = STEP_FUNCTIONS[step](site, officer, 1, visit.id, clock.now)
         assert moved.floor_state == calling.STEPS[step].to_state
     else:
@@ -270,6 +285,7 @@ def test_closing_a_booth_with_a_visitor_at_it_is_refused(site, officer, admitted
     called = floor.call_next(site, officer, 1, clock.now)
     with pytest.raises(BoothBusy):
         floor.close_booth(site, officer, 1, clock.now)
+    floor.recall(site, officer, 1, called.id, clock.now)
     floor.no_show(site, officer, 1, called.id, clock.now)
     floor.close_booth(site, officer, 1, clock.now)
     booth = db.session.scalar(
@@ -320,6 +336,7 @@ def test_inside_now_and_the_queue_count_todays_visitors_on_the_floor(
     floor.start(site, officer, 1, done.id, clock.now)
     floor.finish(site, officer, 1, done.id, clock.now)
     gone = floor.call_next(site, officer, 2, clock.now)
+    floor.recall(site, officer, 2, gone.id, clock.now)
     floor.no_show(site, officer, 2, gone.id, clock.now)
     floor.call_next(site, officer, 3, clock.now)
     assert floor.inside_now(site, clock.now) == 7 - 1 - 1 - 1

@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from checkin.extensions import db, migrate
 from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
-from checkin.services import checkins, day_counter, floor, leases, tracing
+from checkin.services import accounts, checkins, day_counter, floor, leases, tracing
 from checkin.services.checkins import CheckInData
 from checkin.services.database import MIGRATIONS
 from tests.conftest import PASSING, PASSWORD
@@ -391,3 +391,30 @@ def test_upgrading_from_0009_keeps_held_slots_held_and_gives_back_what_comes_bac
     with db.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM leased_slot")) == 0
         assert connection.scalar(sa.text("SELECT used FROM day_quota")) == 2
+
+
+def test_upgrading_from_0010_gives_accounts_a_display_name_shown_as_the_username_until_set(
+    empty_database, client, clock
+):
+    flask_migrate.upgrade(revision="0010")
+    with db.engine.begin() as connection:
+        insert_old_site(connection, clock.now)
+        insert_old_accounts(connection, clock.now, "door")
+    flask_migrate.upgrade()
+    assert applied_revision() == "0011"
+    door = db.session.scalar(sa.select(User))
+    assert (door.display_name, door.shown_name) == (None, "door")
+    site = db.session.scalar(sa.select(Site))
+    named = accounts.add_user(
+        "satpam1", "door", PASSWORD, site, by=None, now=clock.now, display_name="Budi Santoso"
+    )
+    assert named.shown_name == "Budi Santoso"
+    response = client.post("/login", data={"username": "door", "password": PASSWORD})
+    assert response.status_code == 302
+    client.post("/logout")
+    db.session.remove()
+    flask_migrate.downgrade(revision="0010")
+    columns = {column["name"] for column in sa.inspect(db.engine).get_columns("user_account")}
+    assert "display_name" not in columns
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM user_account")) == 2

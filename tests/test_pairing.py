@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 from checkin.domain.errors import InvalidPin, NotDoorStaff, UnknownAccount
 from checkin.extensions import db
 from checkin.models import AuditEntry, Device, PairingCode, Visit, hash_token
-from checkin.services import pairing
+from checkin.services import accounts, pairing
 from checkin.web.common import TABLET_COOKIE
+from tests.conftest import PASSWORD
 
 PIN = "482916"
 CHECK = {"temperature": "36.6", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
@@ -432,3 +433,21 @@ def test_the_login_page_offers_pairing_and_a_paired_tablet_its_staff(client, tab
     paired(tablet, code)
     page = tablet.get("/login").text
     assert 'href="/door/staff"' in page and 'href="/pair"' not in page
+
+
+def test_the_door_s_staff_buttons_show_display_names_and_usernames_without_one(
+    tablet, code, site, manager_user, staff_with_pin, clock
+):
+    named = accounts.add_user(
+        "satpam1", "door", PASSWORD, site, by=None, now=clock.now, display_name=" Budi Santoso "
+    )
+    pairing.set_pin(site, named.id, PIN, manager_user, clock.now)
+    unnamed = staff_with_pin()
+    paired(tablet, code)
+    names = tablet.get("/door/staff").text
+    assert re.search(rf'href="/door/staff/{named.id}">\s*Budi Santoso\s*</a>', names)
+    assert re.search(rf'href="/door/staff/{unnamed.id}">\s*{unnamed.username}\s*</a>', names)
+    assert "satpam1" not in names
+    assert "<h1>Budi Santoso</h1>" in tablet.get(f"/door/staff/{named.id}").text
+    pin_login(tablet, named)
+    assert 'Switch staff<span class="who">&nbsp;(Budi Santoso)' in in_english(tablet).get("/").text

@@ -27,7 +27,7 @@ from tests.conftest import PASSWORD
 POLLS = ("/floor/state", "/floor/", "/api/v1/quota/today", "/display/board.json")
 POLLED_BY = {"/floor/state": "officer", "/floor/": "officer", "/api/v1/quota/today": "door"}
 # An officer's presses on booth 1, in an order each of them is taken in.
-PRESSES = ("open", "call", "recall", "start", "done", "call", "no_show", "close")
+PRESSES = ("open", "call", "recall", "start", "done", "call", "recall", "no_show", "close")
 ON_THE_VISIT = ("recall", "start", "done", "no_show")
 
 

@@ -46,6 +46,7 @@ PARAMETER_OF = {
     "daily_quota": "--quota",
     "site": "--site",
     "username": "USERNAME",
+    "display_name": "--display-name",
     "password": "--password",
     "token_id": "TOKEN_ID",
     "scope": "--scope",
@@ -152,12 +153,19 @@ def list_sites() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--site", "site_code", help="Code of the account's site (door and manager need one).")
+@click.option(
+    "--display-name", help="The name staff see, e.g. on the door's buttons (default: USERNAME)."
+)
 @click.password_option(help="Asked for when not given.")
 @explained
-def add_user(username: str, role: str, site_code: str | None, password: str) -> None:
+def add_user(
+    username: str, role: str, site_code: str | None, display_name: str | None, password: str
+) -> None:
     """Create a staff account."""
     site = sites.site_coded(site_code) if site_code is not None else None
-    accounts.add_user(username, role, password, site, by=None, now=clock())
+    accounts.add_user(
+        username, role, password, site, by=None, now=clock(), display_name=display_name
+    )
     click.echo(f"Added {role} {username}.")
 
 

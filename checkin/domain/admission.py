@@ -47,6 +47,10 @@ REASONS = (
     CLOSED,
 )
 
+# Refused for one of these, the visitor cannot come in today: the door offers the online
+# service instead. A first high reading (a re-test, reason fever too) is not one of them.
+ONLINE_SERVICE_REASONS = (FEVER, QUOTA_FULL, NO_OFFLINE_SLOT, CLOSED)
+
 PURPOSES = ("jht_claim", "jkk_claim", "jkm_claim", "jp_claim", "jkp_claim", "enquiry", "other")
 
 

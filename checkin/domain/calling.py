@@ -23,33 +23,41 @@ class Step:
     """A step on a visitor at a booth: the states it may start from and the state it ends in.
 
     ``frees_booth``: the visitor has left the booth, which may call the next one.
+    ``min_calls``: how many times the number must have been called before the step.
     """
 
     from_states: tuple[str, ...]
     to_state: str
     frees_booth: bool
+    min_calls: int = 0
 
 
-# A visitor called can be called again (same number), start being served, or be marked not
-# come; only a visitor being served can be done. Once done or not come, nothing changes.
+# A visitor called can be called again (same number) or start being served; only one called
+# twice can be marked not come, since a first call may go unheard in a noisy room. Only a
+# visitor being served can be done. Once done or not come, nothing changes.
 STEPS = {
     RECALL: Step((CALLED,), CALLED, frees_booth=False),
     START: Step((CALLED,), SERVING, frees_booth=False),
     FINISH: Step((SERVING,), DONE, frees_booth=True),
-    NO_SHOW_STEP: Step((CALLED,), NO_SHOW, frees_booth=True),
+    NO_SHOW_STEP: Step((CALLED,), NO_SHOW, frees_booth=True, min_calls=2),
 }
 # The states of a visitor who holds a booth until done or not come.
 AT_BOOTH = (CALLED, SERVING)
 
 
-def allowed(step: str, state: str | None) -> bool:
-    """Tell whether ``step`` may be taken on a visitor in floor ``state``."""
-    return state in STEPS[step].from_states
+def allowed(step: str, state: str | None, calls: int) -> bool:
+    """Tell whether ``step`` may be taken on a visitor in floor ``state`` called ``calls`` times."""
+    return state in STEPS[step].from_states and calls >= STEPS[step].min_calls
 
 
-def steps_from(state: str | None) -> tuple[str, ...]:
+def waits_for_a_recall(step: str, state: str | None, calls: int) -> bool:
+    """Tell whether ``step`` is refused only because the number was not called often enough."""
+    return state in STEPS[step].from_states and not allowed(step, state, calls)
+
+
+def steps_from(state: str | None, calls: int) -> tuple[str, ...]:
     """Return the steps a visitor in ``state`` may take, in the order the console shows them."""
-    return tuple(step for step in STEPS if allowed(step, state))
+    return tuple(step for step in STEPS if allowed(step, state, calls))
 
 
 def waited_minutes(since: datetime, now: datetime) -> int:

@@ -252,6 +252,12 @@ class WrongFloorState(ServiceError):
     code, field = "wrong_floor_state", "visit"
 
 
+class RecallFirst(ServiceError):
+    """A visitor is marked not come only after their number was called a second time."""
+
+    code, field = "recall_first", "visit"
+
+
 @dataclass(eq=False)
 class BoothsStillOpen(ServiceError):
     """Fewer booths were set while officers hold some of those that would go."""
@@ -348,6 +354,14 @@ class InvalidUsername(ServiceError):
 
     code, field = "invalid_username", "username"
     username: str
+
+
+@dataclass(eq=False)
+class InvalidDisplayName(ServiceError):
+    """A display name that is too long or holds control characters."""
+
+    code, field = "invalid_display_name", "display_name"
+    max_length: int
 
 
 @dataclass(eq=False)

@@ -35,6 +35,8 @@ PIN_PATTERN = r"^[0-9]{4,6}$"
 PAIRING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PAIRING_CODE_LENGTH = 8
 MAX_TABLET_NAME = 80
+# The name staff see of an account (on the door's staff buttons): a person's name, as on a badge.
+MAX_DISPLAY_NAME = 60
 MAX_NAME = 100
 MAX_PHONE = 20
 MAX_VOID_REASON = 200

@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Door staff log in on a paired tablet with a 4-6 digit PIN, hashed like a password.
     pin_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    # What staff see, "Budi Santoso" rather than "satpam1"; accounts made before have none.
+    display_name: Mapped[str | None] = mapped_column(sa.String(60))
 
     site: Mapped[Site | None] = relationship()
 
@@ -59,6 +61,11 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def shown_name(self) -> str:
+        """Return the name staff see: the display name, or the username when it has none."""
+        return self.display_name or self.username
 
     @property
     def is_active(self) -> bool:

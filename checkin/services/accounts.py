@@ -13,6 +13,7 @@ from checkin.domain import limits
 from checkin.domain.errors import (
     CannotDeactivateSelf,
     CannotLeaveAdmin,
+    InvalidDisplayName,
     InvalidUsername,
     PasswordTooShort,
     SiteRequired,
@@ -44,15 +45,24 @@ def add_user(
     *,
     by: User | None,
     now: datetime,
+    display_name: str | None = None,
 ) -> User:
-    """Create an account; audit it as done ``by`` (None: the command line)."""
+    """Create an account; audit it as done ``by`` (None: the command line).
+
+    ``display_name`` is what staff see of it; blank or None, they see the username.
+    """
     if not limits.valid_username(username):
         raise InvalidUsername(username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(username)
     site = site_of_role(role, site)
     _check_password(password)
-    user = User(username=username, role=role, site=site)
+    display_name = (display_name or "").strip() or None
+    if display_name is not None and (
+        len(display_name) > limits.MAX_DISPLAY_NAME or not limits.storable(display_name)
+    ):
+        raise InvalidDisplayName(limits.MAX_DISPLAY_NAME)
+    user = User(username=username, role=role, site=site, display_name=display_name)
     user.set_password(password)
     db.session.add(user)
     audit.record(site, by, now, "account", {"account": username, "change": "created", "role": role})

@@ -22,6 +22,7 @@ from checkin.domain.errors import (
     BoothNotYours,
     BoothTaken,
     NobodyWaiting,
+    RecallFirst,
     ServiceError,
     UnknownBooth,
     WrongFloorState,
@@ -75,6 +76,7 @@ _STEPS = {
         Visit.id == sa.bindparam("visit"),
         Visit.booth_id == sa.bindparam("booth"),
         Visit.floor_state.in_(calling.STEPS[step].from_states),
+        Visit.calls >= calling.STEPS[step].min_calls,
     )
     .values(values)
     .returning(Visit)
@@ -212,7 +214,7 @@ def finish(site: Site, officer: User, number: int, visit_id: int, now: datetime)
 
 
 def no_show(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
-    """Mark the visitor called to the booth as not come: the booth is free for the next."""
+    """Mark the visitor called to the booth, and called again, as not come: the booth is free."""
     return _take_step(site, officer, number, visit_id, calling.NO_SHOW_STEP, now)
 
 
@@ -271,7 +273,14 @@ def _take_step(
         execution_options=_RETURNED,
     ).scalar()
     if moved is None:
+        at_booth = db.session.execute(
+            sa.select(Visit.floor_state, Visit.calls).where(
+                Visit.id == visit_id, Visit.booth_id == booth_id
+            )
+        ).one_or_none()
         db.session.rollback()
+        if at_booth is not None and calling.waits_for_a_recall(step, *at_booth):
+            raise RecallFirst()
         raise WrongFloorState()
     db.session.commit()
     return moved

@@ -31,6 +31,7 @@ admins = roles_required("admin")
 # The service errors of an account form, by the form field they are about.
 ACCOUNT_FIELDS = {
     "username": "username",
+    "display_name": "display_name",
     "site": "site_id",
     "password": "password",
     "role": "role",
@@ -114,6 +115,7 @@ def add_account():
                 db.session.get(Site, form.site_id.data),
                 by=acting_user(),
                 now=now(),
+                display_name=form.display_name.data,
             )
         except ServiceError as error:
             show_error(form[ACCOUNT_FIELDS[error.field]], error)

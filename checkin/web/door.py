@@ -85,6 +85,7 @@ def render_door(
         # The copy kept for offline use cannot know who is inside when it is shown.
         inside_now=None if kept_offline else floor.inside_now(site, at),
         online_qr=online_service_qr(site),
+        online_service_reasons=admission.ONLINE_SERVICE_REASONS,
         # The rules the page checks a typed reading by; a paired tablet's lease brings them too.
         rules=TABLET_RULES.dump(leases.TabletRules.of(site)),
         now=at,
@@ -132,7 +133,11 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         no_slot_today=no_slot_today,
         no_slot_reason=no_slot_reason,
         online_qr=online_service_qr(site)
-        if no_slot_today or {admission.QUOTA_FULL, admission.CLOSED} & set(visit.reasons)
+        if no_slot_today
+        or (
+            visit.status == admission.REFUSED
+            and set(admission.ONLINE_SERVICE_REASONS) & set(visit.reasons)
+        )
         else None,
     ), status
 

@@ -78,6 +78,9 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "wrong_floor_state": lambda error: _(
         "This visitor's state changed meanwhile: look at the booth again."
     ),
+    "recall_first": lambda error: _(
+        "Recall the number first: a visitor is marked not come only after a second call."
+    ),
     "booths_still_open": lambda error: _(
         "These booths are open: %(booths)s. Their officers close them first.",
         booths=", ".join(str(number) for number in error.booths),
@@ -129,6 +132,11 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "You cannot take your own administrator role away: ask another administrator."
     ),
     "unknown_role": lambda error: _("%(role)s is not a role.", role=error.role),
+    "invalid_display_name": lambda error: ngettext(
+        "Give a display name of at most %(num)d character, or none.",
+        "Give a display name of at most %(num)d characters, or none.",
+        error.max_length,
+    ),
     "invalid_site_name": lambda error: ngettext(
         "Give the site a name of at most %(num)d character.",
         "Give the site a name of at most %(num)d characters.",

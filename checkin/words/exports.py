@@ -39,6 +39,9 @@ CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Text a spreadsheet would take for a number: a phone's leading zero would go (089624763749
+# becomes 89624763749), and past 15 digits the rest too. Only digits and a leading plus.
+DIGITS_TEXT = re.compile(r"\+?[0-9]+")
 # Control characters rows stored before free text refused them may hold: an XLSX file cannot
 # hold them at all, and ESC or CSI (U+009B) would drive the terminal that shows a CSV. Tabs and
 # line breaks stay: a cell holds them, and CSV quotes them.
@@ -159,7 +162,8 @@ def csv_separator(decimal: str) -> str:
 
 
 def csv_cell(value: Any, decimal: str = ".") -> str:
-    """Return a cell as CSV text: ISO dates, one-decimal temperatures, formulas defused."""
+    """Return a cell as CSV text: ISO dates, one-decimal temperatures, formulas defused, and
+    text of digits (a phone) kept as text."""
     if value is None:
         return ""
     if isinstance(value, date | time):
@@ -167,6 +171,11 @@ def csv_cell(value: Any, decimal: str = ".") -> str:
     if isinstance(value, float):
         return f"{value:.1f}".replace(".", decimal)
     text = str(value)
+    if isinstance(value, str) and DIGITS_TEXT.fullmatch(text):
+        # Excel and LibreOffice read a quoted cell as a number all the same; a formula that
+        # is one string literal shows the text as it is. Digits and a plus cannot end the
+        # literal, so nothing else is ever evaluated.
+        return f'="{text}"'
     # A leading apostrophe makes spreadsheets show the text instead of evaluating it.
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 

@@ -19,8 +19,6 @@
   // The first reading of the visitor being re-tested: {id, client_ref, checked_at, ...} or null.
   var retestOf = null;
   var waitTimer = null;
-  // Beyond these, the visitor cannot come in today: the answer shows the online service.
-  var ONLINE_SERVICE_REASONS = ["fever", "quota_full", "no_offline_slot", "closed"];
 
   function newId() {
     if (window.crypto.randomUUID) {
@@ -266,8 +264,10 @@
     answer.querySelector("[data-time]").textContent = readyAt ? rules.hourMinute(readyAt, zone) : "";
     var online = answer.querySelector("[data-online-service]");
     if (online) {
-      online.hidden = !shown.reasons.some(function (reason) {
-        return ONLINE_SERVICE_REASONS.indexOf(reason) >= 0;
+      // The reasons after which the visitor cannot come in today, as the server lists them.
+      var turnedAway = online.dataset.onlineService.split(" ");
+      online.hidden = shown.status !== "refused" || !shown.reasons.some(function (reason) {
+        return turnedAway.indexOf(reason) >= 0;
       });
     }
     var decimal = document.documentElement.lang === "id" ? "," : ".";

@@ -174,3 +174,88 @@ def test_the_board_fits_the_tv(browser, server: LiveServer, size) -> None:
     assert last_row["y"] + last_row["height"] <= size[1]
     screenshot(page, "display-board")
     context.close()
+
+
+# Sample every frame for ``ms`` after a call: the WCAG contrast ratio of each text of the
+# frame with what is behind it (backgrounds composited from the page down), the lowest per
+# text, and the frame's backgrounds seen, which show that it flashed at all.
+FLASH_CONTRAST = """([ms]) => new Promise(resolve => {
+  const rgba = css => css.match(/[\\d.]+/g).map(Number).concat([1]).slice(0, 4);
+  const over = ([r, g, b, a], below) => [r, g, b].map((c, i) => c * a + below[i] * (1 - a));
+  const channel = c => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const behind = node => {
+    const layers = [];
+    for (let at = node; at; at = at.parentElement) {
+      layers.unshift(rgba(getComputedStyle(at).backgroundColor));
+    }
+    return layers.reduce((below, layer) => over(layer, below), [255, 255, 255]);
+  };
+  const ratio = node => {
+    const back = behind(node);
+    const [one, two] = [luminance(over(rgba(getComputedStyle(node).color), back)), luminance(back)];
+    return (Math.max(one, two) + 0.05) / (Math.min(one, two) + 0.05);
+  };
+  const texts = {
+    number: "[data-current-number]",
+    monitor: "[data-current-monitor]",
+    title: "#now-calling-title",
+  };
+  const frame = document.querySelector(".now-calling");
+  const lowest = {};
+  const backgrounds = new Set();
+  let frames = 0;
+  const start = performance.now();
+  const sample = now => {
+    frames += 1;
+    backgrounds.add(getComputedStyle(frame).backgroundColor);
+    for (const [name, selector] of Object.entries(texts)) {
+      lowest[name] = Math.min(lowest[name] || Infinity, ratio(document.querySelector(selector)));
+    }
+    if (now - start < ms) {
+      requestAnimationFrame(sample);
+    } else {
+      resolve({lowest, frames, backgrounds: Array.from(backgrounds)});
+    }
+  };
+  requestAnimationFrame(sample);
+})"""
+
+
+def test_the_call_s_flash_keeps_the_number_and_the_monitor_readable_at_every_frame(
+    browser, server: LiveServer
+) -> None:
+    visits = admit_and_queue(server, 14)
+    for minute, visit_id in enumerate(visits[:12]):
+        call_visit(server, visit_id, booth=minute % 4 + 1, minutes=minute)
+    context = browser.new_context(
+        viewport={"width": 1920, "height": 1080}, reduced_motion="no-preference"
+    )
+    context.add_init_script(STUB_SPEECH % '[{"lang": "id-ID", "name": "Damayanti"}]')
+    page = context.new_page()
+    page.goto(display_link(server))
+    page.click("[data-enable-sound]")
+    expect(page.locator("[data-current-number]")).to_have_text("12")
+    call_visit(server, visits[12], booth=2, minutes=13)
+    expect(page.locator(".now-calling")).to_have_class(re.compile(r"\bfresh\b"), timeout=2000)
+    seen = page.evaluate(FLASH_CONTRAST, [4200])
+    assert seen["frames"] >= 100, seen  # a frame every 42 ms at least: the animation is seen
+    assert len(seen["backgrounds"]) >= 2, f"the frame did not flash: {seen}"
+    assert min(seen["lowest"].values()) >= 4.5, seen
+    expect(page.locator("[data-current-number]")).to_have_text("13")
+    expect(page.locator("[data-current-monitor]")).to_have_text("Monitor 2")
+    # The screenshot at a moment of the flash: the animations held there.
+    call_visit(server, visits[13], booth=4, minutes=14)
+    expect(page.locator("[data-current-number]")).to_have_text("14", timeout=2000)
+    page.evaluate(
+        "() => document.getAnimations().forEach(a => { a.pause(); a.currentTime = 250; })"
+    )
+    screenshot(page, "display-call-flash")
+    page.evaluate(
+        "() => document.getAnimations().forEach(a => { a.pause(); a.currentTime = 750; })"
+    )
+    screenshot(page, "display-call-flash-between")
+    context.close()

@@ -206,6 +206,77 @@ def test_quota_full_is_said_before_anything_is_measured(open_door, server):
     expect(page.locator("#answer.refused [data-reason=quota_full]")).to_be_visible()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (800, 1280)])
+def test_a_fever_refusal_shows_the_online_service_link_and_qr_code(
+    open_door, server, width, height
+):
+    server.clock.now = datetime.now(UTC)
+    page = open_door(width=width, height=height)
+    page.clock.install()
+    check(page, "37.8")
+    expect(page.locator("#answer .online")).to_be_hidden()
+    page.clock.fast_forward("06:00")
+    server.clock.now += timedelta(minutes=6)
+    retest = page.locator("#answer-actions [data-retest]")
+    expect(retest).to_be_enabled()
+    retest.click()
+    expect(page.locator("[data-retesting]")).to_be_visible()
+    page.fill("#temperature", "38.2")
+    page.click("button.submit")
+    expect(page.locator("#answer.refused [data-reason=fever]")).to_be_visible()
+    expect(page.locator("#answer .online a")).to_have_attribute("href", ONLINE_SERVICE_URL)
+    expect(page.locator("#answer .online img")).to_be_visible()
+    screenshot(page, "result-fever-refused")
+    page.goto(f"{server.url}/visits/2")
+    expect(page.locator(".verdict.refused [data-reason=fever]")).to_be_visible()
+    expect(page.locator(".online a")).to_have_attribute("href", ONLINE_SERVICE_URL)
+    expect(page.locator(".online img")).to_be_visible()
+    screenshot(page, "result-page-fever-refused")
+
+
+# Each toggle as its box and the check button's after scrolling the toggle into view (as the
+# browser does for a tap, or for a toggle reached by the keyboard): top, bottom, left, right.
+TOGGLES_BESIDE_THE_BUTTON = """([align]) => Array.from(document.querySelectorAll(".toggle"))
+.map(toggle => {
+  if (align) {
+    toggle.scrollIntoView({block: align});
+  }
+  const box = toggle.getBoundingClientRect();
+  const button = document.querySelector("button.submit").getBoundingClientRect();
+  return {
+    name: toggle.textContent.trim(),
+    toggle: [box.top, box.bottom, box.left, box.right],
+    button: [button.top, button.bottom, button.left, button.right],
+    viewport: window.innerHeight,
+  };
+})"""
+
+
+def overlaps(one: list[float], other: list[float]) -> bool:
+    """Tell whether two boxes (top, bottom, left, right) share any area."""
+    return one[0] < other[1] and other[0] < one[1] and one[2] < other[3] and other[2] < one[3]
+
+
+@pytest.mark.parametrize(("width", "height"), [(800, 1280), (1024, 768)])
+def test_with_the_quota_banner_the_check_button_covers_no_toggle(open_door, server, width, height):
+    server.use_every_slot()
+    page = open_door(width=width, height=height)
+    expect(page.locator("#quota-full")).to_be_visible()
+    screenshot(page, "door-quota-banner-toggles")
+    for align in (None, "nearest", "end", "center", "start"):
+        page.evaluate("window.scrollTo(0, 0)")
+        for seen in page.evaluate(TOGGLES_BESIDE_THE_BUTTON, [align]):
+            toggle, button = seen["toggle"], seen["button"]
+            in_view = toggle[1] > 0 and toggle[0] < seen["viewport"]
+            assert not (in_view and overlaps(toggle, button)), (align, seen)
+    # A tap on each toggle, where Playwright scrolls it to, ticks it and checks nobody.
+    page.evaluate("window.scrollTo(0, 0)")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+        expect(page.locator(f"#{toggle}")).to_be_checked()
+    expect(page.locator("#answer")).to_be_hidden()
+
+
 def test_a_visitor_resting_when_the_slots_run_out_is_told_one_thing(open_door, server):
     page = open_door()
     check(page, "37.8")

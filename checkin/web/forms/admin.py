@@ -70,3 +70,7 @@ class AccountForm(PasswordForm, AccountRoleForm):
             ),
         ],
     )
+    display_name = StringField(
+        _l("Name staff see (optional)"),
+        validators=[Optional(), Length(max=limits.MAX_DISPLAY_NAME), storable],
+    )
