@@ -17,7 +17,7 @@ from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 from tests.serving import gunicorn
 
 BODY = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
-ERROR_KEYS = {"code", "status", "message", "errors"}
+ERROR_KEYS = {"code", "status", "message", "errors", "facts"}
 
 
 @pytest.fixture
@@ -112,18 +112,18 @@ def test_recovered_retest_is_admitted(client, door, clock):
 
 
 @pytest.mark.parametrize(
-    ("wait", "first_temperature", "message"),
+    ("wait", "first_temperature", "status", "code", "message"),
     [
-        (timedelta(minutes=4), 37.3, "rest"),
-        (timedelta(minutes=5), 36.6, "waiting for a re-test"),
-        (timedelta(days=1), 37.3, "today"),
+        (timedelta(minutes=4), 37.3, 409, "retest_too_early", "rest"),
+        (timedelta(minutes=5), 36.6, 422, "retest_not_waiting", "waiting for a re-test"),
+        (timedelta(days=1), 37.3, 409, "retest_closed", "today"),
     ],
 )
-def test_retest_rules(client, door, clock, wait, first_temperature, message):
+def test_retest_rules(client, door, clock, wait, first_temperature, status, code, message):
     first = post(client, door, BODY | {"temperature_c": first_temperature}).json
     clock.now += wait
     response = post(client, door, BODY | {"recheck_of": first["id"]})
-    assert response.status_code == 422
+    assert (response.status_code, response.json["code"]) == (status, code)
     assert message in response.json["errors"]["recheck_of"][0]
     assert stored_visits() == 1
 
@@ -133,7 +133,7 @@ def test_one_retest_only(client, door, clock):
     clock.now += timedelta(minutes=5)
     assert post(client, door, BODY | {"recheck_of": first["id"]}).status_code == 201
     again = post(client, door, BODY | {"recheck_of": first["id"]})
-    assert again.status_code == 422
+    assert (again.status_code, again.json["code"]) == (409, "already_retested")
     assert "already" in again.json["errors"]["recheck_of"][0]
 
 
@@ -270,7 +270,7 @@ def test_malformed_body_is_400(client, door, data, content_type):
 def test_oversized_body_is_413(client, door):
     response = post(client, door, BODY | {"visitor_name": "x" * 70_000})
     assert response.status_code == 413
-    assert response.json["code"] == 413
+    assert (response.json["code"], response.json["status"]) == ("too_large", 413)
 
 
 def post_chunked(client, headers, data: bytes):
@@ -367,7 +367,7 @@ def test_a_field_given_twice_is_400_naming_it(client, door, data, repeated):
 def test_without_valid_auth_is_401(client, method, path, headers):
     response = getattr(client, method)(path, json=BODY, headers=headers)
     assert response.status_code == 401
-    assert response.json["status"] == "Unauthorized"
+    assert (response.json["code"], response.json["status"]) == ("unauthorized", 401)
 
 
 @pytest.mark.parametrize(
@@ -404,7 +404,7 @@ def test_wrong_method_is_json(client, door, method, status):
 def test_unknown_api_path_is_json_404(client):
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404
-    assert response.json["code"] == 404
+    assert (response.json["code"], response.json["status"]) == ("not_found", 404)
 
 
 def test_quota_today(client, door, make_visit):

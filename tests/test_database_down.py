@@ -26,10 +26,11 @@ PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "dist
 PERSONAL = {"visitor_name": "Siti Aminah Lognot", "phone": "081234509876"}
 BEARER = {"Authorization": "Bearer any-token-the-database-would-look-up"}
 UNAVAILABLE_JSON = {
-    "code": 503,
-    "status": "Service Unavailable",
+    "code": "unavailable",
+    "status": 503,
     "message": "The server cannot reach its database; nothing was stored. Try again shortly.",
     "errors": {},
+    "facts": {},
 }
 
 

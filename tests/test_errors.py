@@ -173,21 +173,44 @@ def test_the_api_says_why_a_re_test_is_refused(
         json=body | {"recheck_of": first_id},
         headers=auth_headers(door_user),
     )
-    assert (response.status_code, response.json["code"]) == (422, 422)
-    assert response.json["errors"] == {"recheck_of": [RETEST_WORDS[code]["en"]]}
+    body = response.json
+    assert (response.status_code, body["code"], body["status"]) == (409, code, 409)
+    assert body["message"] == RETEST_WORDS[code]["en"]
+    assert body["errors"] == {"recheck_of": [RETEST_WORDS[code]["en"]]}
+    if code == "retest_too_early":
+        ready_at = datetime.fromisoformat(body["facts"]["ready_at"])
+        assert (ready_at.strftime("%H:%M"), ready_at.utcoffset() is not None) == ("10:05", True)
+    else:
+        assert body["facts"] == {}
 
 
 @pytest.mark.parametrize(
-    ("query", "words"),
+    ("query", "code", "facts", "words"),
     [
-        ("from=2026-11-20&to=2026-11-10", "The end date is before the start date."),
-        ("from=2010-01-01&to=2026-11-10", "This range is too long: at most 3700 days."),
+        (
+            "from=2026-11-20&to=2026-11-10",
+            "range_reversed",
+            {},
+            "The end date is before the start date.",
+        ),
+        (
+            "from=2010-01-01&to=2026-11-10",
+            "range_too_long",
+            {"max_days": 3700},
+            "This range is too long: at most 3700 days.",
+        ),
     ],
 )
-def test_the_api_says_why_a_range_is_refused(client, auth_headers, manager_user, query, words):
+def test_the_api_says_why_a_range_is_refused(
+    client, auth_headers, manager_user, query, code, facts, words
+):
     response = client.get(f"/api/v1/reports/daily?{query}", headers=auth_headers(manager_user))
-    assert (response.status_code, response.json["code"]) == (422, 422)
-    assert response.json["errors"] == {"to": [words]}
+    assert (response.status_code, response.json["code"], response.json["status"]) == (
+        422,
+        code,
+        422,
+    )
+    assert (response.json["errors"], response.json["facts"]) == ({"to": [words]}, facts)
 
 
 @pytest.mark.parametrize(

@@ -495,7 +495,8 @@ def test_a_token_does_only_what_its_scopes_allow(
     )
     assert response.status_code == status, response.json
     if status == 403:
-        assert set(response.json) == {"code", "status", "message", "errors"}
+        assert set(response.json) == {"code", "status", "message", "errors", "facts"}
+        assert response.json["code"] == "forbidden"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
 
 

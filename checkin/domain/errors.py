@@ -2,6 +2,12 @@
 
 Nothing was stored when one of these is raised. Pages, the API and the CLI turn ``code`` into
 words (``checkin.words.errors.error_text``); none of them reads an error's text to find the cause.
+
+``status`` is the HTTP status the API answers with, so that a new class needs no change to the
+handler: 422 (the default) when the input is at fault (a value out of range, a reference that
+names nothing usable); 409 when the input is sound but the present state is in the way, so the
+same request may work later; 404 when it names a thing the account has none of; 429 and 503 as
+HTTP means them.
 """
 
 from __future__ import annotations
@@ -16,9 +22,14 @@ class ServiceError(Exception):
 
     code: ClassVar[str]
     field: ClassVar[str | None]
+    status: ClassVar[int] = 422
 
     def __str__(self) -> str:
         return self.code
+
+    def facts(self) -> dict[str, object]:
+        """Return the facts the error carries (its dataclass fields), by name."""
+        return {name: getattr(self, name) for name in getattr(self, "__dataclass_fields__", {})}
 
 
 # Re-tests
@@ -32,12 +43,14 @@ class RetestClosed(ServiceError):
     """The first reading was voided, or was taken on an earlier day."""
 
     code, field = "retest_closed", "recheck_of"
+    status = 409  # the reading's state is in the way, not the input's form
 
 
 class AlreadyRetested(ServiceError):
     """The first reading has its second reading already."""
 
     code, field = "already_retested", "recheck_of"
+    status = 409
 
 
 @dataclass(eq=False)
@@ -45,6 +58,7 @@ class RetestTooEarly(ServiceError):
     """The visitor has not rested long enough; ``ready_at`` is in the site's time zone."""
 
     code, field = "retest_too_early", "recheck_of"
+    status = 409  # the same request succeeds once the wait is over
     ready_at: datetime
 
 
@@ -53,6 +67,7 @@ class TooSoonToCallGone(ServiceError):
     """A visitor waiting for a re-test may be recorded as gone only from ``gone_at`` (site time)."""
 
     code, field = "too_soon_to_call_gone", None
+    status = 409  # the visit's state allows it later, as for a re-test
     gone_at: datetime
 
 
@@ -67,6 +82,7 @@ class AlreadyVoided(ServiceError):
     """The check is void already."""
 
     code, field = "already_voided", "reason"
+    status = 409
 
 
 # Tablets and their leases
@@ -74,12 +90,14 @@ class UnknownDevice(ServiceError):
     """No tablet of this site has this id."""
 
     code, field = "unknown_device", "device_id"
+    status = 404
 
 
 class DeviceOfAnotherSite(ServiceError):
     """The tablet's id is known at another site."""
 
     code, field = "device_of_another_site", "device_id"
+    status = 404  # another site's tablets are not this account's to know of
 
 
 # Pairing tablets and staff PINs
@@ -99,6 +117,7 @@ class PairingCodeUsed(ServiceError):
     """The pairing code paired a tablet already: each code pairs one."""
 
     code, field = "pairing_code_used", "code"
+    status = 409
 
 
 @dataclass(eq=False)
@@ -106,6 +125,7 @@ class PairingLocked(ServiceError):
     """Too many wrong pairing codes from this client: no code is checked for ``minutes``."""
 
     code, field = "pairing_locked", "code"
+    status = 429
     minutes: int
 
 
@@ -144,6 +164,7 @@ class QuotaBelowAdmitted(ServiceError):
     """A new quota lower than the slots taken today: visitors admitted, slots tablets hold."""
 
     code, field = "quota_below_admitted", "daily_quota"
+    status = 409  # the number is valid; today's count is in the way
     admitted: int
     held: int = 0
 
@@ -179,6 +200,7 @@ class AlreadyClosed(ServiceError):
     """The site is closed on that date already (a local closure or a ticked holiday)."""
 
     code, field = "already_closed", "day"
+    status = 409
     day: date
 
 
@@ -187,6 +209,7 @@ class UnknownClosedDay(ServiceError):
     """No local closed day of today or later on that date."""
 
     code, field = "unknown_closed_day", "day"
+    status = 404
     day: date
 
 
@@ -204,6 +227,7 @@ class UnknownBooth(ServiceError):
     """The site has no booth with this number in use."""
 
     code, field = "unknown_booth", "booth"
+    status = 404
     booth: int
 
 
@@ -212,6 +236,7 @@ class BoothTaken(ServiceError):
     """Another officer holds the booth."""
 
     code, field = "booth_taken", "booth"
+    status = 409
     booth: int
 
 
@@ -220,6 +245,7 @@ class BoothLimitReached(ServiceError):
     """The officer holds as many booths as the site allows one officer."""
 
     code, field = "booth_limit_reached", "booth"
+    status = 409  # the officer's other booths are in the way, not the booth asked for
     limit: int
 
 
@@ -228,6 +254,7 @@ class BoothNotYours(ServiceError):
     """The officer does not hold the booth (never opened it, or closed it)."""
 
     code, field = "booth_not_yours", "booth"
+    status = 409  # who holds the booth, which changes, is in the way
     booth: int
 
 
@@ -236,6 +263,7 @@ class BoothBusy(ServiceError):
     """The booth has a visitor called or being served: done or not come first."""
 
     code, field = "booth_busy", "booth"
+    status = 409
     booth: int
     slot: int
 
@@ -244,12 +272,14 @@ class NobodyWaiting(ServiceError):
     """No visitor admitted today waits for a call."""
 
     code, field = "nobody_waiting", "booth"
+    status = 409
 
 
 class WrongFloorState(ServiceError):
     """The visitor is not at this booth in a state that allows the step (changed meanwhile)."""
 
     code, field = "wrong_floor_state", "visit"
+    status = 409
 
 
 class RecallFirst(ServiceError):
@@ -263,6 +293,7 @@ class BoothsStillOpen(ServiceError):
     """Fewer booths were set while officers hold some of those that would go."""
 
     code, field = "booths_still_open", "booths"
+    status = 409  # a valid count, refused while officers hold the booths it would take away
     booths: tuple[int, ...]
 
 
@@ -305,6 +336,7 @@ class SiteCodeTaken(ServiceError):
     """Another site has this code."""
 
     code, field = "site_code_taken", "code"
+    status = 409
     site_code: str
 
 
@@ -321,6 +353,7 @@ class UnknownSite(ServiceError):
     """No site has this code."""
 
     code, field = "unknown_site", "site"
+    status = 404
     site_code: str
 
 
@@ -345,6 +378,7 @@ class UsernameTaken(ServiceError):
     """Another account has this username."""
 
     code, field = "username_taken", "username"
+    status = 409
     username: str
 
 
@@ -369,6 +403,7 @@ class UnknownAccount(ServiceError):
     """No account has this username."""
 
     code, field = "unknown_account", "username"
+    status = 404
     username: str
 
 
@@ -419,6 +454,7 @@ class UnknownToken(ServiceError):
     """No active API token has this id."""
 
     code, field = "unknown_token", "token_id"
+    status = 404
     token_id: int
 
 
@@ -435,6 +471,7 @@ class BackupFolderMissing(ServiceError):
     """The folder to write backups in does not exist."""
 
     code, field = "backup_folder_missing", "folder"
+    status = 503  # the machine is at fault; once fixed the same request works
     folder: str
 
 
@@ -443,6 +480,7 @@ class BackupFolderNotWritable(ServiceError):
     """The backup cannot be written in the folder; ``reason`` is the system's."""
 
     code, field = "backup_folder_not_writable", "folder"
+    status = 503  # as for a missing folder
     folder: str
     reason: str
 
@@ -452,6 +490,7 @@ class BackupToolMissing(ServiceError):
     """A PostgreSQL client program (pg_dump, pg_restore) is not installed."""
 
     code, field = "backup_tool_missing", None
+    status = 503  # as for a missing folder
     tool: str
 
 
@@ -460,6 +499,7 @@ class BackupToolFailed(ServiceError):
     """pg_dump or pg_restore failed; ``detail`` is the last line it printed."""
 
     code, field = "backup_tool_failed", None
+    status = 503  # as for a missing folder
     tool: str
     detail: str
 
@@ -469,6 +509,7 @@ class BackupCopyDamaged(ServiceError):
     """The fresh copy failed its integrity check, so it was not kept."""
 
     code, field = "backup_copy_damaged", None
+    status = 503  # as for a missing folder
     detail: str
 
 
@@ -513,4 +554,5 @@ class DatabaseInUse(ServiceError):
     """Other processes (SQLite) or sessions (PostgreSQL) hold the database to be replaced."""
 
     code, field = "database_in_use", None
+    status = 409  # the same request works once the other holders let go
     pids: str

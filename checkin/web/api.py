@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from datetime import date, datetime
 from functools import wraps
 from typing import Any
 
@@ -20,7 +21,7 @@ from werkzeug.exceptions import (
 )
 
 from checkin.domain import limits
-from checkin.domain.errors import ServiceError, UnknownDevice
+from checkin.domain.errors import ServiceError
 from checkin.extensions import csrf
 from checkin.models import Device
 from checkin.services import (
@@ -42,7 +43,7 @@ from checkin.web.common import (
     now,
     roles_required,
 )
-from checkin.web.errors import json_error
+from checkin.web.errors import KEPT, json_error
 from checkin.web.schemas import (
     CheckInResultSchema,
     CheckInSchema,
@@ -80,6 +81,7 @@ class InvalidInputError(HTTPException):
     """422 with the per-field messages in ``errors``."""
 
     code = 422
+    api_code = "validation"
     description = "The input is invalid; nothing was stored."
 
     def __init__(self, errors: dict[str, Any]) -> None:
@@ -206,7 +208,8 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
     if result.conflict is not None:
         with force_locale("en"):
             words = conflict_text(result.conflict.cause)
-        return json_error(409, "Kept for the manager to look at.", {"offline": [words]}), 409, {}
+        kept = json_error(409, "Kept for the manager to look at.", {"offline": [words]}, KEPT)
+        return kept, 409, {}
     body = CHECK_IN_RESULT.dump(result.visit) | {"quota": QUOTA.dump(result.quota)}
     status = 201 if result.created else 200
     return jsonify(body), status, {"Location": url_for("api.list_checkins", day=body["day"])}
@@ -240,16 +243,8 @@ def lease_of(device_id: str) -> Response:
     Door staff read their own tablet's; a manager any tablet's of the site.
     """
     own = acting_user().role == "door"
-    device = this_tablet(device_id) if own else known_device(device_id)
+    device = this_tablet(device_id) if own else leases.device_of(current_site(), device_id)
     return jsonify(LEASE.dump(leases.lease_of(device, now())))
-
-
-def known_device(device_id: str) -> Device:
-    """Return a tablet of the account's site by its id, or answer 404."""
-    try:
-        return leases.device_of(current_site(), device_id)
-    except UnknownDevice:
-        raise NotFound("No tablet of this site has this id.") from None
 
 
 @bp.delete("/leases/<device:device_id>")
@@ -257,7 +252,7 @@ def known_device(device_id: str) -> Device:
 def revoke_lease(device_id: str) -> Response:
     """Stop a tablet leasing for the rest of its day (audited); its unused slots stay held
     until it gives them back or a manager releases them."""
-    device = known_device(device_id)
+    device = leases.device_of(current_site(), device_id)
     return jsonify({"device_id": device_id, "revoked": leases.revoke(device, acting_user(), now())})
 
 
@@ -345,12 +340,22 @@ def openapi() -> Response:
 @bp.errorhandler(InvalidInputError)
 def invalid_input(error: InvalidInputError) -> Response:
     """Answer 422 with the documented error shape."""
-    return json_error(422, error.description, error.errors)
+    return json_error(422, error.description, error.errors, error.api_code)
 
 
 @bp.errorhandler(ServiceError)
 def refused_by_a_rule(error: ServiceError) -> Response:
-    """Answer 422 with the rule's words, in English, under the field at fault."""
+    """Answer with the rule's status, code, words (in English, also under the field at fault)
+    and facts."""
     with force_locale("en"):
         words = error_text(error)
-    return json_error(422, InvalidInputError.description, {error.field: [words]})
+    errors = {error.field: [words]} if error.field else {}
+    return json_error(error.status, words, errors, error.code, json_facts(error))
+
+
+def json_facts(error: ServiceError) -> dict[str, Any]:
+    """Return an error's facts as JSON values: times and days in ISO 8601, with their offset."""
+    return {
+        name: value.isoformat() if isinstance(value, date | datetime) else value
+        for name, value in error.facts().items()
+    }

@@ -30,20 +30,57 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_body(code: int, message: str, errors: dict | None = None) -> dict:
-    """Return the documented JSON error document."""
+# The machine codes of HTTP errors a view or Werkzeug raises; one with an ``api_code`` of its
+# own (a schema's refusal: "validation") says so itself.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "validation",
+    429: "too_many_requests",
+    500: "server_error",
+    503: "unavailable",
+}
+# The code of the 409 that stored an offline check as a conflict for the manager, not as the
+# tablet decided; any other error stored nothing.
+KEPT = "kept_for_manager"
+
+
+def http_code(status: int) -> str:
+    """Return the machine code of an HTTP error without one of its own."""
+    return HTTP_CODES.get(status) or HTTPStatus(status).name.lower()
+
+
+def error_body(
+    status: int,
+    message: str,
+    errors: dict | None = None,
+    code: str | None = None,
+    facts: dict | None = None,
+) -> dict:
+    """Return the documented JSON error document: ``code`` a string, ``status`` the HTTP one."""
     return {
-        "code": code,
-        "status": HTTPStatus(code).phrase,
+        "code": code or http_code(status),
+        "status": status,
         "message": message,
         "errors": errors or {},
+        "facts": facts or {},
     }
 
 
-def json_error(code: int, message: str, errors: dict | None = None) -> Response:
+def json_error(
+    status: int,
+    message: str,
+    errors: dict | None = None,
+    code: str | None = None,
+    facts: dict | None = None,
+) -> Response:
     """Return a JSON error response with the documented shape."""
-    response = jsonify(error_body(code, message, errors))
-    response.status_code = code
+    response = jsonify(error_body(status, message, errors, code, facts))
+    response.status_code = status
     return response
 
 
@@ -51,7 +88,12 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
     """Render an HTTP error for the API or for a person."""
     code = error.code or 500
     if wants_json():
-        response = json_error(code, error.description or "", getattr(error, "errors", None))
+        response = json_error(
+            code,
+            error.description or "",
+            getattr(error, "errors", None),
+            getattr(error, "api_code", None),
+        )
         if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         return response

@@ -10,6 +10,16 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from checkin.domain.errors import (
+    AlreadyRetested,
+    RangeReversed,
+    RangeTooLong,
+    RetestClosed,
+    RetestNotWaiting,
+    RetestTooEarly,
+    ServiceError,
+)
+from checkin.web.errors import KEPT, http_code
 from checkin.web.schemas import (
     CHECK_IN_RULES,
     CheckInResultSchema,
@@ -22,6 +32,16 @@ from checkin.web.schemas import (
     VisitPageSchema,
     VisitQuerySchema,
 )
+
+# The rules that may refuse each request, each answered with its class's status and code.
+CHECK_IN_REFUSALS = (RetestNotWaiting, RetestClosed, AlreadyRetested, RetestTooEarly)
+REPORT_REFUSALS = (RangeReversed, RangeTooLong)
+# Who is asking, and the database: any endpoint may answer these.
+EVERYWHERE = {
+    401: "Not logged in and no valid bearer token",
+    403: "The account's role, or the token's scopes, may not do this",
+    503: "The database cannot answer now; nothing stored; try again shortly",
+}
 
 
 def build() -> APISpec:
@@ -69,10 +89,44 @@ def build() -> APISpec:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
         }
 
-    errors = {
-        "401": answer("Not logged in and no valid bearer token"),
-        "403": answer("The account's role, or the token's scopes, may not do this"),
-    }
+    def failures(
+        described: dict[int, str],
+        refusals: tuple[type[ServiceError], ...] = (),
+        named: dict[int, list[str]] | None = None,
+    ) -> dict[str, dict]:
+        """Return the error answers, each listing the codes it may carry in its schema's enum.
+
+        An HTTP error's code is its status's (``named`` gives others); a rule's refusal is
+        listed under its class's status.
+        """
+        described = EVERYWHERE | described
+        codes = {
+            status: list((named or {}).get(status) or [http_code(status)]) for status in described
+        }
+        for refusal in refusals:
+            if refusal.status not in described:
+                described[refusal.status] = "Refused by a rule; nothing stored"
+                codes[refusal.status] = []
+            codes[refusal.status].append(refusal.code)
+        return {
+            str(status): {
+                "description": "{}. `code`: {}".format(
+                    described[status], ", ".join(f"`{code}`" for code in codes[status])
+                ),
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/Error"},
+                                {"properties": {"code": {"type": "string", "enum": codes[status]}}},
+                            ]
+                        }
+                    }
+                },
+            }
+            for status in sorted(described)
+        }
+
     spec.path(
         "/checkins",
         operations={
@@ -89,14 +143,21 @@ def build() -> APISpec:
                         "The same client_ref again: the check as stored; nothing new stored",
                         "CheckInResult",
                     ),
-                    "400": answer("Body is not a JSON object"),
-                    "409": answer(
-                        "A check recorded offline that cannot be stored as the tablet decided:"
-                        " kept for the manager; `errors.offline` says why"
+                    **failures(
+                        {
+                            400: "Body is not a JSON object",
+                            409: (
+                                "A check recorded offline that cannot be stored as the tablet"
+                                " decided: kept for the manager (`errors.offline` says why);"
+                                " or a re-test its first reading"
+                                " does not allow now, nothing stored"
+                            ),
+                            413: "Body larger than 64 KB",
+                            422: "Invalid input; nothing stored",
+                        },
+                        CHECK_IN_REFUSALS,
+                        {409: [KEPT]},
                     ),
-                    "413": answer("Body larger than 64 KB"),
-                    "422": answer("Invalid input; nothing stored"),
-                    **errors,
                 },
             },
             "get": {
@@ -104,8 +165,7 @@ def build() -> APISpec:
                 "parameters": [{"in": "query", "schema": VisitQuerySchema}],
                 "responses": {
                     "200": answer("A page of checks", "VisitPage"),
-                    "422": answer("Invalid query"),
-                    **errors,
+                    **failures({422: "Invalid query"}),
                 },
             },
         },
@@ -115,7 +175,7 @@ def build() -> APISpec:
         operations={
             "get": {
                 "summary": "Today's walk-in quota of the account's site, and who is inside",
-                "responses": {"200": answer("The quota", "QuotaToday"), **errors},
+                "responses": {"200": answer("The quota", "QuotaToday"), **failures({})},
             }
         },
     )
@@ -127,8 +187,7 @@ def build() -> APISpec:
                 "parameters": [{"in": "query", "schema": ReportQuerySchema}],
                 "responses": {
                     "200": answer("One entry per day, quiet days included", "DailyReport"),
-                    "422": answer("Invalid range"),
-                    **errors,
+                    **failures({422: "Invalid range"}, REPORT_REFUSALS),
                 },
             }
         },

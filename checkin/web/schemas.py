@@ -504,7 +504,16 @@ class DailyReportSchema(Schema):
 class ErrorSchema(Schema):
     """The JSON error document of every API failure."""
 
-    code = fields.Integer()
-    status = fields.String()
-    message = fields.String()
-    errors = fields.Dict()
+    code = fields.String(
+        required=True,
+        metadata={"description": "What went wrong, for machines: `retest_too_early`, `not_found`"},
+    )
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    message = fields.String(required=True, metadata={"description": "In English, for people"})
+    errors = fields.Dict(
+        required=True, metadata={"description": "The words again, under the input at fault"}
+    )
+    facts = fields.Dict(
+        required=True,
+        metadata={"description": "What the words say, as values: `ready_at` of a re-test"},
+    )

@@ -140,20 +140,32 @@
     });
   }
 
+  // Whether the server refused an upload and stored nothing: as input (400, 422), or by a rule
+  // (a 409 whose code is not the conflict kept for the manager). Anything else but a stored
+  // check throws, for the round to stop until the next one.
+  function refusedUpload(response) {
+    if (response.ok) {
+      return false;
+    }
+    if (response.status === 409) {
+      return response.json().then(function (body) { return body.code !== "kept_for_manager"; });
+    }
+    if (response.status === 400 || response.status === 422) {
+      return true;
+    }
+    throw new Error("HTTP " + response.status);
+  }
+
   // Send the outbox in order, each check once the one before has its final answer: a re-test
   // follows its first reading. Stored (201), stored already (200) and kept for the manager
-  // (409) leave the outbox; refused as input (400, 422) the check moves aside, counted on the
+  // (409 kept_for_manager) leave the outbox; refused, the check moves aside, counted on the
   // page, so that the rest go on; anything else stops the round until the next one.
   function sendOutbox() {
     return door.store.outbox().then(function (checks) {
       var sent = 0;
       return checks.reduce(function (previous, item) {
         return previous.then(function () {
-          return postJSON(status.dataset.upload, item.value).then(function (response) {
-            var refused = response.status === 400 || response.status === 422;
-            if (!response.ok && response.status !== 409 && !refused) {
-              throw new Error("HTTP " + response.status);
-            }
+          return postJSON(status.dataset.upload, item.value).then(refusedUpload).then(function (refused) {
             sent += refused ? 0 : 1;
             return door.store.transact("readwrite", function (stores) {
               stores.outbox.delete(item.key);
