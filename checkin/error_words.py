@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from checkin import calendar_words
+from checkin import booking_words, calendar_words
 from checkin.services.errors import ServiceError
 
 # What each service error says, from its facts. Pages show it in the reader's language, the API
@@ -96,6 +96,7 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         highest=error.highest,
     ),
     **calendar_words.ERROR_TEXT,
+    **booking_words.ERROR_TEXT,
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
         "This range is too long: at most %(num)d day.",

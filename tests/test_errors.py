@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
 
 from checkin.error_words import ERROR_TEXT, error_text
-from checkin.services import errors
+from checkin.services import booking_errors, errors
 from checkin.services.errors import ServiceError
 
 # One made-up instance of every cause, with the facts its words need.
@@ -76,6 +76,18 @@ EXAMPLES = [
     errors.BackupDamaged("half.sqlite3", "database disk image is malformed"),
     errors.BackupFromNewerVersion("0099", "0004"),
     errors.DatabaseInUse("4321, 4322"),
+    booking_errors.UnknownBooking(),
+    booking_errors.BookingNotOpen(),
+    booking_errors.UnknownSession(time(9)),
+    booking_errors.SessionFull(time(8), date(2026, 11, 26)),
+    booking_errors.SessionOver(time(8), date(2026, 11, 25)),
+    booking_errors.AlreadyBooked(date(2026, 11, 26)),
+    booking_errors.BookingDayClosed(date(2026, 12, 25)),
+    booking_errors.BookingDayPast(date(2026, 11, 24)),
+    booking_errors.ReleaseTooEarly(datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Asia/Jakarta"))),
+    booking_errors.ImportHeaderWrong("date,session", "tanggal,sesi"),
+    booking_errors.ImportTooLarge(5000),
+    booking_errors.ImportNotCsv(),
 ]
 
 
