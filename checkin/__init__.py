@@ -295,6 +295,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the checkin commands to the flask CLI."""
-    from checkin import cli
+    from checkin import booking_cli, cli
 
     cli.register(app)
+    app.cli.add_command(booking_cli.bookings_cli)

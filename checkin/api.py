@@ -19,10 +19,10 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from checkin import openapi_document, rules
+from checkin import booking_schemas, openapi_document, rules
 from checkin.error_words import conflict_text, error_text
 from checkin.errors import json_error
-from checkin.extensions import csrf
+from checkin.extensions import csrf, db
 from checkin.models import Device
 from checkin.schemas import (
     CheckInResultSchema,
@@ -39,6 +39,7 @@ from checkin.schemas import (
 )
 from checkin.services import (
     audit,
+    bookings,
     checkins,
     day_counter,
     entry_log,
@@ -46,6 +47,12 @@ from checkin.services import (
     leases,
     pairing,
     reports,
+)
+from checkin.services.booking_errors import (
+    AlreadyBooked,
+    BookingNotOpen,
+    SessionFull,
+    UnknownBooking,
 )
 from checkin.services.errors import ServiceError, UnknownDevice
 from checkin.web import TABLET_COOKIE, acting_user, current_site, door_tablet, now, roles_required
@@ -66,6 +73,11 @@ SLOT_RETURN = SlotReturnSchema()
 TABLET = TabletSchema()
 VISIT_PAGE = VisitPageSchema()
 VISIT_QUERY = VisitQuerySchema()
+BOOKING = booking_schemas.BookingSchema()
+BOOKING_LIST = booking_schemas.BookingListSchema()
+BOOKING_QUERY = booking_schemas.BookingQuerySchema()
+CANCEL_QUERY = booking_schemas.CancelQuerySchema()
+NEW_BOOKING = booking_schemas.NewBookingSchema()
 
 
 class InvalidInputError(HTTPException):
@@ -326,6 +338,61 @@ def daily_report() -> Response:
         for totals in reports.daily_report(site, start, end)
     ]
     return jsonify(DAILY_REPORT.dump({"start": start, "end": end, "days": days}))
+
+
+@bp.post("/bookings")
+@allowed("manager", "admin", scope="bookings")
+def create_booking() -> tuple[Response, int, dict[str, str]]:
+    """Book a place of a session; 201 with the booking and its code.
+
+    The same ``external_ref`` again: 200 with the booking made for it; nothing new is stored.
+    """
+    booked = bookings.book(current_site(), load(NEW_BOOKING, json_body()), now())
+    db.session.commit()
+    body = BOOKING.dump(booked.booking)
+    location = url_for("api.list_bookings", q=body["code"])
+    return jsonify(body), 201 if booked.created else 200, {"Location": location}
+
+
+@bp.get("/bookings")
+@allowed("door", "manager", "admin", scope="bookings")
+def list_bookings() -> Response:
+    """Return a day's bookings (today's unless told), or those of it a search finds (a code:
+    of any day), with each session's places; the read is audited before the answer is sent."""
+    query = load(BOOKING_QUERY, request.args)
+    site, moment = current_site(), now()
+    day = query["day"] or site.local_day(moment)
+    if query["q"] is not None:
+        items = bookings.find(site, query["q"], day)
+    else:
+        items = bookings.day_bookings(site, day)
+    body = BOOKING_LIST.dump({"day": day, "places": bookings.places(site, day), "items": items})
+    detail = {"day": day.isoformat(), "rows": len(items)}
+    audit.record(site, acting_user(), moment, audit.BOOKINGS_READ, detail)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.delete("/bookings/<code>")
+@allowed("manager", "admin", scope="bookings")
+def cancel_booking(code: str) -> Response:
+    """Cancel a booking not yet used, by its code (and the visitor's phone, if given)."""
+    query = load(CANCEL_QUERY, request.args)
+    booking = bookings.cancel(current_site(), code, now(), phone=query["phone"])
+    db.session.commit()
+    return jsonify(BOOKING.dump(booking))
+
+
+@bp.errorhandler(UnknownBooking)
+@bp.errorhandler(SessionFull)
+@bp.errorhandler(AlreadyBooked)
+@bp.errorhandler(BookingNotOpen)
+def booking_refused(error: ServiceError) -> Response:
+    """Answer 404 for a booking not found, 409 for one the stored bookings refuse."""
+    with force_locale("en"):
+        words = error_text(error)
+    status = 404 if isinstance(error, UnknownBooking) else 409
+    return json_error(status, words, {error.field: [words]})
 
 
 @bp.get("/openapi.json")

@@ -101,11 +101,11 @@ ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
         "The external reference is missing, too long, or holds characters that cannot be stored."
     ),
     booking_rules.REF_REPEATED: lambda problem: _(
-        "The same external reference as line %(line)d.", line=problem.first_line
+        "The same external reference as line %(number)d.", number=problem.first_line
     ),
     booking_rules.PERSON_REPEATED: lambda problem: _(
-        "The same NIK and phone on the same day as line %(line)d: one booking a day.",
-        line=problem.first_line,
+        "The same NIK and phone on the same day as line %(number)d: one booking a day.",
+        number=problem.first_line,
     ),
     booking_rules.SESSION_UNKNOWN: lambda problem: _("The office has no such session."),
     booking_rules.DAY_PAST: lambda problem: _("%(value)s is past.", value=problem.value),
@@ -146,7 +146,7 @@ def report_lines(imported: int, already: int, refused: dict[int, list[RowProblem
         ]
         for line, problems in refused.items():
             said = " ".join(row_text(problem) for problem in problems)
-            lines.append(_("Line %(line)d: %(problems)s", line=line, problems=said))
+            lines.append(_("Line %(number)d: %(problems)s", number=line, problems=said))
         return lines
     lines = [ngettext("%(num)d booking imported.", "%(num)d bookings imported.", imported)]
     if already:
@@ -158,6 +158,17 @@ def report_lines(imported: int, already: int, refused: dict[int, list[RowProblem
             )
         )
     return lines
+
+
+def release_text(places: int) -> str:
+    """Say what a release gave walk-ins."""
+    if not places:
+        return _("No booked places to give: released already today, or none left.")
+    return ngettext(
+        "%(num)d booked place given to walk-ins for the rest of today.",
+        "%(num)d booked places given to walk-ins for the rest of today.",
+        places,
+    )
 
 
 def audit_text(action: str, detail: dict[str, Any]) -> str:

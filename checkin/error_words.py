@@ -141,7 +141,8 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         zone=error.timezone,
     ),
     "unknown_scope": lambda error: _(
-        "%(scope)s is not a token scope: use checkin, read or display.", scope=error.scope or "–"
+        "%(scope)s is not a token scope: use checkin, read, bookings or display.",
+        scope=error.scope or "–",
     ),
     "unknown_token": lambda error: _("There is no active token %(id)d.", id=error.token_id),
     "retention_too_short": lambda error: _("Keep at least one day of personal data."),

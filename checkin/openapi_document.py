@@ -10,6 +10,7 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from checkin.booking_openapi import add_bookings
 from checkin.schemas import (
     CHECK_IN_RULES,
     CheckInResultSchema,
@@ -41,7 +42,8 @@ def build() -> APISpec:
                     "description": (
                         "A token made by `flask --app checkin token add NAME --scope ...`: scope"
                         " `checkin` posts checks and reads the quota, `read` lists checks and"
-                        " reports. A token acts as its account and opens no HTML page."
+                        " reports, `bookings` makes, lists and cancels bookings. A token acts"
+                        " as its account and opens no HTML page."
                     ),
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
@@ -133,6 +135,7 @@ def build() -> APISpec:
             }
         },
     )
+    add_bookings(spec, answer, errors)
     return spec
 
 

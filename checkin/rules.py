@@ -138,5 +138,7 @@ MAX_EXTERNAL_REF = 64
 # One import is one office's queue for some days: a larger file is a mistake (a whole year,
 # another office's), refused whole rather than half-read.
 MAX_IMPORT_ROWS = 5_000
+# A row is at most about 250 characters: a larger file cannot hold the rows one import takes.
+MAX_IMPORT_BYTES = MAX_IMPORT_ROWS * 1_000
 # The import's columns, in this order; the first line of the file names them.
 BOOKING_CSV_HEADER = ("date", "session", "name", "phone", "nik_last4", "purpose", "external_ref")

@@ -228,9 +228,9 @@ def booking_coded(site: Site, typed_code: str) -> Booking:
     return booking
 
 
-def find(site: Site, typed: str, now: datetime) -> list[Booking]:
+def find(site: Site, typed: str, day: date) -> list[Booking]:
     """Find bookings at the door: by code (any day, so the door can say it is another day's),
-    else today's by phone (digits typed) or by name (part of it, any case)."""
+    else the day's by phone (digits typed) or by name (part of it, any case)."""
     code = booking_rules.typed_code(typed)
     if code is not None:
         found = db.session.scalar(
@@ -238,7 +238,7 @@ def find(site: Site, typed: str, now: datetime) -> list[Booking]:
         )
         if found is not None:
             return [found]
-    today = (Booking.site_id == site.id, Booking.day == site.local_day(now))
+    of_day = (Booking.site_id == site.id, Booking.day == day)
     digits = booking_rules.phone_key(typed)
     if len(digits) >= 4 and not any(character.isalpha() for character in typed):
         matches = Booking.phone.contains(digits, autoescape=True)
@@ -251,7 +251,7 @@ def find(site: Site, typed: str, now: datetime) -> list[Booking]:
         db.session.scalars(
             sa.select(Booking)
             .join(BookingSession, Booking.session_id == BookingSession.id)
-            .where(*today, matches)
+            .where(*of_day, matches)
             .order_by(BookingSession.starts, Booking.name_key, Booking.id)
             .limit(FOUND_AT_MOST)
         )
@@ -334,6 +334,17 @@ def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
         audit.record(site, by, now, RELEASED, {"day": day.isoformat(), "places": given})
         log.info("site %s: %d booked places released to walk-ins on %s", site.code, given, day)
     return Released(day, given)
+
+
+def import_file(site: Site, content: bytes, by: User | None, now: datetime) -> ImportReport:
+    """Import bookings from a CSV file's bytes (UTF-8), as :func:`import_csv` does."""
+    if len(content) > rules.MAX_IMPORT_BYTES:
+        raise ImportTooLarge(rules.MAX_IMPORT_ROWS)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ImportNotCsv() from None
+    return import_csv(site, text, by, now)
 
 
 def import_csv(site: Site, text: str, by: User | None, now: datetime) -> ImportReport:

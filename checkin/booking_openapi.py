@@ -1,0 +1,106 @@
+"""The bookings part of the OpenAPI document (see checkin.openapi_document)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from apispec import APISpec
+
+from checkin import rules
+from checkin.booking_schemas import (
+    BookingListSchema,
+    BookingQuerySchema,
+    BookingSchema,
+    CancelQuerySchema,
+    NewBookingSchema,
+    PlacesSchema,
+)
+
+
+def add_bookings(spec: APISpec, answer: Callable[..., dict], errors: dict) -> None:
+    """Add the bookings' schemas and paths; ``answer`` makes a response, ``errors`` are the
+    answers every path shares."""
+    for name, schema in (
+        ("NewBooking", NewBookingSchema),
+        ("Booking", BookingSchema),
+        ("Places", PlacesSchema),
+        ("BookingList", BookingListSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    scope = "Token scope `bookings`."
+    spec.path(
+        "/bookings",
+        operations={
+            "post": {
+                "summary": "Book a place of a session (managers; integrations)",
+                "description": (
+                    f"{scope} One booking per NIK-last-4 and phone a day; a session takes no"
+                    " more bookings than its places. Unknown fields are refused with 422."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": "NewBooking"}},
+                },
+                "responses": {
+                    "201": answer("The booking made, with its code", "Booking"),
+                    "200": answer(
+                        "The same external_ref again: the booking made for it; nothing new",
+                        "Booking",
+                    ),
+                    "400": answer("Body is not a JSON object"),
+                    "409": answer(
+                        "The session is full, or this NIK-last-4 and phone have a booking"
+                        " that day already"
+                    ),
+                    "413": answer("Body larger than 64 KB"),
+                    "422": answer(
+                        "Invalid input, an unknown session, a closed or past day, a session"
+                        " over; nothing stored"
+                    ),
+                    **errors,
+                },
+            },
+            "get": {
+                "summary": "A day's bookings, or those a search finds, and each session's places",
+                "description": (
+                    f"{scope} Door staff find a booking by code, name or phone; each read is"
+                    " in the audit log."
+                ),
+                "parameters": [{"in": "query", "schema": BookingQuerySchema}],
+                "responses": {
+                    "200": answer("The bookings and places", "BookingList"),
+                    "422": answer("Invalid query"),
+                    **errors,
+                },
+            },
+        },
+    )
+    spec.path(
+        "/bookings/{code}",
+        operations={
+            "delete": {
+                "summary": "Cancel a booking not yet used; its place can be booked again",
+                "description": scope,
+                "parameters": [
+                    {
+                        "in": "path",
+                        "name": "code",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "maxLength": 2 * rules.BOOKING_CODE_LENGTH,
+                        },
+                        "description": "The booking's code; spaces and dashes are ignored.",
+                    },
+                    {"in": "query", "schema": CancelQuerySchema},
+                ],
+                "responses": {
+                    "200": answer("The booking, cancelled", "Booking"),
+                    "404": answer("No booking has this code (and phone)"),
+                    "409": answer("Used at the door, cancelled, or released already"),
+                    "422": answer("A past day's booking, or an invalid phone"),
+                    **errors,
+                },
+            }
+        },
+    )
