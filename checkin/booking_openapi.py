@@ -8,6 +8,7 @@ from apispec import APISpec
 
 from checkin import rules
 from checkin.booking_schemas import (
+    NEW_BOOKING_RULES,
     BookingListSchema,
     BookingQuerySchema,
     BookingSchema,
@@ -20,13 +21,13 @@ from checkin.booking_schemas import (
 def add_bookings(spec: APISpec, answer: Callable[..., dict], errors: dict) -> None:
     """Add the bookings' schemas and paths; ``answer`` makes a response, ``errors`` are the
     answers every path shares."""
-    for name, schema in (
-        ("NewBooking", NewBookingSchema),
-        ("Booking", BookingSchema),
-        ("Places", PlacesSchema),
-        ("BookingList", BookingListSchema),
+    for name, schema, rules_ in (
+        ("NewBooking", NewBookingSchema, NEW_BOOKING_RULES),
+        ("Booking", BookingSchema, None),
+        ("Places", PlacesSchema, None),
+        ("BookingList", BookingListSchema, None),
     ):
-        spec.components.schema(name, schema=schema)
+        spec.components.schema(name, component=rules_, schema=schema)
     scope = "Token scope `bookings`."
     spec.path(
         "/bookings",

@@ -43,6 +43,15 @@ def session_time(description: str, **kwargs: Any) -> SessionTime:
     )
 
 
+# The rule of NewBookingSchema.contact_for_video_only, as JSON Schema for the OpenAPI document.
+NEW_BOOKING_RULES = {
+    "anyOf": [
+        {"required": ["kind"], "properties": {"kind": {"enum": ["video"]}}},
+        {"properties": {"contact": {"enum": [None, ""]}}},
+    ]
+}
+
+
 class NewBookingSchema(Schema):
     """A booking posted by an integration (the national queue, the office's own system)."""
 
