@@ -126,6 +126,7 @@ ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
 AUDIT_LABELS = {
     "bookings_released": _l("Booked places given to walk-ins"),
     "bookings_imported": _l("Bookings imported"),
+    "bookings_read": _l("Bookings read (API)"),
 }
 
 
@@ -178,6 +179,13 @@ def audit_text(action: str, detail: dict[str, Any]) -> str:
             "%(num)d place given to walk-ins on %(day)s",
             "%(num)d places given to walk-ins on %(day)s",
             detail["places"],
+            day=detail["day"],
+        )
+    if action == "bookings_read":
+        return ngettext(
+            "%(num)d booking of %(day)s read",
+            "%(num)d bookings of %(day)s read",
+            detail["rows"],
             day=detail["day"],
         )
     return ngettext(

@@ -6,9 +6,11 @@ from datetime import time
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, Booking, BookingSession
+from checkin.words import ACTION_LABELS, describe_audit
 from tests.test_bookings import HEADER, at, row
 
 BODY = {
@@ -224,3 +226,38 @@ def test_the_release_command_gives_walk_ins_the_places_once(runner, site, clock,
     assert result.output == "87 booked places given to walk-ins for the rest of today.\n"
     again = runner.invoke(args=["bookings", "release", "--site", "KDR"])
     assert again.output.startswith("No booked places to give")
+
+
+@pytest.mark.parametrize(
+    ("action", "detail", "english", "indonesian"),
+    [
+        (
+            "bookings_released",
+            {"day": "2026-11-25", "places": 84},
+            "84 places given to walk-ins on 2026-11-25",
+            "84 tempat diberikan kepada pengunjung langsung pada 2026-11-25",
+        ),
+        (
+            "bookings_imported",
+            {"imported": 1, "already": 2},
+            "1 booking imported (2 imported before)",
+            "1 pemesanan diimpor (2 sudah diimpor sebelumnya)",
+        ),
+        (
+            "bookings_read",
+            {"day": "2026-11-26", "rows": 3},
+            "3 bookings of 2026-11-26 read",
+            "3 pemesanan tanggal 2026-11-26 dibaca",
+        ),
+    ],
+)
+def test_the_audit_log_says_what_each_booking_entry_records(
+    app, site, action, detail, english, indonesian
+):
+    entry = AuditEntry(site_id=site.id, at=at(11), action=action, detail=detail)
+    with app.test_request_context():
+        with force_locale("en"):
+            assert describe_audit(entry, site) == english
+            assert str(ACTION_LABELS[action]) != action
+        with force_locale("id"):
+            assert describe_audit(entry, site) == indonesian
