@@ -286,6 +286,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the checkin commands to the flask CLI."""
-    from checkin.cli import commands
+    from checkin.cli import bookings, commands
 
     commands.register(app)
+    app.cli.add_command(bookings.bookings_cli)

@@ -23,6 +23,14 @@ STATEFUL_RULES = {
         "a check recorded offline names a tablet of this site that took a lease: a fact of the"
         " database"
     ),
+    ("POST", "/bookings", "session"): (
+        "a booking names a session the site has, whose check-in window has not closed: facts"
+        " of the database and the clock"
+    ),
+    ("POST", "/bookings", "day"): (
+        "a booking's day is today or later and the office is open that day: facts of the clock"
+        " and the office calendar"
+    ),
     ("GET", "/reports/daily", "to"): (
         "`to` is not before `from` and at most 3,700 days after it: a relation between two"
         " parameters, which JSON Schema cannot state"

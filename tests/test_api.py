@@ -478,7 +478,13 @@ def test_report_range_is_validated(client, auth_headers, manager_user, query):
 def test_openapi_document_lists_the_contract(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/checkins", "/quota/today", "/reports/daily"}
+    assert set(spec["paths"]) == {
+        "/checkins",
+        "/quota/today",
+        "/reports/daily",
+        "/bookings",
+        "/bookings/{code}",
+    }
     check_in = spec["components"]["schemas"]["CheckIn"]
     assert set(check_in["required"]) == set(REQUIRED)
     assert check_in["additionalProperties"] is False

@@ -4,7 +4,7 @@ code, the words and the facts; the OpenAPI document lists the codes of each endp
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 from flask_babel import force_locale
@@ -25,6 +25,7 @@ STATUS = {
         "unknown_site",
         "unknown_account",
         "unknown_token",
+        "unknown_booking",
     },
     409: {
         "retest_closed",
@@ -43,6 +44,9 @@ STATUS = {
         "wrong_floor_state",
         "booths_still_open",
         "site_code_taken",
+        "booking_not_open",
+        "session_full",
+        "already_booked",
         "username_taken",
         "database_in_use",
     },
@@ -65,7 +69,7 @@ def expected_status(code: str) -> int:
 def as_json(value: object) -> object:
     if isinstance(value, tuple):
         return list(value)
-    return value.isoformat() if isinstance(value, date | datetime) else value
+    return value.isoformat() if isinstance(value, date | datetime | time) else value
 
 
 def test_the_table_names_only_causes_that_exist():
@@ -179,6 +183,26 @@ def test_the_document_lists_each_endpoint_s_codes():
         ("/quota/today", "get"): everywhere,
         ("/reports/daily", "get"): everywhere
         | {"422": ["validation", "range_reversed", "range_too_long"]},
+        ("/bookings", "post"): everywhere
+        | {
+            "400": ["bad_request"],
+            "409": ["session_full", "already_booked"],
+            "413": ["too_large"],
+            "422": [
+                "validation",
+                "unknown_session",
+                "session_over",
+                "booking_day_closed",
+                "booking_day_past",
+            ],
+        },
+        ("/bookings", "get"): everywhere | {"422": ["validation"]},
+        ("/bookings/{code}", "delete"): everywhere
+        | {
+            "404": ["unknown_booking"],
+            "409": ["booking_not_open"],
+            "422": ["validation", "booking_day_past"],
+        },
     }
 
 

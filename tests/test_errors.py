@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
 
-from checkin.domain import errors
+from checkin.domain import booking_errors, errors
 from checkin.domain.errors import ServiceError
 from checkin.words.errors import ERROR_TEXT, error_text
 
@@ -78,6 +78,18 @@ EXAMPLES = [
     errors.BackupDamaged("half.sqlite3", "database disk image is malformed"),
     errors.BackupFromNewerVersion("0099", "0004"),
     errors.DatabaseInUse("4321, 4322"),
+    booking_errors.UnknownBooking(),
+    booking_errors.BookingNotOpen(),
+    booking_errors.UnknownSession(time(9)),
+    booking_errors.SessionFull(time(8), date(2026, 11, 26)),
+    booking_errors.SessionOver(time(8), date(2026, 11, 25)),
+    booking_errors.AlreadyBooked(date(2026, 11, 26)),
+    booking_errors.BookingDayClosed(date(2026, 12, 25)),
+    booking_errors.BookingDayPast(date(2026, 11, 24)),
+    booking_errors.ReleaseTooEarly(datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Asia/Jakarta"))),
+    booking_errors.ImportHeaderWrong("date,session", "tanggal,sesi"),
+    booking_errors.ImportTooLarge(5000),
+    booking_errors.ImportNotCsv(),
 ]
 
 

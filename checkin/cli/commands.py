@@ -179,7 +179,8 @@ def add_user(
     multiple=True,
     default=("checkin",),
     show_default=True,
-    help="checkin: post checks, read the quota; read: the log and reports. Repeat for both.",
+    help="checkin: post checks, read the quota; read: the log and reports; bookings: make,"
+    " list and cancel bookings. Repeat for more than one.",
 )
 @explained
 def add_token(username: str, label: str, scopes: tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ from it, so a page and the API can never disagree about what is valid.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -113,3 +113,34 @@ def check_range(start: date, end: date, max_days: int = MAX_REPORT_DAYS) -> None
         raise RangeReversed()
     if (end - start).days >= max_days:
         raise RangeTooLong(max_days)
+
+
+# Booked visits (issue 28). A site's booked places a day, beside the walk-in quota; the
+# Kediri branch serves 60 walk-ins and 87 booked visitors.
+DEFAULT_BOOKED_CAPACITY = 87
+MAX_BOOKED_CAPACITY = MAX_QUOTA
+# The sessions a site books into until a manager sets its own: start, end, places.
+DEFAULT_BOOKING_SESSIONS = (
+    (time(8, 0), time(10, 0), 30),
+    (time(10, 0), time(12, 0), 30),
+    (time(13, 0), time(15, 0), 27),
+)
+# A booked visitor is let in as booked from this long before their session starts until this
+# long after it ends; earlier, later or on another day the walk-in rules apply.
+BOOKING_WINDOW = timedelta(minutes=30)
+# From this time of the site's day, places booked and not claimed go to walk-ins.
+DEFAULT_RELEASE_TIME = time(11, 0)
+# A booking code is read off a phone screen or paper and typed at the door: no 0/O, 1/I/L.
+BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+BOOKING_CODE_LENGTH = 10
+BOOKING_KINDS = ("visit", "video")
+# Where a video session reaches the visitor: a phone number or a meeting link.
+MAX_BOOKING_CONTACT = 300
+MAX_EXTERNAL_REF = 64
+# One import is one office's queue for some days: a larger file is a mistake (a whole year,
+# another office's), refused whole rather than half-read.
+MAX_IMPORT_ROWS = 5_000
+# A row is at most about 250 characters: a larger file cannot hold the rows one import takes.
+MAX_IMPORT_BYTES = MAX_IMPORT_ROWS * 1_000
+# The import's columns, in this order; the first line of the file names them.
+BOOKING_CSV_HEADER = ("date", "session", "name", "phone", "nik_last4", "purpose", "external_ref")

@@ -2,6 +2,7 @@
 
 from checkin.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, LoginWindow, User, hash_token
 from checkin.models.base import UTCDateTime, utcnow
+from checkin.models.bookings import Booking, BookingSession, SessionDay, SiteBooking
 from checkin.models.calendar import ClosedDay, WeekdayQuota
 from checkin.models.devices import Device, FreeSlot, LeasedSlot, PairingCode, UploadConflict
 from checkin.models.floor import Booth
@@ -13,6 +14,8 @@ __all__ = [
     "TOKEN_SCOPES",
     "ApiToken",
     "AuditEntry",
+    "Booking",
+    "BookingSession",
     "Booth",
     "ClosedDay",
     "DayQuota",
@@ -21,7 +24,9 @@ __all__ = [
     "LeasedSlot",
     "LoginWindow",
     "PairingCode",
+    "SessionDay",
     "Site",
+    "SiteBooking",
     "UTCDateTime",
     "UploadConflict",
     "User",

@@ -18,9 +18,9 @@ from checkin.models.sites import Site
 # reads every site, admins keep sites and accounts.
 ROLES = ("door", "officer", "manager", "head_office", "admin")
 # What an API token may do: post checks and read the quota (door tablets, thermal scanners),
-# read the log and reports (integrations), or show the waiting-room display (numbers and booths
-# only). A token never opens a staff page.
-TOKEN_SCOPES = ("checkin", "read", "display")
+# read the log and reports (integrations), make, list and cancel bookings (a booking system),
+# or show the waiting-room display (numbers and booths only). A token never opens a staff page.
+TOKEN_SCOPES = ("checkin", "read", "bookings", "display")
 
 
 class User(UserMixin, db.Model):

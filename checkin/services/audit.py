@@ -23,7 +23,10 @@ TRACED = "traced"
 CONTACTS_LISTED = "contacts"
 CONTACTS_EXPORTED = "contacts_exported"
 # Entries by kind, for the audit page's filter; every other action is a change.
-ACCESS_ACTIONS = (VIEWED, EXPORTED, TRACED, CONTACTS_LISTED, CONTACTS_EXPORTED)
+# Bookings listed or searched through the API (checkin.services.bookings).
+BOOKINGS_READ = "bookings_read"
+ACCESS_ACTIONS = (VIEWED, EXPORTED, TRACED, CONTACTS_LISTED, CONTACTS_EXPORTED, BOOKINGS_READ)
+KINDS = ("changes", "access")
 
 
 def record(

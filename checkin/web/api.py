@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import wraps
 from typing import Any
 
@@ -22,10 +22,11 @@ from werkzeug.exceptions import (
 
 from checkin.domain import limits
 from checkin.domain.errors import ServiceError
-from checkin.extensions import csrf
+from checkin.extensions import csrf, db
 from checkin.models import Device
 from checkin.services import (
     audit,
+    bookings,
     checkins,
     day_counter,
     entry_log,
@@ -34,6 +35,7 @@ from checkin.services import (
     pairing,
     reports,
 )
+from checkin.web import booking_schemas
 from checkin.web import openapi as openapi_document
 from checkin.web.common import (
     TABLET_COOKIE,
@@ -75,6 +77,11 @@ SLOT_RETURN = SlotReturnSchema()
 TABLET = TabletSchema()
 VISIT_PAGE = VisitPageSchema()
 VISIT_QUERY = VisitQuerySchema()
+BOOKING = booking_schemas.BookingSchema()
+BOOKING_LIST = booking_schemas.BookingListSchema()
+BOOKING_QUERY = booking_schemas.BookingQuerySchema()
+CANCEL_QUERY = booking_schemas.CancelQuerySchema()
+NEW_BOOKING = booking_schemas.NewBookingSchema()
 
 
 class InvalidInputError(HTTPException):
@@ -331,6 +338,49 @@ def daily_report() -> Response:
     return jsonify(DAILY_REPORT.dump({"start": start, "end": end, "days": days}))
 
 
+@bp.post("/bookings")
+@allowed("manager", "admin", scope="bookings")
+def create_booking() -> tuple[Response, int, dict[str, str]]:
+    """Book a place of a session; 201 with the booking and its code.
+
+    The same ``external_ref`` again: 200 with the booking made for it; nothing new is stored.
+    """
+    booked = bookings.book(current_site(), load(NEW_BOOKING, json_body()), now())
+    db.session.commit()
+    body = BOOKING.dump(booked.booking)
+    location = url_for("api.list_bookings", q=body["code"])
+    return jsonify(body), 201 if booked.created else 200, {"Location": location}
+
+
+@bp.get("/bookings")
+@allowed("door", "manager", "admin", scope="bookings")
+def list_bookings() -> Response:
+    """Return a day's bookings (today's unless told), or those of it a search finds (a code:
+    of any day), with each session's places; the read is audited before the answer is sent."""
+    query = load(BOOKING_QUERY, request.args)
+    site, moment = current_site(), now()
+    day = query["day"] or site.local_day(moment)
+    if query["q"] is not None:
+        items = bookings.find(site, query["q"], day)
+    else:
+        items = bookings.day_bookings(site, day)
+    body = BOOKING_LIST.dump({"day": day, "places": bookings.places(site, day), "items": items})
+    detail = {"day": day.isoformat(), "rows": len(items)}
+    audit.record(site, acting_user(), moment, audit.BOOKINGS_READ, detail)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.delete("/bookings/<code>")
+@allowed("manager", "admin", scope="bookings")
+def cancel_booking(code: str) -> Response:
+    """Cancel a booking not yet used, by its code (and the visitor's phone, if given)."""
+    query = load(CANCEL_QUERY, request.args)
+    booking = bookings.cancel(current_site(), code, now(), phone=query["phone"])
+    db.session.commit()
+    return jsonify(BOOKING.dump(booking))
+
+
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """Return the OpenAPI 3 document of this API."""
@@ -354,8 +404,8 @@ def refused_by_a_rule(error: ServiceError) -> Response:
 
 
 def json_facts(error: ServiceError) -> dict[str, Any]:
-    """Return an error's facts as JSON values: times and days in ISO 8601, with their offset."""
+    """Return an error's facts as JSON values: instants, days and hours in ISO 8601."""
     return {
-        name: value.isoformat() if isinstance(value, date | datetime) else value
+        name: value.isoformat() if isinstance(value, date | datetime | time) else value
         for name, value in error.facts().items()
     }

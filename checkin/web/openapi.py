@@ -19,6 +19,7 @@ from checkin.domain.errors import (
     RetestTooEarly,
     ServiceError,
 )
+from checkin.web.booking_openapi import add_bookings
 from checkin.web.errors import KEPT, http_code
 from checkin.web.schemas import (
     CHECK_IN_RULES,
@@ -61,7 +62,8 @@ def build() -> APISpec:
                     "description": (
                         "A token made by `flask --app checkin token add NAME --scope ...`: scope"
                         " `checkin` posts checks and reads the quota, `read` lists checks and"
-                        " reports. A token acts as its account and opens no HTML page."
+                        " reports, `bookings` makes, lists and cancels bookings. A token acts"
+                        " as its account and opens no HTML page."
                     ),
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
@@ -192,6 +194,7 @@ def build() -> APISpec:
             }
         },
     )
+    add_bookings(spec, answer, failures)
     return spec
 
 

@@ -116,11 +116,28 @@ def optional_text(max_length: int, *checks: validate.Validator) -> fields.String
 
 # The rules of CheckInSchema.offline_needs_its_tablet, as JSON Schema for the OpenAPI document.
 CHECK_IN_RULES = {
-    # The first reading is named once: by id or by client_ref, not both.
-    "not": {
-        "required": ["recheck_of", "recheck_of_ref"],
-        "properties": {"recheck_of": {"type": "integer"}, "recheck_of_ref": {"type": "string"}},
-    },
+    "allOf": [
+        # The first reading is named once: by id or by client_ref, not both.
+        {
+            "not": {
+                "required": ["recheck_of", "recheck_of_ref"],
+                "properties": {
+                    "recheck_of": {"type": "integer"},
+                    "recheck_of_ref": {"type": "string"},
+                },
+            }
+        },
+        # The NIK, or its last 4 digits: not both.
+        {
+            "not": {
+                "required": ["id_number", "nik_last4"],
+                "properties": {
+                    "id_number": {"type": "string", "minLength": 1},
+                    "nik_last4": {"type": "string", "minLength": 1},
+                },
+            }
+        },
+    ],
     # A check recorded offline says which check and which tablet it is.
     "anyOf": [
         {"properties": {"offline": {"type": "object", "nullable": True, "enum": [None]}}},

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from checkin.domain.errors import ServiceError
-from checkin.words import calendar
+from checkin.words import booking_words, calendar
 
 # What each service error says, from its facts. Pages show it in the reader's language, the API
 # in English; the CLI names its options instead where it must (see checkin/cli/commands.py).
@@ -99,6 +99,7 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         highest=error.highest,
     ),
     **calendar.ERROR_TEXT,
+    **booking_words.ERROR_TEXT,
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
         "This range is too long: at most %(num)d day.",
@@ -148,7 +149,8 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         zone=error.timezone,
     ),
     "unknown_scope": lambda error: _(
-        "%(scope)s is not a token scope: use checkin, read or display.", scope=error.scope or "–"
+        "%(scope)s is not a token scope: use checkin, read, bookings or display.",
+        scope=error.scope or "–",
     ),
     "unknown_token": lambda error: _("There is no active token %(id)d.", id=error.token_id),
     "retention_too_short": lambda error: _("Keep at least one day of personal data."),

@@ -1,0 +1,616 @@
+"""Booked visits: book, cancel, find at the door, release unclaimed places, import a file.
+
+A booking claims a place of its session's day with one conditional UPDATE on the session's
+counter row (:class:`SessionDay`), as the walk-in day counter claims a slot, so a session's
+places hold across processes and servers; the CHECK constraints are the backstop. Functions
+here add to the caller's transaction and never commit or roll back: the CLI command or the
+API view that calls one commits once, and on a :class:`ServiceError` stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from checkin.domain import booking_rules, limits
+from checkin.domain.booking_errors import (
+    AlreadyBooked,
+    BookingDayClosed,
+    BookingDayPast,
+    BookingNotOpen,
+    ImportHeaderWrong,
+    ImportNotCsv,
+    ImportTooLarge,
+    ReleaseTooEarly,
+    SessionFull,
+    SessionOver,
+    UnknownBooking,
+    UnknownSession,
+)
+from checkin.domain.booking_rules import RowProblem
+from checkin.extensions import db
+from checkin.models import Booking, BookingSession, DayQuota, SessionDay, Site, SiteBooking, User
+from checkin.services import audit, day_counter
+
+log = logging.getLogger(__name__)
+
+RELEASED = "bookings_released"
+IMPORTED = "bookings_imported"
+# What a search at the door returns at most: the door shows a short list to pick from.
+FOUND_AT_MOST = 20
+# Statement parameters at a time: SQLite's limit was 999 before 3.32.
+_CHUNK = 900
+_INSERT = {dialect.dialect.name: dialect.insert for dialect in (postgresql, sqlite)}
+
+
+@dataclass(frozen=True)
+class BookingData:
+    """A booking to make, checked at the edge: ``starts`` names the session by its start."""
+
+    day: date
+    starts: time
+    name: str
+    phone: str
+    nik_last4: str
+    kind: str = "visit"
+    purpose: str | None = None
+    contact: str | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Booked:
+    """The booking, and whether it was made just now (else its ``external_ref`` had one)."""
+
+    booking: Booking
+    created: bool = True
+
+
+@dataclass(frozen=True)
+class Places:
+    """A session's places on a day: offered, booked, admitted at the door, given to walk-ins."""
+
+    session: BookingSession
+    capacity: int
+    booked: int
+    admitted: int
+    released: int
+
+    @property
+    def left(self) -> int:
+        """Return how many places can still be booked."""
+        return self.capacity - self.booked
+
+
+@dataclass(frozen=True)
+class Released:
+    """What a release gave walk-ins: ``places`` more walk-in slots on ``day``."""
+
+    day: date
+    places: int
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: bookings made, rows whose reference was imported before, and each
+    refused line's problems. With any line refused, nothing was imported."""
+
+    imported: int = 0
+    already: int = 0
+    refused: dict[int, list[RowProblem]] = field(default_factory=dict)
+
+
+def setup_of(site: Site) -> SiteBooking:
+    """Return the site's booked channel: its row, or the defaults (not stored)."""
+    return db.session.get(SiteBooking, site.id) or SiteBooking(
+        site_id=site.id,
+        capacity=limits.DEFAULT_BOOKED_CAPACITY,
+        release_at=limits.DEFAULT_RELEASE_TIME,
+    )
+
+
+def sessions_of(site: Site) -> list[BookingSession]:
+    """Return the site's sessions by start; a site without any gets the default sessions."""
+    query = (
+        sa.select(BookingSession)
+        .where(BookingSession.site_id == site.id)
+        .order_by(BookingSession.starts)
+    )
+    found = list(db.session.scalars(query))
+    if found:
+        return found
+    made = [
+        {"site_id": site.id, "starts": starts, "ends": ends, "capacity": places}
+        for starts, ends, places in booking_rules.default_sessions(setup_of(site).capacity)
+    ]
+    # Two first bookings at once both make them: the second's insert does nothing.
+    insert = _INSERT[_dialect()](BookingSession).on_conflict_do_nothing(
+        index_elements=["site_id", "starts"]
+    )
+    db.session.execute(insert, made)
+    return list(db.session.scalars(query))
+
+
+def places(site: Site, day: date) -> list[Places]:
+    """Return each session's places on ``day``, without writing (but the default sessions)."""
+    rows = {
+        row.session_id: row
+        for row in db.session.scalars(
+            sa.select(SessionDay).where(SessionDay.site_id == site.id, SessionDay.day == day)
+        )
+    }
+    return [
+        Places(session, row.capacity, row.booked, row.admitted, row.released)
+        if (row := rows.get(session.id)) is not None
+        else Places(session, session.capacity, 0, 0, 0)
+        for session in sessions_of(site)
+    ]
+
+
+def book(site: Site, data: BookingData, now: datetime) -> Booked:
+    """Book a place of a session for a visitor, or return the booking of its ``external_ref``.
+
+    Refused on a closed or past day, for a session over or full, and for a second booking of
+    the same NIK-last-4 and phone on that day.
+    """
+    if data.external_ref is not None:
+        stored = _by_ref(site, data.external_ref)
+        if stored is not None:
+            return Booked(stored, created=False)
+    session = _session_at(site, data.starts)
+    _bookable(site, data.day, session, now)
+    phone = booking_rules.phone_key(data.phone)
+    if _holding(site, data.day, data.nik_last4, phone):
+        raise AlreadyBooked(data.day)
+    if not _claim(site, data.day, session, 1):
+        raise SessionFull(session.starts, data.day)
+    values = _values(site, data, session, phone, now)
+    # ON CONFLICT DO NOTHING: a racing booking of the same person or reference, committed
+    # meanwhile, makes this insert do nothing instead of failing the caller's transaction.
+    for _attempt in range(3):
+        values["code"] = booking_rules.new_code()
+        made = db.session.scalar(
+            _INSERT[_dialect()](Booking)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(Booking.id)
+        )
+        if made is not None:
+            return Booked(db.session.get(Booking, made))
+        if data.external_ref is not None and (stored := _by_ref(site, data.external_ref)):
+            _unclaim(site, data.day, session.id)
+            return Booked(stored, created=False)
+        if _holding(site, data.day, data.nik_last4, phone):
+            raise AlreadyBooked(data.day)
+    raise RuntimeError("three booking codes taken in a row")
+
+
+def cancel(site: Site, typed_code: str, now: datetime, phone: str | None = None) -> Booking:
+    """Cancel a booking not yet used and give its place back to its session.
+
+    The visitor names it by code and phone; staff by code alone (``phone`` None). A wrong
+    phone is answered as an unknown code.
+    """
+    booking = booking_coded(site, typed_code)
+    if phone is not None and booking.phone != booking_rules.phone_key(phone):
+        raise UnknownBooking()
+    if booking.day < site.local_day(now):
+        raise BookingDayPast(booking.day)
+    cancelled = db.session.execute(
+        sa.update(Booking)
+        .where(Booking.id == booking.id, Booking.status == booking_rules.BOOKED)
+        .values(status=booking_rules.CANCELLED),
+        execution_options={"synchronize_session": False},
+    )
+    if cancelled.rowcount != 1:
+        raise BookingNotOpen()
+    _unclaim(site, booking.day, booking.session_id)
+    db.session.refresh(booking)
+    return booking
+
+
+def booking_coded(site: Site, typed_code: str) -> Booking:
+    """Return the site's booking with the code typed, on any day, or raise UnknownBooking."""
+    code = booking_rules.typed_code(typed_code)
+    booking = None
+    if code is not None:
+        booking = db.session.scalar(
+            sa.select(Booking).where(Booking.site_id == site.id, Booking.code == code)
+        )
+    if booking is None:
+        raise UnknownBooking()
+    return booking
+
+
+def find(site: Site, typed: str, day: date) -> list[Booking]:
+    """Find bookings at the door: by code (any day, so the door can say it is another day's),
+    else the day's by phone (digits typed) or by name (part of it, any case)."""
+    code = booking_rules.typed_code(typed)
+    if code is not None:
+        found = db.session.scalar(
+            sa.select(Booking).where(Booking.site_id == site.id, Booking.code == code)
+        )
+        if found is not None:
+            return [found]
+    of_day = (Booking.site_id == site.id, Booking.day == day)
+    digits = booking_rules.phone_key(typed)
+    if len(digits) >= 4 and not any(character.isalpha() for character in typed):
+        matches = Booking.phone.contains(digits, autoescape=True)
+    else:
+        key = booking_rules.name_key(typed)
+        if not key:
+            return []
+        matches = Booking.name_key.contains(key, autoescape=True)
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .join(BookingSession, Booking.session_id == BookingSession.id)
+            .where(*of_day, matches)
+            .order_by(BookingSession.starts, Booking.name_key, Booking.id)
+            .limit(FOUND_AT_MOST)
+        )
+    )
+
+
+def day_bookings(site: Site, day: date) -> list[Booking]:
+    """Return the site's bookings of ``day``, by session and name."""
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .join(BookingSession, Booking.session_id == BookingSession.id)
+            .where(Booking.site_id == site.id, Booking.day == day)
+            .order_by(BookingSession.starts, Booking.name_key, Booking.id)
+        )
+    )
+
+
+def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
+    """Give today's booked places not claimed at the door to walk-ins, from the release time.
+
+    A session whose check-in window has closed gives every place not admitted, and its
+    bookings not used are released; a later session gives the places nobody booked, and its
+    bookings stay. Each session gives once: a second release gives nothing. On a closed day
+    nothing is given (no walk-ins come).
+    """
+    day = site.local_day(now)
+    moment = booking_rules.release_moment(day, setup_of(site).release_at, site.zone)
+    if now < moment:
+        raise ReleaseTooEarly(moment)
+    if day_counter.planned(site, day).closed:
+        return Released(day, 0)
+    sessions = sessions_of(site)
+    for session in sessions:
+        _ensure_row(site, day, session)
+    ended = [s.id for s in sessions if booking_rules.session_ended(day, s.times, site.zone, moment)]
+    given = 0
+    for session in sessions:
+        # One statement reads and changes the row: a booking or admission committed meanwhile
+        # is counted, never given away. SET reads the row as it was before the update.
+        keep = SessionDay.admitted if session.id in ended else SessionDay.booked
+        released = db.session.execute(
+            sa.update(SessionDay)
+            .where(
+                SessionDay.site_id == site.id,
+                SessionDay.day == day,
+                SessionDay.session_id == session.id,
+                SessionDay.released_at.is_(None),
+            )
+            .values(
+                released=SessionDay.capacity - keep,
+                capacity=keep,
+                booked=keep if session.id in ended else SessionDay.booked,
+                released_at=now,
+            )
+            .returning(SessionDay.released),
+            execution_options={"synchronize_session": False},
+        ).scalar()
+        given += released or 0
+    if ended:
+        db.session.execute(
+            sa.update(Booking)
+            .where(
+                Booking.site_id == site.id,
+                Booking.day == day,
+                Booking.session_id.in_(ended),
+                Booking.status == booking_rules.BOOKED,
+            )
+            .values(status=booking_rules.RELEASED),
+            execution_options={"synchronize_session": False},
+        )
+    if given:
+        day_counter.ensure_day_row(site, day)
+        db.session.execute(
+            sa.update(DayQuota)
+            .where(DayQuota.site_id == site.id, DayQuota.day == day)
+            .values({DayQuota.limit: DayQuota.limit + given}),
+            execution_options={"synchronize_session": False},
+        )
+        audit.record(site, by, now, RELEASED, {"day": day.isoformat(), "places": given})
+        log.info("site %s: %d booked places released to walk-ins on %s", site.code, given, day)
+    return Released(day, given)
+
+
+def import_file(site: Site, content: bytes, by: User | None, now: datetime) -> ImportReport:
+    """Import bookings from a CSV file's bytes (UTF-8), as :func:`import_csv` does."""
+    if len(content) > limits.MAX_IMPORT_BYTES:
+        raise ImportTooLarge(limits.MAX_IMPORT_ROWS)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ImportNotCsv() from None
+    return import_csv(site, text, by, now)
+
+
+def import_csv(site: Site, text: str, by: User | None, now: datetime) -> ImportReport:
+    """Import bookings from a CSV file's text (see ``booking_rules.read_import``), all or none.
+
+    A row whose ``external_ref`` was imported before is left as it is. Any row refused (a
+    wrong cell, a repeat, a closed or past day, an unknown session, a person booked that day,
+    a session without room) refuses the file: nothing is imported, and the report says why
+    for each line.
+    """
+    read = booking_rules.read_import(text)
+    if read.problem == booking_rules.HEADER_WRONG:
+        expected = ",".join(limits.BOOKING_CSV_HEADER)
+        raise ImportHeaderWrong(expected, ",".join(read.found) or "–")
+    if read.problem == booking_rules.TOO_MANY_ROWS:
+        raise ImportTooLarge(limits.MAX_IMPORT_ROWS)
+    if read.problem == booking_rules.NOT_CSV:
+        raise ImportNotCsv()
+    refused = {line: list(problems) for line, problems in read.problems.items()}
+    imported_before = _refs_stored(site, [row.external_ref for row in read.rows])
+    new_rows = [row for row in read.rows if row.external_ref not in imported_before]
+    by_start = {session.starts: session for session in sessions_of(site)}
+    days = {row.day for row in new_rows}
+    plans = day_counter.day_plans([site], {(site.id, day) for day in days}) if days else {}
+    booked_people = _people_holding(site, days)
+    today = site.local_day(now)
+    wanted: dict[tuple[date, int], list[booking_rules.ImportRow]] = defaultdict(list)
+    for row in new_rows:
+        session = by_start.get(row.starts)
+        problem = None
+        if session is None or row.ends not in (None, session.ends):
+            problem = RowProblem(booking_rules.SESSION_UNKNOWN, "session")
+        elif row.day < today:
+            problem = RowProblem(booking_rules.DAY_PAST, "date", row.day.isoformat())
+        elif plans[site.id, row.day].closed:
+            problem = RowProblem(booking_rules.DAY_CLOSED, "date", row.day.isoformat())
+        elif booking_rules.session_ended(row.day, session.times, site.zone, now):
+            problem = RowProblem(booking_rules.SESSION_OVER, "session")
+        elif (row.day, row.nik_last4, row.phone) in booked_people:
+            problem = RowProblem(booking_rules.ALREADY_BOOKED, "phone")
+        if problem is not None:
+            refused.setdefault(row.line, []).append(problem)
+        else:
+            wanted[row.day, session.id].append(row)
+    free = _left(site, wanted)
+    for key, rows in wanted.items():
+        for row in rows[free[key] :]:
+            refused.setdefault(row.line, []).append(
+                RowProblem(booking_rules.OVER_CAPACITY, "session", str(free[key]))
+            )
+    if refused:
+        return ImportReport(0, len(imported_before), dict(sorted(refused.items())))
+    sessions = {session.id: session for session in by_start.values()}
+    for (day, session_id), rows in wanted.items():
+        if not _claim(site, day, sessions[session_id], len(rows)):
+            raise SessionFull(sessions[session_id].starts, day)
+        _insert_rows(site, session_id, rows, now)
+    imported = sum(len(rows) for rows in wanted.values())
+    if imported:
+        detail = {"imported": imported, "already": len(imported_before)}
+        audit.record(site, by, now, IMPORTED, detail)
+    return ImportReport(imported, len(imported_before))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _session_at(site: Site, starts: time) -> BookingSession:
+    """Return the site's session starting at ``starts``, or raise UnknownSession."""
+    for session in sessions_of(site):
+        if session.starts == starts:
+            return session
+    raise UnknownSession(starts)
+
+
+def _bookable(site: Site, day: date, session: BookingSession, now: datetime) -> None:
+    """Raise unless ``session`` of ``day`` can still be booked: open, not past, not over."""
+    if day < site.local_day(now):
+        raise BookingDayPast(day)
+    if day_counter.planned(site, day).closed:
+        raise BookingDayClosed(day)
+    if booking_rules.session_ended(day, session.times, site.zone, now):
+        raise SessionOver(session.starts, day)
+
+
+def _holding(site: Site, day: date, nik_last4: str, phone: str) -> bool:
+    """Tell whether this NIK-last-4 and phone hold a booking of ``day`` (booked or used)."""
+    return (
+        db.session.scalar(
+            sa.select(Booking.id).where(
+                Booking.site_id == site.id,
+                Booking.day == day,
+                Booking.nik_last4 == nik_last4,
+                Booking.phone == phone,
+                Booking.status.in_(booking_rules.HOLDING),
+            )
+        )
+        is not None
+    )
+
+
+def _by_ref(site: Site, external_ref: str) -> Booking | None:
+    return db.session.scalar(
+        sa.select(Booking).where(Booking.site_id == site.id, Booking.external_ref == external_ref)
+    )
+
+
+def _values(
+    site: Site, data: BookingData, session: BookingSession, phone: str, now: datetime
+) -> dict:
+    """Return a new booking's columns, but its code."""
+    name = " ".join(data.name.split())
+    return {
+        "site_id": site.id,
+        "day": data.day,
+        "session_id": session.id,
+        "kind": data.kind,
+        "name": name,
+        "name_key": booking_rules.name_key(name),
+        "phone": phone,
+        "nik_last4": data.nik_last4,
+        "purpose": data.purpose,
+        "contact": data.contact if data.kind == "video" else None,
+        "external_ref": data.external_ref,
+        "status": booking_rules.BOOKED,
+        "created_at": now,
+    }
+
+
+def _ensure_row(site: Site, day: date, session: BookingSession) -> None:
+    """Make the session's counter row of ``day`` unless it exists, racing safely."""
+    db.session.execute(
+        _INSERT[_dialect()](SessionDay)
+        .values(
+            site_id=site.id,
+            day=day,
+            session_id=session.id,
+            capacity=session.capacity,
+            booked=0,
+            admitted=0,
+            released=0,
+        )
+        .on_conflict_do_nothing(index_elements=["site_id", "day", "session_id"])
+    )
+
+
+def _claim_statement(site: Site, day: date, session_id: int, count: int) -> sa.Update:
+    return (
+        sa.update(SessionDay)
+        .where(
+            SessionDay.site_id == site.id,
+            SessionDay.day == day,
+            SessionDay.session_id == session_id,
+            SessionDay.booked + count <= SessionDay.capacity,
+        )
+        .values(booked=SessionDay.booked + count)
+        .returning(SessionDay.booked)
+    )
+
+
+def _claim(site: Site, day: date, session: BookingSession, count: int) -> bool:
+    """Take ``count`` places of the session's day in one conditional UPDATE; False if full."""
+    statement = _claim_statement(site, day, session.id, count)
+    options = {"synchronize_session": False}
+    if db.session.execute(statement, execution_options=options).first() is not None:
+        return True
+    # No row yet, or full. Retrying after the insert tells them apart: on PostgreSQL a row
+    # another booking has just created is invisible to the first UPDATE, and the insert that
+    # conflicts with it says nothing.
+    _ensure_row(site, day, session)
+    return db.session.execute(statement, execution_options=options).first() is not None
+
+
+def _unclaim(site: Site, day: date, session_id: int) -> None:
+    """Give one place back to the session's day."""
+    db.session.execute(
+        sa.update(SessionDay)
+        .where(
+            SessionDay.site_id == site.id,
+            SessionDay.day == day,
+            SessionDay.session_id == session_id,
+        )
+        .values(booked=SessionDay.booked - 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _refs_stored(site: Site, refs: list[str]) -> set[str]:
+    """Return which of the references the site has a booking of."""
+    stored: set[str] = set()
+    for chunk in _chunks(refs):
+        stored.update(
+            db.session.scalars(
+                sa.select(Booking.external_ref).where(
+                    Booking.site_id == site.id, Booking.external_ref.in_(chunk)
+                )
+            )
+        )
+    return stored
+
+
+def _people_holding(site: Site, days: set[date]) -> set[tuple[date, str, str]]:
+    """Return (day, NIK-last-4, phone) of every booking held on ``days``."""
+    if not days:
+        return set()
+    return {
+        (row.day, row.nik_last4, row.phone)
+        for row in db.session.execute(
+            sa.select(Booking.day, Booking.nik_last4, Booking.phone).where(
+                Booking.site_id == site.id,
+                Booking.day.in_(sorted(days)),
+                Booking.status.in_(booking_rules.HOLDING),
+            )
+        )
+    }
+
+
+def _left(site: Site, wanted: Iterable[tuple[date, int]]) -> dict[tuple[date, int], int]:
+    """Return the places left of each (day, session id), without writing."""
+    keys = set(wanted)
+    if not keys:
+        return {}
+    days = {day for day, _session in keys}
+    rows = {
+        (row.day, row.session_id): row.capacity - row.booked
+        for row in db.session.scalars(
+            sa.select(SessionDay).where(
+                SessionDay.site_id == site.id, SessionDay.day.in_(sorted(days))
+            )
+        )
+    }
+    capacity = {session.id: session.capacity for session in sessions_of(site)}
+    return {key: rows.get(key, capacity[key[1]]) for key in keys}
+
+
+def _insert_rows(
+    site: Site, session_id: int, rows: list[booking_rules.ImportRow], now: datetime
+) -> None:
+    """Insert imported bookings of one session's day, whose places are claimed."""
+    db.session.execute(
+        sa.insert(Booking),
+        [
+            {
+                "site_id": site.id,
+                "day": row.day,
+                "session_id": session_id,
+                "kind": "visit",
+                "name": row.name,
+                "name_key": booking_rules.name_key(row.name),
+                "phone": row.phone,
+                "nik_last4": row.nik_last4,
+                "purpose": row.purpose,
+                "contact": None,
+                "external_ref": row.external_ref,
+                "code": booking_rules.new_code(),
+                "status": booking_rules.BOOKED,
+                "created_at": now,
+                "admitted_at": None,
+                "visit_id": None,
+            }
+            for row in rows
+        ],
+    )

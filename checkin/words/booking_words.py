@@ -1,0 +1,197 @@
+"""What the booking channel says in the reader's language: its errors, an import's report, and
+its audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from checkin.domain import booking_rules
+from checkin.domain.booking_rules import RowProblem
+from checkin.words import calendar
+
+
+def _hm(moment: Any) -> str:
+    return moment.strftime("%H:%M")
+
+
+# What the booking service's errors say (see checkin.error_words.ERROR_TEXT).
+ERROR_TEXT: dict[str, Callable[[Any], str]] = {
+    "unknown_booking": lambda error: _(
+        "No booking has this code and phone: check the code on the booking."
+    ),
+    "booking_not_open": lambda error: _(
+        "This booking was used at the door, cancelled, or its place given to walk-ins."
+    ),
+    "unknown_session": lambda error: _(
+        "There is no session starting at %(time)s.", time=_hm(error.starts)
+    ),
+    "session_full": lambda error: _(
+        "The session at %(time)s on %(day)s is full: choose another.",
+        time=_hm(error.starts),
+        day=calendar.day_text(error.day),
+    ),
+    "session_over": lambda error: _(
+        "The session at %(time)s on %(day)s is over: choose a later one.",
+        time=_hm(error.starts),
+        day=calendar.day_text(error.day),
+    ),
+    "already_booked": lambda error: _(
+        "This NIK and phone have a booking on %(day)s already: one booking a day.",
+        day=calendar.day_text(error.day),
+    ),
+    "booking_day_closed": lambda error: _(
+        "The office is closed on %(day)s: choose another day.",
+        day=calendar.day_text(error.day),
+    ),
+    "booking_day_past": lambda error: _(
+        "%(day)s is past: choose today or a later day.", day=calendar.day_text(error.day)
+    ),
+    "release_too_early": lambda error: _(
+        "Booked places go to walk-ins from %(time)s.", time=_hm(error.release_at)
+    ),
+    "import_header_wrong": lambda error: _(
+        "The first line must name the columns %(expected)s; this file's is %(found)s.",
+        expected=error.expected,
+        found=error.found,
+    ),
+    "import_too_large": lambda error: ngettext(
+        "The file holds more than %(num)d booking: split it, nothing was imported.",
+        "The file holds more than %(num)d bookings: split it, nothing was imported.",
+        error.limit,
+    ),
+    "import_not_csv": lambda error: _(
+        'This is not a CSV file in UTF-8: save it from the spreadsheet as "CSV UTF-8".'
+    ),
+}
+
+# Why a row of an import is refused; ``value`` and ``line`` are the row's facts.
+ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
+    booking_rules.COLUMNS_WRONG: lambda problem: _(
+        "%(found)s columns where there are 7.", found=problem.value
+    ),
+    booking_rules.FORMULA_CELL: lambda problem: _(
+        "%(column)s starts like a spreadsheet formula (=, +, -, @).", column=problem.column
+    ),
+    booking_rules.DATE_INVALID: lambda problem: _(
+        "%(value)s is not a date: write YYYY-MM-DD, e.g. 2026-11-25.", value=problem.value
+    ),
+    booking_rules.SESSION_INVALID: lambda problem: _(
+        "%(value)s is not a session: write its start, e.g. 08:00, or 08:00-10:00.",
+        value=problem.value,
+    ),
+    booking_rules.NAME_INVALID: lambda problem: _(
+        "The name is missing, too long, or holds characters that cannot be stored."
+    ),
+    booking_rules.PHONE_INVALID: lambda problem: _(
+        "%(value)s is not a phone number.", value=problem.value or "–"
+    ),
+    booking_rules.NIK_LAST4_INVALID: lambda problem: _(
+        "%(value)s is not the NIK's last 4 digits.", value=problem.value or "–"
+    ),
+    booking_rules.PURPOSE_UNKNOWN: lambda problem: _(
+        "%(value)s is not a purpose: use jht_claim, jkk_claim, jkm_claim, jp_claim, jkp_claim, "
+        "enquiry, other, or nothing.",
+        value=problem.value,
+    ),
+    booking_rules.REF_INVALID: lambda problem: _(
+        "The external reference is missing, too long, or holds characters that cannot be stored."
+    ),
+    booking_rules.REF_REPEATED: lambda problem: _(
+        "The same external reference as line %(number)d.", number=problem.first_line
+    ),
+    booking_rules.PERSON_REPEATED: lambda problem: _(
+        "The same NIK and phone on the same day as line %(number)d: one booking a day.",
+        number=problem.first_line,
+    ),
+    booking_rules.SESSION_UNKNOWN: lambda problem: _("The office has no such session."),
+    booking_rules.DAY_PAST: lambda problem: _("%(value)s is past.", value=problem.value),
+    booking_rules.DAY_CLOSED: lambda problem: _(
+        "The office is closed on %(value)s.", value=problem.value
+    ),
+    booking_rules.SESSION_OVER: lambda problem: _("The session is over."),
+    booking_rules.ALREADY_BOOKED: lambda problem: _(
+        "This NIK and phone have a booking that day already: one booking a day."
+    ),
+    booking_rules.OVER_CAPACITY: lambda problem: ngettext(
+        "The session has room for %(num)d more booking only, taken by the lines before.",
+        "The session has room for %(num)d more bookings only, taken by the lines before.",
+        int(problem.value),
+    ),
+}
+
+AUDIT_LABELS = {
+    "bookings_released": _l("Booked places given to walk-ins"),
+    "bookings_imported": _l("Bookings imported"),
+    "bookings_read": _l("Bookings read (API)"),
+}
+
+
+def row_text(problem: RowProblem) -> str:
+    """Return why a row of an import is refused, in the reader's language."""
+    return ROW_TEXT[problem.code](problem)
+
+
+def report_lines(imported: int, already: int, refused: dict[int, list[RowProblem]]) -> list[str]:
+    """Say what an import did, a line for the totals and one for each refused line."""
+    if refused:
+        lines = [
+            ngettext(
+                "%(num)d line refused: nothing was imported. Fix the file and import it again.",
+                "%(num)d lines refused: nothing was imported. Fix the file and import it again.",
+                len(refused),
+            )
+        ]
+        for line, problems in refused.items():
+            said = " ".join(row_text(problem) for problem in problems)
+            lines.append(_("Line %(number)d: %(problems)s", number=line, problems=said))
+        return lines
+    lines = [ngettext("%(num)d booking imported.", "%(num)d bookings imported.", imported)]
+    if already:
+        lines.append(
+            ngettext(
+                "%(num)d booking was imported before: left as it is.",
+                "%(num)d bookings were imported before: left as they are.",
+                already,
+            )
+        )
+    return lines
+
+
+def release_text(places: int) -> str:
+    """Say what a release gave walk-ins."""
+    if not places:
+        return _("No booked places to give: released already today, or none left.")
+    return ngettext(
+        "%(num)d booked place given to walk-ins for the rest of today.",
+        "%(num)d booked places given to walk-ins for the rest of today.",
+        places,
+    )
+
+
+def audit_text(action: str, detail: dict[str, Any]) -> str:
+    """Say what a booking audit entry records."""
+    if action == "bookings_released":
+        return ngettext(
+            "%(num)d place given to walk-ins on %(day)s",
+            "%(num)d places given to walk-ins on %(day)s",
+            detail["places"],
+            day=detail["day"],
+        )
+    if action == "bookings_read":
+        return ngettext(
+            "%(num)d booking of %(day)s read",
+            "%(num)d bookings of %(day)s read",
+            detail["rows"],
+            day=detail["day"],
+        )
+    return ngettext(
+        "%(num)d booking imported (%(already)d imported before)",
+        "%(num)d bookings imported (%(already)d imported before)",
+        detail["imported"],
+        already=detail["already"],
+    )
