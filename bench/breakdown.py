@@ -25,10 +25,11 @@ from bench.bare_app import create_app as create_bare_app
 from bench.databases import bench_app
 from bench.floor_app import create_app as create_floor_app
 from bench.throughput import prepare_app_database, prepare_bare_database, prepare_floor_database
+from checkin.domain.roles import Capability
 from checkin.extensions import csrf
 from checkin.services import checkins
 from checkin.web import api
-from checkin.web.common import acting_user, current_site, now, roles_required
+from checkin.web.common import acting_user, current_site, now, requires
 
 BODY = {
     "temperature_c": 36.6,
@@ -60,12 +61,12 @@ def layered_app(url: str) -> Flask:
         api.load(api.CHECK_IN, api.json_body())
         return jsonify({}), 201
 
-    @roles_required("door")
+    @requires(Capability.CHECK_IN)
     def login():
         api.load(api.CHECK_IN, api.json_body())
         return jsonify({}), 201
 
-    @roles_required("door")
+    @requires(Capability.CHECK_IN)
     def service():
         data, decided = api.load(api.CHECK_IN, api.json_body())
         checkins.check_in(current_site(), acting_user(), data, now(), decided)

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from checkin.domain.roles import Capability
 from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 from checkin.services import database
@@ -225,8 +226,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Give templates the locale, the words for status and reason codes, and formatters."""
+    """Give templates the locale, the capabilities a page asks the account for, the words for
+    status and reason codes, and formatters."""
     app.jinja_env.globals.update(
+        Capability=Capability,
         get_locale=get_locale,
         requested_path=common.requested_path,
         decimal_mark=labels.decimal_mark,

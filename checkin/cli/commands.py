@@ -21,19 +21,21 @@ from flask_babel import force_locale
 from checkin.cli.demo import seed_history
 from checkin.domain import admission, limits
 from checkin.domain.errors import ServiceError
+from checkin.domain.roles import Role
 from checkin.models import ROLES, TOKEN_SCOPES
 from checkin.services import accounts, backups, database, display, privacy, sites
 from checkin.words.errors import error_text
 
 DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
 DEMO_ONLINE_URL = "https://www.bpjsketenagakerjaan.go.id/"
+# Each demo account is named after its role ("door", "door2", ...).
 DEMO_ACCOUNTS = (
-    ("door", "door", "pintu-demo-1"),
-    ("door2", "door", "pintu-demo-2"),
-    ("officer", "officer", "petugas-demo-1"),
-    ("officer2", "officer", "petugas-demo-2"),
-    ("manager", "manager", "manajer-demo"),
-    ("admin", "admin", "admin-demo"),
+    (f"{Role.DOOR}", Role.DOOR, "pintu-demo-1"),
+    (f"{Role.DOOR}2", Role.DOOR, "pintu-demo-2"),
+    (f"{Role.OFFICER}", Role.OFFICER, "petugas-demo-1"),
+    (f"{Role.OFFICER}2", Role.OFFICER, "petugas-demo-2"),
+    (f"{Role.MANAGER}", Role.MANAGER, "manajer-demo"),
+    (f"{Role.ADMIN}", Role.ADMIN, "admin-demo"),
 )
 DEMO_HISTORY_DAYS = 90
 DEMO_DISPLAY = "TV ruang tunggu (demo)"
@@ -235,12 +237,12 @@ def demo(url: str) -> None:
         today = site.local_day(now)
         count = seed_history(
             site,
-            [user for user in staff if user.role == "door"],
+            [user for user in staff if user.role == Role.DOOR],
             today - timedelta(days=DEMO_HISTORY_DAYS),
             today,
             random.Random(2020),
             until=now,
-            officers=tuple(user for user in staff if user.role == "officer"),
+            officers=tuple(user for user in staff if user.role == Role.OFFICER),
         )
         click.echo(f"Demo site {code} ({name}) created with {count} checks up to now.")
     click.echo("Demo logins (username / password):")
@@ -252,7 +254,7 @@ def demo(url: str) -> None:
         (
             user
             for user in accounts.directory().accounts
-            if user.site_id == site.id and user.role == "manager" and user.active
+            if user.site_id == site.id and user.role == Role.MANAGER and user.active
         ),
         None,
     )

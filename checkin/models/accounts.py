@@ -10,13 +10,13 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from checkin.domain.roles import Capability, Role
 from checkin.extensions import db
 from checkin.models.base import UTCDateTime, utcnow
 from checkin.models.sites import Site
 
-# Door staff check visitors in, officers call them to booths, managers run one site, head office
-# reads every site, admins keep sites and accounts.
-ROLES = ("door", "officer", "manager", "head_office", "admin")
+# The role values the accounts table accepts (domain/roles.py says what each may do).
+ROLES = tuple(role.value for role in Role)
 # What an API token may do: post checks and read the quota (door tablets, thermal scanners),
 # read the log and reports (integrations), make, list and cancel bookings (a booking system),
 # or show the waiting-room display (numbers and booths only). A token never opens a staff page.
@@ -61,6 +61,10 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    def may(self, capability: Capability) -> bool:
+        """Tell whether this account's role may do ``capability``."""
+        return Role(self.role).may(capability)
 
     @property
     def shown_name(self) -> str:

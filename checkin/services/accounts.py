@@ -23,12 +23,13 @@ from checkin.domain.errors import (
     UnknownToken,
     UsernameTaken,
 )
+from checkin.domain.roles import Capability, Role
 from checkin.extensions import db
 from checkin.models import ROLES, TOKEN_SCOPES, ApiToken, Site, User, hash_token
 from checkin.services import audit, logins
 
 # An administrator may belong to no site; head office never does.
-ROLES_WITHOUT_SITE = ("admin", "head_office")
+ROLES_WITHOUT_SITE = (Role.ADMIN, Role.HEAD_OFFICE)
 
 
 def _check_password(password: str) -> None:
@@ -72,7 +73,7 @@ def add_user(
 
 def site_of_role(role: str, site: Site | None) -> Site | None:
     """Return the site an account of ``role`` belongs to: door, officer and manager need one."""
-    if role == "head_office":
+    if role == Role.HEAD_OFFICE:
         return None  # head office reads every site and belongs to none
     if role not in ROLES_WITHOUT_SITE and site is None:
         raise SiteRequired()
@@ -123,7 +124,7 @@ def change_account(user: User, role: str, site: Site | None, by: User, now: date
     if role not in ROLES:
         raise UnknownRole(role)
     site = site_of_role(role, site)
-    if user.id == by.id and role != "admin":
+    if user.id == by.id and not Role(role).may(Capability.ADMINISTER):
         raise CannotLeaveAdmin()
     before = user.site
     if (user.role, before) == (role, site):

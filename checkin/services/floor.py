@@ -57,7 +57,7 @@ _CALL_NEXT = (
     .values(
         floor_state=CALLED,
         booth_id=sa.bindparam("booth"),
-        called_by_id=sa.bindparam("officer"),
+        called_by_id=sa.bindparam("acting_officer"),
         called_at=_NOW,
         calls=Visit.calls + 1,
     )
@@ -89,7 +89,7 @@ _HOLD = (
     .where(
         Booth.site_id == sa.bindparam("site"),
         Booth.number == sa.bindparam("booth_number"),
-        Booth.officer_id == sa.bindparam("officer"),
+        Booth.officer_id == sa.bindparam("acting_officer"),
     )
     .values(opened_at=Booth.opened_at)
     .returning(Booth.id)
@@ -102,11 +102,14 @@ _OPEN = (
         Booth.in_use.is_(True),
         Booth.officer_id.is_(None),
         sa.select(sa.func.count())
-        .where(_HELD.site_id == sa.bindparam("site"), _HELD.officer_id == sa.bindparam("officer"))
+        .where(
+            _HELD.site_id == sa.bindparam("site"),
+            _HELD.officer_id == sa.bindparam("acting_officer"),
+        )
         .scalar_subquery()
         < sa.bindparam("limit"),
     )
-    .values(officer_id=sa.bindparam("officer"), opened_at=_NOW)
+    .values(officer_id=sa.bindparam("acting_officer"), opened_at=_NOW)
     .returning(Booth)
 )
 _CLOSE = (
@@ -149,7 +152,7 @@ def open_booth(site: Site, officer: User, number: int, now: datetime) -> Booth:
         {
             "site": site.id,
             "booth_number": number,
-            "officer": officer.id,
+            "acting_officer": officer.id,
             "limit": site.booths_per_officer,
             "now": now,
         },
@@ -182,7 +185,7 @@ def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
         "site": site.id,
         "on_day": site.local_day(now),
         "booth": booth_id,
-        "officer": officer.id,
+        "acting_officer": officer.id,
         "now": now,
     }
     while (
@@ -290,7 +293,7 @@ def _hold(site: Site, officer: User, number: int) -> int:
     """Lock a booth the officer holds and return its id; refuse any other booth."""
     held = db.session.execute(
         _HOLD,
-        {"site": site.id, "booth_number": number, "officer": officer.id},
+        {"site": site.id, "booth_number": number, "acting_officer": officer.id},
         execution_options=_NO_SYNC,
     ).first()
     if held is None:

@@ -29,6 +29,7 @@ from checkin.domain.errors import (
     UnknownAccount,
     WrongPairingCode,
 )
+from checkin.domain.roles import Role
 from checkin.extensions import db
 from checkin.models import Device, LoginWindow, PairingCode, Site, User, hash_token
 from checkin.services import accounts, audit, leases, logins
@@ -167,7 +168,7 @@ def door_staff(site: Site) -> list[User]:
     return list(
         db.session.scalars(
             sa.select(User)
-            .where(User.site_id == site.id, User.role == "door", User.active.is_(True))
+            .where(User.site_id == site.id, User.role == Role.DOOR, User.active.is_(True))
             .order_by(User.username)
         )
     )
@@ -218,7 +219,7 @@ def door_account(site: Site, user_id: int) -> User:
     user = db.session.get(User, user_id) if 1 <= user_id <= limits.MAX_ID else None
     if user is None or user.site_id != site.id:
         raise UnknownAccount(str(user_id))
-    if user.role != "door" or not user.active:
+    if user.role != Role.DOOR or not user.active:
         raise NotDoorStaff(user.username)
     return user
 

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from checkin.domain import limits
 from checkin.domain.errors import PasswordTooShort, ServiceError
+from checkin.domain.roles import Capability
 from checkin.extensions import db
 from checkin.models import Site, User
 from checkin.services import accounts, headoffice, reports, sites
-from checkin.web.common import acting_user, now, roles_required
+from checkin.web.common import acting_user, now, requires
 from checkin.web.forms import Form, options, show_error
 from checkin.web.forms.admin import (
     AccountForm,
@@ -26,7 +27,7 @@ from checkin.words.labels import ROLE_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/manage/admin")
 
-admins = roles_required("admin")
+admins = requires(Capability.ADMINISTER)
 
 # The service errors of an account form, by the form field they are about.
 ACCOUNT_FIELDS = {

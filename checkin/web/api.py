@@ -22,6 +22,7 @@ from werkzeug.exceptions import (
 
 from checkin.domain import limits
 from checkin.domain.errors import ServiceError
+from checkin.domain.roles import Capability, Role
 from checkin.extensions import csrf, db
 from checkin.models import Device
 from checkin.services import (
@@ -43,7 +44,7 @@ from checkin.web.common import (
     current_site,
     door_tablet,
     now,
-    roles_required,
+    requires,
 )
 from checkin.web.errors import KEPT, json_error
 from checkin.web.schemas import (
@@ -182,12 +183,13 @@ def json_body() -> Any:
     return body
 
 
-def allowed(*roles: str, scope: str) -> Callable:
-    """Let a view run for ``roles``; a bearer token must also have been given ``scope``."""
+def allowed(capability: Capability, scope: str) -> Callable:
+    """Let a view run for accounts that may do ``capability``; a bearer token must also have
+    been given ``scope``."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
-        @roles_required(*roles)
+        @requires(capability)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             token_scopes = g.get("token_scopes")  # None: a browser session, which has no scopes
             if token_scopes is not None and scope not in token_scopes:
@@ -200,7 +202,7 @@ def allowed(*roles: str, scope: str) -> Callable:
 
 
 @bp.post("/checkins")
-@allowed("door", "manager", scope="checkin")
+@allowed(Capability.CHECK_IN, scope="checkin")
 def create_checkin() -> tuple[Response, int, dict[str, str]]:
     """Screen one visitor and store the check; 201 with the decision and the quota.
 
@@ -235,7 +237,7 @@ def this_tablet(device_id: str | None) -> Device:
 
 
 @bp.post("/leases")
-@allowed("door", "manager", scope="checkin")
+@allowed(Capability.LEASE, scope="checkin")
 def take_lease() -> Response:
     """Top this paired tablet's lease of today up; return its slots and the rules to decide by."""
     wanted = load(LEASE_REQUEST, json_body())
@@ -243,19 +245,19 @@ def take_lease() -> Response:
 
 
 @bp.get("/leases/<device:device_id>")
-@allowed("door", "manager", "admin", scope="checkin")
+@allowed(Capability.STAFF_DOOR, scope="checkin")
 def lease_of(device_id: str) -> Response:
     """Return the slots of today a tablet still holds, without taking more.
 
     Door staff read their own tablet's; a manager any tablet's of the site.
     """
-    own = acting_user().role == "door"
+    own = acting_user().role == Role.DOOR
     device = this_tablet(device_id) if own else leases.device_of(current_site(), device_id)
     return jsonify(LEASE.dump(leases.lease_of(device, now())))
 
 
 @bp.delete("/leases/<device:device_id>")
-@allowed("manager", "admin", scope="checkin")
+@allowed(Capability.MANAGE_SITE, scope="checkin")
 def revoke_lease(device_id: str) -> Response:
     """Stop a tablet leasing for the rest of its day (audited); its unused slots stay held
     until it gives them back or a manager releases them."""
@@ -294,7 +296,7 @@ def tablet_status() -> Response:
 
 
 @bp.get("/quota/today")
-@allowed("door", "manager", "admin", scope="checkin")
+@allowed(Capability.STAFF_DOOR, scope="checkin")
 def quota_today() -> Response:
     """Return today's walk-in quota of the account's site and the visitors inside now."""
     site, moment = current_site(), now()
@@ -303,7 +305,7 @@ def quota_today() -> Response:
 
 
 @bp.get("/checkins")
-@allowed("manager", "admin", scope="read")
+@allowed(Capability.MANAGE_SITE, scope="read")
 def list_checkins() -> Response:
     """Return one page of a day's checks in time order."""
     query = load(VISIT_QUERY, request.args)
@@ -324,7 +326,7 @@ def list_checkins() -> Response:
 
 
 @bp.get("/reports/daily")
-@allowed("manager", "admin", scope="read")
+@allowed(Capability.MANAGE_SITE, scope="read")
 def daily_report() -> Response:
     """Return per-day counts and refusal reasons over a date range (last 30 days by default)."""
     query = load(REPORT_QUERY, request.args)
@@ -339,7 +341,7 @@ def daily_report() -> Response:
 
 
 @bp.post("/bookings")
-@allowed("manager", "admin", scope="bookings")
+@allowed(Capability.MANAGE_SITE, scope="bookings")
 def create_booking() -> tuple[Response, int, dict[str, str]]:
     """Book a place of a session; 201 with the booking and its code.
 
@@ -353,7 +355,7 @@ def create_booking() -> tuple[Response, int, dict[str, str]]:
 
 
 @bp.get("/bookings")
-@allowed("door", "manager", "admin", scope="bookings")
+@allowed(Capability.STAFF_DOOR, scope="bookings")
 def list_bookings() -> Response:
     """Return a day's bookings (today's unless told), or those of it a search finds (a code:
     of any day), with each session's places; the read is audited before the answer is sent."""
@@ -372,7 +374,7 @@ def list_bookings() -> Response:
 
 
 @bp.delete("/bookings/<code>")
-@allowed("manager", "admin", scope="bookings")
+@allowed(Capability.MANAGE_SITE, scope="bookings")
 def cancel_booking(code: str) -> Response:
     """Cancel a booking not yet used, by its code (and the visitor's phone, if given)."""
     query = load(CANCEL_QUERY, request.args)

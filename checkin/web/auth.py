@@ -24,9 +24,11 @@ from werkzeug.exceptions import Unauthorized
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from checkin.domain.roles import Role
 from checkin.extensions import login_manager
 from checkin.models import User
 from checkin.services import accounts, logins
+from checkin.web import door
 from checkin.web.common import SESSION_TABLET, acting_user, now, paired_tablet, requested_path
 from checkin.web.errors import wants_json
 from checkin.web.forms import Form, storable
@@ -35,11 +37,11 @@ from checkin.words.labels import LANGUAGES
 bp = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {
-    "door": "door.index",
-    "officer": "floor.console",
-    "manager": "manage.log",
-    "admin": "manage.log",
-    "head_office": "headoffice.index",
+    Role.DOOR: "door.index",
+    Role.OFFICER: "floor.console",
+    Role.MANAGER: "manage.log",
+    Role.ADMIN: "manage.log",
+    Role.HEAD_OFFICE: "headoffice.index",
 }
 # An admin of no site has no log to read: their work is the admin page.
 HOME_WITHOUT_SITE = "admin.index"
@@ -86,14 +88,14 @@ def unauthorized():
     """Answer 401 to API clients and send people to the login page."""
     if wants_json():
         raise Unauthorized("Log in or send 'Authorization: Bearer <token>'.")
-    if request.blueprint == "door" and paired_tablet() is not None:
+    if request.blueprint == door.bp.name and paired_tablet() is not None:
         return redirect(url_for("tablet.staff"))
     return redirect(url_for("auth.login", next=requested_path()))
 
 
 def home_url() -> str:
     """Return the start page for the logged-in account's role (and site)."""
-    if current_user.role == "admin" and current_user.site is None:
+    if current_user.role == Role.ADMIN and current_user.site is None:
         return url_for(HOME_WITHOUT_SITE)
     return url_for(HOME_BY_ROLE[current_user.role])
 

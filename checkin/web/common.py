@@ -30,6 +30,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.security import safe_join
 
 from checkin.domain import limits
+from checkin.domain.roles import Capability
 from checkin.extensions import db
 from checkin.models import Device, Site, User, Visit
 from checkin.services import checkins, pairing
@@ -53,7 +54,7 @@ VIEWED_SITE = "viewed_site"
 
 def current_site() -> Site:
     """Return the site of the logged-in account (head office: the one it chose), or answer 403."""
-    if current_user.role == "head_office":
+    if current_user.may(Capability.CHOOSE_SITE):
         site = db.session.get(Site, session.get(VIEWED_SITE, 0))
         if site is None:
             abort(403, description=_("Choose a site on the head-office page first."))
@@ -132,14 +133,15 @@ def qr_code(text: str) -> str:
     return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
 
 
-def roles_required(*roles: str) -> Callable:
-    """Let a view run only for logged-in accounts with one of ``roles``; others get 403."""
+def requires(capability: Capability) -> Callable:
+    """Let a view run only for logged-in accounts whose role may do ``capability``; others
+    get 403."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         @login_required
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
+            if not current_user.may(capability):
                 abort(403, description=_("Your account may not open this page."))
             return view(*args, **kwargs)
 
@@ -149,7 +151,7 @@ def roles_required(*roles: str) -> Callable:
 
 
 # The pages that run a site: its managers', and an administrator's.
-managers = roles_required("manager", "admin")
+managers = requires(Capability.MANAGE_SITE)
 
 
 # Tablets on a slow line keep CSS and JS this long instead of asking again on every page.

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from checkin.domain import admission, limits
 from checkin.domain.errors import ServiceError
+from checkin.domain.roles import Capability, Role
 from checkin.models import Site, Visit
 from checkin.services import calendar, checkins, day_counter, floor, leases, retests
 from checkin.web.common import (
@@ -30,7 +31,7 @@ from checkin.web.common import (
     now,
     own_visit,
     qr_code,
-    roles_required,
+    requires,
 )
 from checkin.web.forms import show_error
 from checkin.web.forms.door import CheckInForm, ReadingForm
@@ -42,7 +43,7 @@ from checkin.words.labels import hour_minute
 
 bp = Blueprint("door", __name__)
 
-door_staff = roles_required("door", "manager", "admin")
+door_staff = requires(Capability.STAFF_DOOR)
 
 # What the door needs when the connection drops; the service worker keeps them.
 OFFLINE_FILES = (
@@ -221,7 +222,7 @@ def on_this_tablet(data: checkins.CheckInData) -> checkins.CheckInData:
 def door_visit(visit_id: int) -> Visit:
     """Return a visit of the site; door staff see only today's, which they may still act on."""
     found = own_visit(visit_id)
-    if current_user.role == "door" and found.day != found.site.local_day(now()):
+    if current_user.role == Role.DOOR and found.day != found.site.local_day(now()):
         abort(404)
     return found
 

@@ -13,8 +13,9 @@ from flask_login import current_user
 
 from checkin.domain import calling
 from checkin.domain.errors import ServiceError, UnknownBooth
+from checkin.domain.roles import Capability
 from checkin.services import booths, floor
-from checkin.web.common import acting_user, current_site, now, roles_required
+from checkin.web.common import acting_user, current_site, now, requires
 from checkin.web.forms.floor import BoothForm, StepForm
 from checkin.words.errors import error_text
 from checkin.words.labels import hour_minute
@@ -22,7 +23,7 @@ from checkin.words.labels import hour_minute
 bp = Blueprint("floor", __name__, url_prefix="/floor")
 
 # Managers may stand in for an officer on a busy day.
-officers = roles_required("officer", "manager")
+officers = requires(Capability.CALL_VISITORS)
 
 # How often the console asks whether the floor changed, in seconds.
 POLL_SECONDS = 2.5

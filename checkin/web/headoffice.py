@@ -16,8 +16,9 @@ from wtforms.validators import Optional
 
 from checkin.domain import limits
 from checkin.domain.errors import UnknownSite
+from checkin.domain.roles import Capability
 from checkin.services import headoffice, reports, sites
-from checkin.web.common import VIEWED_SITE, now, roles_required
+from checkin.web.common import VIEWED_SITE, now, requires
 from checkin.web.forms import QueryForm
 from checkin.web.forms.manage import office_day
 from checkin.words import exports
@@ -25,7 +26,6 @@ from checkin.words.labels import decimal_mark
 
 bp = Blueprint("headoffice", __name__, url_prefix="/headoffice")
 
-readers = roles_required("head_office", "admin")
 # The page reloads itself this often while in view (static/refresh.js).
 REFRESH_SECONDS = 30
 
@@ -37,7 +37,7 @@ class MonthForm(QueryForm):
 
 
 @bp.get("")
-@readers
+@requires(Capability.READ_EVERY_SITE)
 def index():
     """Show every site's today, sorted as asked, and this month's totals of every site."""
     sort = request.args.get("sort", headoffice.DEFAULT_SORT)
@@ -69,7 +69,7 @@ def chosen_month(form: MonthForm) -> tuple[date, date]:
 
 
 @bp.get("/month.<any(csv, xlsx):extension>")
-@readers
+@requires(Capability.READ_EVERY_SITE)
 def month_export(extension: str):
     """Download a month's totals of every site as CSV or XLSX."""
     form = MonthForm()
@@ -132,7 +132,7 @@ def month_xlsx(rows: list[list[object]], start: date) -> bytes:
 
 
 @bp.get("/sites/<code>")
-@roles_required("head_office")
+@requires(Capability.CHOOSE_SITE)
 def open_site(code: str):
     """Read a site's reports and log: head office chooses the site its manager pages show."""
     if len(code) > 20 or not limits.storable(code):

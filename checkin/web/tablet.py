@@ -18,6 +18,7 @@ from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
 from checkin.domain.errors import NotDoorStaff, ServiceError, UnknownAccount
+from checkin.domain.roles import Role
 from checkin.models import Device, User
 from checkin.services import pairing
 from checkin.web.auth import start_fresh_session
@@ -54,7 +55,11 @@ def keep_sessions_on_their_tablet() -> Response | None:
         if wants_json():
             raise Unauthorized(_("This tablet is no longer paired: pair it again."))
         return redirect(url_for("tablet.pair"))
-    if session.get(PIN_SESSION) and current_user.is_authenticated and current_user.role != "door":
+    if (
+        session.get(PIN_SESSION)
+        and current_user.is_authenticated
+        and current_user.role != Role.DOOR
+    ):
         # Never seen: PINs are door staff's only. Should the account change role meanwhile,
         # its PIN session does not become a manager's.
         logout_user()

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from checkin.domain import admission
+from checkin.domain.roles import Role
 from checkin.models import Site, Visit
 
 LANGUAGES = ("id", "en")
@@ -137,11 +138,11 @@ FLOOR_STATE_LABELS = {
     "not_called": _l("Not called"),
 }
 ROLE_LABELS = {
-    "door": _l("Door staff"),
-    "officer": _l("Service officer"),
-    "manager": _l("Manager"),
-    "head_office": _l("Head office"),
-    "admin": _l("Administrator"),
+    Role.DOOR: _l("Door staff"),
+    Role.OFFICER: _l("Service officer"),
+    Role.MANAGER: _l("Manager"),
+    Role.HEAD_OFFICE: _l("Head office"),
+    Role.ADMIN: _l("Administrator"),
 }
 EXPORT_FORMATS = {
     "csv": _l("CSV file"),

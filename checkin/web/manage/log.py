@@ -25,6 +25,7 @@ from checkin.domain.errors import (
     QuotaBelowAdmitted,
 )
 from checkin.domain.floor_figures import state_shown, visit_minutes
+from checkin.domain.roles import Capability
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
 from checkin.services import checkins, day_counter, entry_log, floor, reports, sites
@@ -34,7 +35,7 @@ from checkin.web.common import (
     managers,
     now,
     own_visit,
-    roles_required,
+    requires,
     visits_download,
 )
 from checkin.web.forms import show_error
@@ -73,7 +74,6 @@ AUDIT_PAGE_SIZE = 50
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 # Head office reads any site's log and reports (see checkin.web.headoffice) and changes nothing.
-readers = roles_required("manager", "admin", "head_office")
 
 
 @bp.context_processor
@@ -92,7 +92,7 @@ def labels() -> dict[str, Any]:
 
 
 @bp.get("/log")
-@readers
+@requires(Capability.READ_REPORTS)
 def log():
     """Show a day's checks in time order with the day's summary, one page at a time."""
     site = current_site()
@@ -104,7 +104,7 @@ def log():
     form.show(day=day)
     filters = {"status": form.status.data or None, "reason": form.reason.data or None}
     page = entry_log.entry_log(site, day, **filters, after=form.after.data, limit=LOG_PAGE_SIZE)
-    if current_user.role == "head_office":
+    if current_user.may(Capability.CHOOSE_SITE):
         # Another office's visitors by name: recorded as a read through the API is (UU 27/2022).
         audit_log.record_log_read(site, acting_user(), now(), day, len(page.visits))
     return render_template(
@@ -196,7 +196,7 @@ def export(extension: str):
 
 
 @bp.get("/reports", endpoint="reports")
-@readers
+@requires(Capability.READ_REPORTS)
 @without_personal_data
 def report_page():
     """Show trends over a date range as charts and as a table."""
@@ -216,7 +216,7 @@ def report_page():
 
 
 @bp.get("/reports/chart/<any(decisions, hours, reasons, quota, waits):kind>.svg")
-@readers
+@requires(Capability.READ_REPORTS)
 def chart(kind: str):
     """Return one report chart as an SVG image."""
     site = current_site()
@@ -234,7 +234,7 @@ def chart(kind: str):
 
 
 @bp.get("/summary")
-@readers
+@requires(Capability.READ_REPORTS)
 @without_personal_data
 def summary():
     """Show a printable end-of-day summary with a line for the manager's signature."""

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from checkin.domain.roles import Capability
 from checkin.services import tracing
 from checkin.web.common import (
     acting_user,
     current_site,
-    managers,
     now,
     own_visit,
+    requires,
     visits_download,
 )
 from checkin.web.forms.tracing import SearchForm, WindowForm
 
-# Personal health data of a whole site: every view is for ``managers`` (the site's manager, or
-# an admin of it), never head office.
+# Personal health data of a whole site: every view is for the site's manager, or an admin of
+# it, never head office.
 bp = Blueprint("tracing", __name__, url_prefix="/manage/tracing")
+tracers = requires(Capability.TRACE_CONTACTS)
 
 
 @bp.route("", methods=["GET", "POST"])
-@managers
+@tracers
 def search():
     """Show the search form and, once a search is posted, the checks it finds."""
     site = current_site()
@@ -39,7 +41,7 @@ def search():
 
 @bp.get("/visits/<id:visit_id>")
 @bp.get("/visits/<id:visit_id>/contacts.<any(csv, xlsx):extension>")
-@managers
+@tracers
 def contacts(visit_id: int, extension: str | None = None):
     """List the admitted visitors inside at the same time as a check of the site, or download
     the list as CSV or XLSX (``extension``)."""
