@@ -60,6 +60,36 @@ def test_an_admin_gives_a_new_account_the_name_staff_see(client, as_admin, site,
     assert entry.detail == {"account": "satpam1", "change": "created", "role": "door"}
 
 
+@pytest.mark.parametrize(("typed", "stored"), [("Pak Budi", "Pak Budi"), ("  ", None)])
+def test_an_admin_renames_an_account_which_stays_logged_in(
+    client, as_admin, site, door_user, typed, stored
+):
+    sessions_of = door_user.session_version
+    response = client.post(
+        f"/manage/admin/accounts/{door_user.id}/name", data={"display_name": typed}
+    )
+    assert response.status_code == 302, response.text
+    db.session.refresh(door_user)
+    assert (door_user.display_name, door_user.shown_name) == (stored, stored or door_user.username)
+    assert door_user.session_version == sessions_of
+    renamed = [e for e in audit.entries(site).entries if e.detail.get("change") == "renamed"]
+    assert [entry.detail for entry in renamed] == [
+        {"account": door_user.username, "change": "renamed"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed", ["\u200b", "Budi\u202eknil", "\ufeffBudi", "Budi\u2066x", "Bu\x00di", "B" * 61]
+)
+def test_a_name_that_would_not_show_as_typed_is_refused(client, as_admin, door_user, typed):
+    response = client.post(
+        f"/manage/admin/accounts/{door_user.id}/name", data={"display_name": typed}
+    )
+    assert response.status_code == 400
+    db.session.refresh(door_user)
+    assert door_user.display_name is None
+
+
 @pytest.mark.parametrize(
     ("url", "form", "message"),
     [

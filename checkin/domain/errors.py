@@ -392,7 +392,7 @@ class InvalidUsername(ServiceError):
 
 @dataclass(eq=False)
 class InvalidDisplayName(ServiceError):
-    """A display name that is too long or holds control characters."""
+    """A display name that is too long, or holds control or invisible characters."""
 
     code, field = "invalid_display_name", "display_name"
     max_length: int

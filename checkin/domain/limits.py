@@ -43,6 +43,11 @@ MAX_VOID_REASON = 200
 # Unicode's control characters (category Cc): C0, DEL and C1. Free text refuses them.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 SURROGATES = re.compile("[\ud800-\udfff]")
+# Invisible or direction-changing characters (zero-width spaces, bidi controls, BOM): a name
+# made of them shows blank, or turns the words after it around, on every staff button.
+INVISIBLE_CHARACTERS = re.compile(
+    "[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 
 # Indonesia's three time zones (WIB, WITA, WIT), plus Pontianak, which keeps WIB apart.
 TIMEZONES = {
@@ -78,6 +83,11 @@ def storable(text: str) -> bool:
     ESC or CSI (U+009B) start escape sequences in a terminal.
     """
     return CONTROL_CHARACTERS.search(text) is None and SURROGATES.search(text) is None
+
+
+def shown_as_typed(text: str) -> bool:
+    """Tell whether a name shows as typed: storable, and nothing invisible or turning it around."""
+    return storable(text) and INVISIBLE_CHARACTERS.search(text) is None
 
 
 def site_code(typed: str) -> str:

@@ -58,12 +58,7 @@ def add_user(
         raise UsernameTaken(username)
     site = site_of_role(role, site)
     _check_password(password)
-    display_name = (display_name or "").strip() or None
-    if display_name is not None and (
-        len(display_name) > limits.MAX_DISPLAY_NAME or not limits.storable(display_name)
-    ):
-        raise InvalidDisplayName(limits.MAX_DISPLAY_NAME)
-    user = User(username=username, role=role, site=site, display_name=display_name)
+    user = User(username=username, role=role, site=site, display_name=_shown_name(display_name))
     user.set_password(password)
     db.session.add(user)
     audit.record(site, by, now, "account", {"account": username, "change": "created", "role": role})
@@ -78,6 +73,24 @@ def site_of_role(role: str, site: Site | None) -> Site | None:
     if role not in ROLES_WITHOUT_SITE and site is None:
         raise SiteRequired()
     return site
+
+
+def rename(user: User, display_name: str | None, by: User, now: datetime) -> None:
+    """Give an account the name staff see (blank: its username); its sessions go on."""
+    user.display_name = _shown_name(display_name)
+    detail = {"account": user.username, "change": "renamed"}
+    audit.record(user.site, by, now, "account", detail)
+    db.session.commit()
+
+
+def _shown_name(display_name: str | None) -> str | None:
+    """Return a display name as stored, None for a blank one; refuse what would not show."""
+    display_name = (display_name or "").strip() or None
+    if display_name is not None and (
+        len(display_name) > limits.MAX_DISPLAY_NAME or not limits.shown_as_typed(display_name)
+    ):
+        raise InvalidDisplayName(limits.MAX_DISPLAY_NAME)
+    return display_name
 
 
 def account_named(username: str) -> User:

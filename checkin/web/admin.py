@@ -18,6 +18,7 @@ from checkin.web.forms import Form, options, show_error
 from checkin.web.forms.admin import (
     AccountForm,
     AccountRoleForm,
+    DisplayNameForm,
     PasswordForm,
     SiteEditForm,
     SiteForm,
@@ -178,7 +179,37 @@ def edit_account(user_id: int):
                 flash(_("%(name)s is changed and logs in again.", name=account.username), "success")
             return redirect(url_for(".index"))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/account.html", account=account, form=form), status
+    name_form = DisplayNameForm(formdata=None, data={"display_name": account.display_name})
+    return render_template(
+        "admin/account.html", account=account, form=form, name_form=name_form
+    ), status
+
+
+@bp.post("/accounts/<id:user_id>/name")
+@admins
+def rename_account(user_id: int):
+    """Change the name staff see of an account."""
+    account = account_or_404(user_id)
+    name_form = DisplayNameForm()
+    if name_form.validate_on_submit():
+        try:
+            accounts.rename(account, name_form.display_name.data, acting_user(), now())
+        except ServiceError as error:
+            show_error(name_form.display_name, error)
+        else:
+            flash(
+                _(
+                    "%(name)s is shown as %(shown)s.",
+                    name=account.username,
+                    shown=account.shown_name,
+                ),
+                "success",
+            )
+            return redirect(url_for(".index"))
+    data = {"role": account.role, "site_id": account.site_id or 0}
+    form = account_form(accounts.directory(), AccountRoleForm, formdata=None, data=data)
+    page = render_template("admin/account.html", account=account, form=form, name_form=name_form)
+    return page, 400
 
 
 def account_or_404(user_id: int) -> User:

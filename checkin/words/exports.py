@@ -41,7 +41,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Text a spreadsheet would take for a number: a phone's leading zero would go (089624763749
 # becomes 89624763749), and past 15 digits the rest too. Only digits and a leading plus.
-DIGITS_TEXT = re.compile(r"\+?[0-9]+")
+DIGITS_TEXT = re.compile(r"\+?[0-9][0-9 -]*")
 # Control characters rows stored before free text refused them may hold: an XLSX file cannot
 # hold them at all, and ESC or CSI (U+009B) would drive the terminal that shows a CSV. Tabs and
 # line breaks stay: a cell holds them, and CSV quotes them.
@@ -173,8 +173,8 @@ def csv_cell(value: Any, decimal: str = ".") -> str:
     text = str(value)
     if isinstance(value, str) and DIGITS_TEXT.fullmatch(text):
         # Excel and LibreOffice read a quoted cell as a number all the same; a formula that
-        # is one string literal shows the text as it is. Digits and a plus cannot end the
-        # literal, so nothing else is ever evaluated.
+        # is one string literal shows the text as it is. Digits, spaces, dashes and a plus
+        # cannot end the literal, so nothing else is ever evaluated.
         return f'="{text}"'
     # A leading apostrophe makes spreadsheets show the text instead of evaluating it.
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text

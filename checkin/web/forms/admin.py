@@ -57,6 +57,15 @@ class AccountRoleForm(Form):
     site_id = SelectField(_l("Site"), coerce=int, validators=[Optional()])
 
 
+class DisplayNameForm(Form):
+    """The name staff see of an account; blank, they see its username."""
+
+    display_name = StringField(
+        _l("Name staff see (optional)"),
+        validators=[Optional(), Length(max=limits.MAX_DISPLAY_NAME), storable],
+    )
+
+
 class AccountForm(PasswordForm, AccountRoleForm):
     """A new staff account; the services refuse a taken name or a missing site."""
 
