@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -332,6 +333,29 @@ def test_the_csv_follows_the_reader_s_spreadsheet(
 LIBREOFFICE_CSV_IMPORT = {"id": "CSV:59,34,76,1,,1057", "en": "CSV:44,34,76,1,,1033"}
 
 
+def opened_in_libreoffice(response, folder: Path, name: str, lang: str) -> Path:
+    """Open a CSV export in LibreOffice with the README's import settings; return it as XLSX."""
+    exported = folder / f"{name}-{lang}.csv"
+    exported.write_bytes(response.data)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{folder}/profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            f"--infilter={LIBREOFFICE_CSV_IMPORT[lang]}",
+            "--outdir",
+            str(folder),
+            str(exported),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return folder / f"{name}-{lang}.xlsx"
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -339,25 +363,7 @@ def test_libreoffice_opens_the_csv_in_columns_with_numbers(
     client, as_manager, two_days, tmp_path, lang
 ):
     response = download(client, "csv", f"from=2026-11-25&to=2026-11-25&lang={lang}")
-    exported = tmp_path / f"checks-{lang}.csv"
-    exported.write_bytes(response.data)
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            f"--infilter={LIBREOFFICE_CSV_IMPORT[lang]}",
-            "--outdir",
-            str(tmp_path),
-            str(exported),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    sheet = openpyxl.load_workbook(tmp_path / f"checks-{lang}.xlsx").active
+    sheet = openpyxl.load_workbook(opened_in_libreoffice(response, tmp_path, "checks", lang)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     columns = len(csv_rows(response, ";" if lang == "id" else ",")[0])
     assert len(rows[0]) == columns > len(INDONESIAN_HEADERS) and None not in rows[0]
@@ -376,26 +382,9 @@ def test_libreoffice_keeps_a_phone_s_leading_zero_and_runs_no_formula(
     make_visit(visitor_name="-1+1", phone="=2+2")
     make_visit(visitor_name="+1+1", phone='0812"&"1')
     response = download(client, "csv", f"from=2026-11-25&to=2026-11-25&lang={lang}")
-    exported = tmp_path / f"phones-{lang}.csv"
-    exported.write_bytes(response.data)
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            f"--infilter={LIBREOFFICE_CSV_IMPORT[lang]}",
-            "--outdir",
-            str(tmp_path),
-            str(exported),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    opened = opened_in_libreoffice(response, tmp_path, "phones", lang)
     # LibreOffice saves a formula's result beside it: what the manager sees in the cell.
-    shown = openpyxl.load_workbook(tmp_path / f"phones-{lang}.xlsx", data_only=True).active
+    shown = openpyxl.load_workbook(opened, data_only=True).active
     rows = [[row[9], row[11]] for row in shown.iter_rows(min_row=2, values_only=True)]
     assert rows == [
         ["'=1+1", "089624763749"],
