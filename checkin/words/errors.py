@@ -134,8 +134,10 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "unknown_role": lambda error: _("%(role)s is not a role.", role=error.role),
     "invalid_display_name": lambda error: ngettext(
-        "Give a display name of at most %(num)d character, or none.",
-        "Give a display name of at most %(num)d characters, or none.",
+        "Give a display name of at most %(num)d character that shows as typed (no invisible"
+        " or direction marks), or none.",
+        "Give a display name of at most %(num)d characters that shows as typed (no invisible"
+        " or direction marks), or none.",
         error.max_length,
     ),
     "invalid_site_name": lambda error: ngettext(
