@@ -142,3 +142,35 @@ def test_no_poll_or_press_of_the_floor_reads_a_whole_table(screens) -> None:
         if (reads := whole_table_reads(statement, parameters))
     }
     assert whole == {}
+
+
+# What each screen's poll may send at most, answered unchanged and answered in full: who asks
+# (its account or token, with its site in the same statement), then what the screen shows.
+# Every branch's screens poll all day, so a statement more is a few hundred more a second for
+# the whole agency.
+STATEMENTS_PER_POLL = {
+    # The account with its site, the waiting visitors, the booths with who is at them.
+    "/floor/state": (3, 3),
+    # The account with its site, the day's counter row, the visitors inside.
+    "/api/v1/quota/today": (3, 3),
+    # The display's token with its site and the board's version; in full, the board's site,
+    # its calls and the waiting count.
+    "/display/board.json": (2, 5),
+}
+
+
+@pytest.mark.parametrize("path", STATEMENTS_PER_POLL)
+def test_each_screen_s_poll_sends_a_few_statements_whether_or_not_anything_changed(
+    screens, path
+) -> None:
+    client = screens[POLLED_BY.get(path, "display")]
+    with statements_run() as first_time:
+        first = client.get(path)
+    assert first.status_code == 200
+    tag = first.headers.get("ETag")
+    with statements_run() as unchanged:
+        again = client.get(path, headers={"If-None-Match": tag} if tag else {})
+    assert again.status_code == (304 if tag else 200)
+    at_most_unchanged, at_most_in_full = STATEMENTS_PER_POLL[path]
+    assert 0 < len(unchanged) <= at_most_unchanged, [s for s, _p in unchanged]
+    assert 0 < len(first_time) <= at_most_in_full, [s for s, _p in first_time]

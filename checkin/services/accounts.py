@@ -202,7 +202,9 @@ def user_for_session(session_id: str) -> User | None:
     if not (user_id.isdigit() and version.isdigit()) or int(user_id) > limits.MAX_ID:
         return None
     return db.session.scalar(
-        sa.select(User).where(User.id == int(user_id), User.session_version == int(version))
+        sa.select(User)
+        .options(joinedload(User.site))  # every page asks for it: one statement, not two
+        .where(User.id == int(user_id), User.session_version == int(version))
     )
 
 

@@ -56,6 +56,19 @@ class Quota:
         return self.left == 0 and self.held > 0
 
 
+_DAY_ROWS = sa.select(
+    DayQuota.site_id,
+    DayQuota.day,
+    DayQuota.limit,
+    DayQuota.used,
+    DayQuota.admitted,
+    DayQuota.closed,
+)
+_ONE_DAY_ROW = _DAY_ROWS.where(
+    DayQuota.site_id == sa.bindparam("site_id"), DayQuota.day == sa.bindparam("day")
+)
+
+
 def quota_today(site: Site, now: datetime) -> Quota:
     """Return the site's quota for its local day at ``now``, without writing anything."""
     day = site.local_day(now)
@@ -71,18 +84,14 @@ def quotas(days_of: Mapping[Site, Iterable[date]]) -> dict[tuple[int, date], Quo
     wanted = {(site.id, day) for site, days in days_of.items() for day in days}
     if not wanted:
         return {}
+    if len(wanted) == 1:  # a door's poll: the statement built once
+        ((site_id, day),) = wanted
+        rows = db.session.execute(_ONE_DAY_ROW, {"site_id": site_id, "day": day})
+    else:
+        rows = db.session.execute(_DAY_ROWS.where(_any_of(DayQuota.site_id, DayQuota.day, wanted)))
     found = {
         (row.site_id, row.day): Quota(row.day, row.limit, row.used, row.admitted, row.closed)
-        for row in db.session.execute(
-            sa.select(
-                DayQuota.site_id,
-                DayQuota.day,
-                DayQuota.limit,
-                DayQuota.used,
-                DayQuota.admitted,
-                DayQuota.closed,
-            ).where(_any_of(DayQuota.site_id, DayQuota.day, wanted))
-        )
+        for row in rows
     }
     missing = wanted - found.keys()
     if missing:
@@ -274,7 +283,7 @@ def _run(site_id: int, day: date, moves: dict[str, int], statement: sa.Update) -
     params = {"row_site": site_id, "row_day": day} | {
         _STEP_PARAM[name]: value for name, value in moves.items()
     }
-    return db.session.execute(statement, params).first()
+    return db.session.connection().execute(statement, params).first()
 
 
 def _counted(site: Site, day: date, moves: dict[str, int], statement: sa.Update) -> sa.Row | None:

@@ -242,11 +242,13 @@ def still_inside() -> sa.ColumnElement[bool]:
 
 def inside_now(site: Site, now: datetime) -> int:
     """Return the visitors admitted today who have not left the floor."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Visit.site_id == site.id, Visit.day == site.local_day(now), still_inside()
-        )
-    )
+    return db.session.scalar(_INSIDE_NOW, {"site_id": site.id, "day": site.local_day(now)})
+
+
+# Built once: every door tablet's poll asks it.
+_INSIDE_NOW = sa.select(sa.func.count()).where(
+    Visit.site_id == sa.bindparam("site_id"), Visit.day == sa.bindparam("day"), still_inside()
+)
 
 
 def booth_states(site: Site) -> list[BoothState]:
@@ -263,6 +265,38 @@ def booth_states(site: Site) -> list[BoothState]:
         .order_by(Booth.number)
     )
     return [BoothState(booth, officer, visit) for booth, officer, visit in rows]
+
+
+def booths_seen(site: Site) -> list[sa.Row]:
+    """Return what a console's poll compares of each booth in use, by number: its label and
+    officer, and the id, state and calls of the visitor at it (None when it has none).
+
+    The columns alone, not the rows as objects, in a statement built once: the poll asks this
+    every few seconds from every console.
+    """
+    return list(db.session.execute(_BOOTHS_SEEN, {"site_id": site.id}))
+
+
+_SEEN_AT_BOOTH = sa.orm.aliased(Visit)
+_BOOTHS_SEEN = (
+    sa.select(
+        Booth.number,
+        Booth.label,
+        Booth.officer_id,
+        _SEEN_AT_BOOTH.id,
+        _SEEN_AT_BOOTH.floor_state,
+        _SEEN_AT_BOOTH.calls,
+    )
+    .outerjoin(
+        _SEEN_AT_BOOTH,
+        sa.and_(
+            _SEEN_AT_BOOTH.booth_id == Booth.id,
+            _SEEN_AT_BOOTH.floor_state.in_(calling.AT_BOOTH),
+        ),
+    )
+    .where(Booth.site_id == sa.bindparam("site_id"), Booth.in_use.is_(True))
+    .order_by(Booth.number)
+)
 
 
 def _take_step(

@@ -40,15 +40,9 @@ def floor_state() -> dict[str, Any]:
     """Return what the console shows, as the poll sends it: the queue and every booth."""
     site = current_site()
     queue = floor.queue(site, now())
-    states = floor.booth_states(site)
     booths_seen = [
-        [
-            state.booth.number,
-            state.booth.label,
-            state.booth.officer_id,
-            state.visit and [state.visit.id, state.visit.floor_state, state.visit.calls],
-        ]
-        for state in states
+        [number, label, officer_id, visit_id and [visit_id, state, calls]]
+        for number, label, officer_id, visit_id, state, calls in floor.booths_seen(site)
     ]
     return {
         "waiting": queue.waiting,
