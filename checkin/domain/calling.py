@@ -18,31 +18,39 @@ MIN_BOOTHS_PER_OFFICER, MAX_BOOTHS_PER_OFFICER = 1, 10
 MAX_BOOTH_LABEL = 40
 
 
+# The states of a visitor who holds a booth until done or not come.
+AT_BOOTH = (CALLED, SERVING)
+
+
 @dataclass(frozen=True)
 class Step:
-    """A step on a visitor at a booth: the states it may start from and the state it ends in.
+    """A step on a visitor at a booth: the states it may start from, the state it ends in, the
+    time it records on the visit (``stamp``), and whether it calls the number again.
 
-    ``frees_booth``: the visitor has left the booth, which may call the next one.
     ``min_calls``: how many times the number must have been called before the step.
     """
 
     from_states: tuple[str, ...]
     to_state: str
-    frees_booth: bool
+    stamp: str
+    calls_again: bool = False
     min_calls: int = 0
+
+    @property
+    def frees_booth(self) -> bool:
+        """Tell whether the visitor leaves the booth, which may then call the next one."""
+        return self.to_state not in AT_BOOTH
 
 
 # A visitor called can be called again (same number) or start being served; only one called
 # twice can be marked not come, since a first call may go unheard in a noisy room. Only a
 # visitor being served can be done. Once done or not come, nothing changes.
 STEPS = {
-    RECALL: Step((CALLED,), CALLED, frees_booth=False),
-    START: Step((CALLED,), SERVING, frees_booth=False),
-    FINISH: Step((SERVING,), DONE, frees_booth=True),
-    NO_SHOW_STEP: Step((CALLED,), NO_SHOW, frees_booth=True, min_calls=2),
+    RECALL: Step((CALLED,), CALLED, stamp="called_at", calls_again=True),
+    START: Step((CALLED,), SERVING, stamp="serving_at"),
+    FINISH: Step((SERVING,), DONE, stamp="finished_at"),
+    NO_SHOW_STEP: Step((CALLED,), NO_SHOW, stamp="finished_at", min_calls=2),
 }
-# The states of a visitor who holds a booth until done or not come.
-AT_BOOTH = (CALLED, SERVING)
 
 
 def allowed(step: str, state: str | None, calls: int) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from checkin.domain import calling
-from checkin.domain.calling import CALLED, DONE, NO_SHOW, SERVING, WAITING
+from checkin.domain.calling import CALLED, WAITING
 from checkin.domain.errors import (
     BoothBusy,
     BoothLimitReached,
@@ -63,24 +63,23 @@ _CALL_NEXT = (
     )
     .returning(Visit)
 )
-# What each step writes on the visit; the booth stays on it, for the record of who served whom.
-_STEP_VALUES = {
-    calling.RECALL: {"calls": Visit.calls + 1, "called_at": _NOW},
-    calling.START: {"floor_state": SERVING, "serving_at": _NOW},
-    calling.FINISH: {"floor_state": DONE, "finished_at": _NOW},
-    calling.NO_SHOW_STEP: {"floor_state": NO_SHOW, "finished_at": _NOW},
-}
+# What each step writes on the visit, as the floor's rules say: its state, the time it
+# records, and one more call for a recall. The booth stays on it, for the record of who served
+# whom.
 _STEPS = {
-    step: sa.update(Visit)
+    name: sa.update(Visit)
     .where(
         Visit.id == sa.bindparam("visit"),
         Visit.booth_id == sa.bindparam("booth"),
-        Visit.floor_state.in_(calling.STEPS[step].from_states),
-        Visit.calls >= calling.STEPS[step].min_calls,
+        Visit.floor_state.in_(step.from_states),
+        Visit.calls >= step.min_calls,
     )
-    .values(values)
+    .values(
+        {"floor_state": step.to_state, step.stamp: _NOW}
+        | ({"calls": Visit.calls + 1} if step.calls_again else {})
+    )
     .returning(Visit)
-    for step, values in _STEP_VALUES.items()
+    for name, step in calling.STEPS.items()
 }
 # Holding a booth is checked by writing to its row (without changing it): the lock makes a
 # second press on the same booth wait for the first to commit, and then see what it did.
