@@ -25,7 +25,7 @@ from checkin.domain.booking_errors import (
 )
 from checkin.extensions import db
 from checkin.models import AuditEntry, Booking, BookingSession, ClosedDay, SessionDay
-from checkin.services import bookings, day_counter
+from checkin.services import bookings, calendar, day_counter, sites
 from checkin.services.bookings import BookingData
 
 # The default clock: Wednesday 25 November 2026, 10:00 in Kediri (WIB).
@@ -334,3 +334,21 @@ def test_an_import_refuses_a_person_booked_that_day_already(site, clock):
     db.session.commit()
     report = bookings.import_csv(site, csv_of(row(1)), None, clock.now)
     assert [p.code for p in report.refused[2]] == ["already_booked"]
+
+
+def test_a_quota_changed_after_the_release_keeps_the_places_released(site, clock):
+    bookings.book(site, visitor(1, day=TODAY, starts=MORNING), at(7))
+    db.session.commit()
+    released = bookings.release_unclaimed(site, None, at(11)).places
+    db.session.commit()
+    assert day_counter.quota_today(site, at(11)).limit == 60 + released
+    # The manager lowers the usual quota at noon: the walk-ins keep what the bookings gave.
+    sites.edit_site(site, None, at(12), daily_quota=50)
+    assert day_counter.quota_today(site, at(12)).limit == 50 + released
+    # Closing and opening the day again does not lose them either.
+    db.session.add(ClosedDay(site_id=site.id, day=TODAY, label="Banjir", holiday=False))
+    calendar.apply_today(site, at(12))
+    db.session.execute(sa.delete(ClosedDay))
+    calendar.apply_today(site, at(12))
+    db.session.commit()
+    assert day_counter.quota_today(site, at(12)).limit == 50 + released

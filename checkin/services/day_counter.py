@@ -23,7 +23,7 @@ from checkin.domain import admission, office_calendar
 from checkin.domain.errors import QuotaBelowAdmitted
 from checkin.domain.office_calendar import DayPlan
 from checkin.extensions import db
-from checkin.models import ClosedDay, DayQuota, FreeSlot, Site, WeekdayQuota
+from checkin.models import ClosedDay, DayQuota, FreeSlot, SessionDay, Site, WeekdayQuota
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,8 @@ def replan(site: Site, day: date, plan: DayPlan) -> Quota:
     """
     ensure_day_row(site, day)
     row_of_day = (DayQuota.site_id == site.id, DayQuota.day == day)
+    # The booked places released to walk-ins today stay theirs whatever the calendar says now.
+    quota = plan.quota + released_places(site, day)
     if plan.closed:
         update = sa.update(DayQuota).where(*row_of_day).values(closed=True, limit=DayQuota.used)
     else:
@@ -171,10 +173,10 @@ def replan(site: Site, day: date, plan: DayPlan) -> Quota:
         # opened again keeps them, with no new ones if the quota was lowered while it was closed.
         update = (
             sa.update(DayQuota)
-            .where(*row_of_day, sa.or_(DayQuota.used <= plan.quota, DayQuota.closed))
+            .where(*row_of_day, sa.or_(DayQuota.used <= quota, DayQuota.closed))
             .values(
                 closed=False,
-                limit=sa.case((DayQuota.used > plan.quota, DayQuota.used), else_=plan.quota),
+                limit=sa.case((DayQuota.used > quota, DayQuota.used), else_=quota),
             )
         )
     changed = db.session.execute(
@@ -186,6 +188,15 @@ def replan(site: Site, day: date, plan: DayPlan) -> Quota:
         db.session.rollback()
         raise QuotaBelowAdmitted(row.admitted, row.held)
     return Quota(day, *changed)
+
+
+def released_places(site: Site, day: date) -> int:
+    """Return the booked places of the day released to walk-ins (``bookings.release_unclaimed``)."""
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(SessionDay.released), 0)).where(
+            SessionDay.site_id == site.id, SessionDay.day == day
+        )
+    )
 
 
 # Statements of the check-in path, built once: building and cache-keying a statement per call
