@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from checkin.extensions import db
-from checkin.models import AuditEntry, Booking, BookingSession
+from checkin.models import AuditEntry, Booking, BookingSession, SiteBooking
+from checkin.services import bookings, day_counter, sites
 from checkin.words.audit import ACTION_LABELS, describe_audit
-from tests.test_bookings import HEADER, at, row
+from tests.test_bookings import HEADER, TODAY, at, row, visitor
 
 BODY = {
     "day": "2026-11-26",
@@ -226,6 +227,36 @@ def test_the_release_command_gives_walk_ins_the_places_once(runner, site, clock,
     assert result.output == "87 booked places given to walk-ins for the rest of today.\n"
     again = runner.invoke(args=["bookings", "release", "--site", "KDR"])
     assert again.output.startswith("No booked places to give")
+
+
+def test_the_timer_s_release_gives_each_site_that_takes_bookings_its_places_once_when_due(
+    runner, site, make_site, clock, monkeypatch
+):
+    monkeypatch.setenv("LANGUAGE", "en")
+    later = make_site("MLG")  # takes bookings, but releases at 13:00
+    make_site("BLT")  # takes no bookings: its walk-ins keep their quota
+    for taking in (site, later):
+        bookings.book(taking, visitor(1, day=TODAY, starts=time(13)), at(7))
+    db.session.add(SiteBooking(site_id=later.id, capacity=87, release_at=time(13)))
+    db.session.commit()
+    clock.now = at(11)
+    first = runner.invoke(args=["bookings", "release", "--due"])
+    assert first.exit_code == 0
+    assert first.output == "KDR: 86 booked places given to walk-ins for the rest of today.\n"
+    again = runner.invoke(args=["bookings", "release", "--due"])
+    assert again.output.startswith("KDR: No booked places to give")
+    limits = {
+        code: day_counter.quota_today(sites.site_coded(code), at(11)).limit
+        for code in ("KDR", "MLG", "BLT")
+    }
+    assert limits == {"KDR": 60 + 86, "MLG": 60, "BLT": 60}
+
+
+@pytest.mark.parametrize("choice", [[], ["--site", "KDR", "--due"]])
+def test_the_release_command_needs_a_site_or_due(runner, site, monkeypatch, choice):
+    monkeypatch.setenv("LANGUAGE", "en")
+    result = runner.invoke(args=["bookings", "release", *choice])
+    assert result.exit_code == 2 and "--site CODE or --due" in result.output
 
 
 @pytest.mark.parametrize(

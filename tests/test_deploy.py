@@ -18,7 +18,13 @@ from tests.serving import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 README = (PROJECT_ROOT / "README.md").read_text()
-UNITS = ("checkin.service", "checkin-daily.service", "checkin-daily.timer")
+UNITS = (
+    "checkin.service",
+    "checkin-daily.service",
+    "checkin-daily.timer",
+    "checkin-release.service",
+    "checkin-release.timer",
+)
 
 
 def tool(name: str, package: str) -> str:

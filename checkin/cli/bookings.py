@@ -73,10 +73,23 @@ def import_bookings(file: Path, site_code: str) -> None:
 
 
 @bookings_cli.command("release")
-@click.option("--site", "site_code", required=True, help="Code of the site.")
+@click.option("--site", "site_code", help="Code of the site.")
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Every site that takes bookings and whose release time has come (for a timer).",
+)
 @in_shell_language
-def release(site_code: str) -> None:
+def release(site_code: str | None, due: bool) -> None:
     """Give today's booked places not claimed to walk-ins (from the site's release time; once)."""
+    if (site_code is None) == (not due):
+        raise click.UsageError(booking_words.release_needs_one_choice())
+    if due:
+        done = bookings.release_due(clock())
+        db.session.commit()
+        for site, released in done:
+            click.echo(f"{site.code}: {booking_words.release_text(released.places)}")
+        return
     released = bookings.release_unclaimed(sites.site_coded(site_code), None, clock())
     db.session.commit()
     click.echo(booking_words.release_text(released.places))

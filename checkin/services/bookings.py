@@ -336,6 +336,24 @@ def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
     return Released(day, given)
 
 
+def release_due(now: datetime) -> list[tuple[Site, Released]]:
+    """Release, in the caller's transaction, the unclaimed places of every site that takes
+    bookings (it has sessions) and whose release time has come today; a site released already
+    gives nothing again. A timer runs this every few minutes (deploy/checkin-release.timer)."""
+    taking = (
+        sa.select(Site)
+        .where(sa.exists().where(BookingSession.site_id == Site.id))
+        .order_by(Site.code)
+    )
+    done = []
+    for site in db.session.scalars(taking).all():
+        try:
+            done.append((site, release_unclaimed(site, None, now)))
+        except ReleaseTooEarly:
+            continue  # its release time is later today (sites keep their own)
+    return done
+
+
 def import_file(site: Site, content: bytes, by: User | None, now: datetime) -> ImportReport:
     """Import bookings from a CSV file's bytes (UTF-8), as :func:`import_csv` does."""
     if len(content) > limits.MAX_IMPORT_BYTES:

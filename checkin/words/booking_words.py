@@ -162,6 +162,11 @@ def report_lines(imported: int, already: int, refused: dict[int, list[RowProblem
     return lines
 
 
+def release_needs_one_choice() -> str:
+    """Say that a release names one site or asks for every site due, not both nor neither."""
+    return _("Give either --site CODE or --due.")
+
+
 def release_text(places: int) -> str:
     """Say what a release gave walk-ins."""
     if not places:
