@@ -15,20 +15,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from checkin.domain import admission
 from checkin.domain.errors import (
     AlreadyVoided,
-    QuotaBelowAdmitted,
 )
 from checkin.domain.floor_figures import state_shown, visit_minutes
 from checkin.domain.roles import Capability
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
-from checkin.services import checkins, day_counter, entry_log, floor, reports, sites
+from checkin.services import checkins, entry_log, floor, reports
 from checkin.web.common import (
     acting_user,
     current_site,
@@ -38,34 +35,27 @@ from checkin.web.common import (
     requires,
     visits_download,
 )
-from checkin.web.forms import show_error
-from checkin.web.forms.calendar import weekday_quotas
 from checkin.web.forms.manage import (
-    UNUSUAL_CUTOFF,
     AuditForm,
     ExportRangeForm,
     LogForm,
     RangeForm,
-    SettingsForm,
     VoidForm,
 )
-from checkin.web.manage import calendar, displays, tablets
-from checkin.web.manage import floor as manage_floor
+from checkin.web.manage import displays, settings, tablets
 from checkin.web.security import without_personal_data
 from checkin.words import charts, exports
 from checkin.words.audit import ACTION_LABELS, describe_audit
 from checkin.words.errors import conflict_text, error_text
 from checkin.words.labels import (
     FLOOR_STATE_LABELS,
-    format_temperature,
     hour_minute,
     minutes_text,
     reasons_to_show,
 )
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-bp.register_blueprint(calendar.bp)
-bp.register_blueprint(manage_floor.bp)
+bp.register_blueprint(settings.bp)
 bp.register_blueprint(displays.bp)
 bp.register_blueprint(tablets.bp)
 
@@ -250,53 +240,6 @@ def summary():
         overview=reports.day_overview(site, day),
         inside_now=inside_now_on(site, day),
     )
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-@managers
-@without_personal_data
-def settings():
-    """Show and change the site's quota, fever cut-off, re-test wait and online-service address."""
-    site = current_site()
-    form = calendar.settings_form(site)
-    unusual = None
-    if form.validate_on_submit():
-        wanted = sites.SiteSettings(
-            daily_quota=form.daily_quota.data,
-            fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
-            online_service_url=form.online_service_url.data or "",
-            recheck_minutes=form.recheck_minutes.data,
-            weekday_quotas=weekday_quotas(form.weekdays.data),
-        )
-        if wanted.fever_cutoff_dc != site.fever_cutoff_dc:
-            unusual = admission.unusual_cutoff(wanted.fever_cutoff_dc)
-        if unusual and not form.confirm_cutoff.data:
-            cutoff = format_temperature(wanted.fever_cutoff_dc)
-            form.fever_cutoff.errors.append(UNUSUAL_CUTOFF[unusual] % {"cutoff": cutoff})
-        elif (quota := apply_settings(site, wanted, form)) is not None:
-            flash(
-                ngettext(
-                    "Settings saved. Today: %(used)d of %(num)d slot used.",
-                    "Settings saved. Today: %(used)d of %(num)d slots used.",
-                    quota.limit,
-                    used=quota.used,
-                ),
-                "success",
-            )
-            return redirect(url_for(".settings"))
-    status = 400 if form.is_submitted() else 200
-    return calendar.render_settings(site, status, form=form, confirm_cutoff=unusual is not None)
-
-
-def apply_settings(
-    site: Site, wanted: sites.SiteSettings, form: SettingsForm
-) -> day_counter.Quota | None:
-    """Save the settings and return today's quota, or put the quota's error on the form."""
-    try:
-        return sites.update_site_settings(site, wanted, acting_user(), now())
-    except QuotaBelowAdmitted as error:
-        show_error(form.daily_quota, error)
-        return None
 
 
 @bp.get("/audit")
