@@ -10,6 +10,7 @@ import sqlite3
 import time
 import urllib.parse
 import urllib.request
+from datetime import time as clock_time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, Visit, utcnow
-from checkin.services import accounts, checkins, display, privacy
+from checkin.models import AuditEntry, Booking, DayQuota, SessionDay, Visit, utcnow
+from checkin.services import accounts, bookings, checkins, display, privacy
+from checkin.services.bookings import BookingData
 from tests.conftest import PASSWORD, csrf_token_in
 from tests.serving import PROJECT_ROOT, gunicorn
 
@@ -102,7 +104,7 @@ def test_purge_keeps_counts_and_decisions_and_is_safe_to_rerun(runner, make_visi
         make_visit(now=now, mask=False, visitor_name="Ani")
     before = decisions()
     first = runner.invoke(args=["purge-personal"])
-    assert "Anonymised 6 checks older than 30 days" in first.output
+    assert "Anonymised 6 checks and deleted 0 bookings older than 30 days" in first.output
     assert decisions() == before
     anonymised_at = db.session.scalars(sa.select(Visit.anonymised_at).order_by(Visit.id)).all()
     clock.now += timedelta(hours=1)
@@ -319,3 +321,25 @@ def test_a_purge_that_a_reader_keeps_from_the_wal_says_so_and_the_next_one_finis
     assert "Anonymised 0 checks" in runner.invoke(args=["purge-personal"]).output
     assert "write-ahead log" not in caplog.text
     assert PURGED["visitor_name"].encode() not in sqlite_files_bytes()
+
+
+def test_bookings_past_the_retention_are_deleted_and_their_days_counts_stay(site, clock):
+    old_day = clock.now.date() - timedelta(days=40)
+    soon = clock.now.date() + timedelta(days=1)
+    made_at = clock.now - timedelta(days=45)
+    for number, day in enumerate((old_day, old_day, soon)):
+        booked = BookingData(
+            day=day,
+            starts=clock_time(8),
+            name=PERSONAL["visitor_name"],
+            phone=f"0812998877{number:02d}",
+            nik_last4=f"{number:04d}",
+        )
+        bookings.book(site, booked, made_at if day == old_day else clock.now)
+    db.session.commit()
+
+    assert privacy.purge_personal(30, clock.now).bookings == 2
+    assert db.session.scalars(sa.select(Booking.day)).all() == [soon]
+    counted = db.session.execute(sa.select(SessionDay.day, SessionDay.booked)).all()
+    assert sorted(counted) == [(old_day, 2), (soon, 1)]
+    assert privacy.purge_personal(30, clock.now).bookings == 0

@@ -202,8 +202,8 @@ def test_purge_personal_keeps_counts_and_is_repeatable(site, make_visit, clock):
         now=clock.now - timedelta(days=31), visitor_name="Siti", phone="0812", nik_last4="9012"
     ).visit
     recent = make_visit(visitor_name="Budi", phone="0813", nik_last4="1234").visit
-    assert privacy.purge_personal(30, clock.now) == 1
-    assert privacy.purge_personal(30, clock.now) == 0
+    assert privacy.purge_personal(30, clock.now).checks == 1
+    assert privacy.purge_personal(30, clock.now).checks == 0
     db.session.expire_all()
     assert (old.visitor_name, old.phone, old.nik_last4, old.status, old.slot) == (
         None,

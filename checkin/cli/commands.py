@@ -279,9 +279,13 @@ def demo(url: str) -> None:
 )
 @explained
 def purge_personal(days: int) -> None:
-    """Anonymise name, phone and NIK of checks older than the retention (safe to rerun)."""
-    count = privacy.purge_personal(days, clock())
-    click.echo(f"Anonymised {count} checks older than {days} days; counts and decisions kept.")
+    """Anonymise name, phone and NIK of checks older than the retention and delete older
+    bookings (safe to rerun)."""
+    purged = privacy.purge_personal(days, clock())
+    click.echo(
+        f"Anonymised {purged.checks} checks and deleted {purged.bookings} bookings older than"
+        f" {days} days; counts and decisions kept."
+    )
 
 
 @click.command("backup")

@@ -1,23 +1,37 @@
-"""Personal data: anonymise it once the retention period is over."""
+"""Personal data: anonymise it once the retention period is over, and delete old bookings."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from checkin.domain.errors import RetentionTooShort
 from checkin.extensions import db
-from checkin.models import AuditEntry, Visit
+from checkin.models import AuditEntry, Booking, Visit
 from checkin.services import audit
 from checkin.services.tracing import PERSONAL_TERMS
 
 log = logging.getLogger(__name__)
 
 
-def purge_personal(older_than_days: int, now: datetime) -> int:
-    """Anonymise name, phone, NIK and void reason of checks older than the retention; count them.
+@dataclass(frozen=True)
+class Purged:
+    """What a purge did: checks anonymised, bookings deleted."""
+
+    checks: int
+    bookings: int
+
+
+def purge_personal(older_than_days: int, now: datetime) -> Purged:
+    """Anonymise name, phone, NIK and void reason of checks older than the retention, and
+    delete the bookings of days older than it; count both.
+
+    A booking is all personal data (who, their phone, their NIK's last 4, their contact), so
+    it goes whole; its day's counts stay on the session's day row (booked, admitted, released),
+    and a visit it took the place of stays, anonymised as every other.
 
     Contact-tracing searches older than the retention lose the names, phones and NIKs they
     looked for from the audit log too: the entry keeps who searched, when, the days and what
@@ -36,11 +50,15 @@ def purge_personal(older_than_days: int, now: datetime) -> int:
         .values(visitor_name=None, phone=None, nik_last4=None, void_reason=None, anonymised_at=now),
         execution_options={"synchronize_session": False},
     )
+    deleted = db.session.execute(
+        sa.delete(Booking).where(Booking.day < cutoff.date()),
+        execution_options={"synchronize_session": False},
+    )
     _forget_search_terms(cutoff)
     db.session.commit()
     if db.engine.dialect.name == "sqlite":
         _empty_write_ahead_log()
-    return purged.rowcount
+    return Purged(purged.rowcount, deleted.rowcount)
 
 
 def _forget_search_terms(cutoff: datetime) -> None:
