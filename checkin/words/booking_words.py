@@ -27,6 +27,9 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "booking_not_open": lambda error: _(
         "This booking was used at the door, cancelled, or its place given to walk-ins."
     ),
+    "booking_already_admitted": lambda error: _(
+        "This booking's visitor was admitted already: a booking admits one visit."
+    ),
     "unknown_session": lambda error: _(
         "There is no session starting at %(time)s.", time=_hm(error.starts)
     ),
@@ -123,6 +126,38 @@ ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
         int(problem.value),
     ),
 }
+
+# What the door says of a booking shown there: which rules the visitor met, and why.
+DOOR_TEXT: dict[str, Callable[[booking_rules.DoorChannel], str]] = {
+    booking_rules.AS_BOOKED: lambda door: _(
+        "On time for the booking (check-in %(opens)s-%(closes)s): the visitor takes their"
+        " booked place.",
+        opens=_hm(door.opens),
+        closes=_hm(door.closes),
+    ),
+    booking_rules.EARLY: lambda door: _(
+        "Early: the booking checks in from %(opens)s. Walk-in rules apply now.",
+        opens=_hm(door.opens),
+    ),
+    booking_rules.LATE: lambda door: _(
+        "Late: the booking's check-in closed at %(closes)s. Walk-in rules apply.",
+        closes=_hm(door.closes),
+    ),
+    booking_rules.WRONG_DAY: lambda door: _(
+        "The booking is for %(day)s, not today. Walk-in rules apply.",
+        day=calendar.day_text(door.day),
+    ),
+    booking_rules.WAS_CANCELLED: lambda door: _("The booking was cancelled. Walk-in rules apply."),
+    booking_rules.WAS_RELEASED: lambda door: _(
+        "The booking's place was given to walk-ins. Walk-in rules apply."
+    ),
+}
+
+
+def door_text(door: booking_rules.DoorChannel) -> str:
+    """Say which rules a booked visitor met at the door, in the reader's language."""
+    return DOOR_TEXT[door.channel](door)
+
 
 AUDIT_LABELS = {
     "bookings_released": _l("Booked places given to walk-ins"),
