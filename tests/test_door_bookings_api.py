@@ -127,3 +127,25 @@ def test_the_openapi_document_names_the_booking_code_and_its_refusals(client):
     result = document["components"]["schemas"]["CheckInResult"]["properties"]
     assert "booking" in result
     assert "took_place" in document["components"]["schemas"]["DoorBooking"]["properties"]
+
+
+def test_the_door_form_admits_a_booking_and_refuses_it_again_in_words(
+    client, login, door_user, site
+):
+    booking = booked(site, starts=LATE_MORNING)
+    login(door_user)
+    form = {
+        "temperature": "36,5",
+        "hand_sanitiser": "y",
+        "mask": "y",
+        "distancing": "y",
+        "booking_code": booking.code,
+    }
+    admitted = client.post("/", data=form)
+    assert admitted.status_code == 303
+    page = client.get(admitted.location)
+    assert "data-booking-said" in page.text and "09:30-12:30" in page.text
+    again = client.post("/", data=form)
+    assert again.status_code == 409
+    assert "admitted already" in again.text or "sudah masuk" in again.text
+    assert stored_visits() == 1

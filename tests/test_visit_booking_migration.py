@@ -22,9 +22,7 @@ def visit_columns() -> set[str]:
     return {column["name"] for column in sa.inspect(db.engine).get_columns("visit")}
 
 
-def test_upgrading_to_0013_admits_a_booking_made_before_and_keeps_the_visits(
-    empty_database, clock
-):
+def test_upgrading_to_0013_admits_a_booking_made_before_and_keeps_the_visits(empty_database, clock):
     flask_migrate.upgrade(revision="0012")
     with db.engine.begin() as connection:
         insert_old_site(connection, clock.now)

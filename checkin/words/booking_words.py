@@ -127,36 +127,43 @@ ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
     ),
 }
 
-# What the door says of a booking shown there: which rules the visitor met, and why.
-DOOR_TEXT: dict[str, Callable[[booking_rules.DoorChannel], str]] = {
-    booking_rules.AS_BOOKED: lambda door: _(
+# What the door says of a booking shown there: which rules the visitor met, and why. Each takes
+# the check-in window's opening and closing times and the booking's day, as said.
+DOOR_TEXT: dict[str, Callable[[str, str, str], str]] = {
+    booking_rules.AS_BOOKED: lambda opens, closes, day: _(
         "On time for the booking (check-in %(opens)s-%(closes)s): the visitor takes their"
-        " booked place.",
-        opens=_hm(door.opens),
-        closes=_hm(door.closes),
+        " booked place, not a walk-in slot.",
+        opens=opens,
+        closes=closes,
     ),
-    booking_rules.EARLY: lambda door: _(
-        "Early: the booking checks in from %(opens)s. Walk-in rules apply now.",
-        opens=_hm(door.opens),
+    booking_rules.EARLY: lambda opens, closes, day: _(
+        "Early: the booking checks in from %(opens)s. The walk-in rules apply now.", opens=opens
     ),
-    booking_rules.LATE: lambda door: _(
-        "Late: the booking's check-in closed at %(closes)s. Walk-in rules apply.",
-        closes=_hm(door.closes),
+    booking_rules.LATE: lambda opens, closes, day: _(
+        "Late: the booking's check-in closed at %(closes)s. The walk-in rules apply.",
+        closes=closes,
     ),
-    booking_rules.WRONG_DAY: lambda door: _(
-        "The booking is for %(day)s, not today. Walk-in rules apply.",
-        day=calendar.day_text(door.day),
+    booking_rules.WRONG_DAY: lambda opens, closes, day: _(
+        "The booking is for %(day)s, not today. The walk-in rules apply.", day=day
     ),
-    booking_rules.WAS_CANCELLED: lambda door: _("The booking was cancelled. Walk-in rules apply."),
-    booking_rules.WAS_RELEASED: lambda door: _(
-        "The booking's place was given to walk-ins. Walk-in rules apply."
+    booking_rules.WAS_CANCELLED: lambda opens, closes, day: _(
+        "The booking was cancelled. The walk-in rules apply."
+    ),
+    booking_rules.WAS_RELEASED: lambda opens, closes, day: _(
+        "The booking's place was given to walk-ins. The walk-in rules apply."
     ),
 }
 
 
 def door_text(door: booking_rules.DoorChannel) -> str:
     """Say which rules a booked visitor met at the door, in the reader's language."""
-    return DOOR_TEXT[door.channel](door)
+    return DOOR_TEXT[door.channel](_hm(door.opens), _hm(door.closes), calendar.day_text(door.day))
+
+
+def door_templates() -> dict[str, str]:
+    """Return what the door says of each channel with {opens}, {closes} and {day} to fill in,
+    for the page to say it from the API's answer."""
+    return {channel: text("{opens}", "{closes}", "{day}") for channel, text in DOOR_TEXT.items()}
 
 
 AUDIT_LABELS = {
