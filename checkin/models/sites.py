@@ -76,6 +76,11 @@ class DayQuota(db.Model):
     numbers tablets gave back (``free_slot``), which the next visitors admitted online take
     before any new number, so that queue numbers stay 1..limit. The other counters are a rollup
     that reports read instead of scanning visits.
+
+    A visitor admitted to a booked place draws the day's next number from ``issued`` too, and
+    nothing else here moves: they wait in the same queue as walk-ins, in the order all came, and
+    their session's day row (``SessionDay.admitted``) counts them. Walk-in numbers then run past
+    the limit by the booked visitors admitted before them; the walk-in counters stay exact.
     """
 
     __tablename__ = "day_quota"
