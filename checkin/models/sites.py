@@ -104,6 +104,8 @@ class DayQuota(db.Model):
     # The office calendar closed the day when the row was made, or a manager closed it later.
     closed: Mapped[bool] = mapped_column(default=False)
     free: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Visitors a manager admitted past the full quota: counted apart, the quota's counts exact.
+    overrides: Mapped[int] = mapped_column(default=0, server_default="0")
 
     COUNTERS = (
         "used",
@@ -122,6 +124,7 @@ class DayQuota(db.Model):
         # Every number given is used, held, voided or free: free ones are neither of the others.
         sa.CheckConstraint("free >= 0 AND used + free <= issued", name="day_quota_free_counted"),
         sa.CheckConstraint("admitted >= 0 AND admitted <= used", name="day_quota_admitted_used"),
+        sa.CheckConstraint("overrides >= 0", name="day_quota_overrides"),
     )
 
     @property

@@ -67,6 +67,10 @@ class Visit(db.Model):
             "booking.id", use_alter=True, name="visit_booking_id_fkey", ondelete="SET NULL"
         )
     )
+    # Admitted past a full walk-in quota by a manager (checkin.domain.override_rules): why,
+    # and for "other" the manager's words, which may name the visitor (purged with the rest).
+    override_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    override_note: Mapped[str | None] = mapped_column(sa.String(200))
 
     site: Mapped[Site] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])

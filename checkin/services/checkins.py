@@ -20,7 +20,7 @@ from checkin.domain.calling import WAITING
 from checkin.domain.errors import AlreadyRetested, AlreadyVoided, ServiceError, VoidReasonMissing
 from checkin.extensions import db
 from checkin.models import Device, Site, UploadConflict, User, Visit
-from checkin.services import audit, bookings, day_counter, floor, leases, retests
+from checkin.services import audit, bookings, day_counter, floor, leases, overrides, retests
 from checkin.services.day_counter import Quota
 
 
@@ -412,6 +412,8 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
     if visit.booking_id is not None and bookings.took_place(visit):
         # Its booking is open again; its number, not a walk-in slot, is never handed out again.
         bookings.give_back_admission(visit)
+    elif visit.override_reason is not None:
+        overrides.uncount(visit)
     else:
         moves = day_counter.steps(visit.status, visit.reasons, -1)
         if visit.status == admission.ADMITTED:
