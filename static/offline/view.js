@@ -285,6 +285,12 @@
     if (door.booking) {
       door.booking.show(shown.booking || null);
     }
+    var override = answer.querySelector("[data-override]");
+    if (override) {
+      override.hidden = shown.offline || shown.status !== "refused" || shown.reasons.join() !== "quota_full";
+      var link = override.querySelector("a");
+      link.href = link.href.replace(/\/[0-9]+$/, "/" + shown.id);
+    }
     var retest = actions.querySelector("[data-retest]");
     retest.hidden = shown.status !== "recheck";
     retest.disabled = true;

@@ -14,7 +14,7 @@ from checkin.extensions import db
 from checkin.models import Booking, BookingSession, SessionDay
 from checkin.services import bookings
 from checkin.services.bookings import BookingData
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import MANAGER, LiveServer, screenshot, sign_in
 from tests.browser.test_door_browser import check, next_visitor
 from tests.conftest import DEFAULT_NOW
 
@@ -88,3 +88,26 @@ def test_door_staff_find_a_booking_pick_it_and_admit_the_visitor_to_it(
     page.fill("#temperature", "36,6")
     page.click("button.submit")
     expect(page.locator(".flash.error").first).to_contain_text("sudah masuk")
+
+
+def test_a_manager_at_the_door_admits_a_refused_visitor_past_the_full_quota(browser, server):
+    server.set_quota(0)
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    sign_in(page, MANAGER)
+    page.wait_for_load_state()
+    page.goto(f"{server.url}/")
+    check(page, "36,6")
+    expect(page.locator("#answer.refused [data-reason=quota_full]")).to_be_visible()
+    override = page.locator("#answer [data-override] a")
+    expect(override).to_be_visible()
+    override.click()
+    page.select_option("#reason", "elderly")
+    screenshot(page, "check-override")
+    page.click("form.override-form button[type=submit]")
+    marked = page.locator(".log [data-override=elderly], [data-override=elderly]").first
+    expect(marked).to_be_visible()
+    expect(page.locator(".flash.success")).to_contain_text("1")
+    screenshot(page, "log-override")
+    context.close()
