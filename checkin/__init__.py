@@ -19,7 +19,7 @@ from checkin.extensions import babel, csrf, db, login_manager, migrate
 from checkin.models import utcnow
 from checkin.services import database
 from checkin.web import common, errors
-from checkin.words import labels
+from checkin.words import labels, override_words
 
 PACKAGE = Path(__file__).resolve().parent
 # The connect argument that bounds the wait for each of PostgreSQL's answers (_connect).
@@ -241,6 +241,7 @@ def register_template_helpers(app: Flask) -> None:
         REASON_ADVICE=labels.REASON_ADVICE,
         PURPOSE_LABELS=labels.PURPOSE_LABELS,
         PURPOSE_SHORT_LABELS=labels.PURPOSE_SHORT_LABELS,
+        OVERRIDE_LABELS=override_words.REASON_LABELS,
     )
     app.jinja_env.filters.update(
         temperature=labels.format_temperature, hour_minute=labels.hour_minute

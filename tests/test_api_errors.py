@@ -175,7 +175,15 @@ def test_the_document_lists_each_endpoint_s_codes():
         ("/checkins", "post"): everywhere
         | {
             "400": ["bad_request"],
-            "409": ["kept_for_manager", "retest_closed", "already_retested", "retest_too_early"],
+            "404": ["unknown_booking"],
+            "409": [
+                "kept_for_manager",
+                "retest_closed",
+                "already_retested",
+                "retest_too_early",
+                "booking_already_admitted",
+                "booking_not_open",
+            ],
             "413": ["too_large"],
             "422": ["validation", "retest_not_waiting"],
         },

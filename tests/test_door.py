@@ -417,6 +417,7 @@ def test_the_door_page_weighs_under_60_kb(door, make_visit):
     assert sorted(name.split("?")[0].removeprefix("/static/") for name in names) == [
         "app.css",
         "door.js",
+        "door_booking.js",
         "icon.svg",
         "offline/rules.js",
         "offline/store.js",
@@ -510,6 +511,7 @@ def test_the_service_worker_keeps_the_door_without_visitors_and_its_files(door, 
     assert sorted(name.split("?")[0] for name in files) == [
         "/static/app.css",
         "/static/door.js",
+        "/static/door_booking.js",
         "/static/icon.svg",
         "/static/offline/rules.js",
         "/static/offline/store.js",

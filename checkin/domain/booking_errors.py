@@ -30,6 +30,15 @@ class BookingNotOpen(ServiceError):
 
 
 @dataclass(eq=False)
+class BookingAlreadyAdmitted(ServiceError):
+    """The booking's visitor was admitted at the door already: a booking admits once."""
+
+    code, field = "booking_already_admitted", "booking_code"
+    status = 409
+    admitted_at: datetime | None
+
+
+@dataclass(eq=False)
 class UnknownSession(ServiceError):
     """The site has no session starting at this time."""
 

@@ -85,6 +85,26 @@ class AlreadyVoided(ServiceError):
     status = 409
 
 
+# Admitting past a full quota (an override)
+class OverrideReasonUnknown(ServiceError):
+    """The reason is not one of the fixed list (checkin.domain.override_rules.REASONS)."""
+
+    code, field = "override_reason_unknown", "reason"
+
+
+class OverrideNoteMissing(ServiceError):
+    """The reason "other" needs words saying why."""
+
+    code, field = "override_note_missing", "note"
+
+
+class NotOverridable(ServiceError):
+    """Only today's check refused for the quota alone, not voided, may be admitted past it."""
+
+    code, field = "not_overridable", None
+    status = 409
+
+
 # Tablets and their leases
 class UnknownDevice(ServiceError):
     """No tablet of this site has this id."""

@@ -23,6 +23,8 @@ class Capability(StrEnum):
     CALL_VISITORS = "call_visitors"
     # Run one site: settings, tablets, displays, voids, exports, the API's reads.
     MANAGE_SITE = "manage_site"
+    # Admit a visitor past a full walk-in quota, with a reason: counted apart, audited.
+    ADMIT_PAST_QUOTA = "admit_past_quota"
     # Search a site's visits for contacts: personal health data of a whole site.
     TRACE_CONTACTS = "trace_contacts"
     # Read a site's entry log, reports and day summary.
@@ -69,6 +71,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             _C.LEASE,
             _C.CALL_VISITORS,
             _C.MANAGE_SITE,
+            _C.ADMIT_PAST_QUOTA,
             _C.TRACE_CONTACTS,
             _C.READ_REPORTS,
         }

@@ -76,6 +76,11 @@ class DayQuota(db.Model):
     numbers tablets gave back (``free_slot``), which the next visitors admitted online take
     before any new number, so that queue numbers stay 1..limit. The other counters are a rollup
     that reports read instead of scanning visits.
+
+    A visitor admitted to a booked place draws the day's next number from ``issued`` too, and
+    nothing else here moves: they wait in the same queue as walk-ins, in the order all came, and
+    their session's day row (``SessionDay.admitted``) counts them. Walk-in numbers then run past
+    the limit by the booked visitors admitted before them; the walk-in counters stay exact.
     """
 
     __tablename__ = "day_quota"
@@ -99,6 +104,8 @@ class DayQuota(db.Model):
     # The office calendar closed the day when the row was made, or a manager closed it later.
     closed: Mapped[bool] = mapped_column(default=False)
     free: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Visitors a manager admitted past the full quota: counted apart, the quota's counts exact.
+    overrides: Mapped[int] = mapped_column(default=0, server_default="0")
 
     COUNTERS = (
         "used",
@@ -117,6 +124,7 @@ class DayQuota(db.Model):
         # Every number given is used, held, voided or free: free ones are neither of the others.
         sa.CheckConstraint("free >= 0 AND used + free <= issued", name="day_quota_free_counted"),
         sa.CheckConstraint("admitted >= 0 AND admitted <= used", name="day_quota_admitted_used"),
+        sa.CheckConstraint("overrides >= 0", name="day_quota_overrides"),
     )
 
     @property

@@ -13,6 +13,7 @@ from checkin.domain.calling import FLOOR_STATES
 from checkin.extensions import db
 from checkin.models.accounts import User
 from checkin.models.base import UTCDateTime, plausible
+from checkin.models.bookings import Booking
 from checkin.models.floor import Booth
 from checkin.models.sites import Site
 
@@ -58,6 +59,18 @@ class Visit(db.Model):
     calls: Mapped[int] = mapped_column(default=0, server_default="0")
     serving_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The booking the visitor showed at the door, whichever rules admitted or refused them: it
+    # took their booked place only if the booking names this visit back (``Booking.visit_id``).
+    # Made after both tables, which name each other; a booking purged leaves the visit.
+    booking_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey(
+            "booking.id", use_alter=True, name="visit_booking_id_fkey", ondelete="SET NULL"
+        )
+    )
+    # Admitted past a full walk-in quota by a manager (checkin.domain.override_rules): why,
+    # and for "other" the manager's words, which may name the visitor (purged with the rest).
+    override_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    override_note: Mapped[str | None] = mapped_column(sa.String(200))
 
     site: Mapped[Site] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
@@ -65,6 +78,7 @@ class Visit(db.Model):
     recheck_of: Mapped[Visit | None] = relationship(remote_side=[id])
     booth: Mapped[Booth | None] = relationship()
     called_by: Mapped[User | None] = relationship(foreign_keys=[called_by_id])
+    booking: Mapped[Booking | None] = relationship(foreign_keys=[booking_id])
 
     __table_args__ = (
         sa.UniqueConstraint("site_id", "day", "slot", name="visit_slot_once"),

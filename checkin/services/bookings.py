@@ -17,10 +17,12 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from checkin.domain import booking_rules, limits
 from checkin.domain.booking_errors import (
     AlreadyBooked,
+    BookingAlreadyAdmitted,
     BookingDayClosed,
     BookingDayPast,
     BookingNotOpen,
@@ -35,7 +37,16 @@ from checkin.domain.booking_errors import (
 )
 from checkin.domain.booking_rules import RowProblem
 from checkin.extensions import db
-from checkin.models import Booking, BookingSession, DayQuota, SessionDay, Site, SiteBooking, User
+from checkin.models import (
+    Booking,
+    BookingSession,
+    DayQuota,
+    SessionDay,
+    Site,
+    SiteBooking,
+    User,
+    Visit,
+)
 from checkin.services import audit, day_counter
 
 log = logging.getLogger(__name__)
@@ -255,6 +266,121 @@ def find(site: Site, typed: str, day: date) -> list[Booking]:
             .order_by(BookingSession.starts, Booking.name_key, Booking.id)
             .limit(FOUND_AT_MOST)
         )
+    )
+
+
+@dataclass(frozen=True)
+class AtTheDoor:
+    """A booking shown at the door, and which rules its visitor meets there at that moment."""
+
+    booking: Booking
+    door: booking_rules.DoorChannel
+
+
+def at_the_door(site: Site, typed_code: str, now: datetime) -> AtTheDoor:
+    """Return the site's booking of the code typed and the rules its visitor meets at ``now``.
+
+    A booking admitted already admits nobody again (BookingAlreadyAdmitted); one cancelled or
+    released, or a visitor early, late or on another day, meets the walk-in rules.
+    """
+    booking = booking_coded(site, typed_code)
+    door = booking_rules.door_channel(
+        booking.status, booking.day, booking.session.times, site.zone, now
+    )
+    if door.channel == booking_rules.ALREADY_ADMITTED:
+        raise BookingAlreadyAdmitted(booking.admitted_at)
+    return AtTheDoor(booking, door)
+
+
+def admit(site: Site, booking: Booking, now: datetime) -> None:
+    """Let the booking's visitor take their booked place: once only, racing tablets included.
+
+    The booking is claimed first with one conditional UPDATE (still ``booked``), so a second
+    admission of it finds it taken; then its session's day counts the admission with another
+    (``admitted < booked``, the CHECK constraint the backstop). Adds to the caller's
+    transaction, which names the visit with :func:`name_visit`.
+    """
+    claimed = db.session.execute(
+        sa.update(Booking)
+        .where(Booking.id == booking.id, Booking.status == booking_rules.BOOKED)
+        .values(status=booking_rules.ADMITTED, admitted_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if claimed.rowcount != 1:
+        db.session.refresh(booking)
+        if booking.status == booking_rules.ADMITTED:
+            raise BookingAlreadyAdmitted(booking.admitted_at)
+        raise BookingNotOpen()  # cancelled or released since it was read
+    _as_stored(booking, status=booking_rules.ADMITTED, admitted_at=now)
+    counted = db.session.execute(
+        sa.update(SessionDay)
+        .where(
+            SessionDay.site_id == site.id,
+            SessionDay.day == booking.day,
+            SessionDay.session_id == booking.session_id,
+            SessionDay.admitted < SessionDay.booked,
+        )
+        .values(admitted=SessionDay.admitted + 1)
+        .returning(SessionDay.admitted),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if counted is None:
+        # A booking still booked holds one of the places its session counts as booked.
+        raise RuntimeError("a booking held no place of its session")
+
+
+def name_visit(booking: Booking, visit: Visit) -> None:
+    """Record on an admitted booking the visit that took its place."""
+    db.session.execute(
+        sa.update(Booking).where(Booking.id == booking.id).values(visit_id=visit.id),
+        execution_options={"synchronize_session": False},
+    )
+    _as_stored(booking, visit_id=visit.id)
+
+
+def _as_stored(booking: Booking, **values: object) -> None:
+    """Show on the booking in memory what an UPDATE has just stored, without reading it back."""
+    for name, value in values.items():
+        set_committed_value(booking, name, value)
+
+
+def took_place(visit: Visit) -> bool:
+    """Tell whether the visit took its booking's place (else walk-in rules decided it)."""
+    return visit.booking is not None and visit.booking.visit_id == visit.id
+
+
+def door_answer(visit: Visit) -> booking_rules.DoorChannel | None:
+    """Return which rules the booking a visit showed met at the door, as the door says it."""
+    booking = visit.booking
+    if booking is None:
+        return None
+    # Only a booked booking is admitted: one admitted since met the booked rules at this check,
+    # or at a later one (this check refused the visitor, who kept the booking).
+    status = booking_rules.BOOKED if booking.status == booking_rules.ADMITTED else booking.status
+    return booking_rules.door_channel(
+        status, booking.day, booking.session.times, visit.site.zone, visit.checked_at
+    )
+
+
+def give_back_admission(visit: Visit) -> None:
+    """Undo the admission a voided visit made on its booking: booked again, its place open."""
+    booking = visit.booking
+    db.session.execute(
+        sa.update(Booking)
+        .where(Booking.id == booking.id, Booking.visit_id == visit.id)
+        .values(status=booking_rules.BOOKED, admitted_at=None, visit_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    _as_stored(booking, status=booking_rules.BOOKED, admitted_at=None, visit_id=None)
+    db.session.execute(
+        sa.update(SessionDay)
+        .where(
+            SessionDay.site_id == booking.site_id,
+            SessionDay.day == booking.day,
+            SessionDay.session_id == booking.session_id,
+        )
+        .values(admitted=SessionDay.admitted - 1),
+        execution_options={"synchronize_session": False},
     )
 
 

@@ -21,7 +21,7 @@ from checkin.domain.calling import WAITING
 from checkin.domain.errors import AlreadyRetested, AlreadyVoided, ServiceError, VoidReasonMissing
 from checkin.extensions import db
 from checkin.models import Device, Site, UploadConflict, User, Visit
-from checkin.services import audit, day_counter, floor, leases, retests
+from checkin.services import audit, bookings, day_counter, floor, leases, overrides, retests
 from checkin.services.day_counter import Quota
 
 
@@ -33,7 +33,8 @@ class CheckInData:
     check is returned, not stored twice. ``tablet_id`` is the paired tablet (a device row) the
     check was made on: an admission online takes a slot of its lease first, and the visit
     names it. A re-test names its first reading by id, or (when made offline, before the first
-    had an id) by that reading's ``client_ref``.
+    had an id) by that reading's ``client_ref``. ``booking_code`` is the booking the visitor
+    shows, as typed or scanned at the door.
     """
 
     temperature_dc: int
@@ -48,6 +49,7 @@ class CheckInData:
     client_ref: str | None = None
     recheck_of_ref: str | None = None
     tablet_id: int | None = None
+    booking_code: str | None = None
 
     @property
     def is_recheck(self) -> bool:
@@ -71,6 +73,7 @@ def second_reading(
         recheck_of=first.id,
         client_ref=client_ref,
         tablet_id=tablet_id,
+        booking_code=first.booking.code if first.booking_id is not None else None,
     )
 
 
@@ -148,13 +151,26 @@ def check_in(
 
 
 def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
-    """Add a check decided now to the caller's transaction, as :func:`check_in` does."""
+    """Add a check decided now to the caller's transaction, as :func:`check_in` does.
+
+    A visitor with a booking whose window is open takes their booked place and the day's next
+    queue number, never a walk-in slot; early, late, on another day, or with the booking
+    cancelled or released, the walk-in rules decide. A refused visitor keeps their booking.
+    """
     day = site.local_day(now)
     screening = screen(site, data, now)
+    shown = None
+    if data.booking_code is not None:
+        shown = bookings.at_the_door(site, data.booking_code, now)
     # Everything is decided before the first write: on SQLite that write takes the lock all
     # tablets queue on, so the lock is held from the counter update to the commit only.
     quota = slot = None
-    if screening.passed and data.tablet_id is not None:
+    as_booked = screening.passed and shown is not None and shown.door.booked
+    if as_booked:
+        bookings.admit(site, shown.booking, now)
+        numbered = day_counter.number_booked(site, day)
+        quota, slot = numbered.quota, numbered.slot
+    elif screening.passed and data.tablet_id is not None:
         slot = leases.use_next(site, data.tablet_id, day, now)
         if slot is not None:
             quota = day_counter.count_check(site, day, admission.ADMITTED, ())
@@ -167,7 +183,10 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
             quota, slot = claimed.quota, claimed.slot
     if not screening.passed:
         quota = day_counter.count_check(site, day, screening.status, screening.reasons)
-    visit = store(site, recorder, data, screening, now, slot)
+    booking_id = None if shown is None else shown.booking.id
+    visit = store(site, recorder, data, screening, now, slot, booking_id)
+    if as_booked:
+        bookings.name_visit(shown.booking, visit)
     return CheckInResult(visit, quota)
 
 
@@ -319,6 +338,7 @@ def store(
     screening: admission.Screening,
     checked_at: datetime,
     slot: int | None,
+    booking_id: int | None = None,
 ) -> Visit:
     """Insert the visit a check decided, in the caller's transaction."""
     first = first_reading(site, data) if data.recheck_of_ref is not None else None
@@ -356,6 +376,9 @@ def store(
         calls=0,
         serving_at=None,
         finished_at=None,
+        booking_id=booking_id,
+        override_reason=None,
+        override_note=None,
     )
 
 
@@ -387,11 +410,17 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
     if voided.rowcount != 1:
         db.session.rollback()
         raise AlreadyVoided()
-    moves = day_counter.steps(visit.status, visit.reasons, -1)
-    if visit.status == admission.ADMITTED:
-        # The slot is free again; ``issued`` stays, so its number is never handed out twice.
-        moves["used"] = -1
-    day_counter.add_to_day(visit.site_id, visit.day, moves)
+    if visit.booking_id is not None and bookings.took_place(visit):
+        # Its booking is open again; its number, not a walk-in slot, is never handed out again.
+        bookings.give_back_admission(visit)
+    elif visit.override_reason is not None:
+        overrides.uncount(visit)
+    else:
+        moves = day_counter.steps(visit.status, visit.reasons, -1)
+        if visit.status == admission.ADMITTED:
+            # The slot is free again; ``issued`` stays, so its number is never handed out twice.
+            moves["used"] = -1
+        day_counter.add_to_day(visit.site_id, visit.day, moves)
     audit.record(visit.site, by, now, "void", {"status": visit.status, "slot": visit.slot}, visit)
     db.session.commit()
     db.session.refresh(visit)

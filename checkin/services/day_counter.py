@@ -334,6 +334,17 @@ def claim_slot(site: Site, day: date) -> Counted | None:
     return None if counted is None else Counted(_quota(day, counted), counted.issued)
 
 
+def number_booked(site: Site, day: date) -> Counted:
+    """Give a visitor admitted to their booked place the day's next queue number.
+
+    The number comes from the series walk-ins draw from, so one queue calls everyone in the
+    order they came; no walk-in slot is used and no walk-in counter moves.
+    """
+    moves = dict.fromkeys(DayQuota.COUNTERS, 0) | {"issued": 1}
+    counted = _counted(site, day, moves, _COUNT_ON_DAY)
+    return Counted(_quota(day, counted), counted.issued)
+
+
 def claim_slots(site: Site, day: date, count: int) -> range | None:
     """Take the day's next ``count`` new slots for a tablet's lease; None unless all are free.
 

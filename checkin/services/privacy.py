@@ -47,7 +47,14 @@ def purge_personal(older_than_days: int, now: datetime) -> Purged:
     purged = db.session.execute(
         sa.update(Visit)
         .where(Visit.checked_at < cutoff, Visit.anonymised_at.is_(None))
-        .values(visitor_name=None, phone=None, nik_last4=None, void_reason=None, anonymised_at=now),
+        .values(
+            visitor_name=None,
+            phone=None,
+            nik_last4=None,
+            void_reason=None,
+            override_note=None,
+            anonymised_at=now,
+        ),
         execution_options={"synchronize_session": False},
     )
     deleted = db.session.execute(

@@ -24,7 +24,7 @@ from checkin.domain import limits
 from checkin.domain.errors import ServiceError
 from checkin.domain.roles import Capability, Role
 from checkin.extensions import csrf, db
-from checkin.models import Device
+from checkin.models import Device, Visit
 from checkin.services import (
     audit,
     bookings,
@@ -51,6 +51,7 @@ from checkin.web.schemas import (
     CheckInResultSchema,
     CheckInSchema,
     DailyReportSchema,
+    DoorBookingSchema,
     LeaseRequestSchema,
     LeaseSchema,
     QuotaSchema,
@@ -70,6 +71,7 @@ csrf.exempt(bp)
 CHECK_IN_RESULT = CheckInResultSchema()
 CHECK_IN = CheckInSchema()
 DAILY_REPORT = DailyReportSchema()
+DOOR_BOOKING = DoorBookingSchema()
 LEASE = LeaseSchema()
 LEASE_REQUEST = LeaseRequestSchema()
 QUOTA = QuotaSchema()
@@ -220,8 +222,16 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
         kept = json_error(409, "Kept for the manager to look at.", {"offline": [words]}, KEPT)
         return kept, 409, {}
     body = CHECK_IN_RESULT.dump(result.visit) | {"quota": QUOTA.dump(result.quota)}
+    if result.visit.booking_id is not None:
+        body["booking"] = DOOR_BOOKING.dump(door_booking(result.visit))
     status = 201 if result.created else 200
     return jsonify(body), status, {"Location": url_for("api.list_checkins", day=body["day"])}
+
+
+def door_booking(visit: Visit) -> dict[str, Any]:
+    """Return the booking a visit showed and the rules it met at the door, as the API says it."""
+    door = bookings.door_answer(visit)
+    return asdict(door) | {"code": visit.booking.code, "took_place": bookings.took_place(visit)}
 
 
 def this_tablet(device_id: str | None) -> Device:

@@ -22,8 +22,9 @@ from flask_login import current_user
 from checkin.domain import admission, limits
 from checkin.domain.errors import ServiceError
 from checkin.domain.roles import Capability, Role
+from checkin.extensions import db
 from checkin.models import Site, Visit
-from checkin.services import calendar, checkins, day_counter, floor, leases, retests
+from checkin.services import bookings, calendar, checkins, day_counter, floor, leases, retests
 from checkin.web.common import (
     acting_user,
     current_site,
@@ -37,6 +38,7 @@ from checkin.web.forms import show_error
 from checkin.web.forms.door import CheckInForm, ReadingForm
 from checkin.web.schemas import TabletRulesSchema
 from checkin.web.security import without_personal_data
+from checkin.words.booking_words import door_templates, door_text
 from checkin.words.calendar import holiday_language, weekday_names
 from checkin.words.errors import error_text
 from checkin.words.labels import hour_minute
@@ -49,6 +51,7 @@ door_staff = requires(Capability.STAFF_DOOR)
 OFFLINE_FILES = (
     "app.css",
     "door.js",
+    "door_booking.js",
     "offline/rules.js",
     "offline/store.js",
     "offline/sync.js",
@@ -94,6 +97,7 @@ def render_door(
         # The offline door checks the visitor's details by the same patterns as the server.
         phone_pattern=limits.PHONE_PATTERN,
         nik_pattern=limits.NIK_PATTERN,
+        door_words=door_templates(),
         **door_lists(site, at, kept_offline),
     ), status
 
@@ -127,6 +131,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         quota=quota,
         inside_now=floor.inside_now(site, moment),
         retest=retests.second_of(visit) if visit.status == admission.RECHECK else None,
+        booking_said=door_text(door) if (door := bookings.door_answer(visit)) else None,
         retest_at=hour_minute(retests.ready_at(visit, site), site),
         retest_ready_at=retests.ready_at(visit, site),
         # With no slot left today a re-test could admit nobody: say that one thing instead.
@@ -208,7 +213,12 @@ def check_in():
     if not form.validate_on_submit():
         return render_door(form, 422)
     data = on_this_tablet(form.check_in_data())
-    result = checkins.check_in(current_site(), acting_user(), data, now())
+    try:
+        result = checkins.check_in(current_site(), acting_user(), data, now())
+    except ServiceError as error:  # the booking picked: unknown, or admitted already
+        db.session.rollback()
+        flash(error_text(error), "error")
+        return render_door(form, error.status)
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
 

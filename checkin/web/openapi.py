@@ -10,6 +10,7 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from checkin.domain.booking_errors import BookingAlreadyAdmitted, BookingNotOpen, UnknownBooking
 from checkin.domain.errors import (
     AlreadyRetested,
     RangeReversed,
@@ -26,6 +27,7 @@ from checkin.web.schemas import (
     CheckInResultSchema,
     CheckInSchema,
     DailyReportSchema,
+    DoorBookingSchema,
     ErrorSchema,
     QuotaSchema,
     QuotaTodaySchema,
@@ -35,7 +37,15 @@ from checkin.web.schemas import (
 )
 
 # The rules that may refuse each request, each answered with its class's status and code.
-CHECK_IN_REFUSALS = (RetestNotWaiting, RetestClosed, AlreadyRetested, RetestTooEarly)
+CHECK_IN_REFUSALS = (
+    RetestNotWaiting,
+    RetestClosed,
+    AlreadyRetested,
+    RetestTooEarly,
+    UnknownBooking,
+    BookingAlreadyAdmitted,
+    BookingNotOpen,
+)
 REPORT_REFUSALS = (RangeReversed, RangeTooLong)
 # Who is asking, and the database: any endpoint may answer these.
 EVERYWHERE = {
@@ -76,6 +86,7 @@ def build() -> APISpec:
         ("Quota", QuotaSchema, None),
         ("QuotaToday", QuotaTodaySchema, None),
         ("CheckIn", CheckInSchema, CHECK_IN_RULES),
+        ("DoorBooking", DoorBookingSchema, None),
         ("CheckInResult", CheckInResultSchema, None),
         ("VisitPage", VisitPageSchema, None),
         ("DailyReport", DailyReportSchema, None),
@@ -152,7 +163,8 @@ def build() -> APISpec:
                                 "A check recorded offline that cannot be stored as the tablet"
                                 " decided: kept for the manager (`errors.offline` says why);"
                                 " or a re-test its first reading"
-                                " does not allow now, nothing stored"
+                                " does not allow now, or a booking admitted already or no"
+                                " longer open; nothing stored"
                             ),
                             413: "Body larger than 64 KB",
                             422: "Invalid input; nothing stored",

@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from checkin.domain import admission, limits
+from checkin.domain import admission, booking_rules, limits
 from checkin.services import retests
 from checkin.services.checkins import CheckInData, OfflineDecision
 
@@ -30,6 +30,7 @@ OFFICE_DAY = {
     "description": "A day from 2000-01-01 to 2099-12-31.",
 }
 ID_RANGE = validate.Range(min=1, max=limits.MAX_ID)
+BOOKING_CODE_TYPED = r"^[0-9A-Za-z -]*$"
 UUID = validate.Regexp(limits.UUID_PATTERN, error="Not an id made by crypto.randomUUID().")
 # Instants of the office's years, in UTC: the whole of 2000-2099, as the pattern below states.
 OFFICE_INSTANTS = validate.Range(
@@ -197,6 +198,24 @@ class CheckInSchema(Schema):
     recheck_of_ref = uuid_field(
         "The client_ref of the first reading, for a re-test made offline before it had an id."
     )
+    booking_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[
+            validate.Length(max=2 * limits.BOOKING_CODE_LENGTH),
+            validate.Regexp(BOOKING_CODE_TYPED, error="Not a booking code."),
+        ],
+        metadata={
+            "pattern": BOOKING_CODE_TYPED,
+            "description": "The code of the booking the visitor shows, as typed or scanned"
+            " (spaces and dashes are ignored; empty means none). On time, a passing visitor"
+            " takes the booked place and a queue number, not a walk-in slot; early, late, on"
+            " another day, or with the booking cancelled or released, the walk-in rules"
+            " decide (`booking.channel` says why). Unknown: 404 `unknown_booking`; admitted"
+            " already: 409 `booking_already_admitted`; cancelled or released meanwhile: 409"
+            " `booking_not_open`. Not taken with `offline`.",
+        },
+    )
     offline = fields.Nested(
         lambda: OfflineDecisionSchema(),
         load_default=None,
@@ -217,6 +236,8 @@ class CheckInSchema(Schema):
             raise ValidationError("Name the first reading once.", "recheck_of_ref")
         if data["id_number"] and data["nik_last4"]:
             raise ValidationError("Give the NIK or its last 4 digits, not both.", "nik_last4")
+        if data["offline"] is not None and data["booking_code"]:
+            raise ValidationError("A booking is admitted online only.", "booking_code")
 
     @post_load
     def to_check_in(
@@ -235,6 +256,7 @@ class CheckInSchema(Schema):
             recheck_of=data["recheck_of"],
             client_ref=data["client_ref"],
             recheck_of_ref=data["recheck_of_ref"],
+            booking_code=data["booking_code"] or None,
         )
         decided = data["offline"]
         if decided is not None:
@@ -393,10 +415,42 @@ class VisitSchema(Schema):
     void_reason = fields.String(allow_none=True)
 
 
+class DoorBookingSchema(Schema):
+    """A booking shown at the door, and which rules its visitor met there."""
+
+    code = fields.String()
+    day = fields.Date()
+    channel = fields.String(
+        metadata={
+            "enum": [
+                booking_rules.AS_BOOKED,
+                booking_rules.EARLY,
+                booking_rules.LATE,
+                booking_rules.WRONG_DAY,
+                booking_rules.WAS_CANCELLED,
+                booking_rules.WAS_RELEASED,
+            ],
+            "description": "`booked`: on time, the booked place is theirs (an admitted visitor"
+            " took it, a refused one keeps the booking); any other: the walk-in rules decided,"
+            " and this says why.",
+        }
+    )
+    opens = fields.AwareDateTime(metadata={"description": "The booking's check-in opens."})
+    closes = fields.AwareDateTime(metadata={"description": "The booking's check-in closes."})
+    took_place = fields.Boolean(
+        metadata={"description": "Admitted to the booked place: no walk-in slot was used."}
+    )
+
+
 class CheckInResultSchema(VisitSchema):
     """The stored check plus the day's quota right after it."""
 
     quota = fields.Nested(QuotaSchema)
+    booking = fields.Nested(
+        DoorBookingSchema,
+        attribute="door_booking",
+        metadata={"description": "A check with a booking_code only: the booking, its rules."},
+    )
     retest_ready_at = fields.Function(
         lambda visit: (
             retests.ready_at(visit, visit.site).isoformat()

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from checkin.models import AuditEntry, Site
-from checkin.words import booking_words, calendar, tracing
+from checkin.words import booking_words, calendar, override_words, tracing
 from checkin.words.labels import (
     EXPORT_FORMATS,
     ROLE_LABELS,
@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "contacts_exported": _l("Visitors at the same time exported"),
     "display_token": _l("Display link changed"),
     **booking_words.AUDIT_LABELS,
+    **override_words.AUDIT_LABELS,
 }
 DISPLAY_TOKEN_CHANGES = {
     "created": _l("%(label)s: display link made"),
@@ -106,6 +107,8 @@ def describe_audit(entry: AuditEntry, site: Site) -> str:
         return DISPLAY_TOKEN_CHANGES[detail["change"]] % {"label": detail["label"]}
     if entry.action in booking_words.AUDIT_LABELS:
         return booking_words.audit_text(entry.action, detail)
+    if entry.action in override_words.AUDIT_LABELS:
+        return override_words.audit_text(check_of(entry.visit, site), detail)
     if entry.action != "void":  # an action newer than this code: its facts as they are
         return json.dumps(detail, ensure_ascii=False)
     decision = str(STATUS_LABELS[detail["status"]])

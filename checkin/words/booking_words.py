@@ -27,6 +27,9 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     "booking_not_open": lambda error: _(
         "This booking was used at the door, cancelled, or its place given to walk-ins."
     ),
+    "booking_already_admitted": lambda error: _(
+        "This booking's visitor was admitted already: a booking admits one visit."
+    ),
     "unknown_session": lambda error: _(
         "There is no session starting at %(time)s.", time=_hm(error.starts)
     ),
@@ -123,6 +126,45 @@ ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
         int(problem.value),
     ),
 }
+
+# What the door says of a booking shown there: which rules the visitor met, and why. Each takes
+# the check-in window's opening and closing times and the booking's day, as said.
+DOOR_TEXT: dict[str, Callable[[str, str, str], str]] = {
+    booking_rules.AS_BOOKED: lambda opens, closes, day: _(
+        "On time for the booking (check-in %(opens)s-%(closes)s): the visitor takes their"
+        " booked place, not a walk-in slot.",
+        opens=opens,
+        closes=closes,
+    ),
+    booking_rules.EARLY: lambda opens, closes, day: _(
+        "Early: the booking checks in from %(opens)s. The walk-in rules apply now.", opens=opens
+    ),
+    booking_rules.LATE: lambda opens, closes, day: _(
+        "Late: the booking's check-in closed at %(closes)s. The walk-in rules apply.",
+        closes=closes,
+    ),
+    booking_rules.WRONG_DAY: lambda opens, closes, day: _(
+        "The booking is for %(day)s, not today. The walk-in rules apply.", day=day
+    ),
+    booking_rules.WAS_CANCELLED: lambda opens, closes, day: _(
+        "The booking was cancelled. The walk-in rules apply."
+    ),
+    booking_rules.WAS_RELEASED: lambda opens, closes, day: _(
+        "The booking's place was given to walk-ins. The walk-in rules apply."
+    ),
+}
+
+
+def door_text(door: booking_rules.DoorChannel) -> str:
+    """Say which rules a booked visitor met at the door, in the reader's language."""
+    return DOOR_TEXT[door.channel](_hm(door.opens), _hm(door.closes), calendar.day_text(door.day))
+
+
+def door_templates() -> dict[str, str]:
+    """Return what the door says of each channel with {opens}, {closes} and {day} to fill in,
+    for the page to say it from the API's answer."""
+    return {channel: text("{opens}", "{closes}", "{day}") for channel, text in DOOR_TEXT.items()}
+
 
 AUDIT_LABELS = {
     "bookings_released": _l("Booked places given to walk-ins"),

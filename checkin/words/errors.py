@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from checkin.domain.errors import ServiceError
-from checkin.words import booking_words, calendar
+from checkin.words import booking_words, calendar, override_words
 
 # What each service error says, from its facts. Pages show it in the reader's language, the API
 # in English; the CLI names its options instead where it must (see checkin/cli/commands.py).
@@ -100,6 +100,7 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     **calendar.ERROR_TEXT,
     **booking_words.ERROR_TEXT,
+    **override_words.ERROR_TEXT,
     "range_reversed": lambda error: _("The end date is before the start date."),
     "range_too_long": lambda error: ngettext(
         "This range is too long: at most %(num)d day.",

@@ -87,6 +87,10 @@
       purpose: reading.purpose,
       client_ref: form.elements.client_ref.value,
     };
+    var booking = door.booking && door.booking.code();
+    if (booking) {
+      check.booking_code = booking;
+    }
     if (retestOf && retestOf.id) {
       check.recheck_of = retestOf.id;
     } else if (retestOf) {
@@ -151,6 +155,8 @@
       device_id: sync.deviceId,
       offline: {recorded_at: now.toISOString(), status: decided.status, reasons: decided.reasons, slot: slot},
     });
+    // Offline, a booking is not known here: the walk-in rules decide.
+    delete check.booking_code;
     // A re-test made offline names its first reading by reference: the server may not know it
     // by id yet.
     if (check.recheck_of) {
@@ -191,6 +197,7 @@
         phone: check.phone,
         nik_last4: check.nik_last4,
         purpose: check.purpose,
+        booking_code: check.booking_code || null,
       });
     }
   }
@@ -275,6 +282,15 @@
       shown.temperature_c.toFixed(1).replace(".", decimal) + " °C",
       shown.visitor_name].filter(Boolean).join(" · ");
     answer.querySelector("[data-offline-note]").hidden = !shown.offline;
+    if (door.booking) {
+      door.booking.show(shown.booking || null);
+    }
+    var override = answer.querySelector("[data-override]");
+    if (override) {
+      override.hidden = shown.offline || shown.status !== "refused" || shown.reasons.join() !== "quota_full";
+      var link = override.querySelector("a");
+      link.href = link.href.replace(/\/[0-9]+$/, "/" + shown.id);
+    }
     var retest = actions.querySelector("[data-retest]");
     retest.hidden = shown.status !== "recheck";
     retest.disabled = true;
@@ -310,6 +326,9 @@
     form.querySelector("[data-retesting]").hidden = true;
     form.querySelector("[data-no-lease]").hidden = true;
     form.querySelector("[data-retest-refused]").hidden = true;
+    if (door.booking) {
+      door.booking.clear();
+    }
     releaseForm();
     answer.hidden = true;
     actions.hidden = true;
@@ -334,6 +353,9 @@
       ["visitor_name", "phone", "purpose"].forEach(function (name) {
         form.elements[name].value = first[name] || "";
       });
+      if (first.booking_code && door.booking) {
+        door.booking.find(first.booking_code);  // the same booking, picked again
+      }
       var note = form.querySelector("[data-retesting]");
       note.querySelector("[data-time]").textContent = rules.hourMinute(new Date(first.checked_at), pageRules.timezone);
       note.hidden = false;

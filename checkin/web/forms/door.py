@@ -117,6 +117,15 @@ class CheckInForm(ReadingForm):
         ],
     )
 
+    # The booking picked at the door (static/door_booking.js); its code, as the API takes it.
+    booking_code = HiddenField(
+        validators=[
+            Optional(),
+            Length(max=2 * limits.BOOKING_CODE_LENGTH),
+            Regexp(r"^[0-9A-Za-z -]*$"),
+        ]
+    )
+
     def check_in_data(self) -> CheckInData:
         """Return the validated check; only the last four digits of the NIK are kept."""
         return CheckInData(
@@ -129,4 +138,5 @@ class CheckInForm(ReadingForm):
             nik_last4=limits.nik_last4(self.id_number.data),
             purpose=self.purpose.data or None,
             client_ref=self.client_ref.data or None,
+            booking_code=self.booking_code.data or None,
         )

@@ -16,6 +16,7 @@ from wtforms import (
     DecimalField,
     FormField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     URLField,
@@ -24,12 +25,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from checkin.domain import admission, limits
+from checkin.domain import admission, limits, override_rules
 from checkin.domain.errors import RangeReversed, ServiceError
 from checkin.models.calendar import MAX_CLOSED_LABEL
 from checkin.services import audit
 from checkin.web.forms import Form, QueryForm, options, show_error, storable, stripped
 from checkin.web.forms.calendar import WeekdaysForm
+from checkin.words import override_words
 from checkin.words.labels import REASON_LABELS, STATUS_LABELS, decimal_mark
 
 
@@ -268,4 +270,18 @@ class DisplayTokenForm(Form):
             Length(max=80),
             storable,
         ],
+    )
+
+
+class OverrideForm(Form):
+    """Why a visitor refused for the full quota comes in past it."""
+
+    reason = SelectField(
+        _l("Why does the visitor come in past the quota?"),
+        choices=[SelectChoice(code, label) for code, label in override_words.REASON_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    note = StringField(
+        _l('In your words (needed for "other")'),
+        validators=[Optional(), Length(max=override_rules.MAX_NOTE), storable],
     )

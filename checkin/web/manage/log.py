@@ -18,14 +18,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from checkin.domain import override_rules
 from checkin.domain.errors import (
     AlreadyVoided,
+    ServiceError,
 )
 from checkin.domain.floor_figures import state_shown, visit_minutes
 from checkin.domain.roles import Capability
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
-from checkin.services import checkins, entry_log, floor, reports
+from checkin.services import checkins, entry_log, floor, overrides, reports
 from checkin.web.common import (
     acting_user,
     current_site,
@@ -35,10 +37,12 @@ from checkin.web.common import (
     requires,
     visits_download,
 )
+from checkin.web.forms import show_error
 from checkin.web.forms.manage import (
     AuditForm,
     ExportRangeForm,
     LogForm,
+    OverrideForm,
     RangeForm,
     VoidForm,
 )
@@ -124,16 +128,29 @@ def visit(visit_id: int):
     return render_visit(own_visit(visit_id), VoidForm())
 
 
-def render_visit(checked: Visit, form: VoidForm, status: int = 200) -> tuple[str, int]:
-    """Record that the manager sees the check's personal data, then render its page and form."""
+def render_visit(
+    checked: Visit,
+    form: VoidForm,
+    status: int = 200,
+    override_form: OverrideForm | None = None,
+) -> tuple[str, int]:
+    """Record that the manager sees the check's personal data, then render its page and forms."""
     audit_log.record_view(checked, acting_user(), now())
     site = current_site()
+    today = site.local_day(now())
+    may_override = (
+        acting_user().may(Capability.ADMIT_PAST_QUOTA)
+        and checked.day == today
+        and not checked.voided
+        and override_rules.overridable(checked.status, checked.reasons)
+    )
     return render_template(
         "manage/visit.html",
         site=site,
         visit=checked,
         form=form,
-        today=site.local_day(now()),
+        override_form=(override_form or OverrideForm()) if may_override else None,
+        today=today,
     ), status
 
 
@@ -156,6 +173,24 @@ def void(visit_id: int):
         checked = hour_minute(mistaken.checked_at, mistaken.site)
         flash(_("The check at %(time)s is void.", time=checked), "success")
     return redirect(url_for(".log", day=mistaken.day.isoformat(), _anchor=f"visit-{visit_id}"))
+
+
+@bp.post("/visits/<id:visit_id>/override")
+@requires(Capability.ADMIT_PAST_QUOTA)
+def admit_past_quota(visit_id: int):
+    """Admit the visitor of today's check refused for the full quota, with a reason; counted
+    apart from the quota and audited. Back to the day's log, where it is marked."""
+    refused = own_visit(visit_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        return render_visit(refused, VoidForm(), 400, form)
+    try:
+        overrides.admit_past_quota(refused, acting_user(), form.reason.data, form.note.data, now())
+    except ServiceError as error:
+        show_error(form.note if error.field == "note" else form.reason, error)
+        return render_visit(refused, VoidForm(), error.status, form)
+    flash(_("Admitted past the quota: queue number %(slot)d.", slot=refused.slot), "success")
+    return redirect(url_for(".log", day=refused.day.isoformat(), _anchor=f"visit-{visit_id}"))
 
 
 def requested_range(site: Site, form_class: type[RangeForm]) -> tuple[date, date]:
