@@ -323,7 +323,9 @@ def test_a_purge_that_a_reader_keeps_from_the_wal_says_so_and_the_next_one_finis
     assert PURGED["visitor_name"].encode() not in sqlite_files_bytes()
 
 
-def test_bookings_past_the_retention_are_deleted_and_their_days_counts_stay(site, clock):
+def test_bookings_past_the_retention_are_deleted_and_their_days_counts_stay(
+    site, clock, make_visit
+):
     old_day = clock.now.date() - timedelta(days=40)
     soon = clock.now.date() + timedelta(days=1)
     made_at = clock.now - timedelta(days=45)
@@ -336,9 +338,13 @@ def test_bookings_past_the_retention_are_deleted_and_their_days_counts_stay(site
             nik_last4=f"{number:04d}",
         )
         bookings.book(site, booked, made_at if day == old_day else clock.now)
+    came = make_visit(now=made_at + timedelta(days=5)).visit
+    came.booking_id = db.session.scalar(sa.select(Booking.id).where(Booking.day == old_day))
     db.session.commit()
 
     assert privacy.purge_personal(30, clock.now).bookings == 2
+    db.session.expire_all()
+    assert db.session.get(Visit, came.id).booking_id is None
     assert db.session.scalars(sa.select(Booking.day)).all() == [soon]
     counted = db.session.execute(sa.select(SessionDay.day, SessionDay.booked)).all()
     assert sorted(counted) == [(old_day, 2), (soon, 1)]

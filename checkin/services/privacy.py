@@ -57,8 +57,14 @@ def purge_personal(older_than_days: int, now: datetime) -> Purged:
         ),
         execution_options={"synchronize_session": False},
     )
+    old_bookings = sa.select(Booking.id).where(Booking.day < cutoff.date())
+    # The visits they brought stay, without the link (the key says so too where it is kept).
+    db.session.execute(
+        sa.update(Visit).where(Visit.booking_id.in_(old_bookings)).values(booking_id=None),
+        execution_options={"synchronize_session": False},
+    )
     deleted = db.session.execute(
-        sa.delete(Booking).where(Booking.day < cutoff.date()),
+        sa.delete(Booking).where(Booking.id.in_(old_bookings)),
         execution_options={"synchronize_session": False},
     )
     _forget_search_terms(cutoff)
