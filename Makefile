@@ -82,8 +82,10 @@ test: $(VENV)/.installed-test translations tests/browser/node_modules/.installed
 	$(BIN)/ruff format --check checkin tests bench build_steps.py
 	$(call with_postgres,$(BIN)/pytest -n auto --dist loadfile)
 
-# Stress and fault tests against real gunicorn servers (about 2 minutes on 2 cores); CI runs
-# them after `make test`.
+# Stress and fault tests against real gunicorn servers (about 2 minutes on 2 cores), and every
+# bench part once with tiny sizes (bench/run.py --smoke: a few minutes more; the valgrind count
+# of instructions, skipped where valgrind is missing as on CI, ten more); CI runs them after
+# `make test`.
 test-slow: $(VENV)/.installed-test translations
 	$(call with_postgres,$(BIN)/pytest -m slow)
 

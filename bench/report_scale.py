@@ -93,7 +93,7 @@ DIALECT_EXPRESSIONS = {
 ROLLUP = f"""
 INSERT INTO day_quota (site_id, day, quota_limit, used, issued, checks, refused, rechecks,
     refused_fever, refused_no_hand_sanitiser, refused_no_mask, refused_no_distancing,
-    refused_quota_full, admitted, refused_no_offline_slot)
+    refused_quota_full, admitted, refused_no_offline_slot, refused_closed, closed)
 SELECT site_id, day, {QUOTA},
     SUM(CASE WHEN status = 'admitted' THEN 1 ELSE 0 END),
     SUM(CASE WHEN status = 'admitted' THEN 1 ELSE 0 END),
@@ -106,7 +106,9 @@ SELECT site_id, day, {QUOTA},
     SUM(CASE WHEN reasons LIKE '%no_distancing%' THEN 1 ELSE 0 END),
     SUM(CASE WHEN reasons LIKE '%quota_full%' THEN 1 ELSE 0 END),
     SUM(CASE WHEN status = 'admitted' THEN 1 ELSE 0 END),
-    0
+    0,
+    0,
+    1 = 0
 FROM visit GROUP BY site_id, day
 """
 CONSISTENCY = """

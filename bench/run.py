@@ -3,6 +3,7 @@
 python bench/run.py --quick           # under 5 minutes: `make bench`
 python bench/run.py --full            # adds the 18 M-row PostgreSQL reports, 10 s wrk runs
 python bench/run.py --only throughput --seconds 10
+python bench/run.py --smoke           # every part once with tiny sizes: CI's check that each runs
 """
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ def run_throughput(options: argparse.Namespace) -> str:
 
 def run_breakdown(_options: argparse.Namespace) -> str:
     """Build a check-in up layer by layer in process, beside the floor and the bare SQL."""
+    rounds, posts = breakdown.ROUNDS, breakdown.POSTS_PER_ROUND
     with tempfile.TemporaryDirectory(prefix="checkin-breakdown-") as directory:
-        layers = breakdown.run(Path(directory))
+        layers = breakdown.run(Path(directory), rounds, posts)
     return (
-        f"Flask test client, SQLite, process CPU, median of {breakdown.ROUNDS} rounds of "
-        f"{breakdown.POSTS_PER_ROUND} posts per row, rows interleaved\n\n" + breakdown.table(layers)
+        f"Flask test client, SQLite, process CPU, median of {rounds} rounds of "
+        f"{posts} posts per row, rows interleaved\n\n" + breakdown.table(layers)
     )
 
 
@@ -110,7 +112,7 @@ def run_speed(options: argparse.Namespace) -> str:
             "-q",
             "-p",
             "no:cacheprovider",
-            "--benchmark-min-rounds=200",
+            f"--benchmark-min-rounds={options.speed_rounds}",
             "--benchmark-columns=min,median,mean,max,rounds",
             f"--benchmark-json={OUT / 'checkin_speed.json'}",
         ],
@@ -169,15 +171,44 @@ PARTS: dict[str, Callable[[argparse.Namespace], str]] = {
     "breakdown": run_breakdown,
     "instructions": run_instructions,
     "speed": run_speed,
-    "reports-sqlite": lambda options: run_reports("sqlite", 1, SQLITE_YEARS_DAYS, False),
+    "reports-sqlite": lambda options: run_reports("sqlite", 1, options.sqlite_days, False),
     "reports-postgres": lambda options: run_reports(
-        "postgresql", options.sites, 365, options.keep_postgres
+        "postgresql", options.sites, options.postgres_days, options.keep_postgres
     ),
     "pages": run_pages,
     "offline-upload": lambda options: offline_upload.run(),
     "display-poll": lambda options: display_poll.run(),
     "mixed-load": lambda options: mixed_load.run(options.seconds),
 }
+
+
+# What --smoke shrinks: sizes each part reads from its module when it runs. The figures of such a
+# run mean nothing; it shows that every part still runs and prints its table.
+SMOKE_SIZES = {
+    breakdown: {"ROUNDS": 1, "POSTS_PER_ROUND": 6},
+    throughput: {"WORKER_COUNTS": (2,), "CONNECTIONS": (8,)},
+    instructions: {"SHORT": 2, "LONG": 4},
+    report_scale: {"VISITS_PER_DAY": 5, "RUNS": 1},
+    offline_upload: {"CHECKS": 4, "ROUNDS": 1},
+    display_poll: {
+        "VISITORS": 6,
+        "CALLED": 4,
+        "ROUNDS": 1,
+        "NOT_CHANGED_PER_ROUND": 10,
+        "FULL_PER_ROUND": 10,
+    },
+    mixed_load: {"ROUNDS": 1},
+}
+SMOKE_OPTIONS = {"seconds": 1, "sites": 2, "sqlite_days": 3, "postgres_days": 3, "speed_rounds": 5}
+
+
+def shrink_for_smoke(options: argparse.Namespace) -> None:
+    """Give every part the tiny sizes of a smoke run."""
+    for module, sizes in SMOKE_SIZES.items():
+        for name, value in sizes.items():
+            assert hasattr(module, name), f"{module.__name__} has no {name}"
+            setattr(module, name, value)
+    vars(options).update(SMOKE_OPTIONS)
 
 
 def parse_args() -> argparse.Namespace:
@@ -187,6 +218,11 @@ def parse_args() -> argparse.Namespace:
     scope.add_argument("--quick", action="store_true", help=f"run {', '.join(QUICK_PARTS)}")
     scope.add_argument("--full", action="store_true", help="run every part")
     scope.add_argument("--only", nargs="+", choices=ALL_PARTS, help="run these parts")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes (1 s wrk cells, a few posts): does each part run? (figures not saved)",
+    )
     parser.add_argument("--seconds", type=int, help="wrk duration (quick 4, full 10)")
     parser.add_argument(
         "--sites", type=int, default=NATIONAL_SITES, help="sites in the PostgreSQL dataset"
@@ -199,6 +235,11 @@ def parse_args() -> argparse.Namespace:
     options = parser.parse_args()
     options.parts = options.only or (ALL_PARTS if options.full else QUICK_PARTS)
     options.seconds = options.seconds or (10 if options.full else 4)
+    options.sqlite_days, options.postgres_days = SQLITE_YEARS_DAYS, 365
+    options.speed_rounds = 200
+    if options.smoke:
+        options.parts = options.only or ALL_PARTS
+        shrink_for_smoke(options)
     return options
 
 
@@ -221,6 +262,8 @@ def main() -> None:
         )
         print(f"\n{section}", flush=True)
         sections.append(section)
+    if options.smoke:
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"results-{started:%Y%m%dT%H%M}.md"
     path.write_text("\n\n".join(sections) + "\n")

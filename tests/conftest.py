@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from functools import partial
@@ -22,7 +23,7 @@ from checkin.domain import admission
 from checkin.extensions import db
 from checkin.models import TOKEN_SCOPES, DayQuota, FreeSlot, LeasedSlot, Site, User, Visit
 from checkin.models import accounts as account_models
-from checkin.services import accounts, checkins, pairing, sites
+from checkin.services import accounts, checkins, database, pairing, sites
 from checkin.services.checkins import CheckInData, CheckInResult
 from checkin.services.pairing import Paired
 from checkin.web.common import TABLET_COOKIE
@@ -102,12 +103,39 @@ def postgres_url() -> Iterator[str]:
     server.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the folder of this worker's SQLite test databases, one test at a time.
+
+    One path for every test lets one app serve them all (shared_app); the folder is emptied
+    before each test, so each starts without a database or any file a test left beside it.
+    """
+    return tmp_path_factory.mktemp("database")
+
+
 @pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def database_url(request: pytest.FixtureRequest) -> str:
     """Return the URL of an empty database of each engine under test."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'checkin.db'}"
+        folder = request.getfixturevalue("sqlite_folder")
+        shutil.rmtree(folder)
+        folder.mkdir()
+        return f"sqlite:///{folder / 'checkin.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """Return the bytes of a SQLite database file holding the empty tables, made once a worker.
+
+    Writing them into a test's file costs a millisecond where create_all took about 80.
+    """
+    path = tmp_path_factory.mktemp("schema") / "checkin.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    db.metadata.create_all(engine)
+    # The last connection to close writes the WAL back into the file and removes it.
+    engine.dispose()
+    return path.read_bytes()
 
 
 @pytest.fixture
@@ -128,19 +156,73 @@ def app_config(database_url: str, clock: Clock) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="session")
+def shared_apps() -> list[tuple[dict[str, Any], Flask, dict[str, Any], dict[str, Any]]]:
+    """Return this worker's apps so far: what each was made from, the app, and its settings and
+    attributes as made."""
+    return []
+
+
+def shared_app(config: dict[str, Any], made: list[tuple[dict, Flask, dict, dict]]) -> Flask:
+    """Return the worker's app made from ``config``, making it on first use.
+
+    Building an app costs about 100 ms (Werkzeug compiles every URL rule), so tests with the
+    same settings and the same CHECKIN_* variables share one; the clock, read at each request,
+    is the test's. Each test starts with the settings and attributes the app was made with
+    (a test may point its static folder elsewhere).
+    """
+    made_from = {key: value for key, value in config.items() if key != "CLOCK"}
+    made_from |= {key: value for key, value in os.environ.items() if key.startswith("CHECKIN_")}
+    for earlier, app, settings, attributes in made:
+        if earlier == made_from:
+            app.config.clear()
+            app.config.update(settings)
+            vars(app).clear()
+            vars(app).update(attributes)
+            break
+    else:
+        app = create_app(config)
+        app.test_client_class = IsolatedClient
+        made.append((made_from, app, dict(app.config), dict(vars(app))))
+    app.config["CLOCK"] = config["CLOCK"]
+    return app
+
+
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(
+    app_config: dict[str, Any], shared_apps: list, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
     """Return an app with fresh tables, inside an app context."""
-    app = create_app(app_config)
-    app.test_client_class = IsolatedClient
+    app = shared_app(app_config, shared_apps)
     with app.app_context():
-        db.create_all()
+        if db.engine.dialect.name == "sqlite":
+            path = Path(db.engine.url.database)
+            database.create_private(path)
+            path.write_bytes(request.getfixturevalue("sqlite_schema"))
+        else:
+            put_back_missing_tables()
         yield app
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
                 connection.exec_driver_sql(EMPTY_POSTGRES_TABLES)
         db.engine.dispose()
+
+
+def put_back_missing_tables() -> None:
+    """Make the tables of the worker's PostgreSQL database that are missing: all of them for its
+    first test, and any that a test dropped (the next test still starts with every table).
+
+    One query, where create_all asks about each table in turn.
+    """
+    present = set(
+        db.session.scalars(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        )
+    )
+    db.session.rollback()
+    if not present.issuperset(db.metadata.tables):
+        db.create_all()
 
 
 @pytest.fixture

@@ -308,13 +308,17 @@ def test_the_re_test_screen_counts_down_then_offers_the_re_test(open_door, serve
 
 def test_logging_out_of_a_door_tablet_asks_first(open_door, server):
     page = open_door(paired=False)  # a paired tablet's "switch staff" is one tap
+    logouts = []
+    page.on("request", lambda request: "/logout" in request.url and logouts.append(request))
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("form.logout button")
-    page.wait_for_timeout(300)
     expect(page).to_have_url(f"{server.url}/")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("form.logout button")
     page.wait_for_url("**/login**")
+    # The browser sends a page's requests in order: a logout sent on the first answer would be
+    # seen before the second.
+    assert len(logouts) == 1
 
 
 def test_visitors_waiting_for_a_re_test_stay_in_view_until_re_tested(open_door, server):
@@ -363,8 +367,17 @@ def test_every_visitor_detail_shows_whole_with_the_details_open(open_door, width
     page.select_option("#purpose", "jht_claim")
     page.evaluate("window.scrollTo(0, 0)")
     page.click("details.visitor summary")
+    # Marked once the page's own toggle listener, registered before this one, has scrolled.
+    page.evaluate(
+        """() => {
+            const details = document.querySelector("details.visitor");
+            details.addEventListener("toggle", () => {
+                if (details.open) details.dataset.opened = "";
+            });
+        }"""
+    )
     page.click("details.visitor summary")  # opened again, from the top of the page
-    page.wait_for_timeout(300)
+    page.wait_for_selector("details.visitor[data-opened]", state="attached")
     button = page.locator("button.submit").bounding_box()
     for field in ("visitor_name", "phone", "id_number", "purpose"):
         box = page.locator(f"#{field}").bounding_box()

@@ -324,7 +324,10 @@ def test_a_manager_s_browser_on_the_door_page_holds_no_slot(browser, server):
         expect(page.locator("#counter [data-online-only]")).to_be_visible()
         check(page, "36,6")
         expect(page.locator("#answer [data-slot]")).to_have_text("4")
-        page.wait_for_timeout(1500)  # several polls of the counter
+        counter_url = page.locator("#counter").get_attribute("data-url")
+        for _poll in range(3):  # a tablet asks for slots on an answer of the counter
+            with page.expect_response(lambda response: counter_url in response.url):
+                pass
         screenshot(page, "door-online-only")
     assert (quota(server).used, quota(server).held) == (used + 1, 0)
     assert held_by_devices(server) == {}
@@ -432,7 +435,10 @@ def test_a_slot_given_back_while_deciding_offline_is_never_given_to_the_visitor_
         }"""
     )
     expect(page.locator("#answer")).to_be_visible()
-    page.wait_for_timeout(1000)
+    deadline = time.monotonic() + 10
+    while not (indexed_db(page, "giving") and indexed_db(page, "outbox")):
+        assert time.monotonic() < deadline, "the tablet kept neither the check nor the give-back"
+        page.wait_for_timeout(50)
     given_back = {slot for message in indexed_db(page, "giving") for slot in message["slots"]}
     given_out = {check["offline"]["slot"] for check in indexed_db(page, "outbox")}
     still_held = {slot for lease in indexed_db(page, "lease") for slot in lease["slots"]}
