@@ -41,6 +41,9 @@ EXAMPLES = [
     errors.WaitKpiOutOfRange(1, 480),
     errors.VoidReasonMissing(),
     errors.AlreadyVoided(),
+    errors.OverrideReasonUnknown(),
+    errors.OverrideNoteMissing(),
+    errors.NotOverridable(),
     errors.NegativeQuota(),
     errors.QuotaBelowAdmitted(3, 2),
     errors.RecheckWaitOutOfRange(1, 30),
@@ -80,6 +83,9 @@ EXAMPLES = [
     errors.DatabaseInUse("4321, 4322"),
     booking_errors.UnknownBooking(),
     booking_errors.BookingNotOpen(),
+    booking_errors.BookingAlreadyAdmitted(
+        datetime(2026, 11, 25, 8, 40, tzinfo=ZoneInfo("Asia/Jakarta"))
+    ),
     booking_errors.UnknownSession(time(9)),
     booking_errors.SessionFull(time(8), date(2026, 11, 26)),
     booking_errors.SessionOver(time(8), date(2026, 11, 25)),
