@@ -31,22 +31,19 @@ import time
 from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 import pygal
-import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from bench.databases import bench_app, fresh_database
+from bench.mixed_load import fill_a_day
 from bench.throughput import worker_cpu_seconds
-from checkin.domain.calling import CALLED, DONE
 from checkin.extensions import db
-from checkin.models import Booth, Visit, utcnow
 from checkin.models import accounts as account_models
-from checkin.services import accounts, checkins, display, floor, sites
-from checkin.services.checkins import CheckInData
+from checkin.models import utcnow
+from checkin.services import accounts, display, floor, sites
 from checkin.web.display import COOKIE as DISPLAY_COOKIE
 from checkin.web.display import POLL_MILLISECONDS
 from checkin.web.floor import POLL_SECONDS as CONSOLE_POLL_SECONDS
@@ -148,15 +145,7 @@ def _branch(code: str, now) -> Branch:
         floor.open_booth(site, officer, index + 1, now)
         officers.append(officer.username)
     secret = display.issue_display_token(site, "waiting room", manager, now)
-    passing = CheckInData(temperature_dc=365, hand_sanitiser=True, mask=True, distancing=True)
-    booths = list(db.session.scalars(sa.select(Booth).where(Booth.site_id == site.id)))
-    for index in range(ADMITTED_BEFORE):
-        visit: Visit = checkins.check_in(site, None, passing, now - timedelta(hours=1)).visit
-        if index < CALLED_BEFORE:
-            visit.floor_state = DONE if index < CALLED_BEFORE - len(booths) else CALLED
-            visit.booth = booths[index % len(booths)]
-            visit.called_at = now - timedelta(minutes=CALLED_BEFORE - index)
-            visit.calls = 1
+    fill_a_day(site, now, ADMITTED_BEFORE, CALLED_BEFORE)
     return Branch(code, tokens, secret, tuple(officers))
 
 

@@ -115,16 +115,19 @@ def staff(site: Site, place: str, now: datetime) -> str:
     return display.issue_display_token(site, "bench TV", manager, now)
 
 
-def fill_a_day(site: Site, now: datetime) -> None:
-    """Admit the office's visitors of the morning and call the first ones, served or at a booth."""
+def fill_a_day(
+    site: Site, now: datetime, admitted: int = OFFICE_ADMITTED, called: int = OFFICE_CALLED
+) -> None:
+    """Admit ``admitted`` visitors of the morning and call the first ``called`` of them,
+    served or at a booth."""
     passing = CheckInData(temperature_dc=365, hand_sanitiser=True, mask=True, distancing=True)
     booths = list(db.session.scalars(sa.select(Booth).where(Booth.site_id == site.id)))
-    for index in range(OFFICE_ADMITTED):
+    for index in range(admitted):
         visit = checkins.check_in(site, None, passing, now - timedelta(hours=2)).visit
-        if index < OFFICE_CALLED:
-            visit.floor_state = DONE if index < OFFICE_CALLED - len(booths) else CALLED
+        if index < called:
+            visit.floor_state = DONE if index < called - len(booths) else CALLED
             visit.booth = booths[index % len(booths)]
-            visit.called_at = now - timedelta(minutes=OFFICE_CALLED - index)
+            visit.called_at = now - timedelta(minutes=called - index)
             visit.calls = 1
     db.session.commit()
 
