@@ -49,6 +49,8 @@ STATUS = {
         "already_booked",
         "username_taken",
         "database_in_use",
+        "booking_already_admitted",
+        "not_overridable",
     },
     429: {"pairing_locked"},
     503: {
