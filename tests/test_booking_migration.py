@@ -12,7 +12,7 @@ from checkin.extensions import db, migrate
 from checkin.models import Site
 from checkin.services import bookings, checkins
 from checkin.services.checkins import CheckInData
-from tests.conftest import PASSING
+from tests.conftest import PASSING, create_tables
 from tests.test_bookings import visitor
 from tests.test_migrations import (
     applied_revision,
@@ -30,7 +30,7 @@ def empty_database(app):
     drop_everything()
     yield
     drop_everything()
-    db.create_all()
+    create_tables()
 
 
 def before_bookings() -> str:

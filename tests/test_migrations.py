@@ -18,7 +18,7 @@ from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
 from checkin.services import accounts, checkins, day_counter, floor, leases, tracing
 from checkin.services.checkins import CheckInData
 from checkin.services.database import MIGRATIONS
-from tests.conftest import PASSING, PASSWORD
+from tests.conftest import PASSING, PASSWORD, create_tables
 
 MIGRATION_TABLE = "alembic_version"
 OLD_DETAIL = "daily_quota: 60 -> 50"
@@ -104,7 +104,7 @@ def empty_database(app):
     drop_everything()
     yield
     drop_everything()
-    db.create_all()
+    create_tables()
 
 
 def test_the_migrations_build_what_the_models_describe_and_undo_it(empty_database):
@@ -113,8 +113,24 @@ def test_the_migrations_build_what_the_models_describe_and_undo_it(empty_databas
     assert applied_revision() == head_revision()
     flask_migrate.downgrade(revision="base")
     assert schema(db.engine) == {}
-    db.create_all()
+    create_tables()
     assert migrated == schema(db.engine)
+
+
+def test_tables_made_for_postgresql_first_leave_the_sqlite_tables_whole(tmp_path):
+    # As in a worker whose first test ran on PostgreSQL: create_all made visit's key to booking
+    # there by ALTER TABLE.
+    db.metadata.create_all(
+        sa.create_mock_engine("postgresql+psycopg://", lambda *_sql, **_params: None),
+        checkfirst=False,
+    )
+    sqlite = sa.create_engine(f"sqlite:///{tmp_path / 'after.db'}")
+    create_tables(sqlite)
+    keys = sa.inspect(sqlite).get_foreign_keys("visit")
+    sqlite.dispose()
+    assert ("booking_id", "booking") in {
+        (*key["constrained_columns"], key["referred_table"]) for key in keys
+    }
 
 
 def test_init_db_creates_an_empty_database_at_the_newest_migration(empty_database, runner):
@@ -152,7 +168,7 @@ def test_init_db_adopts_a_database_made_before_migrations(empty_database, runner
 
 
 def test_init_db_leaves_the_facts_of_a_database_made_by_create_all(empty_database, runner, clock):
-    db.create_all()
+    create_tables()
     facts = {"account": "door", "change": "password_reset"}
     db.session.add(AuditEntry(at=clock.now, action="account", detail=facts))
     db.session.commit()

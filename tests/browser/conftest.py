@@ -30,7 +30,7 @@ from checkin.models import (
 )
 from checkin.services import accounts, checkins, day_counter, leases, pairing, sites
 from checkin.services.checkins import CheckInData
-from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock
+from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock, create_tables
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -130,7 +130,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         }
     )
     with app.app_context():
-        db.create_all()
+        create_tables()
         site = sites.add_site(
             "KDR",
             "BPJS Ketenagakerjaan Cabang Kediri",
