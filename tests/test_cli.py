@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -109,19 +109,21 @@ def test_token_add_for_unknown_user(runner, app):
 
 
 def test_demo_seeds_a_site_accounts_and_consistent_history(runner, client, clock):
-    result = runner.invoke(args=["demo", "--url", "http://127.0.0.1:5000/"])
+    result = runner.invoke(args=["demo", "--url", "http://127.0.0.1:5000/", "--days", "20"])
     assert result.exit_code == 0, result.output
     assert "manager" in result.output and "/" in result.output
     site = db.session.scalar(sa.select(Site))
     assert site.code == "KDR"
-    assert db.session.scalar(sa.select(sa.func.count(DayQuota.day))) >= 60
+    today = site.local_day(clock.now)
+    weekdays = {today - timedelta(days=back) for back in range(21)}
+    weekdays = {day for day in weekdays if day.weekday() < 5}
+    assert set(db.session.scalars(sa.select(DayQuota.day))) == weekdays
     for row in db.session.scalars(sa.select(DayQuota)):
         admitted = db.session.scalar(
             sa.select(sa.func.count()).where(Visit.day == row.day, Visit.status == "admitted")
         )
         assert row.used == admitted <= row.limit
     # Today (a Wednesday, 10:00 in Kediri) already has its morning, and nothing from the future.
-    today = site.local_day(clock.now)
     assert db.session.scalar(sa.select(sa.func.count()).where(Visit.day == today)) > 0
     latest = db.session.scalar(sa.select(sa.func.max(Visit.checked_at)))
     assert latest.replace(tzinfo=UTC) <= clock.now
@@ -134,6 +136,13 @@ def test_demo_seeds_a_site_accounts_and_consistent_history(runner, client, clock
     assert client.get(second.removeprefix("http://127.0.0.1:5000")).status_code == 302
     assert client.get("/display/board.json").status_code == 200
     assert client.get(first.removeprefix("http://127.0.0.1:5000")).status_code == 403
+
+
+@pytest.mark.parametrize("days", ["-1", "367", "ninety"])
+def test_demo_refuses_a_history_it_cannot_make_and_makes_nothing(runner, app, days):
+    result = runner.invoke(args=["demo", "--days", days])
+    assert result.exit_code == 2 and "--days" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 0
 
 
 def test_demo_on_a_site_it_did_not_make_prints_no_link_without_its_manager(runner, site):
@@ -251,7 +260,7 @@ def test_site_and_user_add_explain_bad_arguments(runner, site, args, message):
 
 
 def test_demo_history_is_recorded_by_the_check_in_service(runner, clock):
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--days", "14"]).exit_code == 0
     site = db.session.scalar(sa.select(Site))
     for row in db.session.scalars(sa.select(DayQuota)):
         assert counters_of(row) == counters_of_rows(site.id, row.day), row.day
@@ -272,7 +281,7 @@ def test_demo_history_is_recorded_by_the_check_in_service(runner, clock):
 def test_the_demo_door_opened_in_browsers_and_the_manager_s_pages_leave_used_as_it_was(
     runner, app, clock
 ):
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--days", "0"]).exit_code == 0
     site = db.session.scalar(sa.select(Site))
     before = day_counter.quota_today(site, clock.now)
     assert before.used == before.admitted

@@ -17,7 +17,7 @@ def minutes(delta: timedelta) -> float:
 
 
 def test_demo_history_calls_serves_and_misses_visitors_plausibly(runner, clock):
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--days", "21"])
     assert result.exit_code == 0, result.output
     assert "officer  officer  / petugas-demo-1" in result.output
     site = db.session.scalar(sa.select(Site))

@@ -220,8 +220,16 @@ def revoke_token(token_id: int) -> None:
     show_default=True,
     help="Where the app will be served, for the display link.",
 )
-def demo(url: str) -> None:
-    """Create a demo site with accounts and 90 days of history, unless it exists."""
+@click.option(
+    "--days",
+    type=click.IntRange(0, 366),
+    default=DEMO_HISTORY_DAYS,
+    show_default=True,
+    help="How many days of history before today's morning to make.",
+)
+def demo(url: str, days: int) -> None:
+    """Create a demo site with accounts and some days of history (90 by default), unless it
+    exists."""
     database.upgrade()
     code, name, timezone = DEMO_SITE
     now = clock()
@@ -238,7 +246,7 @@ def demo(url: str) -> None:
         count = seed_history(
             site,
             [user for user in staff if user.role == Role.DOOR],
-            today - timedelta(days=DEMO_HISTORY_DAYS),
+            today - timedelta(days=days),
             today,
             random.Random(2020),
             until=now,
