@@ -288,11 +288,11 @@ def time_reports(database_url: str) -> list[Timing]:
         engine = db.engine
         checks = {
             "day log": lambda: entry_log.entry_log(site, LAST_DAY),
-            "month report": lambda: reports.daily_report(site, *month),
+            "month report": lambda: reports.daily_report(site, *month, LAST_DAY),
             "year report": lambda: reports.daily_report(
-                site, LAST_DAY - timedelta(days=364), LAST_DAY
+                site, LAST_DAY - timedelta(days=364), LAST_DAY, LAST_DAY
             ),
-            "national month": lambda: reports.national_summary(*month),
+            "national month": lambda: reports.national_summary(*month, LAST_DAY),
         }
         timings = [timed(name, engine, in_fresh_session(run)) for name, run in checks.items()]
     # Outside the app context, so that each request gets its own, as under a server.

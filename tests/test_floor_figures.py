@@ -120,13 +120,16 @@ def test_figures_with_recalls_no_shows_and_the_kpi() -> None:
 @pytest.mark.parametrize(("kpi", "over"), [(5, 3), (10, 2), (44, 1), (45, 0)])
 def test_waits_over_the_kpi_are_the_longer_ones(kpi: int, over: int) -> None:
     visits = [visit("called", minutes) for minutes in (5, 10, 30, 45)]
-    assert floor_figures(visits, kpi_minutes=kpi).over_kpi == over
+    figures = floor_figures(visits, kpi_minutes=kpi)
+    assert figures.over_kpi == over
+    # The service level: the share of the called visitors who waited no longer than the KPI.
+    assert figures.service_level == pytest.approx((4 - over) / 4)
 
 
 def test_a_day_without_calls_has_no_figures_but_counts_zero() -> None:
     figures = floor_figures([visit("waiting"), visit(None)], kpi_minutes=30)
     assert figures.waiting == Durations() and figures.service == Durations()
-    assert figures.over_kpi_share is None
+    assert figures.over_kpi_share is None and figures.service_level is None
     assert (figures.no_shows, figures.per_booth, figures.waiting_by_hour) == (0, {}, {})
 
 

@@ -203,7 +203,8 @@ def test_the_daily_api_adds_floor_fields_and_keeps_the_old_ones(
     quiet, day = response.json["days"]
     old = {"day", "limit", "checks", "admitted", "refused", "rechecks", "reasons", "held"}
     new = {"waiting", "service", "wait_kpi_minutes", "waits_over_kpi", "no_shows"}
-    assert set(day) == old | new
+    booked = {"booked", "booked_came", "booked_no_shows", "booked_released", "admitted_past_quota"}
+    assert set(day) == old | new | booked
     assert day["admitted"] == 5
     assert day["waiting"] == {"count": 4, "average": 22.0, "median": 21.5, "p90": 37.3, "max": 40.0}
     assert day["service"]["count"] == 2 and day["service"]["max"] == 15.0

@@ -135,9 +135,9 @@ def test_the_month_table_sums_the_day_rows_of_every_site(
     make_visit(now=DEFAULT_NOW - timedelta(days=30))  # October
     html = client.get("/headoffice?month=2026-11&lang=en").text
     assert table_rows(html, "month") == [
-        ["KDR", "3", "6", "4", "2", "0", "180"],
-        ["MLG", "1", "1", "1", "0", "0", "10"],
-        ["SBY", "0", "0", "0", "0", "0", "0"],
+        ["KDR", "3", "6", "4", "2", "0", "180", "0", "0", "0", "0"],
+        ["MLG", "1", "1", "1", "0", "0", "10", "0", "0", "0", "0"],
+        ["SBY", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
     ]
     october = table_rows(client.get("/headoffice?month=2026-10").text, "month")
     assert october[0][1:4] == ["1", "1", "1"]
@@ -170,8 +170,13 @@ def test_the_month_exports_as_csv_in_the_readers_convention(client, as_head_offi
         "Refused",
         "Re-tests",
         "Slots offered",
+        "Admitted past the quota",
+        "Booked",
+        "Booked and came",
+        "Booked, did not come",
+        "Booked places given to walk-ins",
     ]
-    assert rows[1] == ["KDR", "Kantor Cabang KDR", "1", "4", "3", "1", "0", "60"]
+    assert rows[1] == ["KDR", "Kantor Cabang KDR", "1", "4", "3", "1", "0", "60"] + ["0"] * 5
     indonesian = client.get("/headoffice/month.csv?month=2026-11&lang=id").text
     assert indonesian.splitlines()[1].startswith("KDR;Kantor Cabang KDR;1;4;3;1;0;60")
 
@@ -181,7 +186,8 @@ def test_the_month_exports_as_xlsx(client, as_head_office, three_sites):
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     assert sheet.title == "2026-11"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "Code" and rows[1] == ("KDR", "Kantor Cabang KDR", 1, 4, 3, 1, 0, 60)
+    assert rows[0][0] == "Code"
+    assert rows[1] == ("KDR", "Kantor Cabang KDR", 1, 4, 3, 1, 0, 60) + (0,) * 5
 
 
 @pytest.mark.parametrize("role", ["door", "manager"])
@@ -360,7 +366,7 @@ def test_every_reader_of_a_weekday_quota_gives_the_same_limit_before_the_first_c
     assert report.json["days"][0]["limit"] == 20
     (row,) = headoffice.today_by_site(clock.now)
     assert (row.limit, row.left) == (20, 20)
-    (totals,) = reports.daily_report(site, today, today)
+    (totals,) = reports.daily_report(site, today, today, today)
     assert totals.quota == 20
     browser = app.test_client()
     user = make_user("head_office")

@@ -249,7 +249,7 @@ def test_another_site_s_calendar_stays_its_own(site, make_site, manager_user, ma
 def test_the_closed_reason_is_counted_in_reports(site, manager_user, make_visit, clock):
     weekend(site, manager_user, clock.now)
     make_visit(now=local(SUNDAY, 9))
-    [sunday] = reports.daily_report(site, SUNDAY, SUNDAY)
+    [sunday] = reports.daily_report(site, SUNDAY, SUNDAY, SUNDAY)
     assert sunday.reasons[admission.CLOSED] == 1
 
 

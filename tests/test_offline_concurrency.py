@@ -238,7 +238,7 @@ def test_only_paired_tablets_hold_slots_whatever_browsers_and_made_up_tablets_do
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Device)) == PAIRED_TABLETS
     row = db.session.get(DayQuota, (site.id, day))
     assert counters_of(row) == counters_of_rows(site.id, day)
-    (report,) = reports.daily_report(site, day, day)
+    (report,) = reports.daily_report(site, day, day, day)
     (head_office,) = headoffice.today_by_site(DEFAULT_NOW)
     assert quota.limit == api_quota["limit"] == report.quota == head_office.limit
     assert quota.used == api_quota["used"] == head_office.used

@@ -331,7 +331,7 @@ def offline_machine(
         def every_reader_of_the_limit_gives_the_same_number(self) -> None:
             day = self.today()
             door = day_counter.quota_today(site, self.now)
-            (report,) = reports.daily_report(site, day, day)
+            (report,) = reports.daily_report(site, day, day, day)
             (head_office,) = headoffice.today_by_site(self.now)
             assert door.limit == report.quota == head_office.limit, (door, report, head_office)
             assert (door.used, door.left) == (head_office.used, head_office.left)

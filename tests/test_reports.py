@@ -34,7 +34,7 @@ def as_manager(login, manager_user):
     ],
 )
 def test_reports_sum_days_into_readable_periods(site, start, end, granularity, periods):
-    report = reports.site_report(site, start, end)
+    report = reports.site_report(site, start, end, end)
     assert (report.granularity, len(report.periods)) == (granularity, periods)
     assert report.periods[0].start == start
     assert report.periods[-1].end == end
@@ -46,8 +46,8 @@ def test_periods_and_totals_add_up_to_the_days(site, make_visit, clock):
         for case in cases[: day_offset % 4 + 1]:
             make_visit(now=clock.now - timedelta(days=day_offset), **case)
     start, end = date(2026, 11, 16), date(2026, 11, 25)
-    days = reports.daily_report(site, start, end)
-    report = reports.site_report(site, start, end)
+    days = reports.daily_report(site, start, end, end)
+    report = reports.site_report(site, start, end, end)
     assert report.total.checks == sum(day.checks for day in days) == 23
     assert report.total.admitted == sum(period.admitted for period in report.periods) == 12
     assert report.total.reasons["no_mask"] == 7
@@ -59,7 +59,7 @@ def test_periods_and_totals_add_up_to_the_days(site, make_visit, clock):
 
 def test_quiet_days_do_not_count_towards_the_quota(site, make_visit, clock):
     make_visit(now=clock.now - timedelta(days=2))
-    report = reports.site_report(site, date(2026, 11, 23), date(2026, 11, 25))
+    report = reports.site_report(site, date(2026, 11, 23), date(2026, 11, 25), date(2026, 11, 25))
     assert (report.total.open_days, report.total.quota, report.total.usage) == (1, 60, 1 / 60)
     assert [period.usage for period in report.periods] == [1 / 60, None, None]
 

@@ -132,6 +132,11 @@ class FloorFigures:
         """Return the share of waits longer than the KPI, or None when nobody was called."""
         return self.over_kpi / self.waiting.count if self.waiting.count else None
 
+    @property
+    def service_level(self) -> float | None:
+        """Return the share of visitors called within the KPI, or None when nobody was called."""
+        return 1 - self.over_kpi / self.waiting.count if self.waiting.count else None
+
 
 def floor_figures(visits: Iterable[FloorVisit], kpi_minutes: int) -> FloorFigures:
     """Return the figures of ``visits`` against a wait KPI of ``kpi_minutes``."""

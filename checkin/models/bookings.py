@@ -57,7 +57,8 @@ class SessionDay(db.Model):
     A booking claims a place with one conditional UPDATE (``booked < capacity``), so the
     capacity holds across processes and servers; the CHECK constraints are the backstop. The
     capacity is the session's when the row is made. The release lowers it to the places still
-    claimed and counts the rest in ``released``, once (``released_at``).
+    claimed and counts the rest in ``released``, once (``released_at``); of a session whose
+    check-in window had closed, the bookings nobody came for leave ``booked`` for ``no_shows``.
     """
 
     __tablename__ = "session_day"
@@ -70,11 +71,13 @@ class SessionDay(db.Model):
     admitted: Mapped[int] = mapped_column(default=0)
     released: Mapped[int] = mapped_column(default=0)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    no_shows: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="session_day_within"),
         sa.CheckConstraint("admitted >= 0 AND admitted <= booked", name="session_day_admitted"),
         sa.CheckConstraint("released >= 0", name="session_day_released"),
+        sa.CheckConstraint("no_shows >= 0", name="session_day_no_shows"),
     )
 
 

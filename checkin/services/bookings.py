@@ -431,6 +431,7 @@ def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
                 released=SessionDay.capacity - keep,
                 capacity=keep,
                 booked=keep if session.id in ended else SessionDay.booked,
+                no_shows=SessionDay.booked - keep,
                 released_at=now,
             )
             .returning(SessionDay.released),

@@ -19,6 +19,13 @@ from checkin.services.day_counter import Quota
 
 # Sites keep their own days; a month of all sites is head office's (Jakarta, WIB).
 HEAD_OFFICE_ZONE = ZoneInfo("Asia/Jakarta")
+
+
+def head_office_day(now: datetime) -> date:
+    """Return the day it is at head office (Jakarta), by which months and ranges are chosen."""
+    return now.astimezone(HEAD_OFFICE_ZONE).date()
+
+
 SORT_COLUMNS = ("code", "name", "used", "left", "refused", "inside")
 DEFAULT_SORT = "code"
 

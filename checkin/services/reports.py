@@ -1,4 +1,7 @@
-"""Reports from the day rows: a day's totals, trends over a range, arrivals per hour, all sites."""
+"""Reports from the day rows: a day's totals, trends over a range, arrivals per hour, all sites.
+
+Each figure has one reader here, for the pages, the exports, the API and head office alike.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,20 @@ import sqlalchemy as sa
 from checkin.domain import admission, limits
 from checkin.domain.floor_figures import FloorFigures, FloorVisit, floor_figures
 from checkin.extensions import db
-from checkin.models import Booth, DayQuota, Site, User, Visit
+from checkin.models import Booth, DayQuota, SessionDay, Site, User, Visit
 from checkin.services import day_counter
 
 DAY, WEEK, MONTH = "day", "week", "month"
 # Longer ranges are summed into weeks, then months, so a chart keeps a readable number of bars.
 MAX_DAILY_PERIODS = 62
 MAX_WEEKLY_PERIODS = 366
+
+
+def no_show_rate(came: int, no_shows: int) -> float | None:
+    """Return the share of the bookings settled (came, or nobody came) that nobody came for, or
+    None if none is settled yet."""
+    settled = came + no_shows
+    return no_shows / settled if settled else None
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,12 @@ class Totals:
     ``quota`` is the walk-in slots offered: a day's own limit, and for a period the limits of
     the days the office saw visitors, so that quiet days (weekends) do not dilute the usage.
     ``held`` counts slots tablets leased and did not use: taken from the quota, never reissued.
+
+    The booked channel: ``booked`` places taken by bookings (cancelled ones given back),
+    ``came`` booked visitors admitted to their place, ``no_shows`` bookings nobody came for
+    (those a release dropped, and on a day gone by every one not admitted), ``released``
+    booked places given to walk-ins; ``overrides`` visitors a manager admitted past the full
+    walk-in quota, counted apart from it.
     """
 
     start: date
@@ -38,11 +54,21 @@ class Totals:
     rechecks: int = 0
     reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(admission.REASONS, 0))
     held: int = 0
+    booked: int = 0
+    came: int = 0
+    no_shows: int = 0
+    released: int = 0
+    overrides: int = 0
 
     @property
     def usage(self) -> float | None:
         """Return the share of the offered slots that was used, or None if none were offered."""
         return self.admitted / self.quota if self.quota else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """Return the share of the settled bookings that nobody came for (see no_show_rate)."""
+        return no_show_rate(self.came, self.no_shows)
 
     def plus(self, day: Totals) -> Totals:
         """Return these totals with one more day added."""
@@ -58,6 +84,11 @@ class Totals:
             self.rechecks + day.rechecks,
             {reason: count + day.reasons[reason] for reason, count in self.reasons.items()},
             self.held + day.held,
+            self.booked + day.booked,
+            self.came + day.came,
+            self.no_shows + day.no_shows,
+            self.released + day.released,
+            self.overrides + day.overrides,
         )
 
 
@@ -69,8 +100,41 @@ def summed(start: date, days: list[Totals]) -> Totals:
     return total
 
 
-def daily_report(site: Site, start: date, end: date) -> list[Totals]:
-    """Return the totals of each day from ``start`` to ``end`` inclusive, zero for quiet days."""
+@dataclass(frozen=True)
+class BookedDay:
+    """A day's booked channel, summed over its sessions."""
+
+    booked: int = 0
+    came: int = 0
+    no_shows: int = 0
+    released: int = 0
+
+
+def booked_columns(today: date) -> tuple[sa.ColumnElement[int], ...]:
+    """Return the sums of the session rows read as :class:`BookedDay`: a booking of a day before
+    ``today`` still waiting was a no-show."""
+    waiting = SessionDay.booked - SessionDay.admitted
+    return (
+        sa.func.sum(SessionDay.booked + SessionDay.no_shows),
+        sa.func.sum(SessionDay.admitted),
+        sa.func.sum(SessionDay.no_shows + sa.case((SessionDay.day < today, waiting), else_=0)),
+        sa.func.sum(SessionDay.released),
+    )
+
+
+def booked_days(site: Site, start: date, end: date, today: date) -> dict[date, BookedDay]:
+    """Return the booked channel of each day from ``start`` to ``end`` that had sessions."""
+    rows = db.session.execute(
+        sa.select(SessionDay.day, *booked_columns(today))
+        .where(SessionDay.site_id == site.id, SessionDay.day.between(start, end))
+        .group_by(SessionDay.day)
+    )
+    return {day: BookedDay(*counts) for day, *counts in rows}
+
+
+def daily_report(site: Site, start: date, end: date, today: date) -> list[Totals]:
+    """Return the totals of each day from ``start`` to ``end`` inclusive, zero for quiet days;
+    ``today`` is the site's, which settles the bookings of the days before it."""
     limits.check_range(start, end)
     rows = {
         row.day: row
@@ -78,14 +142,16 @@ def daily_report(site: Site, start: date, end: date) -> list[Totals]:
             sa.select(DayQuota).where(DayQuota.site_id == site.id, DayQuota.day.between(start, end))
         )
     }
+    booked = booked_days(site, start, end, today)
     every_day = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
     # Days without a row yet (today before its first check, days to come) read the calendar.
     planned = day_counter.quotas({site: [day for day in every_day if day not in rows]})
     days = []
     for day in every_day:
         row = rows.get(day)
+        channel = booked.get(day, BookedDay())
         if row is None:
-            days.append(Totals(day, day, planned[site.id, day].limit))
+            days.append(Totals(day, day, planned[site.id, day].limit, **vars(channel)))
         else:
             days.append(
                 Totals(
@@ -99,6 +165,8 @@ def daily_report(site: Site, start: date, end: date) -> list[Totals]:
                     rechecks=row.rechecks,
                     reasons=row.reason_counts(),
                     held=row.held,
+                    overrides=row.overrides,
+                    **vars(channel),
                 )
             )
     return days
@@ -171,10 +239,10 @@ def voided_checks(site: Site, start: date, end: date) -> int:
     )
 
 
-def day_overview(site: Site, day: date) -> DayOverview:
+def day_overview(site: Site, day: date, today: date) -> DayOverview:
     """Return a day's rollup counts, arrivals per hour, voided checks and service floor figures."""
     return DayOverview(
-        daily_report(site, day, day)[0],
+        daily_report(site, day, day, today)[0],
         arrivals(site, day, day),
         voided_checks(site, day, day),
         floor_report(site, day),
@@ -189,10 +257,10 @@ class RangeSummary:
     voided: int
 
 
-def range_summary(site: Site, start: date, end: date) -> RangeSummary:
+def range_summary(site: Site, start: date, end: date, today: date) -> RangeSummary:
     """Return the totals of ``start`` to ``end`` summed from the day rows, and the voided count."""
     return RangeSummary(
-        summed(start, daily_report(site, start, end)), voided_checks(site, start, end)
+        summed(start, daily_report(site, start, end, today)), voided_checks(site, start, end)
     )
 
 
@@ -273,9 +341,9 @@ def period_start(day: date, granularity: str) -> date:
     return day
 
 
-def site_report(site: Site, start: date, end: date) -> Report:
+def site_report(site: Site, start: date, end: date, today: date) -> Report:
     """Return a site's report from ``start`` to ``end`` from rollups and the (site, day) index."""
-    days = daily_report(site, start, end)
+    days = daily_report(site, start, end, today)
     granularity = granularity_for(start, end)
     periods: dict[date, Totals] = {}
     for day in days:
@@ -298,10 +366,29 @@ class SiteTotals:
     refused: int
     rechecks: int
     quota: int
+    overrides: int
+    booked: int = 0
+    came: int = 0
+    no_shows: int = 0
+    released: int = 0
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """Return the share of the settled bookings that nobody came for (see no_show_rate)."""
+        return no_show_rate(self.came, self.no_shows)
 
 
-def national_summary(start: date, end: date) -> list[SiteTotals]:
-    """Return every site's totals from ``start`` to ``end`` inclusive, from the day rows."""
+def national_summary(start: date, end: date, today: date) -> list[SiteTotals]:
+    """Return every site's totals from ``start`` to ``end`` inclusive, from the day rows and the
+    session rows; ``today`` settles the bookings of the days before it."""
+    channels = {
+        site_id: BookedDay(*counts)
+        for site_id, *counts in db.session.execute(
+            sa.select(SessionDay.site_id, *booked_columns(today))
+            .where(SessionDay.day.between(start, end))
+            .group_by(SessionDay.site_id)
+        )
+    }
     rows = db.session.execute(
         sa.select(
             Site.id,
@@ -316,6 +403,7 @@ def national_summary(start: date, end: date) -> list[SiteTotals]:
             sa.func.coalesce(
                 sa.func.sum(sa.case((DayQuota.checks > 0, DayQuota.limit), else_=0)), 0
             ),
+            sa.func.coalesce(sa.func.sum(DayQuota.overrides), 0),
         )
         .outerjoin(
             DayQuota,
@@ -324,4 +412,4 @@ def national_summary(start: date, end: date) -> list[SiteTotals]:
         .group_by(Site.id, Site.code, Site.name)
         .order_by(Site.code)
     )
-    return [SiteTotals(*row) for row in rows]
+    return [SiteTotals(*row, **vars(channels.get(row.id, BookedDay()))) for row in rows]

@@ -64,8 +64,8 @@ def render_admin(
         "account_form": account_form(directory, formdata=None),
         **forms,
     }
-    today = now().astimezone(headoffice.HEAD_OFFICE_ZONE).date()
-    month = reports.national_summary(today.replace(day=1), today)
+    today = headoffice.head_office_day(now())
+    month = reports.national_summary(today.replace(day=1), today, today)
     return render_template(
         "admin/index.html",
         directory=directory,

@@ -345,7 +345,7 @@ def daily_report() -> Response:
     floor = reports.floor_by_day(site, start, end)
     days = [
         asdict(totals) | {"floor": floor[totals.start]}
-        for totals in reports.daily_report(site, start, end)
+        for totals in reports.daily_report(site, start, end, site.local_day(now()))
     ]
     return jsonify(DAILY_REPORT.dump({"start": start, "end": end, "days": days}))
 

@@ -57,15 +57,14 @@ def index():
         form=form,
         start=start,
         end=end,
-        month=reports.national_summary(start, end),
+        month=reports.national_summary(start, end, headoffice.head_office_day(now())),
         refresh_seconds=REFRESH_SECONDS,
     )
 
 
 def chosen_month(form: MonthForm) -> tuple[date, date]:
     """Return the first and last day of the chosen month, head office's current one unless given."""
-    today = now().astimezone(headoffice.HEAD_OFFICE_ZONE).date()
-    return headoffice.month_of(form.month.data or today)
+    return headoffice.month_of(form.month.data or headoffice.head_office_day(now()))
 
 
 @bp.get("/month.<any(csv, xlsx):extension>")
@@ -77,8 +76,22 @@ def month_export(extension: str):
         abort(400, description=_("Choose a month as YYYY-MM."))
     start, end = chosen_month(form)
     rows = [month_headers()] + [
-        [t.code, t.name, t.days, t.checks, t.admitted, t.refused, t.rechecks, t.quota]
-        for t in reports.national_summary(start, end)
+        [
+            t.code,
+            t.name,
+            t.days,
+            t.checks,
+            t.admitted,
+            t.refused,
+            t.rechecks,
+            t.quota,
+            t.overrides,
+            t.booked,
+            t.came,
+            t.no_shows,
+            t.released,
+        ]
+        for t in reports.national_summary(start, end, headoffice.head_office_day(now()))
     ]
     name = f"checkin-all-sites-{start:%Y-%m}.{extension}"
     if extension == "csv":
@@ -100,6 +113,11 @@ def month_headers() -> list[str]:
         _("Refused"),
         _("Re-tests"),
         _("Slots offered"),
+        _("Admitted past the quota"),
+        _("Booked"),
+        _("Booked and came"),
+        _("Booked, did not come"),
+        _("Booked places given to walk-ins"),
     ]
 
 

@@ -562,6 +562,25 @@ class DaySummarySchema(Schema):
         metadata={"description": "Waits longer than wait_kpi_minutes."},
     )
     no_shows = fields.Integer(attribute="floor.no_shows")
+    # The booked channel and the admissions past the quota (issue 28), after the fields above.
+    booked = fields.Integer(metadata={"description": "Places booked (cancellations given back)."})
+    booked_came = fields.Integer(
+        attribute="came", metadata={"description": "Booked visitors admitted to their place."}
+    )
+    booked_no_shows = fields.Integer(
+        attribute="no_shows",
+        metadata={
+            "description": "Bookings nobody came for: dropped by the release, and on a day gone"
+            " by every one not admitted."
+        },
+    )
+    booked_released = fields.Integer(
+        attribute="released", metadata={"description": "Booked places given to walk-ins."}
+    )
+    admitted_past_quota = fields.Integer(
+        attribute="overrides",
+        metadata={"description": "Admitted by a manager past the full walk-in quota."},
+    )
 
 
 class DailyReportSchema(Schema):

@@ -270,6 +270,15 @@ def write_summary(workbook: Workbook, sheet_of: SummarySheet) -> None:
     ]
     if total.held:
         figures.append((_("Held by tablets, not used"), total.held))
+    if total.booked or total.released:
+        figures += [
+            (_("Booked"), total.booked),
+            (_("Booked and came"), total.came),
+            (_("Booked, did not come"), total.no_shows),
+            (_("Booked places given to walk-ins"), total.released),
+        ]
+    if total.overrides:
+        figures.append((_("Admitted past the quota"), total.overrides))
     for label, count in figures:
         sheet.append([xlsx_cell(sheet, label), count])
     if total.usage is not None:

@@ -109,7 +109,7 @@ def log():
         page=page,
         # Said next to the filters: the day's figures below them do not follow the filters.
         matching=entry_log.count_log(site, day, **filters) if any(filters.values()) else None,
-        overview=reports.day_overview(site, day),
+        overview=reports.day_overview(site, day, today),
         inside_now=inside_now_on(site, day),
         today=today,
     )
@@ -213,7 +213,9 @@ def export(extension: str):
     visits = entry_log.export_visits(site, start, end)
     name = exports.file_name(site.code, start, end, extension)
     summary = (
-        exports.SummarySheet(site, start, end, reports.range_summary(site, start, end))
+        exports.SummarySheet(
+            site, start, end, reports.range_summary(site, start, end, site.local_day(now()))
+        )
         if extension == "xlsx"
         else None
     )
@@ -226,7 +228,8 @@ def export(extension: str):
 def report_page():
     """Show trends over a date range as charts and as a table."""
     site = current_site()
-    form = RangeForm(site.local_day(now()))
+    today = site.local_day(now())
+    form = RangeForm(today)
     if not form.validate():
         return render_template("manage/reports.html", site=site, form=form, report=None), 400
     start, end = form.dates()
@@ -235,7 +238,7 @@ def report_page():
         "manage/reports.html",
         site=site,
         form=form,
-        report=reports.site_report(site, start, end),
+        report=reports.site_report(site, start, end, today),
         floor=reports.floor_report(site, start, end),
     )
 
@@ -249,7 +252,7 @@ def chart(kind: str):
     if kind == "waits":
         svg = charts.waits_chart(reports.floor_report(site, start, end)).render()
     else:
-        svg = charts.render(kind, reports.site_report(site, start, end))
+        svg = charts.render(kind, reports.site_report(site, start, end, site.local_day(now())))
     # pygal styles its SVG inline; as an <img> it can run no script, so allow only the styles.
     return Response(
         svg,
@@ -267,12 +270,13 @@ def summary():
     form = LogForm()
     if not form.validate():
         abort(400)
-    day = form.day.data or site.local_day(now())
+    today = site.local_day(now())
+    day = form.day.data or today
     return render_template(
         "manage/summary.html",
         site=site,
         day=day,
-        overview=reports.day_overview(site, day),
+        overview=reports.day_overview(site, day, today),
         inside_now=inside_now_on(site, day),
     )
 
