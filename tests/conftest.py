@@ -21,7 +21,16 @@ from werkzeug.security import generate_password_hash
 from checkin import create_app
 from checkin.domain import admission
 from checkin.extensions import db
-from checkin.models import TOKEN_SCOPES, DayQuota, FreeSlot, LeasedSlot, Site, User, Visit
+from checkin.models import (
+    TOKEN_SCOPES,
+    Booking,
+    DayQuota,
+    FreeSlot,
+    LeasedSlot,
+    Site,
+    User,
+    Visit,
+)
 from checkin.models import accounts as account_models
 from checkin.services import accounts, checkins, database, pairing, sites
 from checkin.services.checkins import CheckInData, CheckInResult
@@ -380,8 +389,17 @@ def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
     free = db.session.scalars(
         sa.select(FreeSlot.slot).where(FreeSlot.site_id == site_id, FreeSlot.day == day)
     ).all()
-    valid = [visit for visit in visits if not visit.voided]
-    admitted = sum(visit.status == "admitted" for visit in valid)
+    # A visitor admitted to their booked place draws a number and moves no walk-in counter;
+    # one admitted past the quota stays counted as the check it was, apart from the quota.
+    booked = set(
+        db.session.scalars(
+            sa.select(Booking.visit_id).where(
+                Booking.site_id == site_id, Booking.day == day, Booking.visit_id.is_not(None)
+            )
+        )
+    )
+    valid = [visit for visit in visits if not visit.voided and visit.id not in booked]
+    admitted = sum(visit.status == "admitted" and not visit.override_reason for visit in valid)
     held = [
         slot
         for slot in leased

@@ -1,16 +1,18 @@
 """The offline door against a model: random interleavings of tablets being paired and unpaired,
 leasing, going offline, admitting, uploading (sometimes twice), giving slots back (a message
 sometimes lost and sent again), made-up tablets, revocations, releases of a lost tablet's slots,
-quota changes, closing and reopening the day and midnight never exceed the quota, never give a
-slot twice, store every acknowledged check exactly once, keep the counters equal to the rows and
-every reader of the day's limit in agreement."""
+quota changes, closing and reopening the day and midnight, with booked visitors beside the
+walk-ins (booking, cancelling, coming to the door early, on time or twice, the release of
+unclaimed places) never exceed the quota or a session's places, never give a slot twice, admit a
+booking at most once, store every acknowledged check exactly once, keep the counters equal to
+the rows and every reader of the day's limit and of the booked channel in agreement."""
 
 from __future__ import annotations
 
 import contextlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
@@ -24,11 +26,18 @@ from hypothesis.stateful import (
     rule,
 )
 
-from checkin.domain import admission
-from checkin.domain.errors import AlreadyClosed, QuotaBelowAdmitted, UnknownClosedDay
+from checkin.domain import admission, booking_rules
+from checkin.domain.errors import (
+    AlreadyClosed,
+    QuotaBelowAdmitted,
+    ServiceError,
+    UnknownClosedDay,
+)
 from checkin.extensions import db
 from checkin.models import (
     AuditEntry,
+    Booking,
+    BookingSession,
     ClosedDay,
     DayQuota,
     Device,
@@ -36,13 +45,24 @@ from checkin.models import (
     LeasedSlot,
     LoginWindow,
     PairingCode,
+    SessionDay,
     Site,
     UploadConflict,
     User,
     Visit,
 )
-from checkin.services import calendar, checkins, day_counter, headoffice, leases, pairing, reports
+from checkin.services import (
+    bookings,
+    calendar,
+    checkins,
+    day_counter,
+    headoffice,
+    leases,
+    pairing,
+    reports,
+)
 from checkin.services import sites as site_settings
+from checkin.services.bookings import BookingData
 from checkin.services.checkins import CheckInData, OfflineDecision
 from tests.conftest import PASSING, counters_of, counters_of_rows
 
@@ -52,6 +72,9 @@ KINDS = {
     "no_mask": {"mask": False},
     "fever": {"temperature_dc": 380},
 }
+# The default sessions' starts (08:00, 10:00, 13:00) and a few visitors who book.
+SESSIONS = (time(8), time(10), time(13))
+BOOKERS = 4
 
 
 @dataclass
@@ -76,15 +99,19 @@ def offline_machine(
     class OfflineDoor(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
+            db.session.execute(sa.update(Booking).values(visit_id=None))
             for model in (
                 AuditEntry,
                 UploadConflict,
+                Booking,
                 Visit,
                 LeasedSlot,
                 FreeSlot,
                 PairingCode,
                 Device,
                 DayQuota,
+                SessionDay,
+                BookingSession,
                 ClosedDay,
                 LoginWindow,
             ):
@@ -96,6 +123,8 @@ def offline_machine(
             self.acknowledged: set[str] = set()
             # Devices whose slots a manager released: their tablets may give a slot twice.
             self.released: set[int] = set()
+            # Each booker's code of the day they booked for, as long as they keep it.
+            self.codes: dict[tuple[int, date], str] = {}
 
         def today(self) -> date:
             return site.local_day(self.now)
@@ -234,6 +263,77 @@ def offline_machine(
                 tablet.slots.remove(result.visit.slot)  # the door drops the slot it was told
             assert checkins.check_in(site, None, data, self.now).visit.id == result.visit.id
 
+        @rule(
+            booker=st.integers(0, BOOKERS - 1),
+            starts=st.sampled_from(SESSIONS),
+            tomorrow=st.booleans(),
+        )
+        def a_visitor_books(self, booker: int, starts: time, tomorrow: bool) -> None:
+            day = self.today() + timedelta(days=int(tomorrow))
+            wanted = BookingData(day, starts, f"Pemesan {booker}", f"0812{booker:07d}", "4321")
+            try:
+                booking = bookings.book(site, wanted, self.now).booking
+            except ServiceError:
+                db.session.rollback()  # full, over, closed, or booked already that day
+                return
+            db.session.commit()
+            self.codes[booker, day] = booking.code
+
+        @rule(booker=st.integers(0, BOOKERS - 1), tomorrow=st.booleans())
+        def a_visitor_cancels(self, booker: int, tomorrow: bool) -> None:
+            code = self.codes.get((booker, self.today() + timedelta(days=int(tomorrow))))
+            if code is None:
+                return
+            try:
+                bookings.cancel(site, code, self.now)
+            except ServiceError:
+                db.session.rollback()  # used, released, or of a day gone by
+                return
+            db.session.commit()
+
+        @rule(
+            booker=st.integers(0, BOOKERS - 1),
+            number=st.integers(-1, TABLETS - 1),
+            kind=st.sampled_from(sorted(KINDS)),
+            on_time=st.booleans(),
+        )
+        def a_booked_visitor_comes_to_the_door(
+            self, booker: int, number: int, kind: str, on_time: bool
+        ) -> None:
+            today = sorted(code for (_, day), code in self.codes.items() if day == self.today())
+            tablet = self.tablets[number] if number >= 0 else None
+            if not today or (tablet is not None and not tablet.online):
+                return
+            code = today[booker % len(today)]
+            if on_time:  # the time passes until a few minutes into their session
+                starts = bookings.booking_coded(site, code).session.starts
+                arrives = datetime.combine(self.today(), starts, site.zone) + timedelta(minutes=5)
+                self.now = max(self.now, arrives)
+            paired = tablet is not None and tablet.device is not None and tablet.device.paired
+            data = CheckInData(
+                **(PASSING | KINDS[kind]),
+                client_ref=str(uuid.uuid4()),
+                tablet_id=tablet.device.id if paired else None,
+                booking_code=code,
+            )
+            try:
+                result = checkins.check_in(site, None, data, self.now)
+            except ServiceError:
+                db.session.rollback()  # admitted already: a booking admits once
+                return
+            self.acknowledged.add(data.client_ref)
+            if paired and result.visit.slot in tablet.slots:
+                tablet.slots.remove(result.visit.slot)
+
+        @rule()
+        def the_release_runs(self) -> None:
+            try:
+                bookings.release_unclaimed(site, manager, self.now)
+            except ServiceError:
+                db.session.rollback()  # before the release hour
+                return
+            db.session.commit()
+
         @rule(number=st.integers(0, TABLETS - 1))
         def a_manager_stops_a_tablet(self, number: int) -> None:
             device = self.tablets[number].device
@@ -281,6 +381,35 @@ def offline_machine(
             for row in db.session.scalars(sa.select(DayQuota)):
                 assert row.admitted <= row.used <= row.limit, row.day
                 assert counters_of(row) == counters_of_rows(site.id, row.day), row.day
+
+        @invariant()
+        def each_session_counts_its_bookings_and_holds_its_places(self) -> None:
+            for row in db.session.scalars(sa.select(SessionDay)):
+                statuses = db.session.scalars(
+                    sa.select(Booking.status).where(
+                        Booking.site_id == row.site_id,
+                        Booking.day == row.day,
+                        Booking.session_id == row.session_id,
+                    )
+                ).all()
+                held = sum(status in booking_rules.HOLDING for status in statuses)
+                admitted = statuses.count(booking_rules.ADMITTED)
+                no_shows = statuses.count(booking_rules.RELEASED)
+                assert (row.booked, row.admitted, row.no_shows) == (held, admitted, no_shows)
+                assert row.admitted <= row.booked <= row.capacity
+
+        @invariant()
+        def a_booking_is_admitted_once_and_names_its_visit(self) -> None:
+            admitted = db.session.scalars(
+                sa.select(Booking).where(Booking.status == booking_rules.ADMITTED)
+            ).all()
+            for booking in admitted:
+                visit = db.session.get(Visit, booking.visit_id)
+                assert visit.booking_id == booking.id and visit.status == "admitted"
+            took = db.session.scalars(
+                sa.select(Visit.id).join(Booking, Booking.visit_id == Visit.id)
+            ).all()
+            assert len(took) == len(set(took)) == len(admitted)
 
         @invariant()
         def only_paired_tablets_hold_slots(self) -> None:
@@ -337,6 +466,11 @@ def offline_machine(
             assert (door.used, door.left) == (head_office.used, head_office.left)
             if door.closed:
                 assert door.left == 0
+            (national,) = reports.national_summary(day, day, day)
+            statuses = db.session.scalars(sa.select(Booking.status).where(Booking.day == day)).all()
+            made = len(statuses) - statuses.count(booking_rules.CANCELLED)
+            came = statuses.count(booking_rules.ADMITTED)
+            assert (report.booked, report.came) == (national.booked, national.came) == (made, came)
 
     return OfflineDoor
 
