@@ -143,6 +143,8 @@ DEFAULT_RELEASE_TIME = time(11, 0)
 # A booking code is read off a phone screen or paper and typed at the door: no 0/O, 1/I/L.
 BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BOOKING_CODE_LENGTH = 10
+# A code as typed: either case, in groups split by spaces or dashes (its length is checked apart).
+BOOKING_CODE_TYPED_PATTERN = r"^[0-9A-Za-z -]*$"
 BOOKING_KINDS = ("visit", "video")
 # Where a video session reaches the visitor: a phone number or a meeting link.
 MAX_BOOKING_CONTACT = 300
