@@ -50,7 +50,7 @@ STATUS = {
         "username_taken",
         "database_in_use",
     },
-    429: {"pairing_locked"},
+    429: {"pairing_locked", "booking_page_busy"},
     503: {
         "backup_folder_missing",
         "backup_folder_not_writable",
