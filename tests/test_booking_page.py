@@ -11,6 +11,7 @@ from datetime import time, timedelta
 import pytest
 import sqlalchemy as sa
 from flask_wtf.csrf import CSRFError
+from hypothesis import given
 
 from checkin import create_app
 from checkin.domain import limits
@@ -19,6 +20,7 @@ from checkin.models import AuditEntry, Booking, BookingSession
 from checkin.services import bookings
 from tests.conftest import IsolatedClient, csrf_token_in
 from tests.test_bookings import AFTERNOON, LATE_MORNING, MORNING, TODAY, TOMORROW, visitor
+from tests.test_fuzz import ANY_VALUE, FORM_EXAMPLES, any_fields
 from tests.test_security import logged_in
 
 PAGE = "/book/KDR"
@@ -327,3 +329,23 @@ def test_a_session_whose_window_closed_today_is_not_offered(client, page_on, clo
     page = client.get(f"{PAGE}?day={TODAY.isoformat()}")
     assert re.findall(r'name="session" value="([0-9:]+)"', page.text) == ["10:00", "13:00"]
     assert AFTERNOON.strftime("%H:%M") == "13:00"
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        (PAGE, ("day", "session", "name", "phone", "nik_last4", "purpose")),
+        (f"{PAGE}/cancel", ("cancel-code", "cancel-phone")),
+    ],
+)
+def test_any_value_of_any_field_gets_a_page_not_a_server_error(client, page_on, path, fields):
+    @FORM_EXAMPLES
+    @given(data=any_fields(fields), day=ANY_VALUE)
+    def post_anything(data: dict[str, str], day: str) -> None:
+        before = len(stored())
+        response = client.post(path, data=data)
+        assert response.status_code < 500, (data, response.status_code)
+        assert len(stored()) == before + (response.status_code == 201)
+        assert client.get(PAGE, query_string={"day": day}).status_code in (200, 400)
+
+    post_anything()
