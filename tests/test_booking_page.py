@@ -99,6 +99,7 @@ def test_the_page_offers_days_and_sessions_with_room_and_the_notice_before_booki
 def test_a_booking_shows_its_code_big_its_qr_code_and_what_to_bring(client, page_on):
     response = client.post(f"{PAGE}?lang=en", data=SITI)
     assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
     (booking,) = stored()
     code = code_on(response.text)
     assert code == booking.code and CODE_SHAPE.fullmatch(code)
