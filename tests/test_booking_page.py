@@ -18,6 +18,7 @@ from checkin.domain import limits
 from checkin.extensions import db
 from checkin.models import AuditEntry, Booking, BookingSession
 from checkin.services import bookings
+from checkin.web import booking_page as bookings_page
 from tests.conftest import IsolatedClient, csrf_token_in
 from tests.test_bookings import AFTERNOON, LATE_MORNING, MORNING, TODAY, TOMORROW, visitor
 from tests.test_fuzz import ANY_VALUE, FORM_EXAMPLES, any_fields
@@ -55,6 +56,23 @@ def stored() -> list[Booking]:
 
 def code_on(html: str) -> str:
     return re.search(r'data-code="([^"]+)"', html).group(1)
+
+
+def only_sessions(site, *sessions: tuple[time, time, int]) -> None:
+    """Give ``site`` these sessions (start, end, places) instead of the ones it has."""
+    db.session.execute(sa.delete(BookingSession).where(BookingSession.site_id == site.id))
+    db.session.add_all(
+        BookingSession(site_id=site.id, starts=starts, ends=ends, capacity=places)
+        for starts, ends, places in sessions
+    )
+    db.session.commit()
+
+
+def book(client, data: dict[str, str] = SITI) -> str:
+    """Book on the page as a visitor and return the code its answer shows."""
+    made = client.post(PAGE, data=data)
+    assert made.status_code == 303 and made.location == f"{PAGE}/booked"
+    return code_on(client.get(made.location).text)
 
 
 @pytest.mark.parametrize(
@@ -97,8 +115,10 @@ def test_the_page_offers_days_and_sessions_with_room_and_the_notice_before_booki
 
 
 def test_a_booking_shows_its_code_big_its_qr_code_and_what_to_bring(client, page_on):
-    response = client.post(f"{PAGE}?lang=en", data=SITI)
-    assert response.status_code == 201
+    made = client.post(f"{PAGE}?lang=en", data=SITI)
+    assert made.status_code == 303
+    response = client.get(f"{made.location}?lang=en")
+    assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     (booking,) = stored()
     code = code_on(response.text)
@@ -115,13 +135,7 @@ def test_a_booking_shows_its_code_big_its_qr_code_and_what_to_bring(client, page
 
 
 def test_a_full_session_is_not_offered_and_is_refused(client, page_on, clock):
-    db.session.add_all(
-        [
-            BookingSession(site_id=page_on.id, starts=MORNING, ends=time(10), capacity=1),
-            BookingSession(site_id=page_on.id, starts=LATE_MORNING, ends=time(12), capacity=5),
-        ]
-    )
-    db.session.commit()
+    only_sessions(page_on, (MORNING, time(10), 1), (LATE_MORNING, time(12), 5))
     bookings.book(page_on, visitor(1, day=TOMORROW, starts=MORNING), clock.now)
     db.session.commit()
     page = client.get(f"{PAGE}?lang=en&day={TOMORROW.isoformat()}")
@@ -133,8 +147,7 @@ def test_a_full_session_is_not_offered_and_is_refused(client, page_on, clock):
 
 
 def test_a_day_whose_sessions_are_all_full_is_not_offered(client, page_on, clock):
-    db.session.add(BookingSession(site_id=page_on.id, starts=MORNING, ends=time(10), capacity=1))
-    db.session.commit()
+    only_sessions(page_on, (MORNING, time(10), 1))
     bookings.book(page_on, visitor(1, day=TOMORROW, starts=MORNING), clock.now)
     db.session.commit()
     days = re.findall(r'data-day="([0-9-]+)"', client.get(PAGE).text)
@@ -145,8 +158,7 @@ def test_a_day_whose_sessions_are_all_full_is_not_offered(client, page_on, clock
 def test_a_second_booking_of_the_same_person_that_day_is_refused_without_naming_them(
     client, page_on, language
 ):
-    first = client.post(PAGE, data=SITI)
-    code = code_on(first.text)
+    code = book(client)
     again = SITI | {"session": "13:00", "name": "Someone Else"}
     refused = client.post(f"{PAGE}?lang={language}", data=again)
     assert refused.status_code == 409
@@ -156,7 +168,7 @@ def test_a_second_booking_of_the_same_person_that_day_is_refused_without_naming_
         assert telling not in refused.text
     assert len(stored()) == 1
     other_day = client.post(PAGE, data=SITI | {"day": (TOMORROW + timedelta(days=1)).isoformat()})
-    assert other_day.status_code == 201
+    assert other_day.status_code == 303
 
 
 def test_the_page_is_throttled_per_client_address(client, page_on):
@@ -164,7 +176,7 @@ def test_the_page_is_throttled_per_client_address(client, page_on):
     for number in range(bookings.PAGE_ATTEMPTS):
         person = SITI | {"phone": f"08123{number:06d}"}
         answer = client.post(PAGE, data=person, environ_base=first_address)
-        assert answer.status_code == 201
+        assert answer.status_code == 303
     refused = client.post(
         f"{PAGE}?lang=en", data=SITI | {"phone": "0899999999"}, environ_base=first_address
     )
@@ -175,7 +187,7 @@ def test_the_page_is_throttled_per_client_address(client, page_on):
     assert len(stored()) == bookings.PAGE_ATTEMPTS
     other_address = {"REMOTE_ADDR": "198.51.100.9"}
     answer = client.post(PAGE, data=SITI | {"phone": "0899999999"}, environ_base=other_address)
-    assert answer.status_code == 201
+    assert answer.status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -189,7 +201,7 @@ def test_the_page_is_throttled_per_client_address(client, page_on):
 def test_a_wrong_code_or_a_wrong_phone_get_one_answer_and_cancel_nothing(
     client, page_on, what, code, phone
 ):
-    booked = code_on(client.post(PAGE, data=SITI).text)
+    booked = book(client)
     form = {"cancel-code": code or booked, "cancel-phone": phone}
     answer = client.post(f"{PAGE}/cancel?lang=en", data=form)
     assert answer.status_code == 404, what
@@ -199,7 +211,7 @@ def test_a_wrong_code_or_a_wrong_phone_get_one_answer_and_cancel_nothing(
 
 
 def test_a_booking_is_cancelled_by_its_code_and_phone_and_its_place_comes_back(client, page_on):
-    booked = code_on(client.post(PAGE, data=SITI).text)
+    booked = book(client)
     typed = {"cancel-code": booked.lower(), "cancel-phone": "+62 812-3456-7890"}
     answer = client.post(f"{PAGE}/cancel?lang=en", data=typed)
     assert answer.status_code == 200
@@ -265,12 +277,14 @@ def test_a_bad_day_in_the_address_says_so_and_shows_the_first_day(client, page_o
     ],
 )
 def test_the_page_and_the_booking_speak_both_languages(client, page_on, language, words):
-    page = client.get(f"{PAGE}?lang={language}")
+    client.post(f"/lang/{language}", data={"next": PAGE})
+    page = client.get(PAGE)
     for said in words:
         assert said in page.text
     assert f'<html lang="{language}">' in page.text
     assert 'formaction="/lang/en"' in page.text and 'formaction="/lang/id"' in page.text
-    booked = client.post(f"{PAGE}?lang={language}", data=SITI)
+    booked = client.get(client.post(PAGE, data=SITI).location)
+    assert f'<html lang="{language}">' in booked.text
     bring = {"en": "What to bring", "id": "Yang perlu dibawa"}[language]
     assert bring in booked.text
 
@@ -297,8 +311,8 @@ def test_booking_and_cancelling_need_the_pages_csrf_token(csrf_client, page_on):
     assert stored() == []
     token = csrf_token_in(csrf_client.get(PAGE).text)
     booked = csrf_client.post(PAGE, data=SITI | {"csrf_token": token})
-    assert booked.status_code == 201
-    code = code_on(booked.text)
+    assert booked.status_code == 303
+    code = code_on(csrf_client.get(booked.location).text)
     token = csrf_token_in(csrf_client.get(PAGE).text)
     cancel = {"csrf_token": token, "cancel-code": code, "cancel-phone": SITI["phone"]}
     assert csrf_client.post(f"{PAGE}/cancel", data=cancel).status_code == 200
@@ -346,7 +360,28 @@ def test_any_value_of_any_field_gets_a_page_not_a_server_error(client, page_on, 
         before = len(stored())
         response = client.post(path, data=data)
         assert response.status_code < 500, (data, response.status_code)
-        assert len(stored()) == before + (response.status_code == 201)
+        assert len(stored()) == before + (response.status_code == 303)
         assert client.get(PAGE, query_string={"day": day}).status_code in (200, 400)
 
     post_anything()
+
+
+def test_the_booking_made_shows_in_this_browser_for_half_an_hour_in_either_language(
+    app, client, page_on, clock
+):
+    code = book(client)
+    switched = client.post("/lang/en", data={"next": f"{PAGE}/booked"})
+    shown = client.get(switched.location)
+    assert code_on(shown.text) == code and "What to bring" in shown.text
+    assert client.get(f"{PAGE}/booked").status_code == 200  # a reload books nothing more
+    assert len(stored()) == 1
+    stranger = app.test_client()
+    assert stranger.get(f"{PAGE}/booked").location == PAGE
+    clock.now += bookings_page.SHOWN_FOR + timedelta(seconds=1)
+    assert client.get(f"{PAGE}/booked").location == PAGE
+
+
+def test_a_booking_cancelled_is_no_longer_shown_as_made(client, page_on):
+    code = book(client)
+    client.post(f"{PAGE}/cancel", data={"cancel-code": code, "cancel-phone": SITI["phone"]})
+    assert client.get(f"{PAGE}/booked").location == PAGE

@@ -144,10 +144,15 @@ def setup_of(site: Site) -> SiteBooking:
 
 
 def set_public_page(site: Site, on: bool, by: User | None, now: datetime) -> None:
-    """Switch the site's public booking page on or off; audited as a settings change."""
+    """Switch the site's public booking page on or off; audited as a settings change.
+
+    Switched on, the site's sessions are made if it has none yet, so that the page's visitors
+    only read until someone books.
+    """
     setup = setup_of(site)
     if setup.public_page == on:
         return
+    sessions_of(site)
     audit.record(site, by, now, "settings", {"public_page": [setup.public_page, on]})
     setup.public_page = on
     db.session.add(setup)

@@ -8,11 +8,12 @@ and phone is refused in words that name nobody, and a wrong code or wrong phone 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from checkin.domain import booking_rules, limits
+from checkin.domain.booking_errors import UnknownBooking
 from checkin.domain.errors import ServiceError, UnknownSite
 from checkin.extensions import db
 from checkin.models import Booking, Site
@@ -23,6 +24,9 @@ from checkin.words.booking_words import cancelled_text, grouped_code, page_error
 from checkin.words.calendar import day_text
 
 bp = Blueprint("booking_page", __name__, url_prefix="/book")
+# The booking this browser has just made (its code and when), shown on its page for a while.
+JUST_BOOKED = "just_booked"
+SHOWN_FOR = timedelta(minutes=30)
 
 
 def public_site(code: str) -> Site:
@@ -77,7 +81,7 @@ def page(code: str):
 
 @bp.post("/<code>")
 def book(code: str):
-    """Book a place; the answer shows the code big, its QR code and what to bring."""
+    """Book a place, then show the booking made on its own page (a reload books nothing)."""
     site = public_site(code)
     form = BookingForm()
     if not form.validate_on_submit():
@@ -90,7 +94,43 @@ def book(code: str):
             site, error.status, form=form, day=form.day.data, problem=page_error_text(error)
         )
     db.session.commit()
-    return render_booked(site, booked.booking)
+    session[JUST_BOOKED] = {"code": booked.booking.code, "at": now().isoformat()}
+    return redirect(url_for(".booked", code=site.code), 303)
+
+
+@bp.get("/<code>/booked")
+def booked(code: str):
+    """Show the booking this browser has just made: the code big, its QR code, the day, session
+    and check-in window, and what to bring. Only for ``SHOWN_FOR`` after booking, so that the
+    next visitor on a shared phone does not find it; after that, the booking page."""
+    site = public_site(code)
+    booking = just_booked(site)
+    if booking is None:
+        return redirect(url_for(".page", code=site.code))
+    opens, closes = booking_rules.window(booking.day, booking.session.times, site.zone)
+    return render_template(
+        "booking/booked.html",
+        site=site,
+        booking=booking,
+        grouped=grouped_code(booking.code),
+        qr=qr_code(booking.code),
+        opens=opens,
+        closes=closes,
+        day_text=day_text,
+    )
+
+
+def just_booked(site: Site) -> Booking | None:
+    """Return the booking this browser made on the site's page within ``SHOWN_FOR``, if it is
+    still to be used (not cancelled since)."""
+    made = session.get(JUST_BOOKED)
+    if not made or now() - datetime.fromisoformat(made["at"]) > SHOWN_FOR:
+        return None
+    try:
+        booking = bookings.booking_coded(site, made["code"])
+    except UnknownBooking:
+        return None  # made on another office's page
+    return booking if booking.status == booking_rules.BOOKED else None
 
 
 @bp.post("/<code>/cancel")
@@ -110,21 +150,6 @@ def cancel(code: str):
         return render_page(site, error.status, cancel_form=form)
     db.session.commit()
     return render_page(site, notice=cancelled_text(cancelled))
-
-
-def render_booked(site: Site, booking: Booking) -> tuple[str, int]:
-    """Draw the booking made: its code in groups, its QR code, the day, session and window."""
-    opens, closes = booking_rules.window(booking.day, booking.session.times, site.zone)
-    return render_template(
-        "booking/booked.html",
-        site=site,
-        booking=booking,
-        grouped=grouped_code(booking.code),
-        qr=qr_code(booking.code),
-        opens=opens,
-        closes=closes,
-        day_text=day_text,
-    ), 201
 
 
 def client_address() -> str:
