@@ -52,7 +52,7 @@ DISPLAY_ONLY = {"display.board", "display.board_data"}
 # Answered only for a browser holding a paired tablet's credential: to anyone else, nothing.
 TABLET_ONLY = {"api.tablet_status"}
 # The office's public booking page: anyone's once a manager switches it on; until then nothing.
-SWITCHED_ON_ONLY = {"booking_page.page"}
+SWITCHED_ON_ONLY = {"booking_page.page", "booking_page.booked"}
 SECRET_NAME = "Siti Rahasia Aminah"
 
 
