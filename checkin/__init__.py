@@ -260,7 +260,18 @@ def register_blueprints(app: Flask) -> None:
     """Mount a blueprint for each audience, from the door to head office, and the API."""
     # Before any rule: a rule finds its parameters' converters as it is added.
     app.url_map.converters.update(common.URL_CONVERTERS)
-    from checkin.web import admin, api, auth, display, door, floor, headoffice, health, tablet
+    from checkin.web import (
+        admin,
+        api,
+        auth,
+        booking_page,
+        display,
+        door,
+        floor,
+        headoffice,
+        health,
+        tablet,
+    )
     from checkin.web.manage import log, tracing
 
     app.register_blueprint(auth.bp)
@@ -272,6 +283,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tracing.bp)
     app.register_blueprint(headoffice.bp)
     app.register_blueprint(display.bp)
+    app.register_blueprint(booking_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 

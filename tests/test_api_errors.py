@@ -52,7 +52,7 @@ STATUS = {
         "booking_already_admitted",
         "not_overridable",
     },
-    429: {"pairing_locked"},
+    429: {"pairing_locked", "booking_page_busy"},
     503: {
         "backup_folder_missing",
         "backup_folder_not_writable",

@@ -92,6 +92,8 @@ EXAMPLES = [
     booking_errors.AlreadyBooked(date(2026, 11, 26)),
     booking_errors.BookingDayClosed(date(2026, 12, 25)),
     booking_errors.BookingDayPast(date(2026, 11, 24)),
+    booking_errors.BookingDayTooFar(date(2026, 12, 8)),
+    booking_errors.BookingPageBusy(15),
     booking_errors.ReleaseTooEarly(datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Asia/Jakarta"))),
     booking_errors.ImportHeaderWrong("date,session", "tanggal,sesi"),
     booking_errors.ImportTooLarge(5000),

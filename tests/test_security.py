@@ -51,6 +51,8 @@ PUBLIC = {
 DISPLAY_ONLY = {"display.board", "display.board_data"}
 # Answered only for a browser holding a paired tablet's credential: to anyone else, nothing.
 TABLET_ONLY = {"api.tablet_status"}
+# The office's public booking page: anyone's once a manager switches it on; until then nothing.
+SWITCHED_ON_ONLY = {"booking_page.page", "booking_page.booked"}
 SECRET_NAME = "Siti Rahasia Aminah"
 
 
@@ -190,7 +192,7 @@ def test_nothing_but_the_login_is_public(app, client):
         response = client.get(url(app, rule))
         if rule.endpoint in DISPLAY_ONLY:
             assert response.status_code == 403, rule.rule
-        elif rule.endpoint in TABLET_ONLY:
+        elif rule.endpoint in TABLET_ONLY | SWITCHED_ON_ONLY:
             assert response.status_code == 404, rule.rule
         elif rule.rule.startswith("/api"):
             assert response.status_code == 401, rule.rule

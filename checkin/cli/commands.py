@@ -281,9 +281,9 @@ def demo(url: str, days: int) -> None:
     "--older-than",
     "days",
     type=click.IntRange(min=1),
-    default=30,
+    default=limits.RETENTION_DAYS,
     show_default=True,
-    help="Retention in days.",
+    help="Retention in days (the public booking page tells visitors the default).",
 )
 @explained
 def purge_personal(days: int) -> None:

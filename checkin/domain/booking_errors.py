@@ -91,6 +91,23 @@ class BookingDayPast(ServiceError):
 
 
 @dataclass(eq=False)
+class BookingDayTooFar(ServiceError):
+    """The public page books no further ahead than ``last``."""
+
+    code, field = "booking_day_too_far", "day"
+    last: date
+
+
+@dataclass(eq=False)
+class BookingPageBusy(ServiceError):
+    """Too many bookings or cancellations from this client address: none for ``minutes``."""
+
+    code, field = "booking_page_busy", None
+    status = 429
+    minutes: int
+
+
+@dataclass(eq=False)
 class ReleaseTooEarly(ServiceError):
     """Booked places go to walk-ins from the release time of the day (in the site's zone)."""
 

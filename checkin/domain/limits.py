@@ -66,6 +66,9 @@ FIRST_OFFICE_DAY = date(2000, 1, 1)
 LAST_OFFICE_DAY = date(2099, 12, 31)
 DEFAULT_REPORT_DAYS = 30
 MAX_REPORT_DAYS = 3700
+# How long personal data is kept: purge-personal's default, and what the public booking
+# page's notice tells visitors.
+RETENTION_DAYS = 30
 # Exports write every check, not day totals: a year is about 20,000 rows at one branch.
 MAX_EXPORT_DAYS = 366
 
@@ -143,7 +146,11 @@ DEFAULT_RELEASE_TIME = time(11, 0)
 # A booking code is read off a phone screen or paper and typed at the door: no 0/O, 1/I/L.
 BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BOOKING_CODE_LENGTH = 10
+# A code as typed: either case, in groups split by spaces or dashes (its length is checked apart).
+BOOKING_CODE_TYPED_PATTERN = r"^[0-9A-Za-z -]*$"
 BOOKING_KINDS = ("visit", "video")
+# How far ahead the office's own public page books: today and the 13 days after it.
+PUBLIC_BOOKING_DAYS = 14
 # Where a video session reaches the visitor: a phone number or a meeting link.
 MAX_BOOKING_CONTACT = 300
 MAX_EXTERNAL_REF = 64

@@ -16,14 +16,16 @@ _HOLDING = sa.text(f"status IN {booking_rules.HOLDING!r}")
 
 
 class SiteBooking(db.Model):
-    """A site's booked channel: its places a day, beside the walk-in quota, and the time from
-    which places not claimed go to walk-ins. A site without a row has the defaults."""
+    """A site's booked channel: its places a day, beside the walk-in quota, the time from
+    which places not claimed go to walk-ins, and whether visitors may book on the office's own
+    public page. A site without a row has the defaults (the page off)."""
 
     __tablename__ = "site_booking"
 
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), primary_key=True)
     capacity: Mapped[int] = mapped_column(default=limits.DEFAULT_BOOKED_CAPACITY)
     release_at: Mapped[time] = mapped_column(default=limits.DEFAULT_RELEASE_TIME)
+    public_page: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.CheckConstraint("capacity >= 0", name="site_booking_capacity"),)
 

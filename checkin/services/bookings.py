@@ -10,10 +10,11 @@ API view that calls one commits once, and on a :class:`ServiceError` stores noth
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +26,9 @@ from checkin.domain.booking_errors import (
     BookingAlreadyAdmitted,
     BookingDayClosed,
     BookingDayPast,
+    BookingDayTooFar,
     BookingNotOpen,
+    BookingPageBusy,
     ImportHeaderWrong,
     ImportNotCsv,
     ImportTooLarge,
@@ -47,7 +50,7 @@ from checkin.models import (
     User,
     Visit,
 )
-from checkin.services import audit, day_counter
+from checkin.services import audit, day_counter, logins
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,11 @@ RELEASED = "bookings_released"
 IMPORTED = "bookings_imported"
 # What a search at the door returns at most: the door shows a short list to pick from.
 FOUND_AT_MOST = 20
+# Bookings and cancellations one client address may send through the public page a window
+# (checkin.domain.throttle): enough for a family booking from one phone, and a mobile network
+# that puts many phones behind one address; a broker's script stops within a minute.
+PAGE_ATTEMPTS = 10
+_PAGE = "booking-page:"
 # Statement parameters at a time: SQLite's limit was 999 before 3.32.
 _CHUNK = 900
 _INSERT = {dialect.dialect.name: dialect.insert for dialect in (postgresql, sqlite)}
@@ -117,13 +125,92 @@ class ImportReport:
     refused: dict[int, list[RowProblem]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OpenDay:
+    """A day the public page offers, with its sessions that still have places."""
+
+    day: date
+    places: list[Places]
+
+
 def setup_of(site: Site) -> SiteBooking:
     """Return the site's booked channel: its row, or the defaults (not stored)."""
     return db.session.get(SiteBooking, site.id) or SiteBooking(
         site_id=site.id,
         capacity=limits.DEFAULT_BOOKED_CAPACITY,
         release_at=limits.DEFAULT_RELEASE_TIME,
+        public_page=False,
     )
+
+
+def set_public_page(site: Site, on: bool, by: User | None, now: datetime) -> None:
+    """Switch the site's public booking page on or off; audited as a settings change.
+
+    Switched on, the site's sessions are made if it has none yet, so that the page's visitors
+    only read until someone books.
+    """
+    setup = setup_of(site)
+    if setup.public_page == on:
+        return
+    sessions_of(site)
+    audit.record(site, by, now, "settings", {"public_page": [setup.public_page, on]})
+    setup.public_page = on
+    db.session.add(setup)
+
+
+def open_days(site: Site, now: datetime) -> list[OpenDay]:
+    """Return the days the public page offers, from today for ``PUBLIC_BOOKING_DAYS`` days:
+    each day the office is open, with its sessions not over that still have places."""
+    today = site.local_day(now)
+    span = [today + timedelta(days=ahead) for ahead in range(limits.PUBLIC_BOOKING_DAYS)]
+    plans = day_counter.day_plans([site], {(site.id, day) for day in span})
+    rows = {
+        (row.day, row.session_id): row
+        for row in db.session.scalars(
+            sa.select(SessionDay).where(
+                SessionDay.site_id == site.id, SessionDay.day.between(span[0], span[-1])
+            )
+        )
+    }
+    sessions = sessions_of(site)
+    offered = []
+    for day in span:
+        if plans[site.id, day].closed:
+            continue
+        with_room = [
+            places
+            for session in sessions
+            if not booking_rules.session_ended(day, session.times, site.zone, now)
+            and (places := _places_of(session, rows.get((day, session.id)))).left > 0
+        ]
+        if with_room:
+            offered.append(OpenDay(day, with_room))
+    return offered
+
+
+def book_on_page(site: Site, data: BookingData, address: str, now: datetime) -> Booked:
+    """Book as :func:`book` does for a visitor on the public page: within the days it offers,
+    and throttled per client address (the throttle's attempt is committed at once)."""
+    take_page_attempt(address, now)
+    last = site.local_day(now) + timedelta(days=limits.PUBLIC_BOOKING_DAYS - 1)
+    if data.day > last:
+        raise BookingDayTooFar(last)
+    return book(site, data, now)
+
+
+def cancel_on_page(site: Site, typed_code: str, phone: str, address: str, now: datetime) -> Booking:
+    """Cancel as :func:`cancel` does with the visitor's phone, throttled per client address
+    (the throttle's attempt is committed at once)."""
+    take_page_attempt(address, now)
+    return cancel(site, typed_code, now, phone=phone)
+
+
+def take_page_attempt(address: str, now: datetime) -> None:
+    """Count one booking or cancellation from a client address, or raise BookingPageBusy."""
+    keys = {(logins.digest(_PAGE), logins.digest(address)): PAGE_ATTEMPTS}
+    refused_until = logins.take_attempt(keys, now)
+    if refused_until is not None:
+        raise BookingPageBusy(math.ceil((refused_until - now).total_seconds() / 60))
 
 
 def sessions_of(site: Site) -> list[BookingSession]:
@@ -156,12 +243,14 @@ def places(site: Site, day: date) -> list[Places]:
             sa.select(SessionDay).where(SessionDay.site_id == site.id, SessionDay.day == day)
         )
     }
-    return [
-        Places(session, row.capacity, row.booked, row.admitted, row.released)
-        if (row := rows.get(session.id)) is not None
-        else Places(session, session.capacity, 0, 0, 0)
-        for session in sessions_of(site)
-    ]
+    return [_places_of(session, rows.get(session.id)) for session in sessions_of(site)]
+
+
+def _places_of(session: BookingSession, row: SessionDay | None) -> Places:
+    """Return a session's places on a day from its counter row (none yet: all free)."""
+    if row is None:
+        return Places(session, session.capacity, 0, 0, 0)
+    return Places(session, row.capacity, row.booked, row.admitted, row.released)
 
 
 def book(site: Site, data: BookingData, now: datetime) -> Booked:

@@ -53,7 +53,9 @@ SETTING_LABELS = {
     "labels": _l("Booth labels"),
     "booths_per_officer": _l("Booths per officer"),
     "wait_kpi_minutes": _l("Waiting time target (minutes)"),
+    "public_page": _l("Public booking page"),
 }
+SWITCHED = {True: _l("on"), False: _l("off")}
 ACCOUNT_CHANGES = {
     "created": _l("%(account)s: created as %(role)s"),
     "deactivated": _l("%(account)s: deactivated"),
@@ -136,6 +138,8 @@ def setting_text(name: str, value: Any) -> str:
         return format_temperature(value)
     if name == "weekday_quotas":
         return calendar.weekday_quotas_text(value)
+    if isinstance(value, bool):
+        return str(SWITCHED[value])
     return str(value) if value != "" else "–"
 
 

@@ -12,6 +12,8 @@ from flask_babel import ngettext
 
 from checkin.domain import booking_rules
 from checkin.domain.booking_rules import RowProblem
+from checkin.domain.errors import ServiceError
+from checkin.models import Booking
 from checkin.words import calendar
 
 
@@ -53,6 +55,15 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
     ),
     "booking_day_past": lambda error: _(
         "%(day)s is past: choose today or a later day.", day=calendar.day_text(error.day)
+    ),
+    "booking_day_too_far": lambda error: _(
+        "Online bookings go up to %(day)s: choose an earlier day.",
+        day=calendar.day_text(error.last),
+    ),
+    "booking_page_busy": lambda error: ngettext(
+        "Too many bookings or cancellations from this connection: try again in %(num)d minute.",
+        "Too many bookings or cancellations from this connection: try again in %(num)d minutes.",
+        error.minutes,
     ),
     "release_too_early": lambda error: _(
         "Booked places go to walk-ins from %(time)s.", time=_hm(error.release_at)
@@ -153,6 +164,31 @@ DOOR_TEXT: dict[str, Callable[[str, str, str], str]] = {
         "The booking's place was given to walk-ins. The walk-in rules apply."
     ),
 }
+
+
+def page_error_text(error: ServiceError) -> str:
+    """Say a refusal on the public booking page, where anyone may type anyone's NIK digits and
+    phone: a second booking of the same person is refused without saying they have one."""
+    if error.code == "already_booked":
+        return _("This booking cannot be made. One booking per person a day.")
+    return ERROR_TEXT[error.code](error)
+
+
+def grouped_code(code: str) -> str:
+    """Show a booking code in groups of 5, read aloud and typed without losing the place; the
+    door takes it with or without the dash."""
+    return "-".join(code[start : start + 5] for start in range(0, len(code), 5))
+
+
+def cancelled_text(booking: Booking) -> str:
+    """Say which booking was cancelled: its code, day and session, nothing of its visitor."""
+    return _(
+        "Booking %(code)s for %(day)s, %(starts)s-%(ends)s is cancelled.",
+        code=grouped_code(booking.code),
+        day=calendar.day_text(booking.day),
+        starts=_hm(booking.session.starts),
+        ends=_hm(booking.session.ends),
+    )
 
 
 def door_text(door: booking_rules.DoorChannel) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import User, Visit, utcnow
-from checkin.services import accounts, checkins, display
+from checkin.services import accounts, bookings, checkins, display
 from checkin.services.checkins import CheckInData
 from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, pair, sign_in
 from tests.conftest import PASSING, PASSWORD
@@ -139,6 +139,24 @@ def waiting_room_display(page: Page, server: LiveServer) -> None:
     expect(page.locator("[data-current-number]")).not_to_have_text("–")
 
 
+def booking_page(page: Page, server: LiveServer) -> None:
+    """Open the site's public booking page, switched on."""
+    with server.app.app_context():
+        bookings.set_public_page(server.site(), True, None, server.clock.now)
+        db.session.commit()
+    page.goto(f"{server.url}/book/KDR")
+
+
+def booking_made(page: Page, server: LiveServer) -> None:
+    """Book the first session offered on the public page, with a phone never used before."""
+    booking_page(page, server)
+    page.fill("#name", "Siti Aminah")
+    page.fill("#phone", f"0812{random.randrange(10**8):08d}")
+    page.fill("#nik_last4", "4321")
+    page.click("button[type=submit].primary")
+    expect(page.locator("[data-booked]")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
     """One page in one state, seen by one account (None: nobody logged in)."""
@@ -179,6 +197,8 @@ SCREENS = (
     Screen("officer's console", OFFICER, visit("/floor/")),
     Screen("head office", HEAD_OFFICE, visit("/headoffice")),
     Screen("waiting-room display", None, waiting_room_display),
+    Screen("public booking page", None, booking_page),
+    Screen("public booking made", None, booking_made),
 )
 
 

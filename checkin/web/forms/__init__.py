@@ -10,11 +10,13 @@ from flask_babel import get_translations, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice, StringField, ValidationError
+from wtforms import Field, SelectChoice, SelectField, StringField, ValidationError
+from wtforms.validators import AnyOf, Length, Regexp
 
-from checkin.domain import limits
+from checkin.domain import admission, limits
 from checkin.domain.errors import ServiceError
 from checkin.words.errors import error_text
+from checkin.words.labels import PURPOSE_LABELS
 
 # WTForms' own messages that these forms can show. WTForms ships no Indonesian, so the forms
 # read them from the app's catalogues (see Form); listed here so that extraction finds them.
@@ -91,3 +93,43 @@ def stripped(value: str | None) -> str | None:
 def show_error(field: Field, error: ServiceError) -> None:
     """Put a service's refusal under the form field it is about."""
     field.errors = [*field.errors, error_text(error)]
+
+
+def name_field(presence: Any) -> StringField:
+    """Return a visitor's name field; ``presence`` is Optional() or InputRequired()."""
+    return StringField(
+        _l("Name"),
+        validators=[
+            presence,
+            Length(max=limits.MAX_NAME, message=_l("At most 100 characters.")),
+            storable,
+        ],
+        filters=[stripped],
+    )
+
+
+def phone_field(presence: Any, label: Any = None) -> StringField:
+    """Return a visitor's phone field; ``presence`` is Optional() or InputRequired()."""
+    return StringField(
+        label or _l("Phone"),
+        validators=[
+            presence,
+            Length(max=limits.MAX_PHONE, message=_l("At most 20 characters.")),
+            Regexp(limits.PHONE_PATTERN, message=_l("Not a phone number.")),
+        ],
+        filters=[stripped],
+    )
+
+
+def purpose_field() -> SelectField:
+    """Return the purpose of a visit: one of the office's, or none given."""
+    return SelectField(
+        _l("Purpose of visit"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(code, label) for code, label in PURPOSE_LABELS.items()],
+        default="",
+        validate_choice=False,
+        validators=[
+            AnyOf(["", *admission.PURPOSES], message=_l("Choose a purpose from the list."))
+        ],
+    )

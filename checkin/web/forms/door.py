@@ -6,13 +6,13 @@ import uuid
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from checkin.domain import admission, limits
 from checkin.services.checkins import CheckInData
-from checkin.web.forms import Form, storable, stripped
-from checkin.words.labels import PURPOSE_LABELS, format_temperature
+from checkin.web.forms import Form, name_field, phone_field, purpose_field, stripped
+from checkin.words.labels import format_temperature
 
 
 class TemperatureField(StringField):
@@ -80,24 +80,8 @@ class CheckInForm(ReadingForm):
     hand_sanitiser = BooleanField(_l("Hand sanitiser used"))
     mask = BooleanField(_l("Wearing a mask"))
     distancing = BooleanField(_l("Keeping distance"))
-    visitor_name = StringField(
-        _l("Name"),
-        validators=[
-            Optional(),
-            Length(max=limits.MAX_NAME, message=_l("At most 100 characters.")),
-            storable,
-        ],
-        filters=[stripped],
-    )
-    phone = StringField(
-        _l("Phone"),
-        validators=[
-            Optional(),
-            Length(max=limits.MAX_PHONE, message=_l("At most 20 characters.")),
-            Regexp(limits.PHONE_PATTERN, message=_l("Not a phone number.")),
-        ],
-        filters=[stripped],
-    )
+    visitor_name = name_field(Optional())
+    phone = phone_field(Optional())
     id_number = StringField(
         _l("NIK (16 digits)"),
         validators=[
@@ -106,23 +90,14 @@ class CheckInForm(ReadingForm):
         ],
         filters=[stripped],
     )
-    purpose = SelectField(
-        _l("Purpose of visit"),
-        choices=[SelectChoice("", "—")]
-        + [SelectChoice(code, label) for code, label in PURPOSE_LABELS.items()],
-        default="",
-        validate_choice=False,
-        validators=[
-            AnyOf(["", *admission.PURPOSES], message=_l("Choose a purpose from the list."))
-        ],
-    )
+    purpose = purpose_field()
 
     # The booking picked at the door (static/door_booking.js); its code, as the API takes it.
     booking_code = HiddenField(
         validators=[
             Optional(),
             Length(max=2 * limits.BOOKING_CODE_LENGTH),
-            Regexp(r"^[0-9A-Za-z -]*$"),
+            Regexp(limits.BOOKING_CODE_TYPED_PATTERN),
         ]
     )
 

@@ -260,6 +260,12 @@ class WaitKpiForm(Form):
     )
 
 
+class BookingPageForm(Form):
+    """Whether the site's public booking page takes bookings: a setting of its own."""
+
+    public_page = BooleanField(_l("Visitors may book on the office's own page"))
+
+
 class DisplayTokenForm(Form):
     """Where a new waiting-room display hangs, so the manager can tell displays apart."""
 

@@ -16,15 +16,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from checkin.domain import admission, calling
+from checkin.domain import admission, calling, limits
 from checkin.domain.errors import QuotaBelowAdmitted, ServiceError
+from checkin.extensions import db
 from checkin.models import Site
-from checkin.services import booths, calendar, day_counter, sites
+from checkin.services import bookings, booths, calendar, day_counter, sites
 from checkin.web.common import acting_user, current_site, managers, now
 from checkin.web.forms import show_error
 from checkin.web.forms.calendar import weekday_quotas, weekdays_data
 from checkin.web.forms.floor import floor_settings_form, wait_kpi_form
-from checkin.web.forms.manage import UNUSUAL_CUTOFF, ClosedDayForm, SettingsForm
+from checkin.web.forms.manage import (
+    UNUSUAL_CUTOFF,
+    BookingPageForm,
+    ClosedDayForm,
+    SettingsForm,
+)
 from checkin.web.security import without_personal_data
 from checkin.words.calendar import day_text, holiday_language, weekday_names
 from checkin.words.errors import error_text
@@ -54,6 +60,7 @@ def render_settings(site: Site, status: int = 200, **parts: Any) -> tuple[str, i
         "closed_form": parts.get("closed_form") or ClosedDayForm(formdata=None),
         "floor_form": parts.get("floor_form") or floor_settings_form(site),
         "kpi_form": parts.get("kpi_form") or wait_kpi_form(site),
+        "booking_page_form": parts.get("booking_page_form") or booking_page_form(site),
         "confirm_cutoff": False,
         "holidays_error": None,
         **parts,
@@ -66,6 +73,7 @@ def render_settings(site: Site, status: int = 200, **parts: Any) -> tuple[str, i
         holidays=calendar.holidays_shown(site, today, holiday_language()),
         closed_days=calendar.closed_days_from(site, today),
         day_text=day_text,
+        limits=limits,
         **page,
     ), status
 
@@ -156,6 +164,29 @@ def wait_kpi():
             flash(_("Waiting time target saved."), "success")
             return redirect(url_for("manage.settings.page"))
     return render_settings(site, 400, kpi_form=kpi_form)
+
+
+def booking_page_form(site: Site, formdata: Any = None) -> BookingPageForm:
+    """Return the public booking page's switch, filled with the site's setting unless posted."""
+    on = bookings.setup_of(site).public_page
+    return BookingPageForm(formdata, data={"public_page": on}, prefix="booking")
+
+
+@bp.post("/booking-page")
+@managers
+def booking_page():
+    """Switch the site's public booking page on or off."""
+    site = current_site()
+    form = booking_page_form(site, request.form)
+    if not form.validate_on_submit():
+        return render_settings(site, 400, booking_page_form=form)
+    bookings.set_public_page(site, form.public_page.data, acting_user(), now())
+    db.session.commit()
+    if form.public_page.data:
+        flash(_("The booking page is on: visitors can book at the address shown."), "success")
+    else:
+        flash(_("The booking page is off: it takes no more bookings."), "success")
+    return redirect(url_for("manage.settings.page", _anchor="booking-page"), 303)
 
 
 @bp.post("/holidays")
