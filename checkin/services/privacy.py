@@ -68,7 +68,6 @@ def purge_personal(older_than_days: int, now: datetime) -> Purged:
         execution_options={"synchronize_session": False},
     )
     _forget_search_terms(cutoff)
-    db.session.commit()
     if db.engine.dialect.name == "sqlite":
         _empty_write_ahead_log()
     return Purged(purged.rowcount, deleted.rowcount)
