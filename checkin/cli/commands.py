@@ -293,6 +293,7 @@ def purge_personal(days: int) -> None:
     bookings (safe to rerun)."""
     with transaction.owned():
         purged = privacy.purge_personal(days, clock())
+    privacy.empty_write_ahead_log()
     click.echo(
         f"Anonymised {purged.checks} checks and deleted {purged.bookings} bookings older than"
         f" {days} days; counts and decisions kept."
