@@ -205,9 +205,7 @@ def test_the_door_counter_shows_who_is_inside_now(
     site = door_user.site
     with transaction.owned():
         floor.open_booth(site, officer, 1, clock.now)
-    with transaction.owned():
         called = floor.call_next(site, officer, 1, clock.now)
-    with transaction.owned():
         floor.start(site, officer, 1, called.id, clock.now)
     assert "Inside now: <b data-inside>2</b>" in client.get("/").text
     with transaction.owned():

@@ -48,7 +48,6 @@ def test_downgrading_counts_closed_day_refusals_as_quota_full(empty_database, cl
     site = db.session.scalar(sa.select(Site))
     with transaction.owned():
         calendar.add_closed_day(site, clock.now.date(), "Banjir", None, clock.now)
-    with transaction.owned():
         refused = checkins.check_in(site, None, CheckInData(**PASSING), clock.now).visit
     assert refused.reasons == ["closed"]
     db.session.remove()

@@ -177,7 +177,6 @@ def test_the_production_access_log_holds_no_search_terms_nor_display_token(
     # Made now, as the server's clock reads: a session older than its account would end.
     with transaction.owned():
         manager = accounts.add_user("manajer", "manager", PASSWORD, site, by=None, now=utcnow())
-    with transaction.owned():
         secret = display.issue_display_token(site, "TV lobby", manager, utcnow())
     env = {"CHECKIN_DATABASE_URL": database_url, "CHECKIN_SECRET_KEY": "logs"}
     # The settings deploy/checkin.service starts gunicorn with: the access log goes to the journal.

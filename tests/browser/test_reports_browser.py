@@ -14,7 +14,7 @@ from checkin import create_app
 from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import utcnow
-from checkin.services import accounts, sites
+from checkin.services import accounts, sites, transaction
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import DEFAULT_NOW, PASSWORD, Clock
 from tests.test_reports import ADMITTED_FILL, CHART_KINDS
@@ -32,11 +32,12 @@ def live_demo(tmp_path):
     )
     with app.app_context():
         db.create_all()
-        site = sites.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
-        door = accounts.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
-        accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
-        accounts.add_user("admin", "admin", PASSWORD, site, by=None, now=utcnow())
-        officer = accounts.add_user("officer", "officer", PASSWORD, site, by=None, now=utcnow())
+        with transaction.owned():
+            site = sites.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
+            door = accounts.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
+            accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
+            accounts.add_user("admin", "admin", PASSWORD, site, by=None, now=utcnow())
+            officer = accounts.add_user("officer", "officer", PASSWORD, site, by=None, now=utcnow())
         today = site.local_day(DEFAULT_NOW)
         # Served visitors too: their waiting and service times lengthen the log's rows.
         seed_history(
