@@ -43,7 +43,7 @@ from bench.throughput import worker_cpu_seconds
 from checkin.extensions import db
 from checkin.models import accounts as account_models
 from checkin.models import utcnow
-from checkin.services import accounts, display, floor, sites
+from checkin.services import accounts, display, floor, sites, transaction
 from checkin.web.display import COOKIE as DISPLAY_COOKIE
 from checkin.web.display import POLL_MILLISECONDS
 from checkin.web.floor import POLL_SECONDS as CONSOLE_POLL_SECONDS
@@ -120,10 +120,10 @@ def prepare(url: str, count: int) -> list[Branch]:
     ):
         db.create_all()
         now = utcnow()
-        accounts.add_user("agency-head", "head_office", PASSWORD, None, by=None, now=now)
-        for number in range(count):
-            branches.append(_branch(f"B{number:03d}", now))
-        db.session.commit()
+        with transaction.owned():
+            accounts.add_user("agency-head", "head_office", PASSWORD, None, by=None, now=now)
+            for number in range(count):
+                branches.append(_branch(f"B{number:03d}", now))
         db.engine.dispose()
     return branches
 

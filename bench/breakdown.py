@@ -27,7 +27,7 @@ from bench.floor_app import create_app as create_floor_app
 from bench.throughput import prepare_app_database, prepare_bare_database, prepare_floor_database
 from checkin.domain.roles import Capability
 from checkin.extensions import csrf
-from checkin.services import checkins
+from checkin.services import checkins, transaction
 from checkin.web import api
 from checkin.web.common import acting_user, current_site, now, requires
 
@@ -69,7 +69,8 @@ def layered_app(url: str) -> Flask:
     @requires(Capability.CHECK_IN)
     def service():
         data, decided = api.load(api.CHECK_IN, api.json_body())
-        checkins.check_in(current_site(), acting_user(), data, now(), decided)
+        with transaction.owned():
+            checkins.check_in(current_site(), acting_user(), data, now(), decided)
         return jsonify({}), 201
 
     for view in (stack, schema, login, service):

@@ -19,7 +19,7 @@ from bench.databases import ENGINES, bench_app, fresh_database
 from bench.throughput import worker_cpu_seconds
 from checkin.extensions import db
 from checkin.models import Booth, Visit, utcnow
-from checkin.services import accounts, checkins, display, sites
+from checkin.services import accounts, checkins, display, sites, transaction
 from checkin.services.checkins import CheckInData
 from checkin.web.display import COOKIE
 from tests.serving import gunicorn
@@ -40,23 +40,25 @@ def prepare(url: str) -> str:
     app = bench_app(url)
     with app.app_context():
         db.create_all()
-        site = sites.add_site("BENCH", "Kantor Cabang Bench")
-        manager = accounts.add_user(
-            "bench-manager", "manager", "bench-password-1", site, by=None, now=utcnow()
-        )
+        with transaction.owned():
+            site = sites.add_site("BENCH", "Kantor Cabang Bench")
+            manager = accounts.add_user(
+                "bench-manager", "manager", "bench-password-1", site, by=None, now=utcnow()
+            )
         now = utcnow()
         booths = list(db.session.scalars(sa.select(Booth).where(Booth.site_id == site.id)))
         passing = CheckInData(temperature_dc=365, hand_sanitiser=True, mask=True, distancing=True)
-        for index in range(VISITORS):
-            visit = checkins.check_in(site, None, passing, now - timedelta(hours=2)).visit
-            visit.floor_state = "waiting"
-            if index < CALLED:
-                visit.floor_state = "done" if index < CALLED - 10 else "called"
-                visit.booth = booths[index % 10]
-                visit.called_at = now - timedelta(minutes=CALLED - index)
-                visit.calls = 1 + index % 3
-        db.session.commit()
-        secret = display.issue_display_token(site, "bench TV", manager, now)
+        with transaction.owned():
+            for index in range(VISITORS):
+                visit = checkins.check_in(site, None, passing, now - timedelta(hours=2)).visit
+                visit.floor_state = "waiting"
+                if index < CALLED:
+                    visit.floor_state = "done" if index < CALLED - 10 else "called"
+                    visit.booth = booths[index % 10]
+                    visit.called_at = now - timedelta(minutes=CALLED - index)
+                    visit.calls = 1 + index % 3
+        with transaction.owned():
+            secret = display.issue_display_token(site, "bench TV", manager, now)
         assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == VISITORS
         db.engine.dispose()
     return secret

@@ -31,7 +31,7 @@ from bench.throughput import UNLIMITED_QUOTA, run_wrk
 from checkin.domain.calling import CALLED, DONE
 from checkin.extensions import db
 from checkin.models import Booth, Site, utcnow
-from checkin.services import accounts, checkins, display, floor, sites
+from checkin.services import accounts, checkins, display, floor, sites, transaction
 from checkin.services.checkins import CheckInData
 from checkin.web.display import COOKIE, POLL_MILLISECONDS
 from checkin.web.floor import POLL_SECONDS as CONSOLE_POLL_SECONDS
@@ -91,13 +91,14 @@ def prepare(url: str) -> Setting:
     with app.app_context():
         db.create_all()
         now = utcnow()
-        posted = sites.add_site("BENCH", "Kantor Cabang Bench", daily_quota=UNLIMITED_QUOTA)
-        office = sites.add_site("OFFICE", "Kantor Cabang Office")
-        door = accounts.add_user("bench-door", "door", PASSWORD, posted, by=None, now=now)
-        token = accounts.issue_token(door, "wrk")
-        places = zip(PLACES, (office, posted), strict=True)
-        secrets = {place: staff(site, place, now) for place, site in places}
-        fill_a_day(office, now)
+        with transaction.owned():
+            posted = sites.add_site("BENCH", "Kantor Cabang Bench", daily_quota=UNLIMITED_QUOTA)
+            office = sites.add_site("OFFICE", "Kantor Cabang Office")
+            door = accounts.add_user("bench-door", "door", PASSWORD, posted, by=None, now=now)
+            token = accounts.issue_token(door, "wrk")
+            places = zip(PLACES, (office, posted), strict=True)
+            secrets = {place: staff(site, place, now) for place, site in places}
+            fill_a_day(office, now)
         db.engine.dispose()
     return Setting(token, secrets, app.config["QUOTA_POLL_SECONDS"])
 
@@ -119,7 +120,7 @@ def fill_a_day(
     site: Site, now: datetime, admitted: int = OFFICE_ADMITTED, called: int = OFFICE_CALLED
 ) -> None:
     """Admit ``admitted`` visitors of the morning and call the first ``called`` of them,
-    served or at a booth."""
+    served or at a booth, in the caller's transaction."""
     passing = CheckInData(temperature_dc=365, hand_sanitiser=True, mask=True, distancing=True)
     booths = list(db.session.scalars(sa.select(Booth).where(Booth.site_id == site.id)))
     for index in range(admitted):
@@ -129,7 +130,6 @@ def fill_a_day(
             visit.booth = booths[index % len(booths)]
             visit.called_at = now - timedelta(minutes=called - index)
             visit.calls = 1
-    db.session.commit()
 
 
 def request(port: int, method: str, path: str, headers: dict[str, str], body: str = ""):

@@ -17,7 +17,7 @@ from bench.databases import ENGINES, bench_app, fresh_database
 from bench.throughput import prepare_app_database
 from checkin.extensions import db
 from checkin.models import Site, utcnow
-from checkin.services import accounts, pairing
+from checkin.services import accounts, pairing, transaction
 from checkin.web.common import TABLET_COOKIE
 from tests.serving import gunicorn
 
@@ -50,16 +50,17 @@ def paired_tablet(url: str) -> str:
     """Pair a door tablet of the bench's site, as its manager would; return its credential."""
     with bench_app(url).app_context():
         site = db.session.scalars(sa.select(Site)).one()
-        manager = accounts.add_user(
-            f"bench-manager-{uuid.uuid4().hex[:8]}",
-            "manager",
-            "bench-password-1",
-            site,
-            by=None,
-            now=utcnow(),
-        )
-        code = pairing.new_code(site, manager, utcnow()).code
-        credential = pairing.pair(code, "Bench", "127.0.0.1", utcnow()).credential
+        with transaction.owned():
+            manager = accounts.add_user(
+                f"bench-manager-{uuid.uuid4().hex[:8]}",
+                "manager",
+                "bench-password-1",
+                site,
+                by=None,
+                now=utcnow(),
+            )
+            code = pairing.new_code(site, manager, utcnow()).code
+            credential = pairing.pair(code, "Bench", "127.0.0.1", utcnow()).credential
         db.engine.dispose()
     return credential
 

@@ -21,7 +21,7 @@ from flask import Flask
 from bench.databases import bench_app
 from checkin.extensions import db
 from checkin.models import Site, User, utcnow
-from checkin.services import accounts, entry_log, reports
+from checkin.services import accounts, entry_log, reports, transaction
 
 VISITS_PER_DAY = 150
 QUOTA = 60
@@ -162,9 +162,10 @@ def generate(app: Flask, sites: int, days: int) -> Dataset:
             for site in site_rows
         )
         db.session.commit()
-        accounts.add_user(
-            "bench-manager", "manager", MANAGER_PASSWORD, site_rows[0], by=None, now=utcnow()
-        )
+        with transaction.owned():
+            accounts.add_user(
+                "bench-manager", "manager", MANAGER_PASSWORD, site_rows[0], by=None, now=utcnow()
+            )
         engine = db.engine.dialect.name
         expressions = DIALECT_EXPRESSIONS[engine]
         insert = sa.text(

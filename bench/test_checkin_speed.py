@@ -15,7 +15,7 @@ from bench.databases import bench_app
 from bench.throughput import UNLIMITED_QUOTA
 from checkin.extensions import db
 from checkin.models import utcnow
-from checkin.services import accounts, sites
+from checkin.services import accounts, sites, transaction
 
 PASSING = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing": True}
 REFUSED = PASSING | {"mask": False}
@@ -27,11 +27,12 @@ def client_and_headers(tmp_path: Path) -> Iterator[tuple[FlaskClient, dict[str, 
     app = bench_app(f"sqlite:///{tmp_path / 'speed.db'}", TESTING=True)
     with app.app_context():
         db.create_all()
-        site = sites.add_site("SPEED", "Kantor Cabang Speed", daily_quota=UNLIMITED_QUOTA)
-        door = accounts.add_user(
-            "speed-door", "door", "speed-password-1", site, by=None, now=utcnow()
-        )
-        token = accounts.issue_token(door, "pytest-benchmark")
+        with transaction.owned():
+            site = sites.add_site("SPEED", "Kantor Cabang Speed", daily_quota=UNLIMITED_QUOTA)
+            door = accounts.add_user(
+                "speed-door", "door", "speed-password-1", site, by=None, now=utcnow()
+            )
+            token = accounts.issue_token(door, "pytest-benchmark")
     yield app.test_client(), {"Authorization": f"Bearer {token}"}
     with app.app_context():
         db.engine.dispose()

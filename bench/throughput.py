@@ -16,7 +16,7 @@ from bench.databases import ENGINES, bench_app, fresh_database
 from bench.floor_app import floor_table_sql
 from checkin.extensions import db
 from checkin.models import DayQuota, Site, utcnow
-from checkin.services import accounts, sites
+from checkin.services import accounts, sites, transaction
 from tests.serving import gunicorn
 
 POST_SCRIPT = Path(__file__).with_name("post.lua")
@@ -54,11 +54,12 @@ def prepare_app_database(url: str) -> str:
     app = bench_app(url)
     with app.app_context():
         db.create_all()
-        site = sites.add_site("BENCH", "Kantor Cabang Bench", daily_quota=UNLIMITED_QUOTA)
-        door = accounts.add_user(
-            "bench-door", "door", "bench-password-1", site, by=None, now=utcnow()
-        )
-        token = accounts.issue_token(door, "wrk")
+        with transaction.owned():
+            site = sites.add_site("BENCH", "Kantor Cabang Bench", daily_quota=UNLIMITED_QUOTA)
+            door = accounts.add_user(
+                "bench-door", "door", "bench-password-1", site, by=None, now=utcnow()
+            )
+            token = accounts.issue_token(door, "wrk")
         db.engine.dispose()
     return token
 

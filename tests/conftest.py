@@ -32,7 +32,7 @@ from checkin.models import (
     Visit,
 )
 from checkin.models import accounts as account_models
-from checkin.services import accounts, checkins, database, pairing, sites
+from checkin.services import accounts, checkins, database, pairing, sites, transaction
 from checkin.services.checkins import CheckInData, CheckInResult
 from checkin.services.pairing import Paired
 from checkin.web.common import TABLET_COOKIE
@@ -268,7 +268,8 @@ def make_site(app: Flask) -> Callable[..., Site]:
     def make(code: str | None = None, timezone: str = "Asia/Jakarta", **settings: Any) -> Site:
         number = next(counter)
         code = code or f"S{number}"
-        return sites.add_site(code, f"Kantor Cabang {code}", timezone, **settings)
+        with transaction.owned():
+            return sites.add_site(code, f"Kantor Cabang {code}", timezone, **settings)
 
     return make
 
@@ -286,7 +287,10 @@ def make_user(app: Flask, site: Site, clock: Clock) -> Callable[..., User]:
 
     def make(role: str = "door", site_: Site | None = None, username: str | None = None) -> User:
         username = username or f"{role}{next(counter)}"
-        return accounts.add_user(username, role, PASSWORD, site_ or site, by=None, now=clock.now)
+        with transaction.owned():
+            return accounts.add_user(
+                username, role, PASSWORD, site_ or site, by=None, now=clock.now
+            )
 
     return make
 
@@ -308,7 +312,9 @@ def auth_headers(app: Flask) -> Callable[[User], dict[str, str]]:
     """Return a function giving bearer-token headers that act as an account, with every scope."""
 
     def headers(user: User, scopes: tuple[str, ...] = TOKEN_SCOPES) -> dict[str, str]:
-        return {"Authorization": f"Bearer {accounts.issue_token(user, 'test', scopes)}"}
+        with transaction.owned():
+            secret = accounts.issue_token(user, "test", scopes)
+        return {"Authorization": f"Bearer {secret}"}
 
     return headers
 
@@ -344,7 +350,8 @@ PASSING = {"temperature_dc": 365, "hand_sanitiser": True, "mask": True, "distanc
 
 @pytest.fixture
 def make_visit(site: Site, door_user: User, clock: Clock) -> Callable[..., CheckInResult]:
-    """Return a factory that checks a visitor in through the service (passing unless told)."""
+    """Return a factory that checks a visitor in through the service (passing unless told), in
+    a transaction of its own."""
 
     def make(
         site_: Site | None = None,
@@ -353,7 +360,12 @@ def make_visit(site: Site, door_user: User, clock: Clock) -> Callable[..., Check
         **fields: Any,
     ) -> CheckInResult:
         data = CheckInData(**(PASSING | fields))
-        return checkins.check_in(site_ or site, recorder or door_user, data, now or clock.now)
+        where, who, when = site_ or site, recorder or door_user, now or clock.now
+        # As the door's entry point does (``web.common.record_check``).
+        return transaction.owned_after_race(
+            lambda: checkins.check_in(where, who, data, when),
+            lambda lost: checkins.after_lost_race(where, who, data, when, None, lost),
+        )
 
     return make
 
@@ -364,8 +376,9 @@ def pair_tablet(site: Site, manager_user: User, clock: Clock) -> Callable[..., P
     names = iter(range(1, 1000))
 
     def pair(site_: Site | None = None, name: str | None = None) -> Paired:
-        code = pairing.new_code(site_ or site, manager_user, clock.now).code
-        return pairing.pair(code, name or f"Pintu {next(names)}", "192.0.2.1", clock.now)
+        with transaction.owned():
+            code = pairing.new_code(site_ or site, manager_user, clock.now).code
+            return pairing.pair(code, name or f"Pintu {next(names)}", "192.0.2.1", clock.now)
 
     return pair
 

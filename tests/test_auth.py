@@ -14,7 +14,7 @@ from checkin import create_app
 from checkin.extensions import db
 from checkin.models import Visit, utcnow
 from checkin.models import accounts as account_models
-from checkin.services import accounts, logins
+from checkin.services import accounts, logins, transaction
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
 
 
@@ -141,7 +141,8 @@ def test_the_header_links_managers_to_the_entry_log(client, make_user, login, ro
 
 
 def test_an_account_without_a_site_gets_a_403_page_not_a_crash(client, app):
-    admin = accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
+    with transaction.owned():
+        admin = accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
     log_in(client, admin.username)
     response = client.get("/")
     assert response.status_code == 403
@@ -237,7 +238,8 @@ def test_the_language_switch_on_a_page_carries_that_page(client, site):
 
 
 def test_an_admin_of_no_site_lands_on_the_admin_page(client, app):
-    admin = accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
+    with transaction.owned():
+        admin = accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
     response = log_in(client, admin.username)
     assert response.location == "/manage/admin"
     page = client.get("/manage/admin?lang=en")

@@ -190,6 +190,18 @@ def test_the_page_is_throttled_per_client_address(client, page_on):
     assert answer.status_code == 303
 
 
+def test_refused_tries_count_against_the_client_address_too(client, page_on):
+    # Guessing codes and phones, or probing who has booked, costs attempts like booking does.
+    guesser = {"REMOTE_ADDR": "203.0.113.8"}
+    guess = {"cancel-code": "ABCDE23456", "cancel-phone": "0899999999"}
+    for _try in range(bookings.PAGE_ATTEMPTS):
+        answer = client.post(f"{PAGE}/cancel", data=guess, environ_base=guesser)
+        assert answer.status_code == 404
+    refused = client.post(PAGE, data=SITI, environ_base=guesser)
+    assert refused.status_code == 429
+    assert stored() == []
+
+
 @pytest.mark.parametrize(
     ("what", "code", "phone"),
     [

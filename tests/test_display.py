@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, Site, User
-from checkin.services import display
+from checkin.services import display, transaction
 from checkin.web.display import COOKIE
 from tests.conftest import Clock, csrf_token_in
 from tests.floor_helpers import booth_of, call, make_waiting
@@ -27,7 +27,9 @@ def manager(make_user) -> User:
 @pytest.fixture
 def display_link(site: Site, manager: User, clock: Clock) -> str:
     """Return the path of a new display link of the default site."""
-    return f"/display?token={display.issue_display_token(site, 'TV', manager, clock.now)}"
+    with transaction.owned():
+        secret = display.issue_display_token(site, "TV", manager, clock.now)
+    return f"/display?token={secret}"
 
 
 @pytest.fixture
@@ -270,9 +272,9 @@ def test_another_sites_display_shows_only_its_own_calls(
     call(ours[0], booth=1, at=clock.now)
     call(theirs[4], booth=4, at=clock.now + timedelta(minutes=1))
     other_tv = app.test_client()
-    other_tv.get(
-        f"/display?token={display.issue_display_token(other, 'TV', other_manager, clock.now)}"
-    )
+    with transaction.owned():
+        secret = display.issue_display_token(other, "TV", other_manager, clock.now)
+    other_tv.get(f"/display?token={secret}")
 
     assert [(c["number"], c["monitor"]) for c in board_of(tv)["calls"]] == [(1, 1)]
     assert board_of(tv)["waiting"] == 1

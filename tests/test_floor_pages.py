@@ -10,7 +10,7 @@ from checkin.domain.calling import CALLED, DONE, SERVING
 from checkin.domain.errors import SiteRequired
 from checkin.extensions import db
 from checkin.models import Booth, Visit
-from checkin.services import accounts, floor
+from checkin.services import accounts, floor, transaction
 from tests.conftest import PASSWORD, csrf_token_in
 from tests.test_fuzz import FORM_EXAMPLES, any_fields
 
@@ -120,7 +120,9 @@ def test_an_officer_sees_and_opens_only_their_sites_booths(
     client, as_officer, make_site, make_user, clock
 ):
     other = make_site("MLG")
-    floor.open_booth(other, make_user("officer", other, username="mlg.officer"), 1, clock.now)
+    mlg_officer = make_user("officer", other, username="mlg.officer")
+    with transaction.owned():
+        floor.open_booth(other, mlg_officer, 1, clock.now)
     page = client.get("/floor/").text
     assert "mlg.officer" not in page
     assert client.post("/floor/booths/1/open").status_code == 303
@@ -201,11 +203,13 @@ def test_the_door_counter_shows_who_is_inside_now(
     login(door_user)
     assert "Inside now: <b data-inside>2</b>" in client.get("/").text
     site = door_user.site
-    floor.open_booth(site, officer, 1, clock.now)
-    called = floor.call_next(site, officer, 1, clock.now)
-    floor.start(site, officer, 1, called.id, clock.now)
+    with transaction.owned():
+        floor.open_booth(site, officer, 1, clock.now)
+        called = floor.call_next(site, officer, 1, clock.now)
+        floor.start(site, officer, 1, called.id, clock.now)
     assert "Inside now: <b data-inside>2</b>" in client.get("/").text
-    floor.finish(site, officer, 1, called.id, clock.now)
+    with transaction.owned():
+        floor.finish(site, officer, 1, called.id, clock.now)
     assert "Inside now: <b data-inside>1</b>" in client.get("/").text
     assert client.get("/api/v1/quota/today").json["inside_now"] == 1
     assert "Inside now: <b data-inside>1</b>" in client.get(f"/visits/{called.id}").text
@@ -270,7 +274,8 @@ def test_bad_floor_settings_are_refused_in_words(client, login, manager_user, va
 
 
 def test_booths_still_open_are_not_taken_out_of_use(client, login, manager_user, officer, clock):
-    floor.open_booth(officer.site, officer, 8, clock.now)
+    with transaction.owned():
+        floor.open_booth(officer.site, officer, 8, clock.now)
     client.post("/lang/en")
     login(manager_user)
     response = client.post(

@@ -12,7 +12,7 @@ import pytest
 from checkin import create_app
 from checkin.domain.errors import WaitKpiOutOfRange
 from checkin.extensions import db
-from checkin.services import audit, checkins, reports, sites
+from checkin.services import audit, checkins, reports, sites, transaction
 from tests.conftest import PASSWORD, Clock, IsolatedClient, csrf_token_in
 from tests.floor_helpers import call, make_waiting, no_show, serve
 
@@ -139,7 +139,8 @@ def test_a_check_voided_at_a_booth_keeps_its_call_on_its_page(
     client, login, manager_user, floor_day, clock
 ):
     called = floor_day[3]
-    checkins.void_visit(called, manager_user, "typed twice", clock.now)
+    with transaction.owned():
+        checkins.void_visit(called, manager_user, "typed twice", clock.now)
     login(manager_user)
     page = client.get(f"/manage/visits/{called.id}?lang=en").text
     assert "Service floor" in page and "10:05 · Monitor 3 · rina" in page

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import DayQuota, Site
-from checkin.services import calendar, checkins
+from checkin.services import calendar, checkins, transaction
 from checkin.services.checkins import CheckInData
 from tests.conftest import PASSING
 from tests.test_migrations import empty_database  # noqa: F401 (a fixture)
@@ -36,7 +36,8 @@ def test_upgrading_from_0005_keeps_today_open_and_counting(empty_database, clock
     assert site.recheck_minutes == 30  # held to the new range
     row = db.session.get(DayQuota, (site.id, day))
     assert (row.closed, row.refused_closed, row.limit) == (False, 0, 60)
-    result = checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
+    with transaction.owned():
+        result = checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
     assert (result.visit.slot, result.quota.used) == (3, 3)
 
 
@@ -45,8 +46,9 @@ def test_downgrading_counts_closed_day_refusals_as_quota_full(empty_database, cl
     with db.engine.begin() as connection:
         connection.execute(sa.text(OLD_SITE), {"at": clock.now, "wait": 5})
     site = db.session.scalar(sa.select(Site))
-    calendar.add_closed_day(site, clock.now.date(), "Banjir", None, clock.now)
-    refused = checkins.check_in(site, None, CheckInData(**PASSING), clock.now).visit
+    with transaction.owned():
+        calendar.add_closed_day(site, clock.now.date(), "Banjir", None, clock.now)
+        refused = checkins.check_in(site, None, CheckInData(**PASSING), clock.now).visit
     assert refused.reasons == ["closed"]
     db.session.remove()
     flask_migrate.downgrade(revision="0005")

@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from checkin.extensions import db, migrate
 from checkin.models import AuditEntry, DayQuota, Device, Site, User, hash_token
-from checkin.services import accounts, checkins, day_counter, floor, leases, tracing
+from checkin.services import accounts, checkins, day_counter, floor, leases, tracing, transaction
 from checkin.services.checkins import CheckInData
 from checkin.services.database import MIGRATIONS
 from tests.conftest import PASSING, PASSWORD, create_tables
@@ -264,7 +264,8 @@ def test_upgrading_from_0003_counts_the_day_s_admissions_and_goes_on_from_its_sl
     site = db.session.scalar(sa.select(Site))
     row = db.session.get(DayQuota, (site.id, day))
     assert (row.used, row.admitted, row.refused_no_offline_slot, row.held) == (2, 2, 0, 0)
-    result = checkins.check_in(site, None, CheckInData(**PASSING, client_ref=None), clock.now)
+    with transaction.owned():
+        result = checkins.check_in(site, None, CheckInData(**PASSING, client_ref=None), clock.now)
     assert (result.visit.slot, result.quota.used) == (3, 3)
     db.session.refresh(row)
     assert row.admitted == 3
@@ -370,8 +371,9 @@ def test_upgrading_from_0008_indexes_the_visitor_at_each_booth(empty_database, c
     indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("visit")}
     assert "visit_booth_state" in indexes
     site, officer = db.session.scalar(sa.select(Site)), db.session.scalar(sa.select(User))
-    floor.open_booth(site, officer, 1, clock.now)
-    assert floor.call_next(site, officer, 1, clock.now).slot == 1
+    with transaction.owned():
+        floor.open_booth(site, officer, 1, clock.now)
+        assert floor.call_next(site, officer, 1, clock.now).slot == 1
     assert [state.visit.slot for state in floor.booth_states(site) if state.visit] == [1]
     db.session.rollback()  # PostgreSQL's DROP INDEX waits for the read above to end
     flask_migrate.downgrade(revision="0008")
@@ -406,8 +408,9 @@ def test_upgrading_from_0009_keeps_held_slots_held_and_gives_back_what_comes_bac
     flask_migrate.upgrade()
     site, device = db.session.scalar(sa.select(Site)), db.session.scalar(sa.select(Device))
     assert (device.paired, day_counter.quota_today(site, clock.now).held) == (False, 5)
-    assert leases.release(device, None, clock.now) == 5
-    result = checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
+    with transaction.owned():
+        assert leases.release(device, None, clock.now) == 5
+        result = checkins.check_in(site, None, CheckInData(**PASSING), clock.now)
     assert (result.visit.slot, result.quota.used, result.quota.held) == (2, 2, 0)
     db.session.remove()
     flask_migrate.downgrade(revision="0009")
@@ -428,9 +431,10 @@ def test_upgrading_from_0010_gives_accounts_a_display_name_shown_as_the_username
     door = db.session.scalar(sa.select(User))
     assert (door.display_name, door.shown_name) == (None, "door")
     site = db.session.scalar(sa.select(Site))
-    named = accounts.add_user(
-        "satpam1", "door", PASSWORD, site, by=None, now=clock.now, display_name="Budi Santoso"
-    )
+    with transaction.owned():
+        named = accounts.add_user(
+            "satpam1", "door", PASSWORD, site, by=None, now=clock.now, display_name="Budi Santoso"
+        )
     assert named.shown_name == "Budi Santoso"
     response = client.post("/login", data={"username": "door", "password": PASSWORD})
     assert response.status_code == 302

@@ -60,6 +60,7 @@ from checkin.services import (
     leases,
     pairing,
     reports,
+    transaction,
 )
 from checkin.services import sites as site_settings
 from checkin.services.bookings import BookingData
@@ -148,8 +149,9 @@ def offline_machine(
             tablet = self.tablets[number]
             if tablet.device is not None and tablet.device.paired:
                 return
-            code = pairing.new_code(site, manager, self.now).code
-            paired = pairing.pair(code, f"Pintu {number}", f"192.0.2.{number}", self.now)
+            with transaction.owned():
+                code = pairing.new_code(site, manager, self.now).code
+                paired = pairing.pair(code, f"Pintu {number}", f"192.0.2.{number}", self.now)
             tablet.device, tablet.credential = paired.device, paired.credential
             tablet.lease_day, tablet.slots = None, []
 
@@ -159,7 +161,8 @@ def offline_machine(
             tablet = self.tablets[number]
             if tablet.device is None or not tablet.device.paired:
                 return
-            pairing.unpair(tablet.device, manager, self.now)
+            with transaction.owned():
+                pairing.unpair(tablet.device, manager, self.now)
             if tablet.online:
                 self.give_back_all(tablet, lost=False)
 
@@ -177,7 +180,9 @@ def offline_machine(
         def take_lease(self, number: int) -> None:
             tablet = self.tablets[number]
             if tablet.online and tablet.device is not None and tablet.device.paired:
-                self.hear_lease(tablet, leases.top_up(tablet.device, self.now))
+                with transaction.owned():
+                    lease = leases.top_up(tablet.device, self.now)
+                self.hear_lease(tablet, lease)
 
         @rule(number=st.integers(0, TABLETS - 1), twice=st.booleans())
         def connection_returns(self, number: int, twice: bool) -> None:
@@ -188,10 +193,10 @@ def offline_machine(
                 return  # its checks wait until it is paired again
             for data, decided in tablet.outbox:
                 data = CheckInData(**(vars(data) | {"tablet_id": tablet.device.id}))
-                result = checkins.check_in(site, None, data, self.now, decided)
+                result = self.check_in(data, decided)
                 self.acknowledged.add(data.client_ref)
                 if twice:
-                    again = checkins.check_in(site, None, data, self.now, decided)
+                    again = self.check_in(data, decided)
                     assert not again.created
                     assert (again.visit and again.visit.id) == (result.visit and result.visit.id)
             tablet.outbox.clear()
@@ -218,7 +223,8 @@ def offline_machine(
             if lost:
                 return
             for day, slots in tablet.giving_back:
-                leases.give_back(tablet.device, day, slots, self.now)
+                with transaction.owned():
+                    leases.give_back(tablet.device, day, slots, self.now)
             tablet.giving_back.clear()
 
         @rule(number=st.integers(0, TABLETS - 1), kind=st.sampled_from(sorted(KINDS)))
@@ -257,11 +263,20 @@ def offline_machine(
                 client_ref=str(uuid.uuid4()),
                 tablet_id=tablet.device.id if paired else None,
             )
-            result = checkins.check_in(site, None, data, self.now)
+            result = self.check_in(data)
             self.acknowledged.add(data.client_ref)
             if paired and result.visit.slot in tablet.slots:
                 tablet.slots.remove(result.visit.slot)  # the door drops the slot it was told
-            assert checkins.check_in(site, None, data, self.now).visit.id == result.visit.id
+            assert self.check_in(data).visit.id == result.visit.id
+
+        def check_in(
+            self, data: CheckInData, decided: OfflineDecision | None = None
+        ) -> checkins.CheckInResult:
+            """Post a check as the door and the API do, in a transaction of its own."""
+            return transaction.owned_after_race(
+                lambda: checkins.check_in(site, None, data, self.now, decided),
+                lambda lost: checkins.after_lost_race(site, None, data, self.now, decided, lost),
+            )
 
         @rule(
             booker=st.integers(0, BOOKERS - 1),
@@ -272,11 +287,10 @@ def offline_machine(
             day = self.today() + timedelta(days=int(tomorrow))
             wanted = BookingData(day, starts, f"Pemesan {booker}", f"0812{booker:07d}", "4321")
             try:
-                booking = bookings.book(site, wanted, self.now).booking
+                with transaction.owned():
+                    booking = bookings.book(site, wanted, self.now).booking
             except ServiceError:
-                db.session.rollback()  # full, over, closed, or booked already that day
-                return
-            db.session.commit()
+                return  # full, over, closed, or booked already that day
             self.codes[booker, day] = booking.code
 
         @rule(booker=st.integers(0, BOOKERS - 1), tomorrow=st.booleans())
@@ -284,12 +298,8 @@ def offline_machine(
             code = self.codes.get((booker, self.today() + timedelta(days=int(tomorrow))))
             if code is None:
                 return
-            try:
-                bookings.cancel(site, code, self.now)
-            except ServiceError:
-                db.session.rollback()  # used, released, or of a day gone by
-                return
-            db.session.commit()
+            with contextlib.suppress(ServiceError), transaction.owned():
+                bookings.cancel(site, code, self.now)  # unless used, released, or of a day gone
 
         @rule(
             booker=st.integers(0, BOOKERS - 1),
@@ -317,33 +327,33 @@ def offline_machine(
                 booking_code=code,
             )
             try:
-                result = checkins.check_in(site, None, data, self.now)
+                result = self.check_in(data)
             except ServiceError:
-                db.session.rollback()  # admitted already: a booking admits once
-                return
+                return  # admitted already: a booking admits once
             self.acknowledged.add(data.client_ref)
             if paired and result.visit.slot in tablet.slots:
                 tablet.slots.remove(result.visit.slot)
 
         @rule()
         def the_release_runs(self) -> None:
-            try:
-                bookings.release_unclaimed(site, manager, self.now)
-            except ServiceError:
-                db.session.rollback()  # before the release hour
-                return
-            db.session.commit()
+            with contextlib.suppress(ServiceError), transaction.owned():
+                bookings.release_unclaimed(site, manager, self.now)  # unless before its hour
 
         @rule(number=st.integers(0, TABLETS - 1))
         def a_manager_stops_a_tablet(self, number: int) -> None:
             device = self.tablets[number].device
             if device is not None:
-                leases.revoke(device, manager, self.now)
+                with transaction.owned():
+                    leases.revoke(device, manager, self.now)
 
         @rule(number=st.integers(0, TABLETS - 1))
         def a_manager_releases_a_lost_tablet_s_slots(self, number: int) -> None:
             device = self.tablets[number].device
-            if device is not None and leases.release(device, manager, self.now):
+            if device is None:
+                return
+            with transaction.owned():
+                released = leases.release(device, manager, self.now)
+            if released:
                 self.released.add(device.id)
 
         @rule(change=st.integers(-20, 20))
@@ -352,12 +362,12 @@ def offline_machine(
             changed = site_settings.SiteSettings(
                 limit, site.fever_cutoff_dc, site.online_service_url
             )
-            with contextlib.suppress(QuotaBelowAdmitted):
+            with contextlib.suppress(QuotaBelowAdmitted), transaction.owned():
                 site_settings.update_site_settings(site, changed, manager, self.now)
 
         @rule(close=st.booleans())
         def manager_closes_or_reopens_today(self, close: bool) -> None:
-            with contextlib.suppress(AlreadyClosed, UnknownClosedDay):
+            with contextlib.suppress(AlreadyClosed, UnknownClosedDay), transaction.owned():
                 if close:
                     calendar.add_closed_day(site, self.today(), "Banjir", manager, self.now)
                 else:

@@ -14,7 +14,7 @@ from checkin.domain.calling import WAITING
 from checkin.domain.errors import NotOverridable, OverrideNoteMissing, OverrideReasonUnknown
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Site
-from checkin.services import checkins, overrides
+from checkin.services import checkins, overrides, transaction
 from checkin.words.audit import describe_audit
 from tests.test_booking_migration import empty_database
 from tests.test_migrations import applied_revision, insert_old_admitted_visit, insert_old_site
@@ -110,7 +110,8 @@ def test_voiding_an_override_takes_it_off_the_day_and_frees_no_walk_in_slot(
     make_visit()
     refused = make_visit().visit
     overrides.admit_past_quota(refused, manager_user, "disability", None, clock.now)
-    checkins.void_visit(refused, manager_user, "typed twice", clock.now)
+    with transaction.owned():
+        checkins.void_visit(refused, manager_user, "typed twice", clock.now)
     row = db.session.get(DayQuota, (full_site.id, refused.day))
     db.session.refresh(row)
     assert (row.used, row.admitted, row.overrides, row.checks) == (1, 1, 0, 1)
@@ -154,14 +155,18 @@ def test_upgrading_to_0014_counts_no_override_on_days_before_and_admits_past_the
     assert applied_revision() == "0014"
     site = db.session.scalar(sa.select(Site))
     assert db.session.get(DayQuota, (site.id, clock.now.date())).overrides == 0
-    refused = checkins.check_in(
-        site,
-        None,
-        checkins.CheckInData(temperature_dc=365, hand_sanitiser=True, mask=True, distancing=True),
-        clock.now,
-    ).visit
+    with transaction.owned():
+        refused = checkins.check_in(
+            site,
+            None,
+            checkins.CheckInData(
+                temperature_dc=365, hand_sanitiser=True, mask=True, distancing=True
+            ),
+            clock.now,
+        ).visit
     assert refused.reasons == ["quota_full"]
-    overrides.admit_past_quota(refused, None, "return_visit", None, clock.now)
+    with transaction.owned():
+        overrides.admit_past_quota(refused, None, "return_visit", None, clock.now)
     assert refused.slot == 2
     db.session.remove()
     flask_migrate.downgrade(revision="0013")

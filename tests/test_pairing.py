@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from checkin.domain.errors import InvalidPin, NotDoorStaff, UnknownAccount
 from checkin.extensions import db
 from checkin.models import AuditEntry, Device, PairingCode, Visit, hash_token
-from checkin.services import accounts, pairing
+from checkin.services import accounts, pairing, transaction
 from checkin.web.common import TABLET_COOKIE
 from tests.conftest import PASSWORD
 
@@ -41,7 +41,8 @@ def client(app) -> FlaskClient:
 @pytest.fixture
 def code(site, manager_user, clock) -> str:
     """Return a fresh pairing code of the default site."""
-    return pairing.new_code(site, manager_user, clock.now).code
+    with transaction.owned():
+        return pairing.new_code(site, manager_user, clock.now).code
 
 
 @pytest.fixture
@@ -50,7 +51,8 @@ def staff_with_pin(site, make_user, manager_user, clock):
 
     def make(site_=None, pin=PIN):
         user = make_user("door", site_=site_)
-        pairing.set_pin(site_ or site, user.id, pin, manager_user, clock.now)
+        with transaction.owned():
+            pairing.set_pin(site_ or site, user.id, pin, manager_user, clock.now)
         return user
 
     return make
@@ -192,7 +194,8 @@ def test_unpairing_ends_the_tablet_s_api_calls_too(
     device = paired(tablet, code)
     pin_login(tablet, door)
     assert tablet.get("/api/v1/quota/today").status_code == 200
-    pairing.unpair(device, manager_user, device.paired_at)
+    with transaction.owned():
+        pairing.unpair(device, manager_user, device.paired_at)
     assert tablet.get("/api/v1/quota/today").status_code == 401
 
 
@@ -223,7 +226,9 @@ def test_wrong_pins_are_throttled_per_tablet_so_even_the_right_one_waits(
     assert tablet.get("/").status_code == 302
 
     other = app.test_client()  # another paired tablet is not locked by this one's guesses
-    paired_other = pair(other, pairing.new_code(site, manager_user, clock.now).code)
+    with transaction.owned():
+        other_code = pairing.new_code(site, manager_user, clock.now).code
+    paired_other = pair(other, other_code)
     assert paired_other.status_code == 302
     assert pin_login(other, door).status_code == 302
 
@@ -438,10 +443,11 @@ def test_the_login_page_offers_pairing_and_a_paired_tablet_its_staff(client, tab
 def test_the_door_s_staff_buttons_show_display_names_and_usernames_without_one(
     tablet, code, site, manager_user, staff_with_pin, clock
 ):
-    named = accounts.add_user(
-        "satpam1", "door", PASSWORD, site, by=None, now=clock.now, display_name=" Budi Santoso "
-    )
-    pairing.set_pin(site, named.id, PIN, manager_user, clock.now)
+    with transaction.owned():
+        named = accounts.add_user(
+            "satpam1", "door", PASSWORD, site, by=None, now=clock.now, display_name=" Budi Santoso "
+        )
+        pairing.set_pin(site, named.id, PIN, manager_user, clock.now)
     unnamed = staff_with_pin()
     paired(tablet, code)
     names = tablet.get("/door/staff").text

@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 from checkin.domain.calling import CALLED, SERVING
 from checkin.extensions import db
 from checkin.models import Visit
-from checkin.services import display
+from checkin.services import display, transaction
 from tests.conftest import PASSWORD
 
 # Copies of the test's site with all its rows, and the id distance between two copies.
@@ -118,7 +118,9 @@ def screens(app, site, make_user, make_visit, clock) -> dict[str, FlaskClient]:
     for _visitor in range(5):
         make_visit()
     clients = {role: logged_in(app, make_user(role).username) for role in ("officer", "door")}
-    secret = display.issue_display_token(site, "TV", make_user("manager"), clock.now)
+    manager = make_user("manager")
+    with transaction.owned():
+        secret = display.issue_display_token(site, "TV", manager, clock.now)
     clients["display"] = app.test_client()
     assert clients["display"].get(f"/display?token={secret}").status_code == 302
     return clients

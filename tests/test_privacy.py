@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, Booking, DayQuota, SessionDay, Visit, utcnow
-from checkin.services import accounts, bookings, checkins, display, privacy
+from checkin.services import accounts, bookings, checkins, display, privacy, transaction
 from checkin.services.bookings import BookingData
 from tests.conftest import PASSWORD, csrf_token_in
 from tests.serving import PROJECT_ROOT, gunicorn
@@ -175,8 +175,9 @@ def test_the_production_access_log_holds_no_search_terms_nor_display_token(
 ):
     make_visit(visitor_name=PERSONAL["visitor_name"], phone=PERSONAL["phone"], nik_last4="7351")
     # Made now, as the server's clock reads: a session older than its account would end.
-    manager = accounts.add_user("manajer", "manager", PASSWORD, site, by=None, now=utcnow())
-    secret = display.issue_display_token(site, "TV lobby", manager, utcnow())
+    with transaction.owned():
+        manager = accounts.add_user("manajer", "manager", PASSWORD, site, by=None, now=utcnow())
+        secret = display.issue_display_token(site, "TV lobby", manager, utcnow())
     env = {"CHECKIN_DATABASE_URL": database_url, "CHECKIN_SECRET_KEY": "logs"}
     # The settings deploy/checkin.service starts gunicorn with: the access log goes to the journal.
     options = ["--config", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py")]
@@ -258,12 +259,14 @@ def test_purge_removes_void_reasons_and_the_audit_log_never_copies_them(
     client, login, manager_user, make_visit, clock
 ):
     visit = make_visit(visitor_name="Siti Aminah").visit
-    checkins.void_visit(visit, manager_user, "Siti Aminah typed twice", clock.now)
+    with transaction.owned():
+        checkins.void_visit(visit, manager_user, "Siti Aminah typed twice", clock.now)
     login(manager_user)
     assert "Siti Aminah typed twice" in client.get("/manage/audit?lang=en").text
     assert "Siti" not in json.dumps(db.session.scalar(sa.select(AuditEntry.detail)))
     clock.now += timedelta(days=31)
-    privacy.purge_personal(30, clock.now)
+    with transaction.owned():
+        privacy.purge_personal(30, clock.now)
     page = client.get("/manage/audit?lang=en").text
     assert "Siti" not in page and "reason removed after the retention period" in page
     assert db.session.get(Visit, visit.id).void_reason is None
@@ -287,7 +290,8 @@ def test_purged_values_leave_the_sqlite_files(runner, make_visit, manager_user, 
     old = make_visit(now=clock.now - timedelta(days=40), **PURGED).visit
     # A long reason shrinks the row most, leaving the most of the old row behind unless zeroed.
     reason = "Siti Zulaikha Purgetest came twice, " + "the first check was typed wrong " * 4
-    checkins.void_visit(old, manager_user, reason, clock.now)
+    with transaction.owned():
+        checkins.void_visit(old, manager_user, reason, clock.now)
     make_visit(visitor_name="Ani Tetap", phone="081200001111")
     secrets = [value.encode() for value in PURGED.values()] + [b"came twice"]
     assert all(secret in sqlite_files_bytes() for secret in secrets)  # the control

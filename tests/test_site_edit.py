@@ -17,7 +17,7 @@ from checkin.domain.errors import (
 )
 from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, Site, User
-from checkin.services import accounts, display, sites
+from checkin.services import accounts, display, sites, transaction
 from tests.conftest import PASSWORD
 
 # 23:00 in Kediri (WIB) is 01:00 of the next day in Jayapura (WIT).
@@ -157,7 +157,8 @@ def test_an_admin_edits_a_site_on_its_page(client, as_admin, site):
 
 
 def test_a_zone_set_from_the_command_line_stays_choosable(client, as_admin, site, clock):
-    sites.edit_site(site, None, clock.now, timezone="Asia/Singapore")
+    with transaction.owned():
+        sites.edit_site(site, None, clock.now, timezone="Asia/Singapore")
     form = {"name": "Kantor Kediri", "timezone": "Asia/Singapore", "daily_quota": "60"}
     assert client.post(f"/manage/admin/sites/{site.id}", data=form).status_code == 302
     assert stored(site) == ("Kantor Kediri", "Asia/Singapore", 60)

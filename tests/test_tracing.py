@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import AuditEntry, Visit
-from checkin.services import checkins, privacy
+from checkin.services import checkins, privacy, transaction
 from tests.conftest import DEFAULT_NOW, PASSWORD, csrf_token_in
 
 REFUSED = {"mask": False}
@@ -162,7 +162,8 @@ def test_the_purge_removes_what_old_searches_looked_for_from_the_audit_log(
     search(client, "name=Siti&phone=0812&nik_last4=1234&from=2026-11-01")
     clock.now += timedelta(days=10)
     search(client, "name=Budi&from=2026-11-01")
-    privacy.purge_personal(30, clock.now + timedelta(days=25))
+    with transaction.owned():
+        privacy.purge_personal(30, clock.now + timedelta(days=25))
     old, recent = audit_entries("traced")
     assert old.detail == {
         "start": "2026-11-01",
@@ -181,7 +182,8 @@ def test_a_search_without_terms_finds_purged_checks_by_time_without_names(
     client, as_manager, make_visit, clock
 ):
     make_visit(visitor_name="Siti Aminah", phone="081234567890", now=at(-40 * 24 * 60))
-    privacy.purge_personal(30, clock.now)
+    with transaction.owned():
+        privacy.purge_personal(30, clock.now)
     by_name = search(client, "name=siti&from=2026-10-01&to=2026-11-25")
     assert "0 checks match" in by_name.text
     by_time = search(client, "from=2026-10-01&to=2026-11-25").text
@@ -354,7 +356,8 @@ def test_the_checks_page_links_to_who_was_here(client, as_manager, make_visit):
 def test_purged_visitors_are_listed_by_time_without_names(client, as_manager, make_visit, clock):
     check = make_visit(visitor_name="Index", now=at(-40 * 24 * 60)).visit
     make_visit(visitor_name="Siti Aminah", phone="0812", now=at(-40 * 24 * 60 + 5))
-    privacy.purge_personal(30, clock.now)
+    with transaction.owned():
+        privacy.purge_personal(30, clock.now)
     html = client.get(f"/manage/tracing/visits/{check.id}?lang=en").text
     assert "1 visitor" in html and "(removed after the retention period)" in html
     assert "Siti" not in html and "Index" not in html

@@ -1,7 +1,8 @@
 """Flask commands of the booking channel: import a file of bookings, release unclaimed places.
 
-Each command calls the booking service and commits once; what it prints is in the language of
-the user's shell (LANGUAGE, LC_ALL, LC_MESSAGES or LANG: Indonesian for "id", else English).
+Each command calls the booking service in one transaction (``transaction.owned``); what it
+prints is in the language of the user's shell (LANGUAGE, LC_ALL, LC_MESSAGES or LANG: Indonesian
+for "id", else English).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from flask_babel import force_locale
 from checkin.cli.commands import PARAMETER_OF, clock
 from checkin.domain import limits
 from checkin.domain.errors import ServiceError
-from checkin.extensions import db
-from checkin.services import bookings, sites
+from checkin.services import bookings, sites, transaction
 from checkin.words import booking_words
 from checkin.words.errors import error_text
 
@@ -45,7 +45,6 @@ def in_shell_language(command: Callable) -> Callable:
             try:
                 return command(*args, **kwargs)
             except ServiceError as error:
-                db.session.rollback()
                 raise click.BadParameter(
                     error_text(error), param_hint=PARAMETER_OF.get(error.field or "", None)
                 ) from error
@@ -63,8 +62,8 @@ def import_bookings(file: Path, site_code: str) -> None:
     site = sites.site_coded(site_code)
     with file.open("rb") as opened:
         content = opened.read(limits.MAX_IMPORT_BYTES + 1)
-    report = bookings.import_file(site, content, None, clock())
-    db.session.commit()
+    with transaction.owned():
+        report = bookings.import_file(site, content, None, clock())
     lines = booking_words.report_lines(report.imported, report.already, report.refused)
     for line in lines:
         click.echo(line, err=bool(report.refused))
@@ -85,11 +84,12 @@ def release(site_code: str | None, due: bool) -> None:
     if (site_code is None) == (not due):
         raise click.UsageError(booking_words.release_needs_one_choice())
     if due:
-        done = bookings.release_due(clock())
-        db.session.commit()
+        with transaction.owned():
+            done = bookings.release_due(clock())
         for site, released in done:
             click.echo(f"{site.code}: {booking_words.release_text(released.places)}")
         return
-    released = bookings.release_unclaimed(sites.site_coded(site_code), None, clock())
-    db.session.commit()
+    site = sites.site_coded(site_code)
+    with transaction.owned():
+        released = bookings.release_unclaimed(site, None, clock())
     click.echo(booking_words.release_text(released.places))

@@ -23,7 +23,7 @@ from checkin.domain import admission, limits
 from checkin.domain.errors import ServiceError
 from checkin.domain.roles import Role
 from checkin.models import ROLES, TOKEN_SCOPES
-from checkin.services import accounts, backups, database, display, privacy, sites
+from checkin.services import accounts, backups, database, display, privacy, sites, transaction
 from checkin.words.errors import error_text
 
 DEMO_SITE = ("KDR", "BPJS Ketenagakerjaan Cabang Kediri", "Asia/Jakarta")
@@ -115,7 +115,8 @@ def init_db() -> None:
 @explained
 def add_site(code: str, name: str, timezone: str, quota: int) -> None:
     """Create a site with the code CODE (2 to 20 capital letters or digits)."""
-    site = sites.add_site(code, name, timezone, daily_quota=quota)
+    with transaction.owned():
+        site = sites.add_site(code, name, timezone, daily_quota=quota)
     click.echo(f"Added site {site.code} ({site.name}), {site.timezone}, quota {quota} a day.")
 
 
@@ -134,7 +135,10 @@ def edit_site(code: str, name: str | None, timezone: str | None, quota: int | No
     if name is None and timezone is None and quota is None:
         raise click.UsageError("Say what to change: --name, --timezone or --quota.")
     site = sites.site_coded(code)
-    changes = sites.edit_site(site, None, clock(), name=name, timezone=timezone, daily_quota=quota)
+    with transaction.owned():
+        changes = sites.edit_site(
+            site, None, clock(), name=name, timezone=timezone, daily_quota=quota
+        )
     for field, (before, after) in changes.items():
         click.echo(f"{site.code} {field}: {before} -> {after}")
     if not changes:
@@ -165,9 +169,10 @@ def add_user(
 ) -> None:
     """Create a staff account."""
     site = sites.site_coded(site_code) if site_code is not None else None
-    accounts.add_user(
-        username, role, password, site, by=None, now=clock(), display_name=display_name
-    )
+    with transaction.owned():
+        accounts.add_user(
+            username, role, password, site, by=None, now=clock(), display_name=display_name
+        )
     click.echo(f"Added {role} {username}.")
 
 
@@ -187,7 +192,9 @@ def add_user(
 @explained
 def add_token(username: str, label: str, scopes: tuple[str, ...]) -> None:
     """Print a new API token for USERNAME (shown only this once)."""
-    click.echo(accounts.issue_token(accounts.account_named(username), label, scopes))
+    with transaction.owned():
+        secret = accounts.issue_token(accounts.account_named(username), label, scopes)
+    click.echo(secret)
 
 
 @token_cli.command("list")
@@ -209,7 +216,8 @@ def list_tokens(username: str) -> None:
 @explained
 def revoke_token(token_id: int) -> None:
     """Revoke the API token TOKEN_ID (see `token list`) at once; it is kept, marked revoked."""
-    accounts.revoke_token(token_id, clock())
+    with transaction.owned():
+        accounts.revoke_token(token_id, clock())
     click.echo(f"Revoked token {token_id}.")
 
 
@@ -237,11 +245,12 @@ def demo(url: str, days: int) -> None:
         site = sites.site_coded(code)
         click.echo(f"Demo site {code} exists already; nothing changed but its display link.")
     else:
-        site = sites.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
-        staff = [
-            accounts.add_user(username, role, password, site, by=None, now=now)
-            for username, role, password in DEMO_ACCOUNTS
-        ]
+        with transaction.owned():
+            site = sites.add_site(code, name, timezone, online_service_url=DEMO_ONLINE_URL)
+            staff = [
+                accounts.add_user(username, role, password, site, by=None, now=now)
+                for username, role, password in DEMO_ACCOUNTS
+            ]
         today = site.local_day(now)
         count = seed_history(
             site,
@@ -269,10 +278,11 @@ def demo(url: str, days: int) -> None:
     if manager is None:
         click.echo(f"No active manager at {code}: make a display link on /manage/displays.")
         return
-    for token in display.display_tokens(site):
-        if token.label == DEMO_DISPLAY:
-            display.revoke_display_token(site, token.id, manager, now)
-    secret = display.issue_display_token(site, DEMO_DISPLAY, manager, now)
+    with transaction.owned():
+        for token in display.display_tokens(site):
+            if token.label == DEMO_DISPLAY:
+                display.revoke_display_token(site, token.id, manager, now)
+        secret = display.issue_display_token(site, DEMO_DISPLAY, manager, now)
     click.echo(f"Waiting-room display (a TV): {url.rstrip('/')}/display?token={secret}")
 
 
@@ -289,7 +299,9 @@ def demo(url: str, days: int) -> None:
 def purge_personal(days: int) -> None:
     """Anonymise name, phone and NIK of checks older than the retention and delete older
     bookings (safe to rerun)."""
-    purged = privacy.purge_personal(days, clock())
+    with transaction.owned():
+        purged = privacy.purge_personal(days, clock())
+    privacy.empty_write_ahead_log()
     click.echo(
         f"Anonymised {purged.checks} checks and deleted {purged.bookings} bookings older than"
         f" {days} days; counts and decisions kept."

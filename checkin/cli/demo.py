@@ -18,7 +18,7 @@ from checkin.domain import admission
 from checkin.domain.calling import WAITING
 from checkin.extensions import db
 from checkin.models import Site, User, Visit
-from checkin.services import checkins, floor, retests
+from checkin.services import checkins, floor, retests, transaction
 from checkin.services.checkins import CheckInData
 
 FIRST_NAMES = (
@@ -80,7 +80,8 @@ def seed_history(
 ) -> int:
     """Add weekday checks from ``start`` to ``end`` inclusive, none after ``until``; count them.
 
-    With ``officers``, the admitted visitors of each day are called and served too.
+    With ``officers``, the admitted visitors of each day are called and served too. A day's checks
+    and its floor are each a transaction of their own, so ninety days do not wait on one commit.
     """
     count = 0
     day = start
@@ -90,10 +91,11 @@ def seed_history(
             trend = 1 + ONLINE_UPTAKE / 2 - ONLINE_UPTAKE * (day - start).days / span
             expected = TYPICAL_ARRIVALS * WEEKDAY_DEMAND[day.weekday()] * trend
             visitors = max(5, round(rng.gauss(expected, 7)))
-            count += _seed_day(site, staff, day, visitors, rng, until)
-            db.session.commit()
+            with transaction.owned():
+                count += _seed_day(site, staff, day, visitors, rng, until)
             if officers:
-                _serve_day(site, officers, day, rng, until)
+                with transaction.owned():
+                    _serve_day(site, officers, day, rng, until)
         day += timedelta(days=1)
     return count
 

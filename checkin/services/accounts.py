@@ -61,8 +61,8 @@ def add_user(
     user = User(username=username, role=role, site=site, display_name=_shown_name(display_name))
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()  # its id, for the caller that acts on it before committing
     audit.record(site, by, now, "account", {"account": username, "change": "created", "role": role})
-    db.session.commit()
     return user
 
 
@@ -80,7 +80,6 @@ def rename(user: User, display_name: str | None, by: User, now: datetime) -> Non
     user.display_name = _shown_name(display_name)
     detail = {"account": user.username, "change": "renamed"}
     audit.record(user.site, by, now, "account", detail)
-    db.session.commit()
 
 
 def _shown_name(display_name: str | None) -> str | None:
@@ -126,7 +125,6 @@ def set_account_active(user: User, active: bool, by: User, now: datetime) -> Non
         end_sessions(user)
     change = "reactivated" if active else "deactivated"
     audit.record(user.site, by, now, "account", {"account": user.username, "change": change})
-    db.session.commit()
 
 
 def change_account(user: User, role: str, site: Site | None, by: User, now: datetime) -> bool:
@@ -155,7 +153,6 @@ def change_account(user: User, role: str, site: Site | None, by: User, now: date
     _revoke_tokens(user, now)
     for where in [place for place in dict.fromkeys([before, site]) if place] or [None]:
         audit.record(where, by, now, "account", detail)
-    db.session.commit()
     return True
 
 
@@ -168,7 +165,6 @@ def reset_password(user: User, password: str, by: User, now: datetime) -> None:
     logins.forget_failures(user)
     change = {"account": user.username, "change": "password_reset"}
     audit.record(user.site, by, now, "account", change)
-    db.session.commit()
 
 
 def _revoke_tokens(user: User, now: datetime) -> None:
@@ -183,7 +179,6 @@ def _revoke_tokens(user: User, now: datetime) -> None:
 def log_out(user: User) -> None:
     """End every session of ``user``, on this device and any other."""
     end_sessions(user)
-    db.session.commit()
 
 
 def end_sessions(user: User) -> None:
@@ -210,13 +205,6 @@ def user_for_session(session_id: str) -> User | None:
 
 def issue_token(user: User, label: str = "", scopes: tuple[str, ...] = ("checkin",)) -> str:
     """Create an API token for ``user`` and return its secret, which is shown only once."""
-    secret = add_token(user, label, scopes)
-    db.session.commit()
-    return secret
-
-
-def add_token(user: User, label: str, scopes: tuple[str, ...]) -> str:
-    """Add a token to the caller's transaction and return its secret."""
     unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
     if unknown or not scopes:
         raise UnknownScope(" ".join(unknown))
@@ -249,9 +237,7 @@ def revoke_token(token_id: int, now: datetime) -> None:
         .values(revoked_at=now)
     )
     if revoked.rowcount != 1:
-        db.session.rollback()
         raise UnknownToken(token_id)
-    db.session.commit()
 
 
 # Built once, as the check-in statements are: this runs on every API call.

@@ -1,8 +1,9 @@
 """The audit log: who changed a stored decision, a setting or an account, and who saw personal data.
 
 A change is recorded in the transaction that makes it. Access to visitors' personal data (a
-check's page, an export, the API's list) is recorded and committed before the data is sent, so
-that a failure to record it sends nothing instead of data without a record (UU 27/2022).
+check's page, an export, the API's list) is recorded in a transaction its entry point commits
+before the data is sent, so that a failure to record it sends nothing instead of data without a
+record (UU 27/2022).
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ def record(
 def record_view(visit: Visit, by: User, now: datetime) -> None:
     """Record that ``by`` opens a check's page, with its personal data."""
     record(visit.site, by, now, VIEWED, {}, visit)
-    db.session.commit()
 
 
 def record_export(
@@ -81,10 +81,9 @@ def record_api_read(site: Site, by: User, now: datetime, day: date, rows: int) -
 def _record_export(
     site: Site, by: User, now: datetime, start: date, end: date, file_format: str, rows: int
 ) -> None:
-    """Record and commit an export's range, format and number of rows."""
+    """Record an export's range, format and number of rows."""
     detail = {"start": start.isoformat(), "end": end.isoformat(), "format": file_format}
     record(site, by, now, EXPORTED, detail | {"rows": rows})
-    db.session.commit()
 
 
 def record_log_read(site: Site, by: User, now: datetime, day: date, rows: int) -> None:

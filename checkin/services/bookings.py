@@ -188,25 +188,28 @@ def open_days(site: Site, now: datetime) -> list[OpenDay]:
     return offered
 
 
-def book_on_page(site: Site, data: BookingData, address: str, now: datetime) -> Booked:
-    """Book as :func:`book` does for a visitor on the public page: within the days it offers,
-    and throttled per client address (the throttle's attempt is committed at once)."""
-    take_page_attempt(address, now)
+def book_on_page(site: Site, data: BookingData, now: datetime) -> Booked:
+    """Book as :func:`book` does for a visitor on the public page, within the days it offers.
+
+    The page takes the client address's attempt first (:func:`take_page_attempt`).
+    """
     last = site.local_day(now) + timedelta(days=limits.PUBLIC_BOOKING_DAYS - 1)
     if data.day > last:
         raise BookingDayTooFar(last)
     return book(site, data, now)
 
 
-def cancel_on_page(site: Site, typed_code: str, phone: str, address: str, now: datetime) -> Booking:
-    """Cancel as :func:`cancel` does with the visitor's phone, throttled per client address
-    (the throttle's attempt is committed at once)."""
-    take_page_attempt(address, now)
+def cancel_on_page(site: Site, typed_code: str, phone: str, now: datetime) -> Booking:
+    """Cancel as :func:`cancel` does with the visitor's phone; the page takes the client
+    address's attempt first (:func:`take_page_attempt`)."""
     return cancel(site, typed_code, now, phone=phone)
 
 
 def take_page_attempt(address: str, now: datetime) -> None:
-    """Count one booking or cancellation from a client address, or raise BookingPageBusy."""
+    """Count one booking or cancellation from a client address, or raise BookingPageBusy.
+
+    The page commits the attempt before it books or cancels, so that a refused try counts.
+    """
     keys = {(logins.digest(_PAGE), logins.digest(address)): PAGE_ATTEMPTS}
     refused_until = logins.take_attempt(keys, now)
     if refused_until is not None:

@@ -51,7 +51,6 @@ def ensure_booths(site: Site) -> None:
 def booths_in_use(site: Site) -> list[Booth]:
     """Return the site's booths in use, by number, first giving an older site its defaults."""
     ensure_booths(site)
-    db.session.commit()
     return list(
         db.session.scalars(
             sa.select(Booth)
@@ -94,7 +93,6 @@ def update_floor_settings(
         )
     ).all()
     if still_open:
-        db.session.rollback()
         raise BoothsStillOpen(tuple(still_open))
     labels = calling.booth_labels("\n".join(wanted.labels), wanted.booths)
     for booth in db.session.scalars(sa.select(Booth).where(Booth.site_id == site.id)):
@@ -110,7 +108,6 @@ def update_floor_settings(
     }
     if changes:
         audit.record(site, by, now, "settings", changes)
-    db.session.commit()
 
 
 def _add_booths(site: Site, numbers: range) -> None:

@@ -129,7 +129,7 @@ def set_holidays(site: Site, ticked: Collection[date], by: User | None, now: dat
             "opened": [[day.isoformat(), coming[day]] for day in opening],
         }
         audit.record(site, by, now, CLOSED_DAYS, detail)
-    return _commit_with_today(site, now)
+    return apply_today(site, now)
 
 
 def add_closed_day(site: Site, day: date, label: str, by: User | None, now: datetime) -> Quota:
@@ -144,7 +144,7 @@ def add_closed_day(site: Site, day: date, label: str, by: User | None, now: date
     db.session.add(ClosedDay(site_id=site.id, day=day, label=label, holiday=False))
     detail = {"holiday": False, "closed": [[day.isoformat(), label]], "opened": []}
     audit.record(site, by, now, CLOSED_DAYS, detail)
-    return _commit_with_today(site, now)
+    return apply_today(site, now)
 
 
 def remove_closed_day(site: Site, day: date, by: User | None, now: datetime) -> Quota:
@@ -155,7 +155,7 @@ def remove_closed_day(site: Site, day: date, by: User | None, now: datetime) -> 
     detail = {"holiday": False, "closed": [], "opened": [[day.isoformat(), row.label]]}
     db.session.delete(row)
     audit.record(site, by, now, CLOSED_DAYS, detail)
-    return _commit_with_today(site, now)
+    return apply_today(site, now)
 
 
 @dataclass(frozen=True)
@@ -178,10 +178,3 @@ def closure(site: Site, day: date, language: str) -> Closure | None:
     if row.holiday:
         name = office_calendar.national_holidays([day.year], language).get(day, name)
     return Closure(plan.closed_because, name)
-
-
-def _commit_with_today(site: Site, now: datetime) -> Quota:
-    """Apply the calendar to today's row and commit everything, or roll back on a refusal."""
-    quota = apply_today(site, now)
-    db.session.commit()
-    return quota

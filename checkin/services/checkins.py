@@ -1,7 +1,7 @@
 """Check-ins at the door: screen a visitor, claim a slot atomically, store the check.
 
 One transaction records a check, whether it is decided here (online) or was decided by a paired
-tablet while offline and is uploaded now: :func:`check_in` is the entry point for both, and
+tablet while offline and is uploaded now: :func:`check_in` adds either to its entry point's, and
 for an upload the same rules decide whether it is stored as the tablet made it or kept as an
 upload conflict for the manager, never dropped. The same ``client_ref`` again stores nothing.
 """
@@ -117,37 +117,47 @@ def check_in(
     now: datetime,
     decided: OfflineDecision | None = None,
 ) -> CheckInResult:
-    """Record one check in one transaction: decided now, or as a tablet ``decided`` offline.
+    """Record one check in the caller's transaction: decided now, or as a tablet ``decided``
+    offline.
 
     A check whose ``client_ref`` is stored already (or kept as a conflict) is returned as it
     was, and nothing new is stored. Online, the unique key finds it, so the first post of a
-    check costs no extra look-up; a re-test and an upload look first: a re-test's first
-    reading, re-tested already, would refuse it, and an upload may have been kept as a conflict.
+    check costs no extra look-up: the insert raises IntegrityError, and the entry point rolls
+    back and answers with :func:`after_lost_race`. A re-test and an upload look first: a
+    re-test's first reading, re-tested already, would refuse it, and an upload may have been
+    kept as a conflict.
     """
     if decided is not None or data.is_recheck:
         stored = _stored(site, data.client_ref, now)
         if stored is not None:
             return stored
-    for _attempt in range(2):
-        try:
-            if decided is None:
-                result = record(site, recorder, data, now)
-            else:
-                result = record_offline(site, recorder, data, decided, now)
-            db.session.commit()
-            return result
-        except IntegrityError as exc:
-            db.session.rollback()
-            stored = _stored(site, data.client_ref, now)
-            if stored is not None:
-                return stored
-            if decided is None and data.is_recheck:
-                # Another tablet stored the second reading between our check and our insert.
-                raise AlreadyRetested() from exc
-            if decided is None:
-                raise
-            # Another tablet's re-test of the same first reading: decided again, a conflict.
-    raise RuntimeError("an upload lost the same race twice")
+    if decided is None:
+        return record(site, recorder, data, now)
+    return record_offline(site, recorder, data, decided, now)
+
+
+def after_lost_race(
+    site: Site,
+    recorder: User | None,
+    data: CheckInData,
+    now: datetime,
+    decided: OfflineDecision | None,
+    lost: IntegrityError,
+) -> CheckInResult:
+    """Answer, in a new transaction, a :func:`check_in` whose transaction a unique key refused.
+
+    The same check stored meanwhile (the same ``client_ref`` posted twice) is returned as
+    stored. A re-test decided now whose first reading another tablet re-tested meanwhile is
+    refused; uploaded, it is decided again, which keeps it as a conflict.
+    """
+    stored = _stored(site, data.client_ref, now)
+    if stored is not None:
+        return stored
+    if decided is None and data.is_recheck:
+        raise AlreadyRetested() from lost
+    if decided is None:
+        raise lost
+    return record_offline(site, recorder, data, decided, now)
 
 
 def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) -> CheckInResult:
@@ -408,7 +418,6 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
         execution_options={"synchronize_session": False},
     )
     if voided.rowcount != 1:
-        db.session.rollback()
         raise AlreadyVoided()
     if visit.booking_id is not None and bookings.took_place(visit):
         # Its booking is open again; its number, not a walk-in slot, is never handed out again.
@@ -422,7 +431,6 @@ def void_visit(visit: Visit, by: User, reason: str, now: datetime) -> None:
             moves["used"] = -1
         day_counter.add_to_day(visit.site_id, visit.day, moves)
     audit.record(visit.site, by, now, "void", {"status": visit.status, "slot": visit.slot}, visit)
-    db.session.commit()
     db.session.refresh(visit)
 
 

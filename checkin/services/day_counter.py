@@ -159,8 +159,8 @@ def replan(site: Site, day: date, plan: DayPlan) -> Quota:
     """Give the day's row the quota the calendar says now, never below the slots taken.
 
     Closing keeps the slots taken and offers no more: tablets are asked to give back what they
-    hold (``Quota.return_held``). Adds to the caller's transaction; on QuotaBelowAdmitted it is
-    rolled back.
+    hold (``Quota.return_held``). Adds to the caller's transaction, which QuotaBelowAdmitted
+    leaves to its entry point to roll back.
     """
     ensure_day_row(site, day)
     row_of_day = (DayQuota.site_id == site.id, DayQuota.day == day)
@@ -185,7 +185,6 @@ def replan(site: Site, day: date, plan: DayPlan) -> Quota:
     ).first()
     if changed is None:
         row = db.session.get(DayQuota, (site.id, day))
-        db.session.rollback()
         raise QuotaBelowAdmitted(row.admitted, row.held)
     return Quota(day, *changed)
 

@@ -27,9 +27,8 @@ _ON_BOARD = (CALLED, SERVING, DONE, NO_SHOW)
 
 def issue_display_token(site: Site, label: str, by: User, now: datetime) -> str:
     """Make a display token for ``site`` and return its secret, which is shown only once."""
-    secret = accounts.add_token(by, label, (DISPLAY_SCOPE,))
+    secret = accounts.issue_token(by, label, (DISPLAY_SCOPE,))
     audit.record(site, by, now, "display_token", {"label": label, "change": "created"})
-    db.session.commit()
     return secret
 
 
@@ -56,7 +55,6 @@ def revoke_display_token(site: Site, token_id: int, by: User, now: datetime) -> 
         raise UnknownToken(token_id)
     token.revoked_at = now
     audit.record(site, by, now, "display_token", {"label": token.label, "change": "revoked"})
-    db.session.commit()
 
 
 # Built once: every display asks these every second or two, and most answers are a 304 that

@@ -164,11 +164,9 @@ def open_booth(site: Site, officer: User, number: int, now: datetime) -> Booth:
     if opened is None:
         booth = _booth(site, number)
         refusal = _not_opened(booth, officer, site.booths_per_officer, number)
-        db.session.rollback()
         if refusal is not None:
             raise refusal
         return booth
-    db.session.commit()
     return opened
 
 
@@ -177,7 +175,6 @@ def close_booth(site: Site, officer: User, number: int, now: datetime) -> None:
     booth_id = _hold(site, officer, number)
     _refuse_if_busy(booth_id, number)
     db.session.execute(_CLOSE, {"booth": booth_id}, execution_options=_NO_SYNC)
-    db.session.commit()
 
 
 def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
@@ -198,9 +195,7 @@ def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
         # committed while we waited for its row: the condition then updates nothing, and the
         # next attempt, a new statement, sees that claim. Each lost race is a visitor called.
         if queue(site, now).waiting == 0:
-            db.session.rollback()
             raise NobodyWaiting()
-    db.session.commit()
     return called
 
 
@@ -307,11 +302,9 @@ def _take_step(
                 Visit.id == visit_id, Visit.booth_id == booth_id
             )
         ).one_or_none()
-        db.session.rollback()
         if at_booth is not None and calling.waits_for_a_recall(step, *at_booth):
             raise RecallFirst()
         raise WrongFloorState()
-    db.session.commit()
     return moved
 
 
@@ -325,7 +318,6 @@ def _hold(site: Site, officer: User, number: int) -> int:
     if held is None:
         booth = _booth(site, number)
         refusal = UnknownBooth(number) if booth is None or not booth.in_use else None
-        db.session.rollback()
         raise refusal or BoothNotYours(number)
     return held.id
 
@@ -342,15 +334,13 @@ def _not_opened(booth: Booth | None, officer: User, limit: int, number: int) -> 
 
 
 def _refuse_if_busy(booth_id: int, number: int) -> None:
-    """Refuse, undoing the caller's transaction, while a visitor is called to or served at the
-    booth."""
+    """Refuse while a visitor is called to or served at the booth."""
     slot = db.session.scalar(
         sa.select(Visit.slot).where(
             Visit.booth_id == booth_id, Visit.floor_state.in_(calling.AT_BOOTH)
         )
     )
     if slot is not None:
-        db.session.rollback()
         raise BoothBusy(number, slot)
 
 

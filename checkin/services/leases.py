@@ -108,7 +108,6 @@ def top_up(device: Device, now: datetime) -> Lease:
                 LeasedSlot(site_id=site.id, day=day, slot=slot, device_id=device.id, leased_at=now)
                 for slot in taken
             )
-    db.session.commit()
     db.session.refresh(device)
     return lease_of(device, now)
 
@@ -136,7 +135,6 @@ def give_back(device: Device, day: date, slots: Collection[int], now: datetime) 
     """
     returned = _end_unused(device, day, slots, LeasedSlot.returned_at, now)
     day_counter.free_slots(device.site_id, day, returned, now)
-    db.session.commit()
     return len(returned)
 
 
@@ -155,7 +153,6 @@ def revoke(device: Device, by: User | None, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     audit.record(device.site, by, now, "lease_revoked", {"device": device.label, "slots": revoked})
-    db.session.commit()
     return revoked
 
 
@@ -173,7 +170,6 @@ def release(device: Device, by: User | None, now: datetime) -> int:
     day_counter.free_slots(device.site_id, day, released, now)
     detail = {"device": device.label, "slots": len(released)}
     audit.record(device.site, by, now, "lease_released", detail)
-    db.session.commit()
     return len(released)
 
 

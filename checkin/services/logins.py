@@ -119,7 +119,8 @@ def _change_windows(
     """Apply ``change`` to every key's window in one transaction; None, or when a refusal ends.
 
     Each write is conditional on the version read, so of two requests that read the same
-    window only the first one's write lands; the other reads again and decides again.
+    window only the first one's write lands; the other reads again and decides again, its
+    writes of the lost round undone to a savepoint, the caller's transaction kept.
     """
     for _attempt in range(RACE_RETRIES):
         read = {key: _read(key) for key in keys}
@@ -127,10 +128,11 @@ def _change_windows(
         refusals = [read[key][0].ends_at for key, window in changed.items() if window is None]
         if refusals:
             return max(refusals)
+        this_round = db.session.begin_nested()
         if all(_write(key, read[key][1], window) for key, window in changed.items()):
-            db.session.commit()
+            this_round.commit()
             return None
-        db.session.rollback()
+        this_round.rollback()
     # Never seen: every retry lost a race. Refuse rather than check a password unthrottled.
     return now + WINDOW
 

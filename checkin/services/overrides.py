@@ -24,7 +24,7 @@ _NO_SYNC = {"synchronize_session": False}
 
 
 def admit_past_quota(visit: Visit, by: User, reason: str, note: str | None, now: datetime) -> None:
-    """Admit the visitor of a check refused for the quota alone today, and commit.
+    """Admit the visitor of a check refused for the quota alone today.
 
     The check is claimed first with one conditional UPDATE (refused for the quota, not voided,
     no override yet), so two managers pressing at once admit the visitor once; then the day row
@@ -54,7 +54,6 @@ def admit_past_quota(visit: Visit, by: User, reason: str, note: str | None, now:
         execution_options=_NO_SYNC,
     )
     if claimed.rowcount != 1:
-        db.session.rollback()
         raise NotOverridable()
     number = db.session.execute(
         sa.update(DayQuota)
@@ -75,7 +74,6 @@ def admit_past_quota(visit: Visit, by: User, reason: str, note: str | None, now:
         execution_options=_NO_SYNC,
     )
     audit.record(site, by, now, ADMITTED_PAST_QUOTA, {"reason": reason, "slot": number}, visit)
-    db.session.commit()
     db.session.refresh(visit)
 
 

@@ -74,7 +74,6 @@ def new_code(site: Site, by: User, now: datetime) -> NewCode:
             expires_at=expires_at,
         )
     )
-    db.session.commit()
     return NewCode(code, expires_at)
 
 
@@ -83,17 +82,31 @@ def normalise_code(typed: str) -> str:
     return re.sub(r"[\s-]", "", typed).upper()
 
 
+def take_guess(address: str, now: datetime) -> None:
+    """Count a guess at a pairing code from the client ``address``; PairingLocked once its
+    window is full, so that codes cannot be tried in bulk.
+
+    The entry point commits the guess in a transaction of its own before :func:`pair` looks at
+    the code: a wrong code is refused with an error, which rolls back the pairing's transaction,
+    and the guess must count all the same.
+    """
+    refused_until = logins.take_attempt(_guesses_from(address), now)
+    if refused_until is not None:
+        raise PairingLocked(math.ceil((refused_until - now).total_seconds() / 60))
+
+
+def _guesses_from(address: str) -> logins.Keys:
+    """Return the throttle's key for pairing guesses from a client address, and its limit."""
+    return {(logins.digest(_PAIRING), logins.digest(address)): CODE_GUESSES}
+
+
 def pair(typed_code: str, name: str, address: str, now: datetime) -> Paired:
     """Pair a tablet with a pairing code: a new door device of the code's site, credential issued.
 
-    Each guess first takes one from the client address's window, so codes cannot be tried
-    in bulk. The code is marked used by a conditional UPDATE: of two tablets racing with one
-    code, one is paired.
+    The guess is counted first (:func:`take_guess`), and given back here when it pairs. The
+    code is marked used by a conditional UPDATE: of two tablets racing with one code, one is
+    paired.
     """
-    keys = {(logins.digest(_PAIRING), logins.digest(address)): CODE_GUESSES}
-    refused_until = logins.take_attempt(keys, now)
-    if refused_until is not None:
-        raise PairingLocked(math.ceil((refused_until - now).total_seconds() / 60))
     found = db.session.scalar(
         sa.select(PairingCode).where(
             PairingCode.code_hash == hash_token(normalise_code(typed_code))
@@ -112,7 +125,6 @@ def pair(typed_code: str, name: str, address: str, now: datetime) -> Paired:
         .returning(PairingCode.id)
     ).first()
     if taken is None:
-        db.session.rollback()
         raise PairingCodeUsed()
     device = leases.new_device(found.site, str(uuid.uuid4()), name, now)
     credential = secrets.token_urlsafe(32)
@@ -122,20 +134,25 @@ def pair(typed_code: str, name: str, address: str, now: datetime) -> Paired:
     found.device_id = device.id
     creator = db.session.get(User, found.created_by_id) if found.created_by_id else None
     audit.record(found.site, creator, now, "tablet_paired", {"device": device.label})
-    db.session.commit()
-    logins.give_back_attempt(keys, now)
+    logins.give_back_attempt(_guesses_from(address), now)
     return Paired(device, credential)
 
 
-def tablet_for(credential: str, now: datetime) -> Device | None:
-    """Return the paired tablet holding ``credential`` (noting it was seen), or None."""
+def tablet_for(credential: str) -> Device | None:
+    """Return the paired tablet holding ``credential``, or None."""
     device = holder_of(credential)
-    if device is None or not device.paired:
-        return None
-    if now - device.last_seen_at >= LAST_SEEN_EVERY:
-        device.last_seen_at = now
-        db.session.commit()
-    return device
+    return device if device is not None and device.paired else None
+
+
+def due_to_be_seen(device: Device, now: datetime) -> bool:
+    """Tell whether a request of the tablet at ``now`` is to be noted (:func:`note_seen`): once
+    a minute at most, so that its polls do not write."""
+    return now - device.last_seen_at >= LAST_SEEN_EVERY
+
+
+def note_seen(device: Device, now: datetime) -> None:
+    """Note that the tablet was seen at ``now``, for the manager's list of tablets."""
+    device.last_seen_at = now
 
 
 def holder_of(credential: str) -> Device | None:
@@ -159,7 +176,6 @@ def unpair(device: Device, by: User | None, now: datetime) -> Device:
     """
     device.unpaired_at = now
     audit.record(device.site, by, now, "tablet_unpaired", {"device": device.label})
-    db.session.commit()
     return device
 
 
@@ -188,7 +204,6 @@ def set_pin(site: Site, user_id: int, pin: str, by: User, now: datetime) -> User
     accounts.end_sessions(user)
     db.session.execute(sa.delete(LoginWindow).where(LoginWindow.username_digest == _pin_key(user)))
     audit.record(site, by, now, "account", {"account": user.username, "change": "pin_set"})
-    db.session.commit()
     return user
 
 

@@ -38,8 +38,9 @@ def purge_personal(older_than_days: int, now: datetime) -> Purged:
     was found.
 
     On SQLite the purged values also leave the disk: every connection zeroes what it deletes
-    (``secure_delete``), and the write-ahead log, which still holds the rows as they were, is
-    copied into the database file and emptied.
+    (``secure_delete``), and once the purge is committed :func:`empty_write_ahead_log` copies
+    the write-ahead log, which still holds the rows as they were, into the database file and
+    empties it.
     """
     if older_than_days < 1:
         raise RetentionTooShort()
@@ -68,9 +69,6 @@ def purge_personal(older_than_days: int, now: datetime) -> Purged:
         execution_options={"synchronize_session": False},
     )
     _forget_search_terms(cutoff)
-    db.session.commit()
-    if db.engine.dialect.name == "sqlite":
-        _empty_write_ahead_log()
     return Purged(purged.rowcount, deleted.rowcount)
 
 
@@ -87,8 +85,12 @@ def _forget_search_terms(cutoff: datetime) -> None:
             entry.detail = kept | {"terms_removed": True}
 
 
-def _empty_write_ahead_log() -> None:
-    """Checkpoint SQLite's write-ahead log into the database file and truncate it to nothing."""
+def empty_write_ahead_log() -> None:
+    """Checkpoint SQLite's write-ahead log into the database file and truncate it to nothing;
+    on PostgreSQL, nothing. Run by the purge's entry point after it commits: the log holds the
+    purge's own writes until then."""
+    if db.engine.dialect.name != "sqlite":
+        return
     with db.engine.connect() as connection:
         busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
     if busy:

@@ -78,9 +78,7 @@ def record_left(visit: Visit, now: datetime) -> None:
         execution_options={"synchronize_session": False},
     )
     if closed.rowcount != 1:
-        db.session.rollback()
         raise RetestClosed()
-    db.session.commit()
 
 
 def waiting(site: Site, now: datetime) -> list[Visit]:

@@ -37,7 +37,6 @@ def add_site(code: str, name: str, timezone: str = "Asia/Jakarta", **settings: o
     db.session.add(site)
     db.session.flush()
     booths.ensure_booths(site)
-    db.session.commit()
     return site
 
 
@@ -75,7 +74,6 @@ def edit_site(
         calendar.apply_today(site, now)
     if changes:
         audit.record(site, by, now, "settings", changes)
-    db.session.commit()
     return changes
 
 
@@ -141,7 +139,6 @@ def update_site_settings(
     quota = calendar.apply_today(site, now)
     if changes:
         audit.record(site, by, now, "settings", changes)
-    db.session.commit()
     return quota
 
 
@@ -161,4 +158,3 @@ def set_wait_kpi(site: Site, minutes: int, by: User | None, now: datetime) -> No
         change = {"wait_kpi_minutes": [site.wait_kpi_minutes, minutes]}
         audit.record(site, by, now, "settings", change)
         site.wait_kpi_minutes = minutes
-    db.session.commit()

@@ -86,7 +86,6 @@ def search(site: Site, terms: SearchTerms, by: User, now: datetime) -> SearchRes
     more = len(visits) > MAX_RESULTS
     visits = visits[:MAX_RESULTS]
     audit.record(site, by, now, audit.TRACED, terms.facts() | {"rows": len(visits), "more": more})
-    db.session.commit()
     return SearchResult(visits, more)
 
 
@@ -118,7 +117,7 @@ def contacts(
     found = list(
         db.session.scalars(
             sa.select(Visit)
-            # Everything the list and its export show, loaded before the commit below.
+            # Everything the list and its export show, loaded before its entry point commits.
             .options(
                 joinedload(Visit.recorded_by),
                 joinedload(Visit.booth),
@@ -133,7 +132,6 @@ def contacts(
         audit.record(site, by, now, audit.CONTACTS_LISTED, facts, check)
     else:
         audit.record(site, by, now, audit.CONTACTS_EXPORTED, facts | {"format": file_format}, check)
-    db.session.commit()
     return Contacts(check, window_minutes, start, end, found)
 
 

@@ -12,7 +12,7 @@ from checkin.domain.errors import PasswordTooShort, ServiceError
 from checkin.domain.roles import Capability
 from checkin.extensions import db
 from checkin.models import Site, User
-from checkin.services import accounts, headoffice, reports, sites
+from checkin.services import accounts, headoffice, reports, sites, transaction
 from checkin.web.common import acting_user, now, requires
 from checkin.web.forms import Form, options, show_error
 from checkin.web.forms.admin import (
@@ -88,12 +88,13 @@ def add_site():
     form = SiteForm()
     if form.validate():
         try:
-            sites.add_site(
-                form.code.data,
-                form.name.data,
-                form.timezone.data,
-                daily_quota=form.daily_quota.data,
-            )
+            with transaction.owned():
+                sites.add_site(
+                    form.code.data,
+                    form.name.data,
+                    form.timezone.data,
+                    daily_quota=form.daily_quota.data,
+                )
         except ServiceError as error:
             show_error(form.code, error)
         else:
@@ -110,15 +111,16 @@ def add_account():
     form = account_form(directory)
     if form.validate():
         try:
-            accounts.add_user(
-                form.username.data,
-                form.role.data,
-                form.password.data,
-                db.session.get(Site, form.site_id.data),
-                by=acting_user(),
-                now=now(),
-                display_name=form.display_name.data,
-            )
+            with transaction.owned():
+                accounts.add_user(
+                    form.username.data,
+                    form.role.data,
+                    form.password.data,
+                    db.session.get(Site, form.site_id.data),
+                    by=acting_user(),
+                    now=now(),
+                    display_name=form.display_name.data,
+                )
         except ServiceError as error:
             show_error(form[ACCOUNT_FIELDS[error.field]], error)
         else:
@@ -144,14 +146,15 @@ def edit_site(site_id: int):
         form.timezone.choices = options([*limits.TIMEZONES.items(), (site.timezone, site.timezone)])
     if form.validate_on_submit():
         try:
-            sites.edit_site(
-                site,
-                acting_user(),
-                now(),
-                name=form.name.data,
-                timezone=form.timezone.data,
-                daily_quota=form.daily_quota.data,
-            )
+            with transaction.owned():
+                sites.edit_site(
+                    site,
+                    acting_user(),
+                    now(),
+                    name=form.name.data,
+                    timezone=form.timezone.data,
+                    daily_quota=form.daily_quota.data,
+                )
         except ServiceError as error:
             show_error(form._fields.get(error.field, form.daily_quota), error)
         else:
@@ -171,7 +174,10 @@ def edit_account(user_id: int):
     if form.validate_on_submit():
         site = db.session.get(Site, form.site_id.data)
         try:
-            changed = accounts.change_account(account, form.role.data, site, acting_user(), now())
+            with transaction.owned():
+                changed = accounts.change_account(
+                    account, form.role.data, site, acting_user(), now()
+                )
         except ServiceError as error:
             show_error(form[ACCOUNT_FIELDS[error.field]], error)
         else:
@@ -193,7 +199,8 @@ def rename_account(user_id: int):
     name_form = DisplayNameForm()
     if name_form.validate_on_submit():
         try:
-            accounts.rename(account, name_form.display_name.data, acting_user(), now())
+            with transaction.owned():
+                accounts.rename(account, name_form.display_name.data, acting_user(), now())
         except ServiceError as error:
             show_error(name_form.display_name, error)
         else:
@@ -224,7 +231,8 @@ def set_active(user_id: int):
     account = account_or_404(user_id)
     active = request.form.get("active") == "1"
     try:
-        accounts.set_account_active(account, active, acting_user(), now())
+        with transaction.owned():
+            accounts.set_account_active(account, active, acting_user(), now())
     except ServiceError as error:
         flash(error_text(error), "error")
     else:
@@ -244,6 +252,7 @@ def reset_password(user_id: int):
     if not form.validate():
         flash(error_text(PasswordTooShort(limits.MIN_PASSWORD)), "error")
         return redirect(url_for(".index"))
-    accounts.reset_password(account, form.password.data, acting_user(), now())
+    with transaction.owned():
+        accounts.reset_password(account, form.password.data, acting_user(), now())
     flash(_("New password set for %(name)s.", name=account.username), "success")
     return redirect(url_for(".index"))

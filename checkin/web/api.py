@@ -23,18 +23,18 @@ from werkzeug.exceptions import (
 from checkin.domain import limits
 from checkin.domain.errors import ServiceError
 from checkin.domain.roles import Capability, Role
-from checkin.extensions import csrf, db
+from checkin.extensions import csrf
 from checkin.models import Device, Visit
 from checkin.services import (
     audit,
     bookings,
-    checkins,
     day_counter,
     entry_log,
     floor,
     leases,
     pairing,
     reports,
+    transaction,
 )
 from checkin.web import booking_schemas
 from checkin.web import openapi as openapi_document
@@ -44,6 +44,7 @@ from checkin.web.common import (
     current_site,
     door_tablet,
     now,
+    record_check,
     requires,
 )
 from checkin.web.errors import KEPT, json_error
@@ -215,7 +216,7 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
     tablet = door_tablet()
     if tablet is not None:
         data = replace(data, tablet_id=tablet.id)
-    result = checkins.check_in(current_site(), acting_user(), data, now(), decided)
+    result = record_check(current_site(), acting_user(), data, decided)
     if result.conflict is not None:
         with force_locale("en"):
             words = conflict_text(result.conflict.cause)
@@ -251,7 +252,10 @@ def this_tablet(device_id: str | None) -> Device:
 def take_lease() -> Response:
     """Top this paired tablet's lease of today up; return its slots and the rules to decide by."""
     wanted = load(LEASE_REQUEST, json_body())
-    return jsonify(LEASE.dump(leases.top_up(this_tablet(wanted["device_id"]), now())))
+    tablet = this_tablet(wanted["device_id"])
+    with transaction.owned():
+        lease = leases.top_up(tablet, now())
+    return jsonify(LEASE.dump(lease))
 
 
 @bp.get("/leases/<device:device_id>")
@@ -272,7 +276,9 @@ def revoke_lease(device_id: str) -> Response:
     """Stop a tablet leasing for the rest of its day (audited); its unused slots stay held
     until it gives them back or a manager releases them."""
     device = leases.device_of(current_site(), device_id)
-    return jsonify({"device_id": device_id, "revoked": leases.revoke(device, acting_user(), now())})
+    with transaction.owned():
+        revoked = leases.revoke(device, acting_user(), now())
+    return jsonify({"device_id": device_id, "revoked": revoked})
 
 
 def credential_holder() -> Device:
@@ -294,7 +300,8 @@ def give_back() -> Response:
     """
     given = load(SLOT_RETURN, json_body())
     tablet = credential_holder()
-    returned = leases.give_back(tablet, given["day"], given["slots"], now())
+    with transaction.owned():
+        returned = leases.give_back(tablet, given["day"], given["slots"], now())
     quota = day_counter.quota_today(tablet.site, now())
     return jsonify({"returned": returned, "quota": QUOTA.dump(quota)})
 
@@ -329,7 +336,8 @@ def list_checkins() -> Response:
         after=query["after"],
         limit=query["limit"],
     )
-    audit.record_api_read(site, acting_user(), now(), day, len(page.visits))
+    with transaction.owned():  # the read recorded before the checks are sent
+        audit.record_api_read(site, acting_user(), now(), day, len(page.visits))
     return jsonify(
         VISIT_PAGE.dump({"day": day, "items": page.visits, "next_after": page.next_after})
     )
@@ -357,8 +365,9 @@ def create_booking() -> tuple[Response, int, dict[str, str]]:
 
     The same ``external_ref`` again: 200 with the booking made for it; nothing new is stored.
     """
-    booked = bookings.book(current_site(), load(NEW_BOOKING, json_body()), now())
-    db.session.commit()
+    wanted = load(NEW_BOOKING, json_body())
+    with transaction.owned():
+        booked = bookings.book(current_site(), wanted, now())
     body = BOOKING.dump(booked.booking)
     location = url_for("api.list_bookings", q=body["code"])
     return jsonify(body), 201 if booked.created else 200, {"Location": location}
@@ -378,8 +387,8 @@ def list_bookings() -> Response:
         items = bookings.day_bookings(site, day)
     body = BOOKING_LIST.dump({"day": day, "places": bookings.places(site, day), "items": items})
     detail = {"day": day.isoformat(), "rows": len(items)}
-    audit.record(site, acting_user(), moment, audit.BOOKINGS_READ, detail)
-    db.session.commit()
+    with transaction.owned():
+        audit.record(site, acting_user(), moment, audit.BOOKINGS_READ, detail)
     return jsonify(body)
 
 
@@ -388,8 +397,8 @@ def list_bookings() -> Response:
 def cancel_booking(code: str) -> Response:
     """Cancel a booking not yet used, by its code (and the visitor's phone, if given)."""
     query = load(CANCEL_QUERY, request.args)
-    booking = bookings.cancel(current_site(), code, now(), phone=query["phone"])
-    db.session.commit()
+    with transaction.owned():
+        booking = bookings.cancel(current_site(), code, now(), phone=query["phone"])
     return jsonify(BOOKING.dump(booking))
 
 

@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Length
 from checkin.domain.roles import Role
 from checkin.extensions import login_manager
 from checkin.models import User
-from checkin.services import accounts, logins
+from checkin.services import accounts, logins, transaction
 from checkin.web import door
 from checkin.web.common import SESSION_TABLET, acting_user, now, paired_tablet, requested_path
 from checkin.web.errors import wants_json
@@ -129,7 +129,10 @@ def login():
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        result = logins.log_in(username, form.password.data, request.remote_addr or "", now())
+        address = request.remote_addr or ""
+        # A wrong password is an answer, not an error: the failure it counts is committed with it.
+        with transaction.owned():
+            result = logins.log_in(username, form.password.data, address, now())
         if result.user is not None:
             start_fresh_session()
             login_user(result.user)
@@ -167,7 +170,8 @@ def logout():
     On a paired tablet this is "Switch staff": the tablet stays paired for the next one.
     """
     if current_user.is_authenticated:
-        accounts.log_out(acting_user())
+        with transaction.owned():
+            accounts.log_out(acting_user())
     logout_user()
     start_fresh_session()
     if paired_tablet() is not None:

@@ -15,9 +15,8 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from checkin.domain import booking_rules, limits
 from checkin.domain.booking_errors import UnknownBooking
 from checkin.domain.errors import ServiceError, UnknownSite
-from checkin.extensions import db
 from checkin.models import Booking, Site
-from checkin.services import bookings, sites
+from checkin.services import bookings, sites, transaction
 from checkin.web.common import now, qr_code
 from checkin.web.forms.booking_page import BookingForm, CancelForm, DayForm
 from checkin.words.booking_words import cancelled_text, grouped_code, page_error_text
@@ -87,13 +86,13 @@ def book(code: str):
     if not form.validate_on_submit():
         return render_page(site, 400, form=form, day=form.day.data)
     try:
-        booked = bookings.book_on_page(site, form.booking_data(), client_address(), now())
+        take_attempt()
+        with transaction.owned():
+            booked = bookings.book_on_page(site, form.booking_data(), now())
     except ServiceError as error:
-        db.session.rollback()
         return render_page(
             site, error.status, form=form, day=form.day.data, problem=page_error_text(error)
         )
-    db.session.commit()
     session[JUST_BOOKED] = {"code": booked.booking.code, "at": now().isoformat()}
     return redirect(url_for(".booked", code=site.code), 303)
 
@@ -141,15 +140,20 @@ def cancel(code: str):
     if not form.validate_on_submit():
         return render_page(site, 400, cancel_form=form)
     try:
-        cancelled = bookings.cancel_on_page(
-            site, form.code.data, form.phone.data, client_address(), now()
-        )
+        take_attempt()
+        with transaction.owned():
+            cancelled = bookings.cancel_on_page(site, form.code.data, form.phone.data, now())
     except ServiceError as error:
-        db.session.rollback()
         form.code.errors = [page_error_text(error)]
         return render_page(site, error.status, cancel_form=form)
-    db.session.commit()
     return render_page(site, notice=cancelled_text(cancelled))
+
+
+def take_attempt() -> None:
+    """Take one booking or cancellation from the client address's throttle, committed on its
+    own: a refused try still counts, or probing for who has booked would cost nothing."""
+    with transaction.owned():
+        bookings.take_page_attempt(client_address(), now())
 
 
 def client_address() -> str:

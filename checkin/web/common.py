@@ -33,7 +33,7 @@ from checkin.domain import limits
 from checkin.domain.roles import Capability
 from checkin.extensions import db
 from checkin.models import Device, Site, User, Visit
-from checkin.services import checkins, pairing
+from checkin.services import checkins, pairing, transaction
 from checkin.words import exports
 
 # The paired tablet's credential (a cookie); the tablet a session was opened on (by PIN or
@@ -91,6 +91,21 @@ class DeviceIdConverter(BaseConverter):
 URL_CONVERTERS = {"id": RowNumberConverter, "device": DeviceIdConverter}
 
 
+def record_check(
+    site: Site,
+    recorder: User,
+    data: checkins.CheckInData,
+    decided: checkins.OfflineDecision | None = None,
+) -> checkins.CheckInResult:
+    """Record a check in a transaction of its own, online or uploaded; the same check posted
+    twice at once is answered as stored (``checkins.after_lost_race``)."""
+    moment = now()
+    return transaction.owned_after_race(
+        lambda: checkins.check_in(site, recorder, data, moment, decided),
+        lambda lost: checkins.after_lost_race(site, recorder, data, moment, decided, lost),
+    )
+
+
 def own_visit(visit_id: int) -> Visit:
     """Return a visit of the account's own site, or answer 404: other sites' stay hidden."""
     visit = checkins.site_visit(current_site(), visit_id)
@@ -103,7 +118,10 @@ def paired_tablet() -> Device | None:
     """Return the paired tablet this browser is, by its credential cookie, or None."""
     if "paired_tablet" not in g:
         credential = request.cookies.get(TABLET_COOKIE)
-        g.paired_tablet = pairing.tablet_for(credential, now()) if credential else None
+        g.paired_tablet = pairing.tablet_for(credential) if credential else None
+        if g.paired_tablet is not None and pairing.due_to_be_seen(g.paired_tablet, now()):
+            with transaction.owned():  # whatever the request does next
+                pairing.note_seen(g.paired_tablet, now())
     return g.paired_tablet
 
 

@@ -22,9 +22,17 @@ from flask_login import current_user
 from checkin.domain import admission, limits
 from checkin.domain.errors import ServiceError
 from checkin.domain.roles import Capability, Role
-from checkin.extensions import db
 from checkin.models import Site, Visit
-from checkin.services import bookings, calendar, checkins, day_counter, floor, leases, retests
+from checkin.services import (
+    bookings,
+    calendar,
+    checkins,
+    day_counter,
+    floor,
+    leases,
+    retests,
+    transaction,
+)
 from checkin.web.common import (
     acting_user,
     current_site,
@@ -32,6 +40,7 @@ from checkin.web.common import (
     now,
     own_visit,
     qr_code,
+    record_check,
     requires,
 )
 from checkin.web.forms import show_error
@@ -214,9 +223,8 @@ def check_in():
         return render_door(form, 422)
     data = on_this_tablet(form.check_in_data())
     try:
-        result = checkins.check_in(current_site(), acting_user(), data, now())
+        result = record_check(current_site(), acting_user(), data)
     except ServiceError as error:  # the booking picked: unknown, or admitted already
-        db.session.rollback()
         flash(error_text(error), "error")
         return render_door(form, error.status)
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
@@ -254,7 +262,7 @@ def retest(visit_id: int):
         return render_result(first, form, 422)
     try:
         second = checkins.second_reading(first, form.temperature.data, form.client_ref.data or None)
-        result = checkins.check_in(first.site, acting_user(), on_this_tablet(second), now())
+        result = record_check(first.site, acting_user(), on_this_tablet(second))
     except ServiceError as error:
         show_error(form.temperature, error)
         return render_result(first, form, 422)
@@ -267,7 +275,8 @@ def left_without_retest(visit_id: int):
     """Record that a visitor asked to rest went away without their second reading."""
     first = door_visit(visit_id)
     try:
-        retests.record_left(first, now())
+        with transaction.owned():
+            retests.record_left(first, now())
     except ServiceError as error:
         flash(error_text(error), "error")
     else:

@@ -14,7 +14,7 @@ from flask_login import current_user
 from checkin.domain import calling
 from checkin.domain.errors import ServiceError, UnknownBooth
 from checkin.domain.roles import Capability
-from checkin.services import booths, floor
+from checkin.services import booths, floor, transaction
 from checkin.web.common import acting_user, current_site, now, requires
 from checkin.web.forms.floor import BoothForm, StepForm
 from checkin.words.errors import error_text
@@ -55,7 +55,8 @@ def floor_state() -> dict[str, Any]:
 def render_console(message: str | None = None, status: int = 200) -> tuple[str, int]:
     """Render the console: the officer's booths as cards, the others to open, the queue."""
     site = current_site()
-    booths.booths_in_use(site)  # a site made before the floor gets its booths now
+    with transaction.owned():  # a site made before the floor gets its booths now
+        booths.booths_in_use(site)
     states = floor.booth_states(site)
     mine = [state for state in states if state.booth.officer_id == current_user.id]
     seen = floor_state()
@@ -119,7 +120,8 @@ def press_booth(number: int, press: str):
         return stale_page()
     action = {"open": floor.open_booth, "close": floor.close_booth, "call": floor.call_next}
     try:
-        action[press](current_site(), acting_user(), number, now())
+        with transaction.owned():
+            action[press](current_site(), acting_user(), number, now())
     except ServiceError as error:
         return refused(error)
     return back_to(number)
@@ -133,7 +135,8 @@ def take_step(number: int, step: str):
     if not form.validate_on_submit():
         return stale_page()
     try:
-        STEPS[step](current_site(), acting_user(), number, form.visit.data, now())
+        with transaction.owned():
+            STEPS[step](current_site(), acting_user(), number, form.visit.data, now())
     except ServiceError as error:
         return refused(error)
     return back_to(number)

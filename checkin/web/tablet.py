@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from checkin.domain.errors import NotDoorStaff, ServiceError, UnknownAccount
 from checkin.domain.roles import Role
 from checkin.models import Device, User
-from checkin.services import pairing
+from checkin.services import pairing, transaction
 from checkin.web.auth import start_fresh_session
 from checkin.web.common import (
     PIN_SESSION,
@@ -81,10 +81,14 @@ def pair():
     form = PairForm(code=request.args.get("code", ""))
     status = 200
     if form.validate_on_submit():
+        address = request.remote_addr or ""
         try:
-            paired = pairing.pair(
-                form.code.data, form.name.data or "", request.remote_addr or "", now()
-            )
+            # The guess is counted and committed first, in a transaction of its own: a wrong
+            # code answers with an error that rolls back the pairing, and must count all the same.
+            with transaction.owned():
+                pairing.take_guess(address, now())
+            with transaction.owned():
+                paired = pairing.pair(form.code.data, form.name.data or "", address, now())
         except ServiceError as error:
             show_error(form.code, error)
             status = 429 if error.code == "pairing_locked" else 422
@@ -133,7 +137,9 @@ def pin(user_id: int):
     form = PinForm()
     status = 200
     if form.validate_on_submit():
-        result = pairing.pin_log_in(tablet, user.id, form.pin.data, now())
+        # A wrong PIN is an answer, not an error: the failure it counts is committed with it.
+        with transaction.owned():
+            result = pairing.pin_log_in(tablet, user.id, form.pin.data, now())
         if result.user is not None:
             start_fresh_session()
             login_user(result.user)

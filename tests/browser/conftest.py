@@ -28,7 +28,7 @@ from checkin.models import (
     Visit,
     utcnow,
 )
-from checkin.services import accounts, checkins, day_counter, leases, pairing, sites
+from checkin.services import accounts, checkins, day_counter, leases, pairing, sites, transaction
 from checkin.services.checkins import CheckInData
 from tests.conftest import DEFAULT_NOW, PASSING, PASSWORD, Clock, create_tables
 
@@ -85,23 +85,27 @@ class LiveServer:
         with self.app.app_context():
             site = self.site()
             for _visitor in range(count):
-                checkins.check_in(site, None, CheckInData(**(PASSING | fields)), self.clock.now)
+                with transaction.owned():
+                    checkins.check_in(site, None, CheckInData(**(PASSING | fields)), self.clock.now)
 
     def pairing_code(self) -> str:
         """Return a pairing code of the door's site, as its manager makes one."""
         with self.app.app_context():
             manager = db.session.scalar(sa.select(User).where(User.username == MANAGER))
-            return pairing.new_code(self.site(), manager, self.clock.now).code
+            with transaction.owned():
+                return pairing.new_code(self.site(), manager, self.clock.now).code
 
     def use_every_slot(self) -> None:
         """Leave no slot today: release the tablets' slots and lower the quota to the admitted."""
         with self.app.app_context():
             site = self.site()
             for device in db.session.scalars(sa.select(Device)):
-                leases.release(device, None, self.clock.now)
+                with transaction.owned():
+                    leases.release(device, None, self.clock.now)
             taken = day_counter.quota_today(site, self.clock.now).used
             settings = sites.SiteSettings(taken, site.fever_cutoff_dc, site.online_service_url)
-            sites.update_site_settings(site, settings, None, self.clock.now)
+            with transaction.owned():
+                sites.update_site_settings(site, settings, None, self.clock.now)
 
     def left_today(self) -> int:
         """Return the slots left today, as the counter should show them."""
@@ -113,7 +117,8 @@ class LiveServer:
         with self.app.app_context():
             site = self.site()
             settings = sites.SiteSettings(limit, site.fever_cutoff_dc, site.online_service_url)
-            sites.update_site_settings(site, settings, None, self.clock.now)
+            with transaction.owned():
+                sites.update_site_settings(site, settings, None, self.clock.now)
 
 
 @pytest.fixture(scope="package")
@@ -131,14 +136,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     with app.app_context():
         create_tables()
-        site = sites.add_site(
-            "KDR",
-            "BPJS Ketenagakerjaan Cabang Kediri",
-            online_service_url=ONLINE_SERVICE_URL,
-        )
+        with transaction.owned():
+            site = sites.add_site(
+                "KDR",
+                "BPJS Ketenagakerjaan Cabang Kediri",
+                online_service_url=ONLINE_SERVICE_URL,
+            )
         for username in DOOR_ACCOUNTS:
-            accounts.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
-        accounts.add_user(MANAGER, "manager", PASSWORD, site, by=None, now=utcnow())
+            with transaction.owned():
+                accounts.add_user(username, "door", PASSWORD, site, by=None, now=utcnow())
+        with transaction.owned():
+            accounts.add_user(MANAGER, "manager", PASSWORD, site, by=None, now=utcnow())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import User, Visit, utcnow
-from checkin.services import accounts, bookings, checkins, display
+from checkin.services import accounts, bookings, checkins, display, transaction
 from checkin.services.checkins import CheckInData
 from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, pair, sign_in
 from tests.conftest import PASSING, PASSWORD
@@ -50,7 +50,8 @@ def record(server: LiveServer, **fields: object) -> int:
     with server.app.app_context():
         site = server.site()
         data = CheckInData(**(PASSING | fields))
-        return checkins.check_in(site, None, data, server.clock.now).visit.id
+        with transaction.owned():
+            return checkins.check_in(site, None, data, server.clock.now).visit.id
 
 
 def visit(path: str) -> Callable[[Page, LiveServer], None]:
@@ -134,7 +135,8 @@ def waiting_room_display(page: Page, server: LiveServer) -> None:
         for booth, visit_id in zip((3, 7), called, strict=True):
             call(db.session.get(Visit, visit_id), booth=booth, at=server.clock.now)
         manager = db.session.scalar(sa.select(User).filter_by(username=MANAGER))
-        secret = display.issue_display_token(site, "TV", manager, server.clock.now)
+        with transaction.owned():
+            secret = display.issue_display_token(site, "TV", manager, server.clock.now)
     page.goto(f"{server.url}/display?token={secret}")
     expect(page.locator("[data-current-number]")).not_to_have_text("–")
 
@@ -239,7 +241,8 @@ def office(live_server: LiveServer) -> Iterator[LiveServer]:
             (HEAD_OFFICE, "head_office", None),
         ):
             if db.session.scalar(sa.select(User).filter_by(username=username)) is None:
-                accounts.add_user(username, role, PASSWORD, of_site, by=None, now=utcnow())
+                with transaction.owned():
+                    accounts.add_user(username, role, PASSWORD, of_site, by=None, now=utcnow())
         staff = list(db.session.scalars(sa.select(User).filter_by(role="door")))
         yesterday = site.local_day(live_server.clock.now) - timedelta(days=1)
         seed_history(site, staff, yesterday - timedelta(days=40), yesterday, random.Random(18))

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import User, utcnow
-from checkin.services import accounts
+from checkin.services import accounts, transaction
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 
@@ -19,7 +19,8 @@ def siteless_admin(server):
     """Return the username of an admin who belongs to no site."""
     with server.app.app_context():
         if db.session.query(User).filter_by(username="root").first() is None:
-            accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
+            with transaction.owned():
+                accounts.add_user("root", "admin", PASSWORD, None, by=None, now=utcnow())
     return "root"
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import ClosedDay, User, WeekdayQuota, utcnow
-from checkin.services import accounts
+from checkin.services import accounts, transaction
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 from tests.test_office_calendar import CHRISTMAS, local
@@ -34,7 +34,8 @@ def calendar_server(server):
     with server.app.app_context():
         if db.session.scalar(sa.select(User).where(User.username == MANAGER)) is None:
             site = server.site()
-            accounts.add_user(MANAGER, "manager", PASSWORD, site, by=None, now=utcnow())
+            with transaction.owned():
+                accounts.add_user(MANAGER, "manager", PASSWORD, site, by=None, now=utcnow())
     yield server
     empty()
     server.reset()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import User, Visit
-from checkin.services import accounts, display
+from checkin.services import accounts, display, transaction
 from tests.browser.conftest import LiveServer, screenshot
 from tests.conftest import PASSWORD
 from tests.floor_helpers import booth_of, call
@@ -73,10 +73,12 @@ def display_link(server: LiveServer) -> str:
     with server.app.app_context():
         manager = db.session.scalar(sa.select(User).where(User.username == "tvmanager"))
         if manager is None:
-            manager = accounts.add_user(
-                "tvmanager", "manager", PASSWORD, server.site(), by=None, now=server.clock.now
-            )
-        secret = display.issue_display_token(server.site(), "TV", manager, server.clock.now)
+            with transaction.owned():
+                manager = accounts.add_user(
+                    "tvmanager", "manager", PASSWORD, server.site(), by=None, now=server.clock.now
+                )
+        with transaction.owned():
+            secret = display.issue_display_token(server.site(), "TV", manager, server.clock.now)
     return f"{server.url}/display?token={secret}"
 
 

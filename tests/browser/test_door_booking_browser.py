@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import Booking, BookingSession, SessionDay
-from checkin.services import bookings
+from checkin.services import bookings, transaction
 from checkin.services.bookings import BookingData
 from tests.browser.conftest import MANAGER, LiveServer, screenshot, sign_in
 from tests.browser.test_door_browser import check, next_visitor
@@ -33,7 +33,8 @@ def booking_code(server: LiveServer) -> Iterator[str]:
             phone="0812 3456 7890",
             nik_last4="1234",
         )
-        code = bookings.book(site, data, DEFAULT_NOW).booking.code
+        with transaction.owned():
+            code = bookings.book(site, data, DEFAULT_NOW).booking.code
         db.session.commit()
     yield code
     with server.app.app_context():

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import Booth, User, utcnow
-from checkin.services import accounts, floor
+from checkin.services import accounts, floor, transaction
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 
@@ -25,7 +25,10 @@ def officer(server) -> str:
     with server.app.app_context():
         db.session.execute(sa.update(Booth).values(officer_id=None, opened_at=None))
         if db.session.scalar(sa.select(User).where(User.username == OFFICER)) is None:
-            accounts.add_user(OFFICER, "officer", PASSWORD, server.site(), by=None, now=utcnow())
+            with transaction.owned():
+                accounts.add_user(
+                    OFFICER, "officer", PASSWORD, server.site(), by=None, now=utcnow()
+                )
         db.session.commit()
     return OFFICER
 
@@ -76,11 +79,12 @@ def test_the_console_follows_a_call_made_elsewhere(open_console, server):
     expect(page.locator("#queue [data-waiting]")).to_have_text("1")
     with server.app.app_context():
         site = server.site()
-        colleague = accounts.add_user(
-            "petugas.lain", "officer", PASSWORD, site, by=None, now=utcnow()
-        )
-        floor.open_booth(site, colleague, 7, server.clock.now)
-        floor.call_next(site, colleague, 7, server.clock.now)
+        with transaction.owned():
+            colleague = accounts.add_user(
+                "petugas.lain", "officer", PASSWORD, site, by=None, now=utcnow()
+            )
+            floor.open_booth(site, colleague, 7, server.clock.now)
+            floor.call_next(site, colleague, 7, server.clock.now)
     # The poll sees the booth change and reloads: the other booth shows its number.
     expect(page.locator("#booth-7 .holder")).to_contain_text("petugas.lain", timeout=8000)
     expect(page.locator("#queue [data-waiting]")).to_have_text("0")
@@ -97,11 +101,13 @@ def test_console_with_three_booths_in_different_states(open_console, server, wid
         officer = db.session.scalar(sa.select(User).where(User.username == OFFICER))
         now = server.clock.now
         for number in (1, 2, 3):
-            floor.open_booth(site, officer, number, now)
-        serving = floor.call_next(site, officer, 1, now + timedelta(minutes=2))
-        floor.start(site, officer, 1, serving.id, now + timedelta(minutes=3))
-        called = floor.call_next(site, officer, 2, now + timedelta(minutes=4))
-        floor.recall(site, officer, 2, called.id, now + timedelta(minutes=6))
+            with transaction.owned():
+                floor.open_booth(site, officer, number, now)
+        with transaction.owned():
+            serving = floor.call_next(site, officer, 1, now + timedelta(minutes=2))
+            floor.start(site, officer, 1, serving.id, now + timedelta(minutes=3))
+            called = floor.call_next(site, officer, 2, now + timedelta(minutes=4))
+            floor.recall(site, officer, 2, called.id, now + timedelta(minutes=6))
     server.clock.now += timedelta(minutes=14)
     page = open_console(width, height)
     expect(page.locator("article.booth-card")).to_have_count(3)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from checkin.domain import admission
 from checkin.extensions import db
 from checkin.models import Device, LeasedSlot, UploadConflict, Visit
-from checkin.services import day_counter, leases, pairing, sites
+from checkin.services import day_counter, leases, pairing, sites, transaction
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, MANAGER, pair, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -208,7 +208,8 @@ def test_the_tablet_decides_by_the_same_rules_as_the_server(open_door, server):
     with server.app.app_context():
         site = server.site()
         changed = sites.SiteSettings(60, 375, site.online_service_url)  # a cut-off of its own
-        sites.update_site_settings(site, changed, None, server.clock.now)
+        with transaction.owned():
+            sites.update_site_settings(site, changed, None, server.clock.now)
     page = open_door()
     expect(page.locator("#counter [data-holds]")).to_contain_text("5")
     grid = [
@@ -368,7 +369,8 @@ def test_a_stopped_tablet_gives_back_what_it_holds_at_its_next_check(open_door, 
     expect(page.locator("#counter [data-holds]")).to_contain_text("5")
     with server.app.app_context():
         (device,) = db.session.scalars(sa.select(Device))
-        assert leases.revoke(device, None, server.clock.now) == 5
+        with transaction.owned():
+            assert leases.revoke(device, None, server.clock.now) == 5
     check(page, "36,6")
     # Before the check it heard it was stopped and gave its five back: the lowest is given out.
     expect(page.locator("#answer [data-slot]")).to_have_text("1")
@@ -384,7 +386,8 @@ def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door
     assert quota(server).held == 5
     with server.app.app_context():
         (device,) = db.session.scalars(sa.select(Device))
-        pairing.unpair(device, None, server.clock.now)
+        with transaction.owned():
+            pairing.unpair(device, None, server.clock.now)
     page.wait_for_url(f"{server.url}/pair", timeout=10000)
     assert (quota(server).used, quota(server).held) == (0, 0)
     page.goto(f"{server.url}/")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import User, Visit
-from checkin.services import accounts, pairing
+from checkin.services import accounts, pairing, transaction
 from tests.browser.conftest import DOOR_ACCOUNTS, PASSWORD, screenshot, sign_in
 from tests.browser.test_door_browser import check
 
@@ -26,12 +26,14 @@ def staff(server):
         site = server.site()
         manager = db.session.scalar(sa.select(User).where(User.username == MANAGER))
         if manager is None:
-            manager = accounts.add_user(
-                MANAGER, "manager", PASSWORD, site, by=None, now=server.clock.now
-            )
+            with transaction.owned():
+                manager = accounts.add_user(
+                    MANAGER, "manager", PASSWORD, site, by=None, now=server.clock.now
+                )
         for username, pin in PINS.items():
             user = accounts.account_named(username)
-            pairing.set_pin(site, user.id, pin, manager, server.clock.now)
+            with transaction.owned():
+                pairing.set_pin(site, user.id, pin, manager, server.clock.now)
 
 
 def shoot(page, name: str) -> None:

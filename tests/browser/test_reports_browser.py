@@ -16,7 +16,7 @@ from checkin import create_app
 from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import utcnow
-from checkin.services import accounts, sites
+from checkin.services import accounts, sites, transaction
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import DEFAULT_NOW, PASSWORD, Clock, create_tables
 from tests.test_reports import ADMITTED_FILL, CHART_KINDS
@@ -41,11 +41,12 @@ def demo_history(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     app = demo_app(database)
     with app.app_context():
         create_tables()
-        site = sites.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
-        door = accounts.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
-        accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
-        accounts.add_user("admin", "admin", PASSWORD, site, by=None, now=utcnow())
-        officer = accounts.add_user("officer", "officer", PASSWORD, site, by=None, now=utcnow())
+        with transaction.owned():
+            site = sites.add_site("KDR", "BPJS Ketenagakerjaan Cabang Kediri")
+            door = accounts.add_user("door", "door", PASSWORD, site, by=None, now=utcnow())
+            accounts.add_user("manager", "manager", PASSWORD, site, by=None, now=utcnow())
+            accounts.add_user("admin", "admin", PASSWORD, site, by=None, now=utcnow())
+            officer = accounts.add_user("officer", "officer", PASSWORD, site, by=None, now=utcnow())
         today = site.local_day(DEFAULT_NOW)
         # Served visitors too: their waiting and service times lengthen the log's rows.
         seed_history(

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import User, utcnow
-from checkin.services import accounts
+from checkin.services import accounts, transaction
 from tests.browser.conftest import DOOR_ACCOUNTS, screenshot
 from tests.browser.test_calendar_browser import signed_in
 from tests.conftest import PASSWORD
@@ -23,7 +23,8 @@ def admin_server(server):
     """Return the live server with an admin; the site and the door account as before, after."""
     with server.app.app_context():
         if db.session.scalar(sa.select(User).where(User.username == ADMIN)) is None:
-            accounts.add_user(ADMIN, "admin", PASSWORD, None, by=None, now=utcnow())
+            with transaction.owned():
+                accounts.add_user(ADMIN, "admin", PASSWORD, None, by=None, now=utcnow())
         site = server.site()
         name = site.name
     yield server

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.models import Site, User, utcnow
-from checkin.services import accounts, checkins, sites
+from checkin.services import accounts, checkins, sites, transaction
 from checkin.services.checkins import CheckInData
 from tests.browser.conftest import SCREENSHOTS, screenshot, sign_in
 from tests.conftest import PASSING, PASSWORD
@@ -28,7 +28,8 @@ def account(server, username: str, role: str) -> str:
     """Make an account of the door's site once (head office: of none); return its name."""
     with server.app.app_context():
         if db.session.scalar(sa.select(User).where(User.username == username)) is None:
-            accounts.add_user(username, role, PASSWORD, server.site(), by=None, now=utcnow())
+            with transaction.owned():
+                accounts.add_user(username, role, PASSWORD, server.site(), by=None, now=utcnow())
     return username
 
 
@@ -38,7 +39,8 @@ def seed_morning(server) -> None:
         site = server.site()
         malang = db.session.scalar(sa.select(Site).where(Site.code == "MLG"))
         if malang is None:
-            malang = sites.add_site("MLG", "BPJS Ketenagakerjaan Cabang Malang", daily_quota=40)
+            with transaction.owned():
+                malang = sites.add_site("MLG", "BPJS Ketenagakerjaan Cabang Malang", daily_quota=40)
         people = [
             ("Siti Aminah", "081234567890", -50, True),
             ("Budi Santoso", "085712345678", -20, True),
@@ -49,9 +51,11 @@ def seed_morning(server) -> None:
         ]
         for name, phone, minutes, mask in people:
             data = CheckInData(**(PASSING | {"mask": mask}), visitor_name=name, phone=phone)
-            checkins.check_in(site, None, data, server.clock.now + timedelta(minutes=minutes))
+            with transaction.owned():
+                checkins.check_in(site, None, data, server.clock.now + timedelta(minutes=minutes))
         for _visitor in range(3):
-            checkins.check_in(malang, None, CheckInData(**PASSING), server.clock.now)
+            with transaction.owned():
+                checkins.check_in(malang, None, CheckInData(**PASSING), server.clock.now)
 
 
 def logged_in(browser, server, username: str, width: int, height: int):

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from checkin.domain.errors import UnknownToken
-from checkin.services import display
+from checkin.services import display, transaction
 from checkin.web.common import acting_user, current_site, managers, now
 from checkin.web.forms.manage import DisplayTokenForm
 
@@ -25,7 +25,10 @@ def index():
     form = DisplayTokenForm()
     link = None
     if form.validate_on_submit():
-        secret = display.issue_display_token(site, form.label.data.strip(), acting_user(), now())
+        with transaction.owned():
+            secret = display.issue_display_token(
+                site, form.label.data.strip(), acting_user(), now()
+            )
         # Shown on this answer only, never put in the session or a redirect: it opens the board.
         link = url_for("display.board", token=secret, _external=True)
         form = DisplayTokenForm(formdata=None)
@@ -44,7 +47,8 @@ def index():
 def revoke(token_id: int):
     """Revoke a display's link: the TV stops showing the board at its next poll."""
     try:
-        display.revoke_display_token(current_site(), token_id, acting_user(), now())
+        with transaction.owned():
+            display.revoke_display_token(current_site(), token_id, acting_user(), now())
     except UnknownToken:
         abort(404)
     flash(_("The display is switched off."), "success")

@@ -27,7 +27,7 @@ from checkin.domain.floor_figures import state_shown, visit_minutes
 from checkin.domain.roles import Capability
 from checkin.models import Site, Visit
 from checkin.services import audit as audit_log
-from checkin.services import checkins, entry_log, floor, overrides, reports
+from checkin.services import checkins, entry_log, floor, overrides, reports, transaction
 from checkin.web.common import (
     acting_user,
     current_site,
@@ -99,8 +99,10 @@ def log():
     filters = {"status": form.status.data or None, "reason": form.reason.data or None}
     page = entry_log.entry_log(site, day, **filters, after=form.after.data, limit=LOG_PAGE_SIZE)
     if current_user.may(Capability.CHOOSE_SITE):
-        # Another office's visitors by name: recorded as a read through the API is (UU 27/2022).
-        audit_log.record_log_read(site, acting_user(), now(), day, len(page.visits))
+        # Another office's visitors by name: recorded as a read through the API is (UU 27/2022),
+        # and committed before the page is sent.
+        with transaction.owned():
+            audit_log.record_log_read(site, acting_user(), now(), day, len(page.visits))
     return render_template(
         "manage/log.html",
         site=site,
@@ -135,7 +137,8 @@ def render_visit(
     override_form: OverrideForm | None = None,
 ) -> tuple[str, int]:
     """Record that the manager sees the check's personal data, then render its page and forms."""
-    audit_log.record_view(checked, acting_user(), now())
+    with transaction.owned():
+        audit_log.record_view(checked, acting_user(), now())
     site = current_site()
     today = site.local_day(now())
     may_override = (
@@ -166,7 +169,8 @@ def void(visit_id: int):
     if not form.validate_on_submit():
         return render_visit(mistaken, form, 400)
     try:
-        checkins.void_visit(mistaken, acting_user(), form.reason.data, now())
+        with transaction.owned():
+            checkins.void_visit(mistaken, acting_user(), form.reason.data, now())
     except AlreadyVoided as error:
         flash(error_text(error), "error")
     else:
@@ -185,7 +189,10 @@ def admit_past_quota(visit_id: int):
     if not form.validate_on_submit():
         return render_visit(refused, VoidForm(), 400, form)
     try:
-        overrides.admit_past_quota(refused, acting_user(), form.reason.data, form.note.data, now())
+        with transaction.owned():
+            overrides.admit_past_quota(
+                refused, acting_user(), form.reason.data, form.note.data, now()
+            )
     except ServiceError as error:
         show_error(form.note if error.field == "note" else form.reason, error)
         return render_visit(refused, VoidForm(), error.status, form)
@@ -209,7 +216,8 @@ def export(extension: str):
     """Download the checks of a day or a range as CSV (streamed) or XLSX."""
     site = current_site()
     start, end = requested_range(site, ExportRangeForm)
-    audit_log.record_export(site, acting_user(), now(), start, end, extension)
+    with transaction.owned():  # the read recorded before the file is sent
+        audit_log.record_export(site, acting_user(), now(), start, end, extension)
     visits = entry_log.export_visits(site, start, end)
     name = exports.file_name(site.code, start, end, extension)
     summary = (

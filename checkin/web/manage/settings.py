@@ -18,9 +18,8 @@ from flask_babel import ngettext
 
 from checkin.domain import admission, calling, limits
 from checkin.domain.errors import QuotaBelowAdmitted, ServiceError
-from checkin.extensions import db
 from checkin.models import Site
-from checkin.services import bookings, booths, calendar, day_counter, sites
+from checkin.services import bookings, booths, calendar, day_counter, sites, transaction
 from checkin.web.common import acting_user, current_site, managers, now
 from checkin.web.forms import show_error
 from checkin.web.forms.calendar import weekday_quotas, weekdays_data
@@ -119,7 +118,8 @@ def apply_settings(
 ) -> day_counter.Quota | None:
     """Save the settings and return today's quota, or put the quota's error on the form."""
     try:
-        return sites.update_site_settings(site, wanted, acting_user(), now())
+        with transaction.owned():
+            return sites.update_site_settings(site, wanted, acting_user(), now())
     except QuotaBelowAdmitted as error:
         show_error(form.daily_quota, error)
         return None
@@ -139,7 +139,8 @@ def booths_and_officers():
             booths_per_officer=form.booths_per_officer.data,
         )
         try:
-            booths.update_floor_settings(site, wanted, acting_user(), now())
+            with transaction.owned():
+                booths.update_floor_settings(site, wanted, acting_user(), now())
         except ServiceError as error:
             show_error(form.booths, error)
             status = 409
@@ -157,7 +158,8 @@ def wait_kpi():
     kpi_form = wait_kpi_form(site, request.form)
     if kpi_form.validate_on_submit():
         try:
-            sites.set_wait_kpi(site, kpi_form.wait_kpi_minutes.data, acting_user(), now())
+            with transaction.owned():
+                sites.set_wait_kpi(site, kpi_form.wait_kpi_minutes.data, acting_user(), now())
         except ServiceError as error:
             show_error(kpi_form.wait_kpi_minutes, error)
         else:
@@ -180,8 +182,8 @@ def booking_page():
     form = booking_page_form(site, request.form)
     if not form.validate_on_submit():
         return render_settings(site, 400, booking_page_form=form)
-    bookings.set_public_page(site, form.public_page.data, acting_user(), now())
-    db.session.commit()
+    with transaction.owned():
+        bookings.set_public_page(site, form.public_page.data, acting_user(), now())
     if form.public_page.data:
         flash(_("The booking page is on: visitors can book at the address shown."), "success")
     else:
@@ -199,7 +201,8 @@ def holidays():
     except ValueError:
         return render_settings(site, 400, holidays_error=_("Not a valid date value."))
     try:
-        calendar.set_holidays(site, ticked, acting_user(), now())
+        with transaction.owned():
+            calendar.set_holidays(site, ticked, acting_user(), now())
     except ServiceError as error:
         return render_settings(site, 400, holidays_error=error_text(error))
     flash(_("Closed holidays saved."), "success")
@@ -214,7 +217,8 @@ def add_closed_day():
     form = ClosedDayForm()
     if form.validate():
         try:
-            calendar.add_closed_day(site, form.day.data, form.label.data, acting_user(), now())
+            with transaction.owned():
+                calendar.add_closed_day(site, form.day.data, form.label.data, acting_user(), now())
         except ServiceError as error:
             show_error(form._fields.get(error.field, form.day), error)
         else:
@@ -232,7 +236,8 @@ def remove_closed_day(day: str):
     except ValueError:
         abort(404)
     try:
-        calendar.remove_closed_day(current_site(), reopened, acting_user(), now())
+        with transaction.owned():
+            calendar.remove_closed_day(current_site(), reopened, acting_user(), now())
     except ServiceError as error:
         flash(error_text(error), "error")
     else:

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 
 from checkin.domain.errors import NotDoorStaff, UnknownAccount, UnknownDevice
 from checkin.models import Device
-from checkin.services import checkins, leases, pairing
+from checkin.services import checkins, leases, pairing, transaction
 from checkin.web.common import acting_user, current_site, managers, now, qr_code
 from checkin.web.forms.pairing import SetPinForm
 from checkin.web.security import without_personal_data
@@ -45,7 +45,8 @@ def render_tablets(pin_error: tuple[int, str] | None = None, status: int = 200):
 @managers
 def pairing_code():
     """Show a new pairing code and its QR: a tablet that enters it in 10 minutes is paired."""
-    new = pairing.new_code(current_site(), acting_user(), now())
+    with transaction.owned():
+        new = pairing.new_code(current_site(), acting_user(), now())
     pair_url = url_for("tablet.pair", code=new.code, _external=True)
     response = Response(
         render_template(
@@ -74,7 +75,9 @@ def site_tablet(device_id: str) -> Device:
 @managers
 def unpair(device_id: str):
     """Unpair a tablet: its next request finds it logged out and unpaired."""
-    device = pairing.unpair(site_tablet(device_id), acting_user(), now())
+    tablet = site_tablet(device_id)
+    with transaction.owned():
+        device = pairing.unpair(tablet, acting_user(), now())
     flash(_("%(name)s is no longer paired.", name=device.label), "success")
     return redirect(url_for(".index"))
 
@@ -87,7 +90,8 @@ def set_pin(user_id: int):
     if not form.validate_on_submit():
         return render_tablets((user_id, " ".join(map(str, form.pin.errors))), 422)
     try:
-        user = pairing.set_pin(current_site(), user_id, form.pin.data, acting_user(), now())
+        with transaction.owned():
+            user = pairing.set_pin(current_site(), user_id, form.pin.data, acting_user(), now())
     except UnknownAccount:
         abort(404)
     except NotDoorStaff as error:
@@ -103,7 +107,8 @@ def set_pin(user_id: int):
 def revoke_lease(device_id: str):
     """Stop a tablet leasing slots for the rest of today; what it holds stays held."""
     device = site_tablet(device_id)
-    held = leases.revoke(device, acting_user(), now())
+    with transaction.owned():
+        held = leases.revoke(device, acting_user(), now())
     flash(
         ngettext(
             "%(name)s takes no more slots today; it holds %(num)d, which come back when it "
@@ -123,7 +128,8 @@ def revoke_lease(device_id: str):
 def release_lease(device_id: str):
     """Give a lost tablet's slots back to the day now (audited), knowing what that risks."""
     device = site_tablet(device_id)
-    released = leases.release(device, acting_user(), now())
+    with transaction.owned():
+        released = leases.release(device, acting_user(), now())
     flash(
         ngettext(
             "%(num)d slot of %(name)s is given out again today.",

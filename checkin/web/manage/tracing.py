@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from checkin.domain.roles import Capability
-from checkin.services import tracing
+from checkin.services import tracing, transaction
 from checkin.web.common import (
     acting_user,
     current_site,
@@ -35,7 +35,8 @@ def search():
         return render_template("tracing/search.html", site=site, form=form, result=None), 400
     terms = form.terms()
     form.show(start=terms.start, end=terms.end)
-    result = tracing.search(site, terms, acting_user(), now())
+    with transaction.owned():  # the search recorded before its result is shown
+        result = tracing.search(site, terms, acting_user(), now())
     return render_template("tracing/search.html", site=site, form=form, result=result)
 
 
@@ -49,7 +50,8 @@ def contacts(visit_id: int, extension: str | None = None):
     form = WindowForm()
     if not form.validate():
         return render_template("tracing/contacts.html", site=check.site, form=form, found=None), 400
-    found = tracing.contacts(check, form.minutes(), acting_user(), now(), extension)
+    with transaction.owned():  # the list recorded before it is shown or sent
+        found = tracing.contacts(check, form.minutes(), acting_user(), now(), extension)
     if extension is not None:
         name = f"contacts-{check.site.code}-{check.day.isoformat()}-{check.id}.{extension}"
         return visits_download(found.visits, check.site.zone, extension, name)
