@@ -110,13 +110,15 @@ def test_a_day_without_bookings_shows_no_booked_figures(site, client, login, man
     assert figures_of(client.get("/manage/reports").text) == {}
 
 
-def test_head_office_and_its_export_show_both_channels(both_channels, client, login, make_user):
+def test_head_office_and_its_export_show_both_channels(
+    both_channels, client, login, make_user, make_site
+):
+    make_site("MLG")  # no bookings: not in the booked table
     login(make_user("head_office"))
     page = client.get("/headoffice?month=2026-11&lang=en").text
-    (kediri,) = table_rows(page, "month")
-    # Code, days, checks, admitted, refused, re-tests, slots, past the quota, booked, came,
-    # did not come (and its rate).
-    assert kediri[7:] == ["1", "6", "1", "3 (75%)"]
+    # Beside the month of every site, the sites with bookings or admissions past the quota.
+    assert table_rows(page, "month-booked") == [["KDR", "6", "1", "3 (75%)", "84", "1"]]
+    assert len(table_rows(page, "month")[0]) == 7
     sheet = openpyxl.load_workbook(
         io.BytesIO(client.get("/headoffice/month.xlsx?month=2026-11&lang=en").data)
     ).active
