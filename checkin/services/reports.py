@@ -377,6 +377,12 @@ class SiteTotals:
         """Return the share of the settled bookings that nobody came for (see no_show_rate)."""
         return no_show_rate(self.came, self.no_shows)
 
+    @property
+    def took_bookings_or_overrides(self) -> bool:
+        """Return whether the site had a booked channel (places booked or released) or an
+        admission past the quota in the period, as the reports show them."""
+        return bool(self.booked or self.released or self.overrides)
+
 
 def national_summary(start: date, end: date, today: date) -> list[SiteTotals]:
     """Return every site's totals from ``start`` to ``end`` inclusive, from the day rows and the
