@@ -221,9 +221,7 @@ def test_a_browser_no_one_paired_is_never_offered_the_form(
     assert admit(client, refused.id, supervisor_id=supervisor.id).status_code == 404
     nothing_stored(refused)
     manager = app.test_client()
-    login_as = manager.post(
-        "/login", data={"username": supervisor.username, "password": PASSWORD}
-    )
+    login_as = manager.post("/login", data={"username": supervisor.username, "password": PASSWORD})
     assert login_as.status_code == 302
     page = manager.get(f"/visits/{refused.id}")
     assert "data-override-link" in page.text and "data-supervisor-override" not in page.text
@@ -258,7 +256,9 @@ def test_a_race_of_two_supervisors_admits_once(
             start.wait()
             try:
                 with transaction.owned():
-                    overrides.admit_past_quota(visit, user, "elderly", None, clock.now, paired.device)
+                    overrides.admit_past_quota(
+                        visit, user, "elderly", None, clock.now, paired.device
+                    )
             except NotOverridable:
                 outcomes["refused"] += 1
             else:

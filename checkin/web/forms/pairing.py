@@ -53,15 +53,9 @@ class PinForm(Form):
 
 
 class SetPinForm(Form):
-    """The new PIN a manager gives a door account."""
+    """The new PIN a manager gives a door account, or a supervisor themselves."""
 
     pin = pin_field(_l("New PIN"))
-
-
-class SupervisorPinForm(Form):
-    """The PIN a supervisor gives themselves, to admit past the quota on a paired tablet."""
-
-    pin = pin_field(_l("Your supervisor's PIN"))
 
 
 class SupervisorOverrideForm(OverrideForm):

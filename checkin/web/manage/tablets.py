@@ -14,7 +14,7 @@ from checkin.domain.roles import Capability
 from checkin.models import Device
 from checkin.services import checkins, leases, pairing, transaction
 from checkin.web.common import acting_user, current_site, managers, now, qr_code, requires
-from checkin.web.forms.pairing import SetPinForm, SupervisorPinForm
+from checkin.web.forms.pairing import SetPinForm
 from checkin.web.security import without_personal_data
 from checkin.words.errors import error_text
 
@@ -108,7 +108,7 @@ def set_pin(user_id: int):
 def set_supervisor_pin():
     """Give the supervisor logged in a new PIN of their own, to admit a visitor past the full
     quota on the site's paired tablets."""
-    form = SupervisorPinForm()
+    form = SetPinForm()
     supervisor = acting_user()
     if not form.validate_on_submit():
         return render_tablets((supervisor.id, " ".join(map(str, form.pin.errors))), 422)
