@@ -35,6 +35,10 @@ STATEFUL_RULES = {
         "a booking's day is today or later and the office is open that day: facts of the clock"
         " and the office calendar"
     ),
+    ("POST", "/visits/{visit_id}/override", "note"): (
+        'words are needed for the reason "other" only: a relation between two fields, said in'
+        " the document's words"
+    ),
     ("GET", "/reports/daily", "to"): (
         "`to` is not before `from` and at most 3,700 days after it: a relation between two"
         " parameters, which JSON Schema cannot state"
