@@ -17,6 +17,7 @@ from checkin.extensions import db
 from checkin.models import AuditEntry, DayQuota, LoginWindow, Visit
 from checkin.services import overrides, pairing, transaction
 from checkin.web import openapi
+from checkin.words.audit import describe_audit
 from tests.conftest import PASSWORD, on_tablet
 
 PIN = "271828"
@@ -82,7 +83,7 @@ def nothing_stored(visit: Visit) -> None:
 
 
 def test_a_supervisor_s_pin_on_a_paired_tablet_admits_with_a_number_audited_with_the_tablet(
-    tablet, refused, supervisor, paired, door_user
+    app, tablet, refused, supervisor, paired, door_user
 ):
     page = tablet.get(f"/visits/{refused.id}")
     assert "data-supervisor-override" in page.text
@@ -108,6 +109,8 @@ def test_a_supervisor_s_pin_on_a_paired_tablet_admits_with_a_number_audited_with
         refused.id,
         {"reason": "other", "slot": 2, "device": "Pintu Utama"},
     )
+    with app.test_request_context():
+        assert "Pintu Utama" in describe_audit(entry, refused.site)
     # The check stays recorded by the door staff who measured; the supervisor admitted it.
     assert stored.recorded_by_id == door_user.id
 

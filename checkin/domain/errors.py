@@ -116,7 +116,6 @@ class NotSupervisor(ServiceError):
     """Only an account that may admit past the quota sets a supervisor's PIN."""
 
     code, field = "not_supervisor", "pin"
-    status = 403
 
 
 # Tablets and their leases

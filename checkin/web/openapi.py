@@ -76,7 +76,8 @@ def build() -> APISpec:
                     "scheme": "bearer",
                     "description": (
                         "A token made by `flask --app checkin token add NAME --scope ...`: scope"
-                        " `checkin` posts checks and reads the quota, `read` lists checks and"
+                        " `checkin` posts checks, reads the quota and admits past it (a"
+                        " manager's token), `read` lists checks and"
                         " reports, `bookings` makes, lists and cancels bookings. A token acts"
                         " as its account and opens no HTML page."
                     ),
