@@ -294,6 +294,10 @@ def test_a_supervisor_sets_their_own_pin_and_others_cannot(
     assert db.session.get(type(supervisor), supervisor.id).check_pin("1357")
     # The PIN opens no session: the supervisor is still logged in.
     assert client.get("/manage/tablets").status_code == 200
+    assert client.get("/manage/audit").status_code == 200  # the PIN set, in words
+    entry = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()))
+    assert entry.detail == {"account": supervisor.username, "change": "supervisor_pin_set"}
+    assert entry.user_id == supervisor.id
     client.post("/logout")
     login(door_user)
     assert client.post("/manage/tablets/supervisor-pin", data={"pin": "1357"}).status_code == 403
