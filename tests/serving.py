@@ -34,6 +34,9 @@ NO_ANSWER = 0
 TEST_NOW_HEADER = "X-Test-Now"
 # Seconds a served test app sleeps after each day-counter UPDATE (see widen_races).
 CLAIM_DELAY_VARIABLE = "CHECKIN_TEST_CLAIM_DELAY"
+# A folder where a served test app's worker keeps a file named by its pid while it sleeps in
+# the claim delay (widen_races): a test kills a worker that is inside a transaction.
+CLAIMING_FOLDER_VARIABLE = "CHECKIN_TEST_CLAIMING_FOLDER"
 # Seconds a served test app sleeps after each UPDATE of a visit's floor state (floor_race_app).
 CALL_DELAY_VARIABLE = "CHECKIN_TEST_CALL_DELAY"
 # Where a served test app writes a line for each password it checks (password_counting_app).
@@ -47,16 +50,28 @@ def header_clock() -> datetime:
     return utcnow()
 
 
-def sleep_after(app: Flask, statement_start: str, delay: float) -> Flask:
-    """Make ``app`` sleep ``delay`` seconds after each statement that starts so (none if 0)."""
+def sleep_after(
+    app: Flask, statement_start: str, delay: float, sleeping_in: Path | None = None
+) -> Flask:
+    """Make ``app`` sleep ``delay`` seconds after each statement that starts so (none if 0),
+    keeping a file named by the worker's pid in ``sleeping_in`` while it sleeps."""
     if delay:
         with app.app_context():
             engine = db.engine
 
         @event.listens_for(engine, "after_cursor_execute")
         def sleep_after_statement(_connection, _cursor, statement, *_args) -> None:
-            if statement.startswith(statement_start):
+            if not statement.startswith(statement_start):
+                return
+            if sleeping_in is None:
                 time.sleep(delay)
+                return
+            marker = sleeping_in / str(os.getpid())
+            marker.touch()
+            try:
+                time.sleep(delay)
+            finally:
+                marker.unlink()
 
     return app
 
@@ -66,9 +81,16 @@ def widen_races(app: Flask) -> Flask:
 
     The sleep falls between claiming a slot and storing the visit, inside the transaction: it
     widens the window in which a weaker design would over-admit, and makes a kill -9 land
-    mid-transaction. The production code has no such hook; tests add it from outside.
+    mid-transaction (CHECKIN_TEST_CLAIMING_FOLDER says which workers are in it). The
+    production code has no such hook; tests add it from outside.
     """
-    return sleep_after(app, "UPDATE day_quota", float(os.environ.get(CLAIM_DELAY_VARIABLE, "0")))
+    folder = os.environ.get(CLAIMING_FOLDER_VARIABLE)
+    return sleep_after(
+        app,
+        "UPDATE day_quota",
+        float(os.environ.get(CLAIM_DELAY_VARIABLE, "0")),
+        Path(folder) if folder else None,
+    )
 
 
 def floor_race_app() -> Flask:
@@ -246,11 +268,21 @@ class Server:
                 pids.append(int(stat.parent.name))
         return sorted(pids)
 
-    def kill_worker(self) -> int:
-        """Kill one worker with SIGKILL, as the OOM killer would; return its pid."""
-        pid = self.worker_pids()[0]
-        os.kill(pid, signal.SIGKILL)
-        return pid
+    def kill_worker(self, claiming_in: Path) -> int:
+        """Kill with SIGKILL, as the OOM killer would, a worker that is inside a check-in's
+        transaction (its pid's file is in ``claiming_in``, see widen_races); return its pid.
+
+        A worker picked blindly may be between two requests when a loaded machine's clients
+        are slow to send the next: nothing would be cut.
+        """
+        deadline = time.monotonic() + 30
+        while True:
+            claiming = [int(marker.name) for marker in claiming_in.iterdir()]
+            if claiming:
+                os.kill(claiming[0], signal.SIGKILL)
+                return claiming[0]
+            assert time.monotonic() < deadline, "no worker was inside a transaction"
+            time.sleep(0.001)
 
     def kill_all(self) -> None:
         """Kill the master and every worker with SIGKILL at once, as a power cut would."""

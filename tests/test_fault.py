@@ -5,13 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from checkin.extensions import db
 from checkin.models import DayQuota, Visit
-from tests.serving import CLAIM_DELAY_VARIABLE, NO_ANSWER, Server, gunicorn
+from tests.serving import (
+    CLAIM_DELAY_VARIABLE,
+    CLAIMING_FOLDER_VARIABLE,
+    NO_ANSWER,
+    Server,
+    gunicorn,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -73,14 +80,16 @@ def assert_still_serving(server: Server, headers: dict) -> None:
 
 
 @pytest.fixture
-def fault_env(database_url, site):
-    """Return the server environment: this test's database and a widened race."""
+def fault_env(database_url, site, tmp_path):
+    """Return the server environment: this test's database and a widened race, with a folder
+    that says which workers are inside one."""
     site.daily_quota = QUOTA
     db.session.commit()
     return {
         "CHECKIN_DATABASE_URL": database_url,
         "CHECKIN_SECRET_KEY": "fault",
         CLAIM_DELAY_VARIABLE: CLAIM_DELAY,
+        CLAIMING_FOLDER_VARIABLE: str(tmp_path),
         # The claim delay holds SQLite's write lock 20 ms a check: 16 clients queue for up to
         # 6 s, and SQLite lets waiting writers in unfairly, so one can wait past the 10 s
         # default and be answered 503. The test is about what a kill leaves behind: give
@@ -93,7 +102,7 @@ def test_killing_a_worker_mid_load_loses_and_corrupts_nothing(fault_env, door_us
     headers = auth_headers(door_user)
     with gunicorn("tests.serving:slowed_app()", fault_env) as server:
         thread, answers = load_in_background(server, headers)
-        killed = server.kill_worker()
+        killed = server.kill_worker(Path(fault_env[CLAIMING_FOLDER_VARIABLE]))
         thread.join()
         assert killed not in server.worker_pids()
         assert len(server.worker_pids()) == 4, "gunicorn did not replace the killed worker"
