@@ -573,7 +573,7 @@ def wait_for_kept_bookings(page, count: int) -> None:
 
 def test_offline_admission_of_a_booking(open_door, server, booked_now):
     code = booked_now("Siti Aminah", "0812 3456 7890", "1234")
-    booked_now("Budi Santoso", "0813 1111 2222", "5678")
+    other = booked_now("Budi Santoso", "0813 1111 2222", "5678")
     page = open_door()
     ready_for_offline(page)
     # The tablet keeps today's bookings: what the door shows, and a phone's last four digits.
@@ -614,11 +614,31 @@ def test_offline_admission_of_a_booking(open_door, server, booked_now):
     expect(page.locator("form.checkin [data-booking-used]")).to_be_visible()
     assert len(indexed_db(page, "outbox")) == 1
     assert stored(server) == []
+    # Budi comes in here too, while another door admits him online first.
+    page.click("[data-unpick]")
+    page.fill("#booking-search", "budi")
+    page.press("#booking-search", "Enter")
+    page.click("[data-found] li button")
+    page.click("button.submit")
+    expect(page.locator("#answer [data-booked-offline]")).to_contain_text(other)
+    server.check_in(booking_code=other)
 
     page.context.set_offline(False)
-    expect(page.locator("#connection")).to_contain_text("1 terkirim")
+    expect(page.locator("#connection")).to_contain_text("2 terkirim")
+    # Told: the second admission of Budi's booking is kept for the manager, and said so once
+    # "sent" has been read.
+    expect(page.locator("#connection")).to_contain_text(
+        "1 pemeriksaan disimpan untuk diperiksa manajer", timeout=15000
+    )
+    (kept,) = indexed_db(page, "kept")
+    assert kept["booking_code"] == other
     with server.app.app_context():
-        visit = db.session.scalar(sa.select(Visit))
+        conflict = db.session.scalar(sa.select(UploadConflict))
+        assert (conflict.cause, conflict.detail["booking_code"]) == (
+            "booking_already_admitted",
+            other,
+        )
+        visit = db.session.scalar(sa.select(Visit).where(Visit.booking.has(Booking.code == code)))
         booking = db.session.scalar(sa.select(Booking).where(Booking.code == code))
         assert (visit.status, visit.booking_id, booking.status) == (
             "admitted",
@@ -628,6 +648,7 @@ def test_offline_admission_of_a_booking(open_door, server, booked_now):
         assert booking.visit_id == visit.id and visit.slot is not None
     assert held_by_devices(server) == held_before  # the walk-in lease untouched
     assert quota(server).admitted == 0
+    shoot(page, "door-booking-kept-for-manager")
 
 
 def test_the_tablet_finds_bookings_and_reads_their_window_as_the_server_does(
