@@ -56,12 +56,13 @@ def other(pair_tablet):
     return made
 
 
-def admitted_offline(tablet, code: str, recorded_at: datetime, **decision) -> tuple:
-    """Return an offline admission to the booked place of ``code``, as the tablet uploads it."""
+def admitted_offline(tablet, code: str, recorded_at: datetime, slot: int | None = None) -> tuple:
+    """Return an offline admission of the visitor with booking ``code``, as the tablet uploads
+    it: to the booked place (no slot), or by the walk-in rules with a ``slot`` of its lease."""
     data = CheckInData(
         **PASSING, client_ref=str(uuid.uuid4()), tablet_id=tablet.id, booking_code=code
     )
-    decided = OfflineDecision(recorded_at, "admitted", (), decision.get("slot"), tablet.public_id)
+    decided = OfflineDecision(recorded_at, "admitted", (), slot, tablet.public_id)
     return data, decided
 
 
@@ -74,6 +75,7 @@ def upload(site, data, decided, now: datetime) -> checkins.CheckInResult:
 
 
 def held_unused(tablet) -> list[int]:
+    """Return the slots the tablet holds unused: an admission to a booked place takes none."""
     return db.session.scalars(
         sa.select(LeasedSlot.slot).where(
             LeasedSlot.device_id == tablet.id, LeasedSlot.used_at.is_(None)
@@ -124,6 +126,19 @@ def test_an_offline_admission_after_the_booking_was_admitted_online_is_kept_for_
     assert (again.created, again.conflict.id) == (False, conflict.id)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UploadConflict)) == 1
     assert_counters_equal_rows(site)
+
+
+def test_the_manager_sees_a_second_admission_of_a_booking_with_its_code_and_why(
+    client, login, manager_user, site, paired, make_visit
+):
+    booking = booked(site, starts=LATE_MORNING)
+    make_visit(now=at(10, 10), booking_code=booking.code)
+    upload(site, *admitted_offline(paired.device, booking.code, at(10, 5)), at(10, 20))
+    login(manager_user)
+    page = client.get("/manage/tablets?lang=en").text
+    kept = page[page.index('class="conflicts"') :]
+    assert f"booking {booking.code}" in kept
+    assert "A second admission of a booking" in kept  # the words on purpose: they explain it
 
 
 def test_an_online_admission_after_an_offline_one_was_uploaded_is_refused(site, paired, make_visit):

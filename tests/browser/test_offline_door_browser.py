@@ -105,7 +105,7 @@ def held_by_devices(server) -> dict[str, int]:
 
 
 # Every IndexedDB store of the door (static/offline/store.js).
-STORES = ("outbox", "lease", "retests", "giving", "refused")
+STORES = ("outbox", "lease", "retests", "giving", "refused", "kept", "bookings")
 
 
 def indexed_db(page, store: str) -> list:
