@@ -142,9 +142,6 @@
         });
       }
       return keepLease(lease);
-    }).then(function () {
-      // The list is the lease's companion: a failed refresh leaves the one kept, and the lease.
-      return refreshBookings().catch(function () {});
     });
   }
 
@@ -152,6 +149,12 @@
 
   function zone() {
     return JSON.parse(document.querySelector("form.checkin").dataset.rules).timezone;
+  }
+
+  // The list is the lease's companion, asked for after each top-up, but outside the queue of
+  // slot exchanges: it holds no slot, and a failed refresh leaves the list kept as it was.
+  function refreshBookingsSoon() {
+    refreshBookings().catch(function () {});
   }
 
   // Ask for the list, naming the one kept by its ETag: unchanged, the server answers 304 and
@@ -350,6 +353,7 @@
           return sendGiving().then(topUp).then(function () { return sent; });
         });
       }).then(function (sent) {
+        refreshBookingsSoon();
         if (sent) {
           sayHowManySent(sent);
           return refreshLists();
@@ -426,7 +430,7 @@
           lastQuota = quota;
           showQuota(quota);
           if (paired && Date.now() - bookingsHeard > BOOKINGS_EVERY_MS) {
-            refreshBookings().catch(function () {});
+            refreshBookingsSoon();
           }
           return setOnline(true).then(sendWhatWaits);
         });
@@ -471,6 +475,9 @@
       showQuota(quota);
       var next = paired ? serial(quota.return_held ? giveBackAll : topUp) : Promise.resolve();
       return next.catch(function () {}).then(function () {
+        if (paired) {
+          refreshBookingsSoon();
+        }
         return Promise.all([showStatus(), refreshLists().catch(function () {})]);
       });
     },

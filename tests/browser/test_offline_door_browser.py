@@ -123,6 +123,55 @@ def indexed_db(page, store: str) -> list:
 
 
 @pytest.fixture
+def booked_now(server):
+    """Book Siti Aminah into a session of today around the real time (the browser's clock is
+    the real one), and give the factory of more such bookings; forget them afterwards."""
+    server.clock.now = datetime.now(UTC)
+    with server.app.app_context():
+        site = server.site()
+        local = server.clock.now.astimezone(site.zone)
+        starts = max(local - timedelta(minutes=40), local.replace(hour=0, minute=0))
+        ends = min(local + timedelta(minutes=40), local.replace(hour=23, minute=59))
+        session = BookingSession(
+            site_id=site.id,
+            starts=starts.time().replace(second=0, microsecond=0),
+            ends=ends.time().replace(second=0, microsecond=0),
+            capacity=10,
+        )
+        db.session.add(session)
+        db.session.commit()
+        day, session_starts = local.date(), session.starts
+
+    def book(name: str, phone: str, nik_last4: str) -> str:
+        with server.app.app_context():
+            data = BookingData(day, session_starts, name, phone, nik_last4)
+            with transaction.owned():
+                return bookings.book(server.site(), data, server.clock.now).booking.code
+
+    yield book
+    with server.app.app_context():
+        db.session.execute(sa.update(Booking).values(visit_id=None))
+        for model in (UploadConflict, Visit, Booking, SessionDay, BookingSession):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+
+
+def kept_bookings(page) -> list:
+    """Return the bookings the tablet keeps (none if it keeps no list)."""
+    kept = indexed_db(page, "bookings")
+    return kept[0]["items"] if kept else []
+
+
+def wait_for_kept_bookings(page, count: int) -> None:
+    """Wait until the tablet keeps a list of today's bookings with ``count`` of them."""
+    page.wait_for_function(
+        """count => window.checkinDoor.store.bookings(window.checkinDoor.sync.deviceId)
+            .then(list => Boolean(list) && list.items.length === count)""",
+        arg=count,
+    )
+
+
+@pytest.fixture
 def tablet(browser, server, tmp_path):
     """Open a paired door tablet with a profile kept on disk, so that it can be restarted."""
     contexts = []
@@ -388,10 +437,13 @@ def test_a_stopped_tablet_gives_back_what_it_holds_at_its_next_check(open_door, 
     assert (quota(server).used, quota(server).held) == (1, 0)
 
 
-def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door, server):
-    server.clock.now = datetime.now(UTC)
+def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(
+    open_door, server, booked_now
+):
+    booked_now("Siti Aminah", "0812 3456 7890", "1234")
     page = open_door()
     expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    wait_for_kept_bookings(page, 1)
     assert quota(server).held == 5
     with server.app.app_context():
         (device,) = db.session.scalars(sa.select(Device))
@@ -399,6 +451,7 @@ def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door
             pairing.unpair(device, None, server.clock.now)
     page.wait_for_url(f"{server.url}/pair", timeout=10000)
     assert (quota(server).used, quota(server).held) == (0, 0)
+    assert indexed_db(page, "bookings") == []  # it keeps no visitor's booking
     page.goto(f"{server.url}/")
     expect(page).to_have_url(f"{server.url}/login?next=/")
 
@@ -520,55 +573,6 @@ def test_the_outbox_keeps_its_order_when_one_send_fails(open_door, server):
     ]
     with server.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UploadConflict)) == 0
-
-
-@pytest.fixture
-def booked_now(server):
-    """Book Siti Aminah into a session of today around the real time (the browser's clock is
-    the real one), and give the factory of more such bookings; forget them afterwards."""
-    server.clock.now = datetime.now(UTC)
-    with server.app.app_context():
-        site = server.site()
-        local = server.clock.now.astimezone(site.zone)
-        starts = max(local - timedelta(minutes=40), local.replace(hour=0, minute=0))
-        ends = min(local + timedelta(minutes=40), local.replace(hour=23, minute=59))
-        session = BookingSession(
-            site_id=site.id,
-            starts=starts.time().replace(second=0, microsecond=0),
-            ends=ends.time().replace(second=0, microsecond=0),
-            capacity=10,
-        )
-        db.session.add(session)
-        db.session.commit()
-        day, session_starts = local.date(), session.starts
-
-    def book(name: str, phone: str, nik_last4: str) -> str:
-        with server.app.app_context():
-            data = BookingData(day, session_starts, name, phone, nik_last4)
-            with transaction.owned():
-                return bookings.book(server.site(), data, server.clock.now).booking.code
-
-    yield book
-    with server.app.app_context():
-        db.session.execute(sa.update(Booking).values(visit_id=None))
-        for model in (UploadConflict, Visit, Booking, SessionDay, BookingSession):
-            db.session.execute(sa.delete(model))
-        db.session.commit()
-
-
-def kept_bookings(page) -> list:
-    """Return the bookings the tablet keeps (none if it keeps no list)."""
-    kept = indexed_db(page, "bookings")
-    return kept[0]["items"] if kept else []
-
-
-def wait_for_kept_bookings(page, count: int) -> None:
-    """Wait until the tablet keeps a list of today's bookings with ``count`` of them."""
-    page.wait_for_function(
-        """count => window.checkinDoor.store.bookings(window.checkinDoor.sync.deviceId)
-            .then(list => Boolean(list) && list.items.length === count)""",
-        arg=count,
-    )
 
 
 def test_offline_admission_of_a_booking(open_door, server, booked_now):
