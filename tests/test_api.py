@@ -484,6 +484,7 @@ def test_openapi_document_lists_the_contract(client):
         "/reports/daily",
         "/bookings",
         "/bookings/{code}",
+        "/visits/{visit_id}/override",
     }
     check_in = spec["components"]["schemas"]["CheckIn"]
     assert set(check_in["required"]) == set(REQUIRED)

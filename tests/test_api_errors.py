@@ -138,6 +138,12 @@ BAD = {"temperature_c": 36.6, "hand_sanitiser": True, "mask": True, "distancing"
          404, "unknown_device"),
         ("manager", "get", "/leases/not-an-id", {}, 404, "not_found"),
         ("manager", "get", f"/leases/{uuid.UUID(int=7)}", {}, 404, "unknown_device"),
+        ("door", "post", "/visits/1/override", {"json": {"reason": "elderly"}}, 403, "forbidden"),
+        ("manager", "post", "/visits/999999/override", {"json": {"reason": "elderly"}},
+         404, "not_found"),
+        ("manager", "post", "/visits/1/override", {"json": {"reason": "bribe"}}, 422, "validation"),
+        ("manager", "post", "/visits/1/override", {"json": {"reason": "other", "why": "x"}},
+         422, "validation"),
     ],
 )  # fmt: skip
 def test_http_errors_carry_a_string_code_and_the_status(
@@ -191,6 +197,14 @@ def test_the_document_lists_each_endpoint_s_codes():
         },
         ("/checkins", "get"): everywhere | {"422": ["validation"]},
         ("/quota/today", "get"): everywhere,
+        ("/visits/{visit_id}/override", "post"): everywhere
+        | {
+            "400": ["bad_request"],
+            "404": ["not_found"],
+            "409": ["not_overridable"],
+            "413": ["too_large"],
+            "422": ["validation", "override_note_missing"],
+        },
         ("/reports/daily", "get"): everywhere
         | {"422": ["validation", "range_reversed", "range_too_long"]},
         ("/bookings", "post"): everywhere

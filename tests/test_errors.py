@@ -44,6 +44,8 @@ EXAMPLES = [
     errors.OverrideReasonUnknown(),
     errors.OverrideNoteMissing(),
     errors.NotOverridable(),
+    errors.UnknownSupervisor(),
+    errors.NotSupervisor(),
     errors.NegativeQuota(),
     errors.QuotaBelowAdmitted(3, 2),
     errors.RecheckWaitOutOfRange(1, 30),

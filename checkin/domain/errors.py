@@ -105,6 +105,19 @@ class NotOverridable(ServiceError):
     status = 409
 
 
+class UnknownSupervisor(ServiceError):
+    """The account named on a tablet is no supervisor of its site with a PIN: not of the
+    site, not active, not allowed to admit past the quota, or without a PIN."""
+
+    code, field = "unknown_supervisor", "supervisor"
+
+
+class NotSupervisor(ServiceError):
+    """Only an account that may admit past the quota sets a supervisor's PIN."""
+
+    code, field = "not_supervisor", "pin"
+
+
 # Tablets and their leases
 class UnknownDevice(ServiceError):
     """No tablet of this site has this id."""

@@ -10,7 +10,6 @@ API view that calls one commits once, and on a :class:`ServiceError` stores noth
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -213,7 +212,7 @@ def take_page_attempt(address: str, now: datetime) -> None:
     keys = {(logins.digest(_PAGE), logins.digest(address)): PAGE_ATTEMPTS}
     refused_until = logins.take_attempt(keys, now)
     if refused_until is not None:
-        raise BookingPageBusy(math.ceil((refused_until - now).total_seconds() / 60))
+        raise BookingPageBusy(logins.minutes_until(refused_until, now))
 
 
 def sessions_of(site: Site) -> list[BookingSession]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,6 +82,11 @@ def take_attempt(keys: Keys, now: datetime) -> datetime | None:
 def give_back_attempt(keys: Keys, now: datetime) -> None:
     """Forgive a correct attempt: give it back to each key's window, the longer wait forgotten."""
     _change_windows(keys, lambda window, limit: window.give_back(), now)
+
+
+def minutes_until(moment: datetime, now: datetime) -> int:
+    """Return the whole minutes from ``now`` to ``moment``, rounded up: the wait a refusal says."""
+    return math.ceil((moment - now).total_seconds() / 60)
 
 
 def locked_until(keys: Keys, now: datetime) -> datetime | None:

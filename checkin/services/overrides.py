@@ -16,15 +16,33 @@ from checkin.domain import admission, override_rules
 from checkin.domain.calling import WAITING
 from checkin.domain.errors import NotOverridable, OverrideNoteMissing, OverrideReasonUnknown
 from checkin.extensions import db
-from checkin.models import DayQuota, User, Visit
+from checkin.models import DayQuota, Device, User, Visit
 from checkin.services import audit
 
 ADMITTED_PAST_QUOTA = "admitted_past_quota"
 _NO_SYNC = {"synchronize_session": False}
 
 
-def admit_past_quota(visit: Visit, by: User, reason: str, note: str | None, now: datetime) -> None:
-    """Admit the visitor of a check refused for the quota alone today.
+def overridable(visit: Visit, now: datetime) -> bool:
+    """Tell whether the check may be admitted past the quota now: today's, not voided, refused
+    for the quota alone, not admitted past it yet."""
+    return (
+        visit.day == visit.site.local_day(now)
+        and not visit.voided
+        and override_rules.overridable(visit.status, visit.reasons)
+    )
+
+
+def admit_past_quota(
+    visit: Visit,
+    by: User | None,
+    reason: str,
+    note: str | None,
+    now: datetime,
+    tablet: Device | None = None,
+) -> None:
+    """Admit the visitor of a check refused for the quota alone today; ``tablet`` is the paired
+    tablet a supervisor's PIN admitted it on, named in the audit.
 
     The check is claimed first with one conditional UPDATE (refused for the quota, not voided,
     no override yet), so two managers pressing at once admit the visitor once; then the day row
@@ -35,10 +53,7 @@ def admit_past_quota(visit: Visit, by: User, reason: str, note: str | None, now:
         raise OverrideReasonUnknown()
     if override_rules.note_missing(reason, note):
         raise OverrideNoteMissing()
-    site = visit.site
-    if visit.day != site.local_day(now) or not override_rules.overridable(
-        visit.status, visit.reasons
-    ):
+    if not overridable(visit, now):
         raise NotOverridable()
     words = (note or "").strip()[: override_rules.MAX_NOTE] or None
     claimed = db.session.execute(
@@ -73,7 +88,10 @@ def admit_past_quota(visit: Visit, by: User, reason: str, note: str | None, now:
         .values(status=admission.ADMITTED, reason_codes="", slot=number, floor_state=WAITING),
         execution_options=_NO_SYNC,
     )
-    audit.record(site, by, now, ADMITTED_PAST_QUOTA, {"reason": reason, "slot": number}, visit)
+    detail = {"reason": reason, "slot": number}
+    if tablet is not None:
+        detail["device"] = tablet.label
+    audit.record(visit.site, by, now, ADMITTED_PAST_QUOTA, detail, visit)
     db.session.refresh(visit)
 
 

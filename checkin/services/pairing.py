@@ -1,15 +1,19 @@
-"""Paired door tablets: pairing codes, the tablet's credential, staff PINs and PIN login.
+"""Paired door tablets: pairing codes, the tablet's credential, staff PINs and PIN login, and
+supervisors' PINs.
 
 A manager makes a pairing code (8 characters of 32, valid 10 minutes, used once); the tablet
 that enters it becomes a door device of the site with a long-lived credential. Only hashes of
 codes, credentials and PINs are stored. Code guesses are throttled per client address and PIN
 guesses per (tablet, account), by the same windows as passwords: 10 guesses per address and
 window against 32^8 (10^12) codes leaves a live code out of reach.
+
+A supervisor (an account that may admit past the quota) sets a PIN of their own, which opens no
+session: on a paired tablet of their site it admits one visitor past the full quota in their
+name (``checkin.web.door``). It is checked with the same windows as a door PIN.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import uuid
@@ -23,13 +27,15 @@ from checkin.domain import limits
 from checkin.domain.errors import (
     InvalidPin,
     NotDoorStaff,
+    NotSupervisor,
     PairingCodeExpired,
     PairingCodeUsed,
     PairingLocked,
     UnknownAccount,
+    UnknownSupervisor,
     WrongPairingCode,
 )
-from checkin.domain.roles import Role
+from checkin.domain.roles import Capability, Role
 from checkin.extensions import db
 from checkin.models import Device, LoginWindow, PairingCode, Site, User, hash_token
 from checkin.services import accounts, audit, leases, logins
@@ -41,6 +47,7 @@ PIN_GUESSES = logins.LOCKOUT_AFTER
 # A tablet is seen on every request; writing that down once a minute is enough for the list.
 LAST_SEEN_EVERY = timedelta(minutes=1)
 _PAIRING = "pair:"
+SUPERVISOR_ROLES = tuple(role for role in Role if role.may(Capability.ADMIT_PAST_QUOTA))
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ def take_guess(address: str, now: datetime) -> None:
     """
     refused_until = logins.take_attempt(_guesses_from(address), now)
     if refused_until is not None:
-        raise PairingLocked(math.ceil((refused_until - now).total_seconds() / 60))
+        raise PairingLocked(logins.minutes_until(refused_until, now))
 
 
 def _guesses_from(address: str) -> logins.Keys:
@@ -212,7 +219,22 @@ def pin_log_in(device: Device, user_id: int, pin: str, now: datetime) -> LoginRe
 
     Only door staff of the tablet's own site log in so: a PIN never opens a manager's pages.
     """
-    user = door_account(device.site, user_id)
+    return check_pin(device, door_account(device.site, user_id), pin, now)
+
+
+def supervisor_pin(device: Device, user_id: int, pin: str, now: datetime) -> LoginResult:
+    """Check a supervisor's PIN typed on a paired tablet, by the windows of :func:`check_pin`;
+    the supervisor is one of the tablet's site (:func:`supervisor_account`)."""
+    return check_pin(device, supervisor_account(device.site, user_id), pin, now)
+
+
+def check_pin(device: Device, user: User, pin: str, now: datetime) -> LoginResult:
+    """Check ``user``'s PIN typed on a paired tablet if the windows allow it.
+
+    Wrong PINs are counted per (tablet, account) and for all accounts per tablet, as password
+    failures are per (account, address) and per address. A wrong PIN is an answer, not an
+    error: the entry point commits the failure counted with it.
+    """
     if re.fullmatch(limits.PIN_PATTERN, pin) is None:
         raise InvalidPin()
     tablet = logins.digest(f"tablet:{device.id}")
@@ -236,6 +258,54 @@ def door_account(site: Site, user_id: int) -> User:
         raise UnknownAccount(str(user_id))
     if user.role != Role.DOOR or not user.active:
         raise NotDoorStaff(user.username)
+    return user
+
+
+def supervisors_with_pin(site: Site) -> list[User]:
+    """Return the site's active supervisors who have a PIN, by name: a paired tablet lists them
+    to admit a visitor past the full quota."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.site_id == site.id,
+                User.role.in_(SUPERVISOR_ROLES),
+                User.active.is_(True),
+                User.pin_hash.is_not(None),
+            )
+            .order_by(User.username)
+        )
+    )
+
+
+def supervisor_account(site: Site, user_id: int) -> User:
+    """Return one of :func:`supervisors_with_pin`, or raise UnknownSupervisor."""
+    user = db.session.get(User, user_id) if 1 <= user_id <= limits.MAX_ID else None
+    if (
+        user is None
+        or user.site_id != site.id
+        or user.role not in SUPERVISOR_ROLES
+        or not user.active
+        or user.pin_hash is None
+    ):
+        raise UnknownSupervisor()
+    return user
+
+
+def set_supervisor_pin(user: User, pin: str, now: datetime) -> User:
+    """Give a supervisor a new PIN of their own; its past failures go.
+
+    Only its holder sets it, so that no one admits past the quota in another's name. It opens
+    no session, so the account's sessions go on.
+    """
+    if user.role not in SUPERVISOR_ROLES:
+        raise NotSupervisor()
+    if re.fullmatch(limits.PIN_PATTERN, pin) is None:
+        raise InvalidPin()
+    user.set_pin(pin)
+    db.session.execute(sa.delete(LoginWindow).where(LoginWindow.username_digest == _pin_key(user)))
+    detail = {"account": user.username, "change": "supervisor_pin_set"}
+    audit.record(user.site, user, now, "account", detail)
     return user
 
 

@@ -32,6 +32,7 @@ from checkin.services import (
     entry_log,
     floor,
     leases,
+    overrides,
     pairing,
     reports,
     transaction,
@@ -44,6 +45,7 @@ from checkin.web.common import (
     current_site,
     door_tablet,
     now,
+    own_visit,
     record_check,
     requires,
 )
@@ -55,6 +57,7 @@ from checkin.web.schemas import (
     DoorBookingSchema,
     LeaseRequestSchema,
     LeaseSchema,
+    OverrideSchema,
     QuotaSchema,
     ReportQuerySchema,
     SlotReturnSchema,
@@ -75,6 +78,7 @@ DAILY_REPORT = DailyReportSchema()
 DOOR_BOOKING = DoorBookingSchema()
 LEASE = LeaseSchema()
 LEASE_REQUEST = LeaseRequestSchema()
+OVERRIDE = OverrideSchema()
 QUOTA = QuotaSchema()
 REPORT_QUERY = ReportQuerySchema()
 SLOT_RETURN = SlotReturnSchema()
@@ -228,6 +232,19 @@ def create_checkin() -> tuple[Response, int, dict[str, str]]:
         body["booking"] = DOOR_BOOKING.dump(door_booking(result.visit))
     status = 201 if result.created else 200
     return jsonify(body), status, {"Location": url_for("api.list_checkins", day=body["day"])}
+
+
+@bp.post("/visits/<id:visit_id>/override")
+@allowed(Capability.ADMIT_PAST_QUOTA, scope="checkin")
+def admit_past_quota(visit_id: int) -> Response:
+    """Admit the visitor of today's check refused for the full quota alone, with a reason;
+    counted apart from the quota and audited. 200 with the check, now admitted, and the quota."""
+    wanted = load(OVERRIDE, json_body())
+    refused = own_visit(visit_id)
+    with transaction.owned():
+        overrides.admit_past_quota(refused, acting_user(), wanted["reason"], wanted["note"], now())
+    quota = day_counter.quota_today(refused.site, now())
+    return jsonify(CHECK_IN_RESULT.dump(refused) | {"quota": QUOTA.dump(quota)})
 
 
 def door_booking(visit: Visit) -> dict[str, Any]:

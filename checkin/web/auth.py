@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -143,7 +142,7 @@ def login():
             return redirect(safe_next(request.args.get("next")) or home_url())
         if result.locked_until is not None:
             # The same words for an account and for a name no account has: nothing to learn.
-            minutes = math.ceil((result.locked_until - now()).total_seconds() / 60)
+            minutes = logins.minutes_until(result.locked_until, now())
             flash(
                 ngettext(
                     "Too many failed attempts: this account is locked for %(num)d minute "

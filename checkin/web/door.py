@@ -17,10 +17,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from checkin.domain import admission, limits
-from checkin.domain.errors import ServiceError
+from checkin.domain.errors import NotOverridable, ServiceError
 from checkin.domain.roles import Capability, Role
 from checkin.models import Site, Visit
 from checkin.services import (
@@ -30,6 +31,9 @@ from checkin.services import (
     day_counter,
     floor,
     leases,
+    logins,
+    overrides,
+    pairing,
     retests,
     transaction,
 )
@@ -45,6 +49,7 @@ from checkin.web.common import (
 )
 from checkin.web.forms import show_error
 from checkin.web.forms.door import CheckInForm, ReadingForm
+from checkin.web.forms.pairing import SupervisorOverrideForm
 from checkin.web.schemas import TabletRulesSchema
 from checkin.web.security import without_personal_data
 from checkin.words.booking_words import door_templates, door_text
@@ -107,8 +112,15 @@ def render_door(
         phone_pattern=limits.PHONE_PATTERN,
         nik_pattern=limits.NIK_PATTERN,
         door_words=door_templates(),
+        override_form=supervisor_form(site),
         **door_lists(site, at, kept_offline),
     ), status
+
+
+def supervisor_form(site: Site) -> SupervisorOverrideForm | None:
+    """Return the form a supervisor admits a visitor past the quota with, on a paired tablet
+    only: anywhere else a manager does so from the entry log."""
+    return SupervisorOverrideForm(pairing.supervisors_with_pin(site)) if door_tablet() else None
 
 
 def door_lists(site: Site, at: datetime, kept_offline: bool = False) -> dict[str, object]:
@@ -124,10 +136,20 @@ def door_lists(site: Site, at: datetime, kept_offline: bool = False) -> dict[str
     }
 
 
-def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[str, int]:
-    """Render the decision for one visit, with the re-test form when one is due."""
+def render_result(
+    visit: Visit,
+    form: ReadingForm,
+    status: int = 200,
+    override_form: SupervisorOverrideForm | None = None,
+) -> tuple[str, int]:
+    """Render the decision for one visit, with the re-test form when one is due, and on a
+    paired tablet the supervisor's form when it may be admitted past the full quota."""
     site = visit.site
     moment = now()
+    if overrides.overridable(visit, moment):
+        override_form = override_form or supervisor_form(site)
+    else:
+        override_form = None
     quota = day_counter.quota_today(site, moment)
     # Whoever was not admitted cannot come in today once the slots are gone, whatever the reason.
     no_slot_today = visit.status != admission.ADMITTED and quota.left == 0
@@ -139,6 +161,7 @@ def render_result(visit: Visit, form: ReadingForm, status: int = 200) -> tuple[s
         form=form,
         quota=quota,
         inside_now=floor.inside_now(site, moment),
+        override_form=override_form,
         retest=retests.second_of(visit) if visit.status == admission.RECHECK else None,
         booking_said=door_text(door) if (door := bookings.door_answer(visit)) else None,
         retest_at=hour_minute(retests.ready_at(visit, site), site),
@@ -283,3 +306,66 @@ def left_without_retest(visit_id: int):
         time = hour_minute(first.checked_at, first.site)
         flash(_("The visitor measured at %(time)s left without a re-test.", time=time), "success")
     return redirect(url_for("door.index"), 303)
+
+
+@bp.post("/visits/<id:visit_id>/override")
+@door_staff
+def admit_past_quota(visit_id: int):
+    """On a paired tablet, admit past the full quota the visitor of today's check refused for
+    it alone, in the name of a supervisor of the site who types their PIN, with a reason; then
+    show the answer with the queue number. The audit names the supervisor and the tablet."""
+    tablet = door_tablet()
+    if tablet is None:
+        abort(404)  # offered on paired tablets only: elsewhere a manager uses the entry log
+    refused = door_visit(visit_id)
+    form = SupervisorOverrideForm(pairing.supervisors_with_pin(refused.site))
+    if not form.validate_on_submit():
+        return render_result(refused, ReadingForm(), 422, form)
+    if not overrides.overridable(refused, now()):
+        # Said before the PIN is checked: a second press spends no guess.
+        flash(error_text(NotOverridable()), "error")
+        return render_result(refused, ReadingForm(), NotOverridable.status)
+    try:
+        # A wrong PIN is an answer, not an error: the failure it counts is committed with it.
+        with transaction.owned():
+            checked = pairing.supervisor_pin(tablet, form.supervisor.data, form.pin.data, now())
+        if checked.user is None:
+            return refused_pin(refused, form, checked.locked_until)
+        with transaction.owned():
+            overrides.admit_past_quota(
+                refused, checked.user, form.reason.data, form.note.data, now(), tablet
+            )
+    except ServiceError as error:
+        if error.field is None:  # admitted past the quota by a press just before this one
+            flash(error_text(error), "error")
+        else:
+            show_error(form[error.field], error)
+        return render_result(refused, ReadingForm(), error.status, form)
+    flash(
+        _(
+            "Admitted past the quota by %(name)s: queue number %(slot)d.",
+            name=checked.user.shown_name,
+            slot=refused.slot,
+        ),
+        "success",
+    )
+    return redirect(url_for("door.visit", visit_id=refused.id), 303)
+
+
+def refused_pin(
+    refused: Visit, form: SupervisorOverrideForm, locked_until: datetime | None
+) -> tuple[str, int]:
+    """Show the supervisor's form again with why the PIN was refused: wrong (401), or too many
+    wrong PINs for the account on this tablet (429)."""
+    if locked_until is None:
+        form.pin.errors = [_("Wrong PIN.")]
+        return render_result(refused, ReadingForm(), 401, form)
+    minutes = logins.minutes_until(locked_until, now())
+    form.pin.errors = [
+        ngettext(
+            "Too many wrong PINs: try again in %(num)d minute.",
+            "Too many wrong PINs: try again in %(num)d minutes.",
+            minutes,
+        )
+    ]
+    return render_result(refused, ReadingForm(), 429, form)

@@ -10,9 +10,12 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from checkin.domain import limits
 from checkin.domain.booking_errors import BookingAlreadyAdmitted, BookingNotOpen, UnknownBooking
 from checkin.domain.errors import (
     AlreadyRetested,
+    NotOverridable,
+    OverrideNoteMissing,
     RangeReversed,
     RangeTooLong,
     RetestClosed,
@@ -29,6 +32,7 @@ from checkin.web.schemas import (
     DailyReportSchema,
     DoorBookingSchema,
     ErrorSchema,
+    OverrideSchema,
     QuotaSchema,
     QuotaTodaySchema,
     ReportQuerySchema,
@@ -47,6 +51,7 @@ CHECK_IN_REFUSALS = (
     BookingNotOpen,
 )
 REPORT_REFUSALS = (RangeReversed, RangeTooLong)
+OVERRIDE_REFUSALS = (OverrideNoteMissing, NotOverridable)
 # Who is asking, and the database: any endpoint may answer these.
 EVERYWHERE = {
     401: "Not logged in and no valid bearer token",
@@ -71,7 +76,8 @@ def build() -> APISpec:
                     "scheme": "bearer",
                     "description": (
                         "A token made by `flask --app checkin token add NAME --scope ...`: scope"
-                        " `checkin` posts checks and reads the quota, `read` lists checks and"
+                        " `checkin` posts checks, reads the quota and admits past it (a"
+                        " manager's token), `read` lists checks and"
                         " reports, `bookings` makes, lists and cancels bookings. A token acts"
                         " as its account and opens no HTML page."
                     ),
@@ -88,6 +94,7 @@ def build() -> APISpec:
         ("CheckIn", CheckInSchema, CHECK_IN_RULES),
         ("DoorBooking", DoorBookingSchema, None),
         ("CheckInResult", CheckInResultSchema, None),
+        ("Override", OverrideSchema, None),
         ("VisitPage", VisitPageSchema, None),
         ("DailyReport", DailyReportSchema, None),
         ("Error", ErrorSchema, None),
@@ -182,6 +189,43 @@ def build() -> APISpec:
                     **failures({422: "Invalid query"}),
                 },
             },
+        },
+    )
+    spec.path(
+        "/visits/{visit_id}/override",
+        operations={
+            "post": {
+                "summary": "Admit a visitor past the full quota, with a reason (managers)",
+                "description": (
+                    "Today's check refused for the quota alone, not voided, becomes an"
+                    " admission with the day's next queue number, counted apart from the"
+                    " quota and audited. Once: a second press is refused."
+                ),
+                "parameters": [
+                    {
+                        "in": "path",
+                        "name": "visit_id",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_ID},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": "Override"}},
+                },
+                "responses": {
+                    "200": answer("The check, now admitted, and today's quota", "CheckInResult"),
+                    **failures(
+                        {
+                            400: "Body is not a JSON object",
+                            404: "No check of the account's site has this id",
+                            413: "Body larger than 64 KB",
+                            422: "Invalid input (a reason off the list); nothing stored",
+                        },
+                        OVERRIDE_REFUSALS,
+                    ),
+                },
+            }
         },
     )
     spec.path(

@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from checkin.domain import admission, booking_rules, limits
+from checkin.domain import admission, booking_rules, limits, override_rules
 from checkin.services import retests
 from checkin.services.checkins import CheckInData, OfflineDecision
 
@@ -414,6 +414,14 @@ class VisitSchema(Schema):
     )
     voided = fields.Boolean()
     void_reason = fields.String(allow_none=True)
+    override_reason = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [*override_rules.REASONS, None],
+            "description": "Admitted past the full quota, and why; null for any other check.",
+        },
+    )
+    override_note = fields.String(allow_none=True)
 
 
 class DoorBookingSchema(Schema):
@@ -464,6 +472,22 @@ class CheckInResultSchema(VisitSchema):
             "nullable": True,
             "description": "A visitor asked to rest may be measured again from this time.",
         },
+    )
+
+
+class OverrideSchema(Schema):
+    """Why the visitor of a check refused for the full quota alone comes in past it."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.OneOf(override_rules.REASONS))
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(max=override_rules.MAX_NOTE), storable_text],
+        metadata=FREE_TEXT
+        | {"description": 'Words saying why: needed for "other" (`override_note_missing`).'},
     )
 
 

@@ -8,8 +8,6 @@ worth nothing.
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -20,7 +18,7 @@ from werkzeug.wrappers import Response
 from checkin.domain.errors import NotDoorStaff, ServiceError, UnknownAccount
 from checkin.domain.roles import Role
 from checkin.models import Device, User
-from checkin.services import pairing, transaction
+from checkin.services import logins, pairing, transaction
 from checkin.web.auth import start_fresh_session
 from checkin.web.common import (
     PIN_SESSION,
@@ -147,7 +145,7 @@ def pin(user_id: int):
             session[PIN_SESSION] = True
             return redirect(url_for("door.index"))
         if result.locked_until is not None:
-            minutes = math.ceil((result.locked_until - now()).total_seconds() / 60)
+            minutes = logins.minutes_until(result.locked_until, now())
             form.pin.errors = [
                 ngettext(
                     "Too many wrong PINs: try again in %(num)d minute, or log in with "

@@ -62,6 +62,7 @@ ACCOUNT_CHANGES = {
     "reactivated": _l("%(account)s: reactivated"),
     "password_reset": _l("%(account)s: password reset"),
     "pin_set": _l("%(account)s: door PIN set"),
+    "supervisor_pin_set": _l("%(account)s: supervisor's PIN set"),
     "renamed": _l("%(account)s: name staff see changed"),
 }
 

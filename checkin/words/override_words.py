@@ -27,16 +27,25 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "Only today's check refused because the quota was used up, not voided, can be admitted"
         " past the quota, once."
     ),
+    "unknown_supervisor": lambda error: _(
+        "Choose your name from the list of supervisors with a PIN."
+    ),
+    "not_supervisor": lambda error: _(
+        "Only an account that may admit visitors past the quota has a supervisor's PIN."
+    ),
 }
 
 AUDIT_LABELS = {"admitted_past_quota": _l("Admitted past the quota")}
 
 
 def audit_text(check: str, detail: dict[str, Any]) -> str:
-    """Say what an override's audit entry records: the check, its number and reason."""
-    return _(
-        "%(check)s (No. %(slot)d, %(reason)s)",
-        check=check,
-        slot=detail["slot"],
-        reason=REASON_LABELS[detail["reason"]],
-    )
+    """Say what an override's audit entry records: the check, its number and reason, and the
+    tablet a supervisor's PIN admitted it on."""
+    said = {"check": check, "slot": detail["slot"], "reason": REASON_LABELS[detail["reason"]]}
+    if "device" in detail:
+        return _(
+            "%(check)s (No. %(slot)d, %(reason)s), with a supervisor's PIN on %(device)s",
+            device=detail["device"],
+            **said,
+        )
+    return _("%(check)s (No. %(slot)d, %(reason)s)", **said)

@@ -327,11 +327,26 @@
     if (door.booking) {
       door.booking.show(shown.booking || null);
     }
+    // Refused for the quota alone: a manager's link to the check (a browser no one paired), or
+    // on a paired tablet the supervisor's form, which needs the server: offline, one line says so.
+    var overridable = shown.status === "refused" && shown.reasons.join() === "quota_full";
     var override = answer.querySelector("[data-override]");
     if (override) {
-      override.hidden = shown.offline || shown.status !== "refused" || shown.reasons.join() !== "quota_full";
+      override.hidden = shown.offline || !overridable;
       var link = override.querySelector("a");
       link.href = link.href.replace(/\/[0-9]+$/, "/" + shown.id);
+    }
+    var supervisor = answer.querySelector("[data-supervisor-override]");
+    if (supervisor) {
+      supervisor.reset();
+      supervisor.hidden = shown.offline || !overridable;
+      if (!supervisor.hidden) {
+        supervisor.action = supervisor.action.replace(/\/[0-9]+\/override$/, "/" + shown.id + "/override");
+      }
+      // Offline the tablet refuses for want of a slot of its own: the server could admit past
+      // the quota, and is out of reach.
+      var noSlot = shown.status === "refused" && ["quota_full", "no_offline_slot"].indexOf(shown.reasons.join()) >= 0;
+      answer.querySelector("[data-override-offline]").hidden = !(shown.offline && noSlot);
     }
     var retest = actions.querySelector("[data-retest]");
     retest.hidden = shown.status !== "recheck";

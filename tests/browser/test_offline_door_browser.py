@@ -484,13 +484,17 @@ def test_a_slot_given_back_while_deciding_offline_is_never_given_to_the_visitor_
     open_door, server
 ):
     """The tablet decides offline as the server asks it to give its slots back, in one task:
-    whichever runs first, no slot is both given back and given out."""
+    whichever runs first, no slot is both given back and given out, on the tablet and, once
+    the connection returns and both are sent, on the server."""
     server.clock.now = datetime.now(UTC)
     page = open_door()
     expect(page.locator("#counter [data-holds]")).to_contain_text("5")
     page.fill("#temperature", "36,6")
     for toggle in TOGGLES:
         page.click(f"label[for={toggle}]")
+    # The network goes too: the tablet's poll would otherwise send the check and the give-back
+    # before they are read here.
+    page.context.set_offline(True)
     page.evaluate(
         """() => {
             window.checkinDoor.sync.setOnline(false);
@@ -500,19 +504,32 @@ def test_a_slot_given_back_while_deciding_offline_is_never_given_to_the_visitor_
         }"""
     )
     expect(page.locator("#answer")).to_be_visible()
-    deadline = time.monotonic() + 10
-    while not (indexed_db(page, "giving") and indexed_db(page, "outbox")):
-        assert time.monotonic() < deadline, "the tablet kept neither the check nor the give-back"
-        page.wait_for_timeout(50)
+    wait_for_stores(page, lambda giving, outbox: giving and outbox)
     given_back = {slot for message in indexed_db(page, "giving") for slot in message["slots"]}
     given_out = {check["offline"]["slot"] for check in indexed_db(page, "outbox")}
     still_held = {slot for lease in indexed_db(page, "lease") for slot in lease["slots"]}
     assert not given_back & (given_out | still_held)
+    page.context.set_offline(False)
+    wait_for_stores(page, lambda giving, outbox: not giving and not outbox)
     with server.app.app_context():
-        returned = db.session.scalars(
-            sa.select(LeasedSlot.slot).where(LeasedSlot.returned_at.is_not(None))
-        ).all()
-    assert not set(returned) & given_out
+        returned = set(
+            db.session.scalars(
+                sa.select(LeasedSlot.slot).where(LeasedSlot.returned_at.is_not(None))
+            )
+        )
+        stored = set(db.session.scalars(sa.select(Visit.slot).where(Visit.slot.is_not(None))))
+    assert returned == given_back
+    assert given_out <= stored
+    assert not returned & stored
+
+
+def wait_for_stores(page, settled, seconds: float = 30) -> None:
+    """Wait until the tablet's give-back and outbox stores are as ``settled`` says, reading
+    them as the tablet's own code changes them (its sends answer at their own pace)."""
+    deadline = time.monotonic() + seconds
+    while not settled(indexed_db(page, "giving"), indexed_db(page, "outbox")):
+        assert time.monotonic() < deadline, "the tablet's stores never settled"
+        page.wait_for_timeout(100)
 
 
 def test_a_name_the_server_cannot_store_is_refused_on_the_tablet_offline(open_door, server):

@@ -1,13 +1,16 @@
-"""Forms of paired door tablets: the pairing code, a staff PIN, and the PIN a manager sets."""
+"""Forms of paired door tablets: the pairing code, a staff PIN, the PIN a manager sets, and a
+supervisor's PIN admitting a visitor past the full quota."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import PasswordField, RadioField, SelectChoice, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from checkin.domain import limits
+from checkin.models import User
 from checkin.web.forms import Form, storable, stripped
+from checkin.web.forms.manage import OverrideForm
 
 # Spaces and a dash as shown on the manager's screen are welcome: the service drops them.
 CODE_TYPED_MAX = 2 * limits.PAIRING_CODE_LENGTH
@@ -50,6 +53,23 @@ class PinForm(Form):
 
 
 class SetPinForm(Form):
-    """The new PIN a manager gives a door account."""
+    """The new PIN a manager gives a door account, or a supervisor themselves."""
 
     pin = pin_field(_l("New PIN"))
+
+
+class SupervisorOverrideForm(OverrideForm):
+    """On a paired tablet: the supervisor, by name and PIN, and why the visitor comes in."""
+
+    # Any number is taken here: the service says whether it names a supervisor with a PIN.
+    supervisor = RadioField(
+        _l("Supervisor"),
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired(_l("Choose your name."))],
+    )
+    pin = pin_field(_l("Supervisor's PIN"))
+
+    def __init__(self, supervisors: list[User]) -> None:
+        super().__init__()
+        self.supervisor.choices = [SelectChoice(user.id, user.shown_name) for user in supervisors]

@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from checkin.domain import override_rules
 from checkin.domain.errors import (
     AlreadyVoided,
     ServiceError,
@@ -141,11 +140,8 @@ def render_visit(
         audit_log.record_view(checked, acting_user(), now())
     site = current_site()
     today = site.local_day(now())
-    may_override = (
-        acting_user().may(Capability.ADMIT_PAST_QUOTA)
-        and checked.day == today
-        and not checked.voided
-        and override_rules.overridable(checked.status, checked.reasons)
+    may_override = acting_user().may(Capability.ADMIT_PAST_QUOTA) and overrides.overridable(
+        checked, now()
     )
     return render_template(
         "manage/visit.html",

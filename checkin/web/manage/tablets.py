@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from checkin.domain.errors import NotDoorStaff, UnknownAccount, UnknownDevice
+from checkin.domain.roles import Capability
 from checkin.models import Device
 from checkin.services import checkins, leases, pairing, transaction
-from checkin.web.common import acting_user, current_site, managers, now, qr_code
+from checkin.web.common import acting_user, current_site, managers, now, qr_code, requires
 from checkin.web.forms.pairing import SetPinForm
 from checkin.web.security import without_personal_data
 from checkin.words.errors import error_text
@@ -100,6 +101,21 @@ def set_pin(user_id: int):
         return render_tablets(status=422)
     flash(_("%(name)s has a new PIN.", name=user.username), "success")
     return redirect(url_for(".index"))
+
+
+@bp.post("/supervisor-pin")
+@requires(Capability.ADMIT_PAST_QUOTA)
+def set_supervisor_pin():
+    """Give the supervisor logged in a new PIN of their own, to admit a visitor past the full
+    quota on the site's paired tablets."""
+    form = SetPinForm()
+    supervisor = acting_user()
+    if not form.validate_on_submit():
+        return render_tablets((supervisor.id, " ".join(map(str, form.pin.errors))), 422)
+    with transaction.owned():
+        pairing.set_supervisor_pin(supervisor, form.pin.data, now())
+    flash(_("Your supervisor PIN is set."), "success")
+    return redirect(url_for(".index", _anchor="supervisor-pin"))
 
 
 @bp.post("/<device:device_id>/revoke")
