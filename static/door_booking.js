@@ -1,7 +1,9 @@
 // A booked visitor at the door: find their booking by code (typed, or read from its QR code by
 // the camera where the browser has BarcodeDetector), or by name or phone among today's, and pick
 // it; the check then carries its code (offline/view.js asks door.booking for it). The answer says
-// which rules the booking met, from the API's JSON.
+// which rules the booking met, from the API's JSON. Offline (or with no answer), a paired tablet
+// searches the list of today's bookings it keeps by the same rules (offline/rules.js), and the
+// rest is the same: the list found, the booking picked.
 (function (door) {
   "use strict";
   var finder = document.querySelector("[data-booking-find]");
@@ -19,6 +21,8 @@
   var codeField = form.elements.booking_code;
   var lang = document.documentElement.lang || "en";
   var scanning = null;
+  // The booking picked, as the search found it (with its status when found).
+  var current = null;
 
   function dayText(isoDay) {
     return new Intl.DateTimeFormat(lang, {weekday: "short", day: "numeric", month: "short", year: "numeric",
@@ -36,14 +40,20 @@
     failed.hidden = true;
   }
 
+  // The site's today: the copy of the page kept for offline use may be of another day.
+  function today() {
+    return door.rules ? door.rules.localDay(new Date(), finder.dataset.timezone) : finder.dataset.today;
+  }
+
   function pick(booking) {
     clearFound();
+    current = booking;
     codeField.value = booking.code;
     picked.querySelector("[data-picked-name]").textContent = booking.name;
     picked.querySelector("[data-picked-session]").textContent = booking.session + "–" + booking.session_ends;
     picked.querySelector("[data-picked-code]").textContent = booking.code;
     var otherDay = picked.querySelector("[data-picked-other-day]");
-    otherDay.hidden = booking.day === finder.dataset.today;
+    otherDay.hidden = booking.day === today();
     otherDay.textContent = otherDay.hidden ? "" : otherDay.dataset.words.replace("{day}", dayText(booking.day));
     var status = picked.querySelector("[data-picked-status]");
     var said = status.dataset["status" + booking.status.charAt(0).toUpperCase() + booking.status.slice(1)];
@@ -55,6 +65,7 @@
   }
 
   function unpick() {
+    current = null;
     codeField.value = "";
     picked.hidden = true;
     delete picked.dataset.status;
@@ -78,21 +89,48 @@
     });
   }
 
-  function find(typed) {
-    typed = typed.trim();
-    if (!typed) {
-      return;
+  // Today's bookings as this tablet keeps them, or null (not a paired tablet, or none kept
+  // for today).
+  function keptList() {
+    var sync = door.sync;
+    if (!sync || !sync.paired || !door.store) {
+      return Promise.resolve(null);
     }
-    search.value = typed;
-    var url = finder.dataset.url + "?q=" + encodeURIComponent(typed.slice(0, 60));
-    fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin"}).then(function (response) {
+    return door.store.bookings(sync.deviceId).then(function (list) {
+      return list && list.day === today() ? list : null;
+    });
+  }
+
+  function searchKept(typed) {
+    return keptList().then(function (list) {
+      if (!list) {
+        throw new Error("no list kept");
+      }
+      return door.rules.findBookings(list, typed);
+    });
+  }
+
+  function searchServer(typed) {
+    var url = finder.dataset.url + "?q=" + encodeURIComponent(typed);
+    return fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin"}).then(function (response) {
       if (!response.ok) {
         throw new Error("HTTP " + response.status);
       }
       return response.json();
-    }).then(function (answer) {
-      listed(answer.items);
-    }).catch(function () {
+    }).then(function (answer) { return answer.items; });
+  }
+
+  function find(typed) {
+    typed = typed.trim();
+    if (!typed) {
+      return Promise.resolve();
+    }
+    search.value = typed;
+    typed = typed.slice(0, 60);
+    var offline = door.sync && !door.sync.isOnline();
+    return (offline ? searchKept(typed) : searchServer(typed).catch(function () {
+      return searchKept(typed);
+    })).then(listed, function () {
       clearFound();
       failed.hidden = false;
     });
@@ -189,5 +227,7 @@
     },
     show: show,
     find: find,
+    // The booking picked, as found: {code, name, session, session_ends, status, day}, or null.
+    picked: function () { return codeField.value ? current : null; },
   };
 }(window.checkinDoor = window.checkinDoor || {}));

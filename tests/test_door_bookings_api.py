@@ -97,13 +97,15 @@ def test_a_refused_booked_visitor_keeps_the_booking(client, door_headers, site):
     assert db.session.get(Booking, booking.id).status == "booked"
 
 
-def test_a_booking_code_is_not_taken_with_a_check_decided_offline(client, door_headers, site):
+def test_a_booking_admitted_offline_by_no_paired_tablet_is_kept_and_stays_open(
+    client, door_headers, site
+):
     booking = booked(site, starts=LATE_MORNING)
     offline = {
         "recorded_at": "2026-11-25T03:00:00Z",
         "status": "admitted",
         "reasons": [],
-        "slot": 1,
+        "slot": None,
     }
     answer = post(
         client,
@@ -112,8 +114,9 @@ def test_a_booking_code_is_not_taken_with_a_check_decided_offline(client, door_h
         device_id=str(uuid.uuid4()),
         offline=offline,
     )
-    assert answer.status_code == 422 and "booking_code" in answer.json["errors"]
+    assert (answer.status_code, answer.json["code"]) == (409, "kept_for_manager")
     assert stored_visits() == 0
+    assert db.session.get(Booking, booking.id).status == "booked"
 
 
 def test_the_openapi_document_names_the_booking_code_and_its_refusals(client):

@@ -2,7 +2,8 @@
 leasing, going offline, admitting, uploading (sometimes twice), giving slots back (a message
 sometimes lost and sent again), made-up tablets, revocations, releases of a lost tablet's slots,
 quota changes, closing and reopening the day and midnight, with booked visitors beside the
-walk-ins (booking, cancelling, coming to the door early, on time or twice, the release of
+walk-ins (booking, cancelling, coming to the door early, on time or twice, online or at an
+offline tablet that admits them by the list of today's bookings it keeps, the release of
 unclaimed places) never exceed the quota or a session's places, never give a slot twice, admit a
 booking at most once, store every acknowledged check exactly once, keep the counters equal to
 the rows and every reader of the day's limit and of the booked channel in agreement."""
@@ -76,12 +77,20 @@ KINDS = {
 # The default sessions' starts (08:00, 10:00, 13:00) and a few visitors who book.
 SESSIONS = (time(8), time(10), time(13))
 BOOKERS = 4
+# Why an offline admission to a booked place may be kept for the manager.
+BOOKED_KEPT_FOR = {
+    "booking_already_admitted",
+    checkins.BOOKING_NOT_AS_BOOKED,
+    checkins.NOT_THIS_TABLET,
+}
 
 
 @dataclass
 class Tablet:
     """What one door tablet knows: its credential, its lease as last heard, the checks it has
-    not sent, and the slots it dropped and has not yet heard the server take back."""
+    not sent, the slots it dropped and has not yet heard the server take back, and today's
+    bookings as last heard with its lease (each code's status; a booking it admitted offline
+    is admitted here)."""
 
     device: Device | None = None
     credential: str | None = None
@@ -90,6 +99,8 @@ class Tablet:
     slots: list[int] = field(default_factory=list)
     outbox: list[tuple[CheckInData, OfflineDecision]] = field(default_factory=list)
     giving_back: list[tuple[date, list[int]]] = field(default_factory=list)
+    bookings: dict[str, str] = field(default_factory=dict)
+    bookings_day: date | None = None
 
 
 def offline_machine(
@@ -138,6 +149,14 @@ def offline_machine(
             used = {decided.slot for _data, decided in tablet.outbox}
             tablet.lease_day = lease.day
             tablet.slots = [slot for slot in lease.slots if slot not in used]
+            # The list of today's bookings comes with the lease; what the tablet admitted
+            # offline and has not sent stays admitted in it.
+            listed = bookings.door_list(site, self.now)
+            tablet.bookings_day = listed.day
+            tablet.bookings = {booking.code: booking.status for booking in listed.bookings}
+            for data, decided in tablet.outbox:
+                if checkins.as_booked_offline(data, decided):
+                    tablet.bookings[data.booking_code] = booking_rules.ADMITTED
 
         @initialize()
         def pair_the_first_tablet(self) -> None:
@@ -195,6 +214,10 @@ def offline_machine(
                 data = CheckInData(**(vars(data) | {"tablet_id": tablet.device.id}))
                 result = self.check_in(data, decided)
                 self.acknowledged.add(data.client_ref)
+                if checkins.as_booked_offline(data, decided) and result.visit is None:
+                    # Kept only when another check took the booking first, it no longer gave
+                    # its place then, or another tablet uploads it.
+                    assert result.conflict.cause in BOOKED_KEPT_FOR, result.conflict.cause
                 if twice:
                     again = self.check_in(data, decided)
                     assert not again.created
@@ -234,13 +257,7 @@ def offline_machine(
                 return  # never leased: no rules to decide by, it checks online only
             tablet.online = False  # the connection dropped, or had already
             data = CheckInData(**(PASSING | KINDS[kind]), client_ref=str(uuid.uuid4()))
-            # The tablet's own rules: the same pure screening the server runs.
-            screening = admission.screen(
-                admission.Reading(
-                    data.temperature_dc, data.hand_sanitiser, data.mask, data.distancing
-                ),
-                admission.Policy(site.fever_cutoff_dc),
-            )
+            screening = self.screen_offline(data)
             slot = None
             if screening.passed:
                 if tablet.lease_day == self.today() and tablet.slots:
@@ -251,6 +268,86 @@ def offline_machine(
                 self.now, screening.status, screening.reasons, slot, tablet.device.public_id
             )
             tablet.outbox.append((data, decided))
+
+        @rule(
+            booker=st.integers(0, BOOKERS - 1),
+            number=st.integers(0, TABLETS - 1),
+            kind=st.sampled_from(sorted(KINDS)),
+            on_time=st.booleans(),
+            starts=st.sampled_from(SESSIONS),
+            elsewhere=st.sampled_from((None, "online", "offline")),
+            sent=st.sampled_from((None, False, True)),
+        )
+        def a_booked_visitor_comes_to_an_offline_tablet(
+            self,
+            booker: int,
+            number: int,
+            kind: str,
+            on_time: bool,
+            starts: time,
+            elsewhere: str | None,
+            sent: bool | None,
+        ) -> None:
+            """The tablet finds the booking in the list it keeps and decides as the server
+            would: on time, the booked place without a walk-in slot; else the walk-in rules.
+            The visitor may have booked just before; the same booking may be admitted
+            ``elsewhere`` before this tablet's upload (online, or on the next tablet, offline
+            too); the connection may return at once (``sent``: None stays offline, else the
+            upload is sent once or twice)."""
+            tablet = self.tablets[number]
+            if (booker, self.today()) not in self.codes:
+                self.a_visitor_books(booker, starts, tomorrow=False)
+            if tablet.online:
+                self.take_lease(number)  # the door tops up and hears the list before it drops
+            code = self.codes.get((booker, self.today()))
+            if tablet.device is None or tablet.lease_day is None or code not in tablet.bookings:
+                return
+            if tablet.bookings_day != self.today():
+                return
+            tablet.online = False
+            booking = bookings.booking_coded(site, code)
+            if on_time:
+                arrives = datetime.combine(self.today(), booking.session.starts, site.zone)
+                self.now = max(self.now, arrives + timedelta(minutes=5))
+            door = booking_rules.door_channel(
+                tablet.bookings[code], booking.day, booking.session.times, site.zone, self.now
+            )
+            if door.channel == booking_rules.ALREADY_ADMITTED:
+                return  # as online: a booking admits once, and nothing is kept
+            data = CheckInData(
+                **(PASSING | KINDS[kind]), client_ref=str(uuid.uuid4()), booking_code=code
+            )
+            screening = self.screen_offline(data)
+            slot = None
+            if screening.passed and door.booked:
+                tablet.bookings[code] = booking_rules.ADMITTED
+            elif screening.passed and tablet.lease_day == self.today() and tablet.slots:
+                slot = tablet.slots.pop(0)
+            elif screening.passed:
+                screening = admission.offline_refusal()
+            decided = OfflineDecision(
+                self.now, screening.status, screening.reasons, slot, tablet.device.public_id
+            )
+            tablet.outbox.append((data, decided))
+            if elsewhere == "online":
+                self.admit_online(code, None, "passing", on_time)
+            elif elsewhere == "offline":
+                other = (number + 1) % TABLETS
+                self.pair(other)
+                self.a_booked_visitor_comes_to_an_offline_tablet(
+                    booker, other, "passing", on_time, starts, None, True
+                )
+            if sent is not None:
+                self.connection_returns(number, twice=sent)
+
+        def screen_offline(self, data: CheckInData) -> admission.Screening:
+            """The tablet's own rules: the same pure screening the server runs."""
+            return admission.screen(
+                admission.Reading(
+                    data.temperature_dc, data.hand_sanitiser, data.mask, data.distancing
+                ),
+                admission.Policy(site.fever_cutoff_dc),
+            )
 
         @rule(number=st.integers(-1, TABLETS - 1), kind=st.sampled_from(sorted(KINDS)))
         def check_online(self, number: int, kind: str) -> None:
@@ -314,7 +411,10 @@ def offline_machine(
             tablet = self.tablets[number] if number >= 0 else None
             if not today or (tablet is not None and not tablet.online):
                 return
-            code = today[booker % len(today)]
+            self.admit_online(today[booker % len(today)], tablet, kind, on_time)
+
+        def admit_online(self, code: str, tablet: Tablet | None, kind: str, on_time: bool) -> None:
+            """The visitor with the booking ``code`` is checked online (on ``tablet``, if one)."""
             if on_time:  # the time passes until a few minutes into their session
                 starts = bookings.booking_coded(site, code).session.starts
                 arrives = datetime.combine(self.today(), starts, site.zone) + timedelta(minutes=5)
@@ -420,6 +520,16 @@ def offline_machine(
                 sa.select(Visit.id).join(Booking, Booking.visit_id == Visit.id)
             ).all()
             assert len(took) == len(set(took)) == len(admitted)
+
+        @invariant()
+        def a_second_admission_of_a_booking_is_kept_for_the_manager(self) -> None:
+            kept = db.session.scalars(
+                sa.select(UploadConflict).where(UploadConflict.cause == "booking_already_admitted")
+            ).all()
+            for conflict in kept:
+                booking = bookings.booking_coded(site, conflict.detail["booking_code"])
+                assert booking.status == booking_rules.ADMITTED
+                assert db.session.get(Visit, booking.visit_id).client_ref != conflict.client_ref
 
         @invariant()
         def only_paired_tablets_hold_slots(self) -> None:

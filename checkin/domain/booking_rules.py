@@ -68,6 +68,15 @@ def phone_key(phone: str) -> str:
     return "0" + digits[2:] if digits.startswith("62") else digits
 
 
+def phone_last4(phone: str) -> str:
+    """Return the digits a phone is found by at the door: its last four, as bookings keep it.
+
+    All a door tablet keeps of a booked visitor's phone for offline use, so that a search by
+    phone finds the same bookings online and offline.
+    """
+    return phone_key(phone)[-4:]
+
+
 def name_key(name: str) -> str:
     """Return a name as searches compare it: case folded, spaces collapsed."""
     return " ".join(name.split()).casefold()

@@ -332,7 +332,9 @@ def booking_coded(site: Site, typed_code: str) -> Booking:
 
 def find(site: Site, typed: str, day: date) -> list[Booking]:
     """Find bookings at the door: by code (any day, so the door can say it is another day's),
-    else the day's by phone (digits typed) or by name (part of it, any case)."""
+    else the day's by phone (the last four of the digits typed) or by name (part of it, any
+    case). A paired tablet offline finds today's the same way in the list it keeps
+    (:func:`door_list`; ``findBookings`` in static/offline/rules.js)."""
     code = booking_rules.typed_code(typed)
     if code is not None:
         found = db.session.scalar(
@@ -343,7 +345,9 @@ def find(site: Site, typed: str, day: date) -> list[Booking]:
     of_day = (Booking.site_id == site.id, Booking.day == day)
     digits = booking_rules.phone_key(typed)
     if len(digits) >= 4 and not any(character.isalpha() for character in typed):
-        matches = Booking.phone.contains(digits, autoescape=True)
+        # By its last four digits, which is all a door tablet keeps of a phone offline
+        # (door_list): the door finds the same bookings with the connection or without.
+        matches = Booking.phone.endswith(booking_rules.phone_last4(digits), autoescape=True)
     else:
         key = booking_rules.name_key(typed)
         if not key:
@@ -357,6 +361,38 @@ def find(site: Site, typed: str, day: date) -> list[Booking]:
             .order_by(BookingSession.starts, Booking.name_key, Booking.id)
             .limit(FOUND_AT_MOST)
         )
+    )
+
+
+@dataclass(frozen=True)
+class DoorList:
+    """Today's bookings of visits as a paired door tablet keeps them for offline use, in the
+    order a search lists them, with the rules it finds and admits them by as the server does:
+    no more of a visitor than the door shows (name, session, code), and a phone's last four
+    digits to find them by."""
+
+    day: date
+    bookings: list[Booking]
+    window_minutes: int = limits.BOOKING_WINDOW // timedelta(minutes=1)
+    code_alphabet: str = limits.BOOKING_CODE_ALPHABET
+    code_length: int = limits.BOOKING_CODE_LENGTH
+    found_at_most: int = FOUND_AT_MOST
+
+
+def door_list(site: Site, now: datetime) -> DoorList:
+    """Return the site's bookings of visits of today (a video session never comes to the
+    door), whatever their status: the door says why a cancelled one admits nobody as booked."""
+    day = site.local_day(now)
+    return DoorList(
+        day,
+        list(
+            db.session.scalars(
+                sa.select(Booking)
+                .join(BookingSession, Booking.session_id == BookingSession.id)
+                .where(Booking.site_id == site.id, Booking.day == day, Booking.kind == "visit")
+                .order_by(BookingSession.starts, Booking.name_key, Booking.id)
+            )
+        ),
     )
 
 

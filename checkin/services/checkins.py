@@ -4,6 +4,10 @@ One transaction records a check, whether it is decided here (online) or was deci
 tablet while offline and is uploaded now: :func:`check_in` adds either to its entry point's, and
 for an upload the same rules decide whether it is stored as the tablet made it or kept as an
 upload conflict for the manager, never dropped. The same ``client_ref`` again stores nothing.
+
+A booking's code is its own idempotent key: whichever admission of it is stored first, online
+or uploaded, takes the booked place; an online check of it after that is refused, and an
+upload of another tablet's offline admission of it is kept as a conflict.
 """
 
 from __future__ import annotations
@@ -108,6 +112,9 @@ NOT_THIS_TABLET = "not_this_tablet"
 RECORDED_BEFORE_TABLET = "recorded_before_tablet"
 RECORDED_IN_THE_FUTURE = "recorded_in_the_future"
 DECISION_DIFFERS = "decision_differs"
+# A tablet admitted a booked visitor offline, but by the server's rules the booking did not give
+# its place at the moment recorded: early, late, on another day, cancelled or released.
+BOOKING_NOT_AS_BOOKED = "booking_not_as_booked"
 
 
 def check_in(
@@ -201,11 +208,26 @@ def record(site: Site, recorder: User | None, data: CheckInData, now: datetime) 
 
 
 def expected(site: Site, data: CheckInData, decided: OfflineDecision) -> admission.Screening:
-    """Return what the rules decide offline: a passing visitor without a slot is refused."""
+    """Return what the rules decide offline: a passing visitor without a slot is refused,
+    unless the tablet admitted them to their booked place (checked against the booking apart)."""
     screening = screen(site, data, decided.recorded_at)
-    if screening.passed and decided.slot is None:
+    if screening.passed and decided.slot is None and not as_booked_offline(data, decided):
         return admission.offline_refusal()
     return screening
+
+
+def as_booked_offline(data: CheckInData, decided: OfflineDecision) -> bool:
+    """Tell whether a tablet admitted a visitor offline to their booked place.
+
+    Only a booking admits without a walk-in slot, so an admission carrying a booking code and
+    no slot is one: the tablet has no queue number to give it (the day's numbers are one
+    series with the walk-in slots and leases, which a booked visitor must not use), and the
+    server gives it the next number when it is uploaded. The floor calls nobody it has not
+    heard of, so that number is never later than the visitor's turn; the tablet shows the
+    booking's code meanwhile, and its lists show the number once the check is sent.
+    """
+    admitted = decided.status == admission.ADMITTED
+    return admitted and decided.slot is None and data.booking_code is not None
 
 
 def record_offline(
@@ -213,10 +235,22 @@ def record_offline(
 ) -> CheckInResult:
     """Add a check a tablet decided offline to the caller's transaction: stored at the time it
     was recorded, as decided, if the same rules agree and the slot is one this tablet leased
-    for that day and has not used; anything else is kept as a conflict for the manager."""
+    for that day and has not used (or, admitted as booked, the booking still gave its place at
+    that time and no other check took it); anything else is kept as a conflict for the manager.
+    """
     tablet = db.session.get(Device, data.tablet_id) if data.tablet_id is not None else None
     day = site.local_day(decided.recorded_at)
-    cause = _upload_problem(site, data, decided, tablet, now)
+    shown: bookings.AtTheDoor | None = None
+    try:
+        # The booking is read first and claimed last, once nothing else stands in the way:
+        # a check kept as a conflict leaves it as it was.
+        if data.booking_code is not None:
+            shown = bookings.at_the_door(site, data.booking_code, decided.recorded_at)
+        cause = _upload_problem(site, data, decided, tablet, now)
+        if cause is None and shown is not None:
+            cause = _booked_problem(site, data, decided, shown)
+    except ServiceError as refusal:  # a re-test's or the booking's, and the claim lost
+        cause = refusal.code
     if cause is not None:
         if decided.slot is not None and tablet is not None:
             # The tablet gave that number to a visitor: whatever the server makes of the check,
@@ -224,8 +258,16 @@ def record_offline(
             leases.keep_given(tablet, day, decided.slot, now)
         return _conflict(site, data, decided, tablet, now, cause)
     screening = expected(site, data, decided)
-    counted = day_counter.count_check(site, day, screening.status, screening.reasons)
-    visit = store(site, recorder, data, screening, decided.recorded_at, decided.slot)
+    slot = decided.slot
+    if as_booked_offline(data, decided):
+        numbered = day_counter.number_booked(site, day)
+        counted, slot = numbered.quota, numbered.slot
+    else:
+        counted = day_counter.count_check(site, day, screening.status, screening.reasons)
+    booking_id = None if shown is None else shown.booking.id
+    visit = store(site, recorder, data, screening, decided.recorded_at, slot, booking_id)
+    if as_booked_offline(data, decided):
+        bookings.name_visit(shown.booking, visit)
     return CheckInResult(visit, counted)
 
 
@@ -245,17 +287,33 @@ def _upload_problem(
         return RECORDED_IN_THE_FUTURE
     if decided.recorded_at < tablet.created_at - CLOCK_SKEW:
         return RECORDED_BEFORE_TABLET
-    try:
-        screening = expected(site, data, decided)
-    except ServiceError as refusal:
-        return refusal.code
+    screening = expected(site, data, decided)
     if (screening.status, screening.reasons) != (decided.status, decided.reasons):
         return DECISION_DIFFERS
-    if not screening.passed:
+    if not screening.passed or as_booked_offline(data, decided):
         return None
     return leases.use(
         tablet, site.local_day(decided.recorded_at), decided.slot, decided.recorded_at, now
     )
+
+
+def _booked_problem(
+    site: Site, data: CheckInData, decided: OfflineDecision, shown: bookings.AtTheDoor
+) -> str | None:
+    """Return why an offline admission to a booked place cannot be stored, or None once the
+    booking is claimed for it (in the caller's transaction).
+
+    The claim is the booking's own conditional UPDATE (:func:`bookings.admit`): of two tablets
+    admitting one booking, online or uploaded, racing or not, the first takes the place and the
+    other's check is kept as a conflict. A check that met the walk-in rules took a slot of its
+    tablet's lease instead, and the booking it showed stays as it is, as online.
+    """
+    if not as_booked_offline(data, decided):
+        return None
+    if not shown.door.booked:
+        return BOOKING_NOT_AS_BOOKED
+    bookings.admit(site, shown.booking, decided.recorded_at)
+    return None
 
 
 def _conflict(
@@ -282,6 +340,7 @@ def _conflict(
             "hand_sanitiser": data.hand_sanitiser,
             "mask": data.mask,
             "distancing": data.distancing,
+            "booking_code": data.booking_code,
         },
     )
     db.session.add(conflict)

@@ -89,6 +89,7 @@ BOOKING = booking_schemas.BookingSchema()
 BOOKING_LIST = booking_schemas.BookingListSchema()
 BOOKING_QUERY = booking_schemas.BookingQuerySchema()
 CANCEL_QUERY = booking_schemas.CancelQuerySchema()
+DOOR_LIST = booking_schemas.DoorListSchema()
 NEW_BOOKING = booking_schemas.NewBookingSchema()
 
 
@@ -285,6 +286,28 @@ def lease_of(device_id: str) -> Response:
     own = acting_user().role == Role.DOOR
     device = this_tablet(device_id) if own else leases.device_of(current_site(), device_id)
     return jsonify(LEASE.dump(leases.lease_of(device, now())))
+
+
+@bp.get("/leases/<device:device_id>/bookings")
+@allowed(Capability.LEASE, scope="checkin")
+def door_bookings(device_id: str) -> Response:
+    """Return today's bookings of visits for this paired tablet to find and admit offline.
+
+    Only a paired tablet, as for its lease. The answer has an ETag: sent again with
+    If-None-Match, an unchanged list is 304 and nothing. A list sent is audited as a read.
+    """
+    tablet = this_tablet(device_id)
+    site, moment = tablet.site, now()
+    listed = bookings.door_list(site, moment)
+    response = jsonify(DOOR_LIST.dump(listed))
+    response.add_etag()
+    response.headers["Cache-Control"] = "private, no-store"
+    if request.if_none_match.contains(response.get_etag()[0]):
+        return response.make_conditional(request)
+    detail = {"day": listed.day.isoformat(), "rows": len(listed.bookings)}
+    with transaction.owned():
+        audit.record(site, acting_user(), moment, audit.BOOKINGS_READ, detail)
+    return response
 
 
 @bp.delete("/leases/<device:device_id>")

@@ -184,3 +184,35 @@ class CancelQuerySchema(Schema):
         validate=[validate.Length(min=1, max=limits.MAX_PHONE), PHONE],
         metadata={"description": "The visitor's phone: the booking must have it."},
     )
+
+
+class DoorListItemSchema(Schema):
+    """A booking as a door tablet keeps it: what the door shows, and a phone's last four digits
+    to find it by; nothing more of the visitor."""
+
+    code = fields.String()
+    name = fields.String()
+    session = session_time("The session's start.", attribute="session.starts")
+    session_ends = session_time("The session's end.", attribute="session.ends")
+    status = fields.String(metadata={"enum": list(booking_rules.STATUSES)})
+    phone_last4 = fields.Function(
+        lambda booking: booking_rules.phone_last4(booking.phone),
+        metadata={"type": "string", "description": "The last four digits of the phone."},
+    )
+
+
+class DoorListSchema(Schema):
+    """Today's bookings of visits a paired tablet keeps, and the rules it finds and admits them
+    by offline as the server does."""
+
+    day = fields.Date(metadata={"description": "The site's today: the list is of this day only."})
+    window_minutes = fields.Integer(
+        metadata={
+            "description": "A booking checks in as booked from this long before its session's"
+            " start to this long after its end, in the site's time zone."
+        }
+    )
+    code_alphabet = fields.String(metadata={"description": "The characters of a booking code."})
+    code_length = fields.Integer(metadata={"description": "The length of a booking code."})
+    found_at_most = fields.Integer(metadata={"description": "A search lists at most this many."})
+    items = fields.List(fields.Nested(DoorListItemSchema), attribute="bookings")

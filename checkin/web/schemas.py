@@ -213,7 +213,10 @@ class CheckInSchema(Schema):
             " another day, or with the booking cancelled or released, the walk-in rules"
             " decide (`booking.channel` says why). Unknown: 404 `unknown_booking`; admitted"
             " already: 409 `booking_already_admitted`; cancelled or released meanwhile: 409"
-            " `booking_not_open`. Not taken with `offline`.",
+            " `booking_not_open`. With `offline`: an admission without a slot is one to the"
+            " booked place, and the server gives its queue number; the booking's first"
+            " admission takes the place, and another of it is kept for the manager (409"
+            " `kept_for_manager`).",
         },
     )
     offline = fields.Nested(
@@ -236,8 +239,6 @@ class CheckInSchema(Schema):
             raise ValidationError("Name the first reading once.", "recheck_of_ref")
         if data["id_number"] and data["nik_last4"]:
             raise ValidationError("Give the NIK or its last 4 digits, not both.", "nik_last4")
-        if data["offline"] is not None and data["booking_code"]:
-            raise ValidationError("A booking is admitted online only.", "booking_code")
 
     @post_load
     def to_check_in(

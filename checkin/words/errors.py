@@ -260,6 +260,19 @@ CONFLICT_TEXT = {
     ),
     "already_retested": _l("A second re-test of the same reading."),
     "retest_too_early": _l("A re-test before the visitor had rested long enough."),
+    "booking_already_admitted": _l(
+        "A second admission of a booking: its visitor was admitted already, on another tablet "
+        "or online. Was it the same person?"
+    ),
+    "booking_not_open": _l(
+        "An admission to a booked place after the booking was cancelled or its place given to "
+        "walk-ins."
+    ),
+    "unknown_booking": _l("An admission with a booking code this site does not have."),
+    "booking_not_as_booked": _l(
+        "An admission to a booked place outside the booking's check-in time: the walk-in "
+        "rules applied then (check the tablet's date and time)."
+    ),
 }
 
 

@@ -1,8 +1,10 @@
 // The door's rules, as the server decides by them: no page, no storage, no clock of its own.
 // The rules themselves come from the server (with the lease, and on the door page): the checks
 // in the order a refusal lists its reasons, the plausible range, the re-test wait, the site's
-// time zone. tests/browser/test_offline_door_browser.py runs screen() and the server's
-// admission.screen through one grid of readings and fails on any difference.
+// time zone; and, with the list of today's bookings, the booking window's minutes and the shape
+// of a code. tests/browser/test_offline_door_browser.py runs screen() and the server's
+// admission.screen through one grid of readings, and findBookings() and doorChannel() beside
+// bookings.find and booking_rules.door_channel, and fails on any difference.
 (function (door) {
   "use strict";
 
@@ -63,6 +65,96 @@
     return nik ? nik.slice(-4) : null;
   }
 
+  // --- Booked visitors, by the rules that come with the tablet's list of today's bookings. ---
+
+  // A code as the server reads one typed ("abcd-ef 2345" is ABCDEF2345), or null.
+  function bookingCode(typed, list) {
+    var code = String(typed).replace(/[\s-]/g, "").toUpperCase();
+    var shape = new RegExp("^[" + list.code_alphabet + "]{" + list.code_length + "}$");
+    return shape.test(code) ? code : null;
+  }
+
+  // A phone as bookings compare it: digits only, +62 written as 0.
+  function phoneKey(text) {
+    var digits = String(text).replace(/[^0-9]/g, "");
+    return digits.indexOf("62") === 0 ? "0" + digits.slice(2) : digits;
+  }
+
+  // A name as searches compare it: spaces collapsed, lower case (the server folds case, which
+  // differs from lower case only in letters such as "ß" that Indonesian names do not have).
+  function nameKey(name) {
+    return String(name).split(/\s+/).filter(Boolean).join(" ").toLowerCase();
+  }
+
+  // The bookings of today's list a search at the door finds, as the server's bookings.find:
+  // the code itself, else by phone (the last four of the digits typed) or by part of the name,
+  // in the list's order, at most as many as the server lists. Each comes with its day.
+  function findBookings(list, typed) {
+    var code = bookingCode(typed, list);
+    var matches = null;
+    if (code) {
+      matches = function (booking) { return booking.code === code; };
+      if (!list.items.some(matches)) {
+        matches = null;
+      }
+    }
+    var digits = phoneKey(typed);
+    if (!matches && digits.length >= 4 && !/\p{L}/u.test(typed)) {
+      var last = digits.slice(-4);
+      matches = function (booking) { return booking.phone_last4 === last; };
+    } else if (!matches) {
+      var key = nameKey(typed);
+      if (!key) {
+        return [];
+      }
+      matches = function (booking) { return nameKey(booking.name).indexOf(key) >= 0; };
+    }
+    return list.items.filter(matches).slice(0, list.found_at_most).map(function (booking) {
+      return Object.assign({day: list.day}, booking);
+    });
+  }
+
+  // Milliseconds since the site's midnight at an instant (a wall clock, as the server compares).
+  function sinceMidnight(instant, zone) {
+    var parts = new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23"}).format(instant).split(":").map(Number);
+    return ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + instant.getUTCMilliseconds();
+  }
+
+  function minutesOf(hourMinute) {
+    var parts = hourMinute.split(":").map(Number);
+    return parts[0] * 60 + parts[1];
+  }
+
+  // Which rules a booking of today's list meets at the door at `now`, as the server's
+  // booking_rules.door_channel: its booked place inside its window (the list's minutes before
+  // its session starts to after it ends), else the walk-in rules and why; with the window's
+  // ends, as instants, for the door to say.
+  function doorChannel(booking, list, now, zone) {
+    var at = sinceMidnight(now, zone);
+    var opens = (minutesOf(booking.session) - list.window_minutes) * 60000;
+    var closes = (minutesOf(booking.session_ends) + list.window_minutes) * 60000;
+    var channel = "booked";
+    if (booking.status !== "booked") {
+      channel = {admitted: "already_admitted", cancelled: "cancelled"}[booking.status] || "released";
+    } else if (localDay(now, zone) !== list.day) {
+      channel = "wrong_day";
+    } else if (at < opens) {
+      channel = "early";
+    } else if (at > closes) {
+      channel = "late";
+    }
+    // The list's day's midnight, counted from now's (a day is 24 hours on the wall clock).
+    var midnight = now.getTime() - at +
+      (Date.parse(list.day + "T00:00:00Z") - Date.parse(localDay(now, zone) + "T00:00:00Z"));
+    return {
+      channel: channel,
+      day: list.day,
+      opens: new Date(midnight + opens).toISOString(),
+      closes: new Date(midnight + closes).toISOString(),
+    };
+  }
+
   door.rules = {
     tenths: tenths,
     plausible: plausible,
@@ -72,5 +164,7 @@
     readyAt: readyAt,
     storable: storable,
     lastFour: lastFour,
+    findBookings: findBookings,
+    doorChannel: doorChannel,
   };
 }(window.checkinDoor = window.checkinDoor || {}));

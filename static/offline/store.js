@@ -1,20 +1,22 @@
 // What a paired door tablet keeps in IndexedDB, so that a reload or a restart loses nothing:
 // the outbox (checks recorded offline, in order), the lease (slots held and the rules), the
 // visitors it measured who rest for a re-test, the slots it gave back and has not yet heard
-// the server take, and checks the server refused as input (kept to be told, until the day
-// after). Nothing here holds a whole NIK: only its last four digits.
+// the server take, checks the server refused as input and checks it kept for the manager (kept
+// to be told, until the day after), and today's bookings of its site (what the door shows of
+// each, and a phone's last four digits). Nothing here holds a whole NIK: only its last four
+// digits.
 (function (door) {
   "use strict";
   if (!window.indexedDB) {
     return;
   }
-  var STORES = ["outbox", "lease", "retests", "giving", "refused"];
+  var STORES = ["outbox", "lease", "retests", "giving", "refused", "kept", "bookings"];
   var opened = null;
 
   function database() {
     if (!opened) {
       opened = new Promise(function (resolve, reject) {
-        var request = window.indexedDB.open("checkin-door", 3);
+        var request = window.indexedDB.open("checkin-door", 4);
         request.onupgradeneeded = function () {
           var db = request.result;
           if (!db.objectStoreNames.contains("outbox")) {
@@ -31,6 +33,12 @@
           }
           if (!db.objectStoreNames.contains("refused")) {
             db.createObjectStore("refused", {keyPath: "client_ref"});
+          }
+          if (!db.objectStoreNames.contains("kept")) {
+            db.createObjectStore("kept", {keyPath: "client_ref"});
+          }
+          if (!db.objectStoreNames.contains("bookings")) {
+            db.createObjectStore("bookings", {keyPath: "device_id"});
           }
         };
         request.onsuccess = function () { resolve(request.result); };
@@ -86,6 +94,16 @@
     },
     refused: function () {
       return transact("readonly", function (stores, found) { entries(stores.refused, found); });
+    },
+    kept: function () {
+      return transact("readonly", function (stores, found) { entries(stores.kept, found); });
+    },
+    // Today's bookings as last heard ({day, etag, items, and the rules to find and admit by}).
+    bookings: function (deviceId) {
+      return transact("readonly", function (stores, found) {
+        var request = stores.bookings.get(deviceId);
+        request.onsuccess = function () { found.value = request.result || null; };
+      });
     },
     transact: transact,
   };

@@ -1,12 +1,16 @@
 // The door talking to the server: the one poller of the day's counter, the outbox sent in order
 // when the connection returns ("N sent", then the lists refreshed), and, on a paired tablet, its
 // lease: topped up after checks, and slots given back when the server asks (no slot left for
-// the others, the day closed, the tablet stopped or unpaired). A slot given back is dropped
+// the others, the day closed, the tablet stopped or unpaired); and today's bookings of its
+// site, kept for finding and admitting booked visitors offline (refreshed with each top-up and
+// every few minutes, sent again only when changed, dropped when the tablet is unpaired). A slot given back is dropped
 // from the tablet's own lease first, then the server is told, again until it answers: the
 // tablet never gives out a slot it has said it will not use.
 (function (door) {
   "use strict";
   var ANSWER_TIMEOUT_MS = 4000;
+  // How often the door asks whether today's bookings changed, besides after each check.
+  var BOOKINGS_EVERY_MS = 120000;
   var status = document.getElementById("connection");
   var counter = document.getElementById("counter");
   var tokenField = document.querySelector("input[name=csrf_token]");
@@ -18,6 +22,7 @@
   var online = true;
   var syncing = null;
   var lastQuota = null;
+  var bookingsHeard = 0;
   // What the tablet exchanges with the server about its slots (checks, top-ups, slots given
   // back) runs one at a time, in order: a top-up answered across a check would leave the
   // tablet believing it holds a slot already given.
@@ -140,37 +145,105 @@
     });
   }
 
-  // Whether the server refused an upload and stored nothing: as input (400, 422), or by a rule
-  // (a 409 whose code is not the conflict kept for the manager). Anything else but a stored
-  // check throws, for the round to stop until the next one.
-  function refusedUpload(response) {
+  // --- Today's bookings of the site, as the tablet keeps them. ---
+
+  function zone() {
+    return JSON.parse(document.querySelector("form.checkin").dataset.rules).timezone;
+  }
+
+  // The list is the lease's companion, asked for after each top-up, but outside the queue of
+  // slot exchanges: it holds no slot, and a failed refresh leaves the list kept as it was.
+  function refreshBookingsSoon() {
+    refreshBookings().catch(function () {});
+  }
+
+  // Ask for the list, naming the one kept by its ETag: unchanged, the server answers 304 and
+  // sends nothing. A booking this tablet admitted offline, its check not yet sent, stays
+  // claimed in the list kept: it is never admitted twice here.
+  function refreshBookings() {
+    if (!status.dataset.bookings || !document.querySelector("form.checkin")) {
+      return Promise.resolve();
+    }
+    return door.store.bookings(deviceId).then(function (kept) {
+      var today = door.rules.localDay(new Date(), zone());
+      var headers = kept && kept.day === today && kept.etag ? {"If-None-Match": kept.etag} : {};
+      return request(status.dataset.bookings, {headers: headers});
+    }).then(function (response) {
+      bookingsHeard = Date.now();
+      if (response.status === 304) {
+        return null;
+      }
+      return json(response).then(function (list) {
+        list.device_id = deviceId;
+        list.etag = response.headers.get("ETag");
+        return door.store.transact("readwrite", function (stores) {
+          var claimed = [];
+          var cursor = stores.outbox.openCursor();
+          cursor.onsuccess = function () {
+            if (cursor.result) {
+              if (claimsBookedPlace(cursor.result.value)) {
+                claimed.push(cursor.result.value.booking_code);
+              }
+              cursor.result.continue();
+              return;
+            }
+            list.items.forEach(function (booking) {
+              if (claimed.indexOf(booking.code) >= 0) {
+                booking.status = "admitted";
+              }
+            });
+            stores.bookings.put(list);
+          };
+        });
+      });
+    });
+  }
+
+  // Whether a check admitted its visitor offline to their booked place (no walk-in slot).
+  function claimsBookedPlace(check) {
+    return Boolean(check.booking_code && check.offline && check.offline.status === "admitted" &&
+      check.offline.slot === null);
+  }
+
+  // What the server made of an upload: "stored"; "kept" for the manager (a 409
+  // kept_for_manager: e.g. a booking another tablet admitted first); or "refused", nothing
+  // stored, as input (400, 422) or by a rule (any other 409). Anything else throws, for the
+  // round to stop until the next one.
+  function uploadAnswer(response) {
     if (response.ok) {
-      return false;
+      return "stored";
     }
     if (response.status === 409) {
-      return response.json().then(function (body) { return body.code !== "kept_for_manager"; });
+      return response.json().then(function (body) {
+        return body.code === "kept_for_manager" ? "kept" : "refused";
+      });
     }
     if (response.status === 400 || response.status === 422) {
-      return true;
+      return "refused";
     }
     throw new Error("HTTP " + response.status);
   }
 
   // Send the outbox in order, each check once the one before has its final answer: a re-test
-  // follows its first reading. Stored (201), stored already (200) and kept for the manager
-  // (409 kept_for_manager) leave the outbox; refused, the check moves aside, counted on the
+  // follows its first reading. Stored (201) and stored already (200) leave the outbox; kept
+  // for the manager (409 kept_for_manager) and refused, the check moves aside, counted on the
   // page, so that the rest go on; anything else stops the round until the next one.
   function sendOutbox() {
     return door.store.outbox().then(function (checks) {
       var sent = 0;
       return checks.reduce(function (previous, item) {
         return previous.then(function () {
-          return postJSON(status.dataset.upload, item.value).then(refusedUpload).then(function (refused) {
-            sent += refused ? 0 : 1;
+          return postJSON(status.dataset.upload, item.value).then(uploadAnswer).then(function (answer) {
+            sent += answer === "refused" ? 0 : 1;
             return door.store.transact("readwrite", function (stores) {
               stores.outbox.delete(item.key);
-              if (refused) {
+              if (answer === "refused") {
                 stores.refused.put(item.value);
+              } else if (answer === "kept") {
+                // Told, without the visitor's details: the manager sees the check on the
+                // tablets page; the booking it showed stays admitted in the list kept here.
+                stores.kept.put({client_ref: item.value.client_ref, booking_code: item.value.booking_code || null,
+                  offline: item.value.offline});
               }
             });
           });
@@ -196,11 +269,12 @@
   }
 
   function showStatus() {
-    var stored = paired ? [door.store.outbox(), door.store.refused()] : [[], []];
+    var stored = paired ? [door.store.outbox(), door.store.refused(), door.store.kept()] : [[], [], []];
     return Promise.all([heldToday()].concat(stored)).then(function (found) {
       var held = found[0];
       var waiting = found[1].length;
       var refused = found[2].length;
+      var kept = found[3].length;
       var holds = counter.querySelector("[data-holds]");
       if (holds) {
         holds.textContent = plural(holds, "holds", held);
@@ -215,10 +289,11 @@
         status.querySelector("[data-waiting]").textContent = [
           waiting ? "· " + plural(status, "waiting", waiting) : "",
           refused ? "· " + plural(status, "refused", refused) : "",
+          kept ? "· " + plural(status, "kept", kept) : "",
         ].join(" ").trim();
       }
       status.classList.toggle("offline", !online);
-      status.hidden = online && waiting === 0 && refused === 0 && !status.dataset.sent;
+      status.hidden = online && waiting === 0 && refused === 0 && kept === 0 && !status.dataset.sent;
       counter.classList.toggle("stale", !online);
       Array.prototype.forEach.call(document.querySelectorAll("[data-needs-server]"), function (element) {
         element.classList.toggle("needs-server", !online);
@@ -278,6 +353,7 @@
           return sendGiving().then(topUp).then(function () { return sent; });
         });
       }).then(function (sent) {
+        refreshBookingsSoon();
         if (sent) {
           sayHowManySent(sent);
           return refreshLists();
@@ -319,10 +395,17 @@
       return response.ok ? response.json() : null;
     }).then(function (tablet) {
       if (tablet && !tablet.paired && paired) {
-        return serial(giveBackAll).then(function () { window.location.assign(status.dataset.pair); });
+        return serial(giveBackAll).then(forgetBookings).then(function () {
+          window.location.assign(status.dataset.pair);
+        });
       }
       window.location.reload();
     });
+  }
+
+  // An unpaired tablet keeps no visitor's booking.
+  function forgetBookings() {
+    return door.store.transact("readwrite", function (stores) { stores.bookings.clear(); });
   }
 
   // The one poller: the counter, the probe of the connection, and the server's requests.
@@ -346,6 +429,9 @@
           }
           lastQuota = quota;
           showQuota(quota);
+          if (paired && Date.now() - bookingsHeard > BOOKINGS_EVERY_MS) {
+            refreshBookingsSoon();
+          }
           return setOnline(true).then(sendWhatWaits);
         });
       });
@@ -389,6 +475,9 @@
       showQuota(quota);
       var next = paired ? serial(quota.return_held ? giveBackAll : topUp) : Promise.resolve();
       return next.catch(function () {}).then(function () {
+        if (paired) {
+          refreshBookingsSoon();
+        }
         return Promise.all([showStatus(), refreshLists().catch(function () {})]);
       });
     },

@@ -2,7 +2,9 @@
 // shown from the JSON it returns; with no answer within a few seconds (or none expected: the
 // tablet is offline) a paired tablet decides by its lease's rules and keeps the check in its
 // outbox; a browser no manager paired checks online only and says so. Visitors this tablet sent
-// to rest are listed from its own storage, so they survive "next visitor" and a reload.
+// to rest are listed from its own storage, so they survive "next visitor" and a reload. A booked
+// visitor offline is admitted to their booked place by the list of today's bookings the tablet
+// keeps, once on this tablet; the server gives their queue number when the check is sent.
 (function (door) {
   "use strict";
   var form = document.querySelector("form.checkin");
@@ -110,8 +112,10 @@
     if (!store) {
       return Promise.resolve(noLease());
     }
-    // Read the lease, take its slot and keep the check in one transaction: a slot given back
-    // meanwhile can never be given to this visitor too.
+    var picked = door.booking ? door.booking.picked() : null;
+    // Read the lease and the bookings kept, take the slot (or the booked place) and keep the
+    // check in one transaction: a slot given back meanwhile can never be given to this
+    // visitor too, and a booking is admitted once on this tablet.
     return store.transact("readwrite", function (stores, found) {
       var read = stores.lease.get(sync.deviceId);
       read.onsuccess = function () {
@@ -119,19 +123,47 @@
         if (!lease) {
           return;
         }
-        var decided = decide(reading, lease, new Date());
-        stores.outbox.add(decided.check);
-        stores.lease.put(lease);
-        keepRetest(stores, decided.check, decided.shown, null);
-        found.value = decided.shown;
+        var readList = stores.bookings.get(sync.deviceId);
+        readList.onsuccess = function () {
+          var now = new Date();
+          var list = readList.result;
+          var kept = picked && keptBooking(list, picked.code, now);
+          var booked = kept ? rules.doorChannel(kept, list, now, pageRules.timezone) : null;
+          if (booked && booked.channel === "already_admitted") {
+            found.value = {admittedAlready: true};  // as online: a booking admits once
+            return;
+          }
+          var decided = decide(reading, lease, now, booked);
+          if (decided.asBooked) {
+            kept.status = "admitted";
+            stores.bookings.put(list);
+          }
+          stores.outbox.add(decided.check);
+          stores.lease.put(lease);
+          keepRetest(stores, decided.check, decided.shown, null);
+          found.value = decided.shown;
+        };
       };
     }).then(function (shown) {
       if (!shown) {
         return noLease();  // never leased: no rules to decide by, it checks online only
       }
+      if (shown.admittedAlready) {
+        form.querySelector("[data-booking-used]").hidden = false;
+        releaseForm();
+        return null;
+      }
       showAnswer(shown, pageRules.timezone);
       return sync.showStatus();
     });
+  }
+
+  // The booking of today's list kept here with this code, or null.
+  function keptBooking(list, code, now) {
+    if (!list || list.day !== rules.localDay(now, pageRules.timezone)) {
+      return null;
+    }
+    return list.items.filter(function (booking) { return booking.code === code; })[0] || null;
   }
 
   function noLease() {
@@ -139,13 +171,17 @@
     releaseForm();
   }
 
-  // Decide a check by the lease's rules, a passing visitor taking its next slot (the lease
-  // given loses it); return the check to send and what the answer shows.
-  function decide(reading, lease, now) {
+  // Decide a check by the lease's rules: a passing visitor takes their booked place when their
+  // booking's window is open (`booked`, its channel by the list kept), else the lease's next
+  // slot (the lease given loses it); return the check to send and what the answer shows.
+  function decide(reading, lease, now, booked) {
     var decided = rules.screen(reading, lease.rules, retestOf !== null);
     var slot = null;
+    var asBooked = false;
     if (decided.status === "admitted") {
-      if (lease.day === rules.localDay(now, lease.rules.timezone) && lease.slots.length) {
+      if (booked && booked.channel === "booked") {
+        asBooked = true;  // no walk-in slot: the server numbers the visitor when it is sent
+      } else if (lease.day === rules.localDay(now, lease.rules.timezone) && lease.slots.length) {
         slot = lease.slots.shift();
       } else {
         decided = {status: "refused", reasons: ["no_offline_slot"]};
@@ -155,8 +191,6 @@
       device_id: sync.deviceId,
       offline: {recorded_at: now.toISOString(), status: decided.status, reasons: decided.reasons, slot: slot},
     });
-    // Offline, a booking is not known here: the walk-in rules decide.
-    delete check.booking_code;
     // A re-test made offline names its first reading by reference: the server may not know it
     // by id yet.
     if (check.recheck_of) {
@@ -165,10 +199,13 @@
     }
     return {
       check: check,
+      asBooked: asBooked,
       shown: {
         status: decided.status,
         reasons: decided.reasons,
         slot: slot,
+        booked_code: asBooked ? check.booking_code : null,
+        booking: booked,
         checked_at: check.offline.recorded_at,
         temperature_c: check.temperature_c,
         visitor_name: check.visitor_name,
@@ -268,6 +305,11 @@
       item.hidden = shown.reasons.indexOf(item.dataset.reason) < 0;
     });
     answer.querySelector("[data-slot]").textContent = shown.slot || "";
+    // Admitted offline to a booked place: no number yet, the booking's code instead.
+    var bookedOffline = answer.querySelector("[data-booked-offline]");
+    bookedOffline.hidden = !shown.booked_code;
+    bookedOffline.querySelector("[data-booked-code]").textContent = shown.booked_code || "";
+    answer.querySelector("[data-slot-label]").hidden = Boolean(shown.booked_code);
     answer.querySelector("[data-time]").textContent = readyAt ? rules.hourMinute(readyAt, zone) : "";
     var online = answer.querySelector("[data-online-service]");
     if (online) {
@@ -341,6 +383,7 @@
     form.querySelector("[data-retesting]").hidden = true;
     form.querySelector("[data-no-lease]").hidden = true;
     form.querySelector("[data-retest-refused]").hidden = true;
+    form.querySelector("[data-booking-used]").hidden = true;
     if (door.booking) {
       door.booking.clear();
     }
@@ -462,7 +505,8 @@
     });
   }
 
-  // What the tablet keeps of visitors (resting, or refused by the server) goes with their day.
+  // What the tablet keeps of visitors (resting, refused or kept by the server, today's
+  // bookings) goes with their day.
   function forgetPastDays() {
     if (!store) {
       return Promise.resolve();
@@ -471,16 +515,19 @@
     function of(stored) {
       return rules.localDay(new Date(stored.checked_at || stored.offline.recorded_at), pageRules.timezone);
     }
-    return Promise.all([store.retests(), store.refused()]).then(function (found) {
-      return store.transact("readwrite", function (stores) {
-        found[0].forEach(function (entry) {
-          if (of(entry.value) !== today) { stores.retests.delete(entry.key); }
-        });
-        found[1].forEach(function (entry) {
-          if (of(entry.value) !== today) { stores.refused.delete(entry.key); }
+    return Promise.all([store.retests(), store.refused(), store.kept(), store.bookings(sync.deviceId)])
+      .then(function (found) {
+        return store.transact("readwrite", function (stores) {
+          [["retests", found[0]], ["refused", found[1]], ["kept", found[2]]].forEach(function (named) {
+            named[1].forEach(function (entry) {
+              if (of(entry.value) !== today) { stores[named[0]].delete(entry.key); }
+            });
+          });
+          if (found[3] && found[3].day !== today) {
+            stores.bookings.delete(sync.deviceId);
+          }
         });
       });
-    });
   }
 
   // --- Wiring. ---

@@ -13,10 +13,19 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from checkin.domain import admission
+from checkin.domain import admission, booking_rules
 from checkin.extensions import db
-from checkin.models import Device, LeasedSlot, UploadConflict, Visit
-from checkin.services import day_counter, leases, pairing, sites, transaction
+from checkin.models import (
+    Booking,
+    BookingSession,
+    Device,
+    LeasedSlot,
+    SessionDay,
+    UploadConflict,
+    Visit,
+)
+from checkin.services import bookings, day_counter, leases, pairing, sites, transaction
+from checkin.services.bookings import BookingData
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, MANAGER, pair, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -96,7 +105,7 @@ def held_by_devices(server) -> dict[str, int]:
 
 
 # Every IndexedDB store of the door (static/offline/store.js).
-STORES = ("outbox", "lease", "retests", "giving", "refused")
+STORES = ("outbox", "lease", "retests", "giving", "refused", "kept", "bookings")
 
 
 def indexed_db(page, store: str) -> list:
@@ -110,6 +119,55 @@ def indexed_db(page, store: str) -> list:
             };
         })""",
         store,
+    )
+
+
+@pytest.fixture
+def booked_now(server):
+    """Book Siti Aminah into a session of today around the real time (the browser's clock is
+    the real one), and give the factory of more such bookings; forget them afterwards."""
+    server.clock.now = datetime.now(UTC)
+    with server.app.app_context():
+        site = server.site()
+        local = server.clock.now.astimezone(site.zone)
+        starts = max(local - timedelta(minutes=40), local.replace(hour=0, minute=0))
+        ends = min(local + timedelta(minutes=40), local.replace(hour=23, minute=59))
+        session = BookingSession(
+            site_id=site.id,
+            starts=starts.time().replace(second=0, microsecond=0),
+            ends=ends.time().replace(second=0, microsecond=0),
+            capacity=10,
+        )
+        db.session.add(session)
+        db.session.commit()
+        day, session_starts = local.date(), session.starts
+
+    def book(name: str, phone: str, nik_last4: str) -> str:
+        with server.app.app_context():
+            data = BookingData(day, session_starts, name, phone, nik_last4)
+            with transaction.owned():
+                return bookings.book(server.site(), data, server.clock.now).booking.code
+
+    yield book
+    with server.app.app_context():
+        db.session.execute(sa.update(Booking).values(visit_id=None))
+        for model in (UploadConflict, Visit, Booking, SessionDay, BookingSession):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+
+
+def kept_bookings(page) -> list:
+    """Return the bookings the tablet keeps (none if it keeps no list)."""
+    kept = indexed_db(page, "bookings")
+    return kept[0]["items"] if kept else []
+
+
+def wait_for_kept_bookings(page, count: int) -> None:
+    """Wait until the tablet keeps a list of today's bookings with ``count`` of them."""
+    page.wait_for_function(
+        """count => window.checkinDoor.store.bookings(window.checkinDoor.sync.deviceId)
+            .then(list => Boolean(list) && list.items.length === count)""",
+        arg=count,
     )
 
 
@@ -379,10 +437,13 @@ def test_a_stopped_tablet_gives_back_what_it_holds_at_its_next_check(open_door, 
     assert (quota(server).used, quota(server).held) == (1, 0)
 
 
-def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door, server):
-    server.clock.now = datetime.now(UTC)
+def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(
+    open_door, server, booked_now
+):
+    booked_now("Siti Aminah", "0812 3456 7890", "1234")
     page = open_door()
     expect(page.locator("#counter [data-holds]")).to_contain_text("5")
+    wait_for_kept_bookings(page, 1)
     assert quota(server).held == 5
     with server.app.app_context():
         (device,) = db.session.scalars(sa.select(Device))
@@ -390,6 +451,7 @@ def test_an_unpaired_tablet_gives_back_its_slots_and_asks_to_be_paired(open_door
             pairing.unpair(device, None, server.clock.now)
     page.wait_for_url(f"{server.url}/pair", timeout=10000)
     assert (quota(server).used, quota(server).held) == (0, 0)
+    assert indexed_db(page, "bookings") == []  # it keeps no visitor's booking
     page.goto(f"{server.url}/")
     expect(page).to_have_url(f"{server.url}/login?next=/")
 
@@ -528,3 +590,151 @@ def test_the_outbox_keeps_its_order_when_one_send_fails(open_door, server):
     ]
     with server.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UploadConflict)) == 0
+
+
+def test_offline_admission_of_a_booking(open_door, server, booked_now):
+    code = booked_now("Siti Aminah", "0812 3456 7890", "1234")
+    other = booked_now("Budi Santoso", "0813 1111 2222", "5678")
+    page = open_door()
+    ready_for_offline(page)
+    # The tablet keeps today's bookings: what the door shows, and a phone's last four digits.
+    wait_for_kept_bookings(page, 2)
+    kept = {booking["code"]: booking for booking in kept_bookings(page)}
+    assert set(kept[code]) == {"code", "name", "session", "session_ends", "status", "phone_last4"}
+    assert (kept[code]["phone_last4"], kept[code]["status"]) == ("7890", "booked")
+    held_before = held_by_devices(server)
+    page.context.set_offline(True)
+    expect(page.locator("#connection")).to_contain_text("Luring")
+    # Found by phone as online: its last four digits.
+    page.fill("#booking-search", "7890")
+    page.click("[data-booking-find] [data-find]")
+    expect(page.locator("[data-found] li")).to_have_count(1)
+    expect(page.locator("[data-found] li .name")).to_have_text("Siti Aminah")
+    # By the code typed in groups, as the visitor reads it out: picked at once.
+    page.fill("#booking-search", f"{code[:4].lower()} {code[4:]}")
+    page.press("#booking-search", "Enter")
+    expect(page.locator("[data-picked] [data-picked-code]")).to_have_text(code)
+    check(page, "36,6")
+    expect(page.locator("#answer h1:visible")).to_have_text("DITERIMA")
+    expect(page.locator("#answer [data-booked-offline]")).to_contain_text(code)
+    expect(page.locator("#answer [data-slot]")).to_have_text("")
+    expect(page.locator("#answer [data-booking-said]")).to_have_attribute("data-channel", "booked")
+    shoot(page, "door-offline-booked")
+    (sent,) = indexed_db(page, "outbox")
+    assert (sent["booking_code"], sent["offline"]["slot"]) == (code, None)
+    expect(page.locator("#counter [data-holds]")).to_contain_text("5")  # no walk-in slot used
+    # The same booking again on this tablet: found admitted, and nothing is kept.
+    next_visitor(page)
+    page.fill("#booking-search", code)
+    page.press("#booking-search", "Enter")
+    expect(page.locator("[data-picked] [data-picked-status]")).to_be_visible()
+    page.fill("#temperature", "36,6")
+    for toggle in TOGGLES:
+        page.click(f"label[for={toggle}]")
+    page.click("button.submit")
+    expect(page.locator("form.checkin [data-booking-used]")).to_be_visible()
+    assert len(indexed_db(page, "outbox")) == 1
+    assert stored(server) == []
+    # Budi comes in here too, while another door admits him online first.
+    page.click("[data-unpick]")
+    page.fill("#booking-search", "budi")
+    page.press("#booking-search", "Enter")
+    page.click("[data-found] li button")
+    page.click("button.submit")
+    expect(page.locator("#answer [data-booked-offline]")).to_contain_text(other)
+    server.check_in(booking_code=other)
+
+    page.context.set_offline(False)
+    expect(page.locator("#connection")).to_contain_text("2 terkirim")
+    # Told: the second admission of Budi's booking is kept for the manager, and said so once
+    # "sent" has been read.
+    expect(page.locator("#connection")).to_contain_text(
+        "1 pemeriksaan disimpan untuk diperiksa manajer", timeout=15000
+    )
+    (kept,) = indexed_db(page, "kept")
+    assert kept["booking_code"] == other
+    with server.app.app_context():
+        conflict = db.session.scalar(sa.select(UploadConflict))
+        assert (conflict.cause, conflict.detail["booking_code"]) == (
+            "booking_already_admitted",
+            other,
+        )
+        visit = db.session.scalar(sa.select(Visit).where(Visit.booking.has(Booking.code == code)))
+        booking = db.session.scalar(sa.select(Booking).where(Booking.code == code))
+        assert (visit.status, visit.booking_id, booking.status) == (
+            "admitted",
+            booking.id,
+            "admitted",
+        )
+        assert booking.visit_id == visit.id and visit.slot is not None
+    assert held_by_devices(server) == held_before  # the walk-in lease untouched
+    assert quota(server).admitted == 0
+    shoot(page, "door-booking-kept-for-manager")
+
+
+def test_the_tablet_finds_bookings_and_reads_their_window_as_the_server_does(
+    open_door, server, booked_now
+):
+    """The list's search and window rule on the tablet, against bookings.find and
+    booking_rules.door_channel, over a grid of searches and of moments around the window."""
+    names = ("Siti Aminah", "Siti Nurhaliza", "Dewi  Lestari", "Ahmad Fauzi")
+    codes = [
+        booked_now(name, f"0812 3456 {number:04d}", f"{number:04d}")
+        for number, name in enumerate(names, start=1)
+    ]
+    page = open_door()
+    ready_for_offline(page)
+    wait_for_kept_bookings(page, len(codes))
+    searches = [
+        codes[0],
+        codes[1].lower(),
+        f"{codes[2][:5]}-{codes[2][5:]}",
+        "siti",
+        "SITI N",
+        "dewi lestari",
+        "ahmad",
+        "0001",
+        "0812 3456 0002",
+        "+62 812 3456 0003",
+        "3456",
+        "0812",
+        "x",
+        " ",
+        "%",
+        "2" * 10,
+        "lestari 1",
+    ]
+    with server.app.app_context():
+        site = server.site()
+        day = site.local_day(server.clock.now)
+        expected = [[b.code for b in bookings.find(site, typed, day)] for typed in searches]
+        booking = db.session.scalar(sa.select(Booking).where(Booking.code == codes[0]))
+        opens, closes = booking_rules.window(day, booking.session.times, site.zone)
+        moments = [
+            opens + timedelta(seconds=offset) for offset in (-86400, -3600, -1, 0, 1, 600)
+        ] + [closes + timedelta(seconds=offset) for offset in (-1, 0, 0.5, 1, 3600)]
+        channels = [
+            booking_rules.door_channel(status, booking.day, booking.session.times, site.zone, at)
+            for at in moments
+            for status in booking_rules.STATUSES
+        ]
+    found, read = page.evaluate(
+        """([searches, code, moments, statuses]) => window.checkinDoor.store.bookings(
+            window.checkinDoor.sync.deviceId).then(list => {
+                const rules = window.checkinDoor.rules;
+                const form = document.querySelector("form.checkin");
+                const zone = JSON.parse(form.dataset.rules).timezone;
+                const booking = list.items.find(item => item.code === code);
+                const found = searches.map(
+                    typed => rules.findBookings(list, typed).map(b => b.code));
+                const read = moments.flatMap(at => statuses.map(status => rules.doorChannel(
+                    Object.assign({}, booking, {status}), list, new Date(at), zone)));
+                return [found, read];
+            })""",
+        [searches, codes[0], [at.isoformat() for at in moments], list(booking_rules.STATUSES)],
+    )
+    assert found == expected
+    for ours, theirs in zip(read, channels, strict=True):
+        assert ours["channel"] == theirs.channel
+        assert datetime.fromisoformat(ours["opens"]) == theirs.opens
+        assert datetime.fromisoformat(ours["closes"]) == theirs.closes
