@@ -356,7 +356,7 @@ def read_row(
             CONTACT_INVALID,
             "contact",
         ),
-        (given["kind"] != "video" and bool(given["contact"]), CONTACT_ON_VISIT, "contact"),
+        (given["kind"] in ("", "visit") and bool(given["contact"]), CONTACT_ON_VISIT, "contact"),
     )
     problems = [
         RowProblem(code, column, given[column] if code != NAME_INVALID else None)
