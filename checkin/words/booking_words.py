@@ -95,10 +95,11 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
 
 # Why a row of an import is refused; ``value`` and ``line`` are the row's facts.
 ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
-    booking_rules.COLUMNS_WRONG: lambda problem: _(
-        "%(found)s columns where the first line names %(columns)d.",
+    booking_rules.COLUMNS_WRONG: lambda problem: ngettext(
+        "%(found)s columns where the first line names %(num)d column.",
+        "%(found)s columns where the first line names %(num)d columns.",
+        problem.columns,
         found=problem.value,
-        columns=problem.columns,
     ),
     booking_rules.FORMULA_CELL: lambda problem: _(
         "%(column)s starts like a spreadsheet formula (=, +, -, @).", column=problem.column
