@@ -153,5 +153,5 @@ class Booking(db.Model):
             f"floor_state NOT IN {_HELD!r} OR officer_id IS NOT NULL", name="booking_floor_held"
         ),
         sa.CheckConstraint("calls >= 0", name="booking_calls"),
-        sa.Index("booking_officer_floor", "officer_id", "floor_state"),
+        sa.Index("booking_floor", "site_id", "floor_state", "officer_id"),
     )

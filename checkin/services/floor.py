@@ -232,21 +232,24 @@ def no_show(site: Site, officer: User, number: int, visit_id: int, now: datetime
 
 def queue(site: Site, now: datetime) -> Queue:
     """Return how many of the site's visitors and due video sessions wait for a call today,
-    and the longest wait."""
-    row = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(Visit.checked_at)).where(
+    and the longest wait; in one statement, as every console's poll asks it."""
+    waiting, first, videos, first_start, first_missed = db.session.execute(
+        sa.select(
+            sa.func.count(), sa.func.min(Visit.checked_at), *video.due_figures(site, now)
+        ).where(
             Visit.site_id == site.id,
             Visit.day == site.local_day(now),
             Visit.floor_state == WAITING,
             Visit.voided_at.is_(None),
         )
     ).one()
-    waiting, first = row
-    videos = video.due(site, now)
-    if videos:
-        waiting += len(videos)
-        first = min(filter(None, (first, videos[0][1])))
-    return Queue(waiting, calling.waited_minutes(first, now) if first is not None else None)
+    first = min(
+        filter(None, (first, video.waited_since(site, now, first_start, first_missed))),
+        default=None,
+    )
+    return Queue(
+        waiting + videos, calling.waited_minutes(first, now) if first is not None else None
+    )
 
 
 def still_inside() -> sa.ColumnElement[bool]:
@@ -279,7 +282,8 @@ def booth_states(site: Site) -> list[BoothState]:
 
 def booths_seen(site: Site) -> list[sa.Row]:
     """Return what a console's poll compares of each booth in use, by number: its label and
-    officer, and the id, state and calls of the visitor at it (None when it has none).
+    officer, and the id, state and calls of the visitor at it (None when it has none); then of
+    each video session in progress, with no booth number or label.
 
     The columns alone, not the rows as objects, in a statement built once: the poll asks this
     every few seconds from every console.
@@ -287,19 +291,19 @@ def booths_seen(site: Site) -> list[sa.Row]:
     return list(db.session.execute(_BOOTHS_SEEN, {"site_id": site.id}))
 
 
-_BOOTHS_SEEN = (
+_BOOTHS_SEEN = sa.union_all(
     sa.select(
-        Booth.number,
-        Booth.label,
-        Booth.officer_id,
-        _AT_BOOTH.id,
-        _AT_BOOTH.floor_state,
-        _AT_BOOTH.calls,
+        Booth.number.label("number"),
+        Booth.label.label("label"),
+        Booth.officer_id.label("officer_id"),
+        _AT_BOOTH.id.label("visit_id"),
+        _AT_BOOTH.floor_state.label("state"),
+        _AT_BOOTH.calls.label("calls"),
     )
     .outerjoin(_AT_BOOTH, _AT_BOOTH_ON)
-    .where(Booth.site_id == sa.bindparam("site_id"), Booth.in_use.is_(True))
-    .order_by(Booth.number)
-)
+    .where(Booth.site_id == sa.bindparam("site_id"), Booth.in_use.is_(True)),
+    video.SEEN,
+).order_by(sa.literal_column("number"), sa.literal_column("visit_id"))
 
 
 def _take_step(

@@ -15,7 +15,7 @@ session names its officer. Every step is a conditional UPDATE on a session the o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
 
@@ -74,6 +74,28 @@ _CLAIM = (
 )
 
 
+# The start of a booking's session, looked up by its key for each booking of the day.
+_SESSION_START = (
+    sa.select(BookingSession.starts)
+    .where(BookingSession.id == Booking.session_id)
+    .scalar_subquery()
+)
+
+
+def _due(site: Site, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """Return the conditions of the site's video sessions of today due at ``now`` and waiting:
+    ``calling.due_at`` as SQL, from the session's start in the
+    site's zone or, put back after a call not answered, from that moment (always past)."""
+    local = now.astimezone(site.zone)
+    return (
+        Booking.site_id == site.id,
+        Booking.day == local.date(),
+        Booking.floor_state == WAITING,
+        Booking.status == booking_rules.BOOKED,
+        sa.or_(Booking.missed_at.is_not(None), local.time() >= _SESSION_START),
+    )
+
+
 def due(site: Site, now: datetime) -> list[tuple[Booking, datetime]]:
     """Return the site's video sessions of today waiting for a call at ``now``, each with the
     moment it became due, in the queue's order (due first, then booked first).
@@ -82,25 +104,41 @@ def due(site: Site, now: datetime) -> list[tuple[Booking, datetime]]:
     that moment (``calling.due_at``); one cancelled, or released with its session's places,
     has left the queue.
     """
-    day = site.local_day(now)
-    rows = db.session.execute(
-        sa.select(Booking, BookingSession.starts)
-        .join(BookingSession, Booking.session_id == BookingSession.id)
-        .where(
-            Booking.site_id == site.id,
-            Booking.day == day,
-            Booking.floor_state == WAITING,
-            Booking.status == booking_rules.BOOKED,
-        )
-    )
+    rows = db.session.execute(sa.select(Booking, _SESSION_START).where(*_due(site, now)))
     waiting = [
-        (booking, calling.due_at(datetime.combine(day, starts, site.zone), booking.missed_at))
+        (
+            booking,
+            calling.due_at(datetime.combine(booking.day, starts, site.zone), booking.missed_at),
+        )
         for booking, starts in rows
     ]
-    return sorted(
-        ((booking, since) for booking, since in waiting if since <= now),
-        key=lambda pair: (pair[1], pair[0].id),
+    return sorted(waiting, key=lambda pair: (pair[1], pair[0].id))
+
+
+def due_figures(site: Site, now: datetime) -> tuple[sa.ScalarSelect, ...]:
+    """Return, as scalar subqueries for the queue's statement, how many video sessions are due
+    at ``now``, the earliest session start of those never called, and the earliest moment one
+    was put back (see :func:`waited_since`)."""
+    due_now = sa.select().select_from(Booking).where(*_due(site, now))
+    return (
+        due_now.add_columns(sa.func.count()).scalar_subquery(),
+        due_now.add_columns(sa.func.min(_SESSION_START))
+        .where(Booking.missed_at.is_(None))
+        .scalar_subquery(),
+        due_now.add_columns(sa.func.min(Booking.missed_at)).scalar_subquery(),
     )
+
+
+def waited_since(
+    site: Site, now: datetime, first_start: time | None, first_missed: datetime | None
+) -> datetime | None:
+    """Return since when the video session due longest has waited, from :func:`due_figures`."""
+    starts = (
+        None
+        if first_start is None
+        else datetime.combine(site.local_day(now), first_start, site.zone)
+    )
+    return min(filter(None, (starts, first_missed)), default=None)
 
 
 def first_due(site: Site, now: datetime) -> InLine | None:
@@ -151,16 +189,16 @@ def held_by(site: Site, officer: User) -> list[Booking]:
     )
 
 
-def seen(site: Site) -> list[sa.Row]:
-    """Return what a console's poll compares of the site's video sessions in progress: id,
-    state, calls and officer, by id."""
-    return list(
-        db.session.execute(
-            sa.select(Booking.id, Booking.floor_state, Booking.calls, Booking.officer_id)
-            .where(Booking.site_id == site.id, Booking.floor_state.in_(calling.IN_PROGRESS))
-            .order_by(Booking.id)
-        )
-    )
+# What a console's poll compares of each video session in progress, beside the booths
+# (``floor.booths_seen``): no booth, its officer, id, state and calls.
+SEEN = sa.select(
+    sa.null().label("number"),
+    sa.null().label("label"),
+    Booking.officer_id.label("officer_id"),
+    Booking.id.label("visit_id"),
+    Booking.floor_state.label("state"),
+    Booking.calls.label("calls"),
+).where(Booking.site_id == sa.bindparam("site_id"), Booking.floor_state.in_(calling.IN_PROGRESS))
 
 
 def start(site: Site, officer: User, booking_id: int, now: datetime) -> Booking:

@@ -50,7 +50,6 @@ def floor_state() -> dict[str, Any]:
         [number, label, officer_id, visit_id and [visit_id, state, calls]]
         for number, label, officer_id, visit_id, state, calls in floor.booths_seen(site)
     ]
-    booths_seen.append([list(row) for row in video.seen(site)])
     return {
         "waiting": queue.waiting,
         "longest_wait_minutes": queue.longest_wait_minutes,

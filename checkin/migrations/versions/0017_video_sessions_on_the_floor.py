@@ -41,7 +41,7 @@ def upgrade() -> None:
             "floor_state NOT IN ('called', 'serving', 'done') OR officer_id IS NOT NULL",
         )
         batch.create_check_constraint("booking_calls", "calls >= 0")
-    op.create_index("booking_officer_floor", "booking", ["officer_id", "floor_state"])
+    op.create_index("booking_floor", "booking", ["site_id", "floor_state", "officer_id"])
     op.execute(
         "UPDATE booking SET floor_state = 'waiting' WHERE kind = 'video' AND status = 'booked'"
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop them: the bookings stay, without their floor steps."""
-    op.drop_index("booking_officer_floor", table_name="booking")
+    op.drop_index("booking_floor", table_name="booking")
     with op.batch_alter_table("booking") as batch:
         for name in (
             "booking_calls",
