@@ -5,6 +5,7 @@ plain forms, the TV board that names nobody, the API and the CSV import's kind a
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from checkin.domain import booking_rules
 from checkin.domain.calling import CALLED, DONE, SERVING, WAITING
 from checkin.extensions import db
-from checkin.models import Booking
+from checkin.models import Booking, Visit
 from checkin.services import bookings
 from tests.test_booking_page import PAGE, SITI, code_on, page_on, stored
 from tests.test_bookings import HEADER, MORNING, TODAY, csv_of, row
@@ -226,3 +227,37 @@ def test_a_bad_kind_or_contact_in_an_import_refuses_the_file(site, clock, bad, c
     report = bookings.import_csv(site, text, None, clock.now)
     assert [problem.code for problem in report.refused[3]] == [code]
     assert report.imported == 0 and stored() == []
+
+
+def test_the_door_form_refuses_a_video_session_in_words_and_stores_nothing(
+    client, login, door_user, site
+):
+    booking = book_video(site, 1, starts=MORNING)
+    login(door_user)
+    form = {
+        "temperature": "36,5",
+        "hand_sanitiser": "y",
+        "mask": "y",
+        "distancing": "y",
+        "booking_code": booking.code,
+    }
+    refused = client.post("/?lang=en", data=form)
+    assert refused.status_code == 409 and "video session" in refused.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+    assert fresh(booking).status == booking_rules.BOOKED
+
+
+def test_the_api_refuses_a_video_session_at_the_door_with_its_code(
+    client, door_user, auth_headers, site
+):
+    booking = book_video(site, 1, starts=MORNING)
+    body = {"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
+    answer = client.post(
+        "/api/v1/checkins",
+        json=body | {"client_ref": str(uuid.uuid4()), "booking_code": booking.code},
+        headers=auth_headers(door_user, ("checkin",)),
+    )
+    assert (answer.status_code, answer.json["code"]) == (409, "video_session_not_at_door")
+    document = client.get("/api/v1/openapi.json").json
+    refusals = document["paths"]["/checkins"]["post"]["responses"]["409"]["description"]
+    assert "`video_session_not_at_door`" in refusals

@@ -10,7 +10,12 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from checkin.domain.booking_errors import BookingAlreadyAdmitted, BookingNotOpen, UnknownBooking
+from checkin.domain.booking_errors import (
+    BookingAlreadyAdmitted,
+    BookingNotOpen,
+    UnknownBooking,
+    VideoSessionNotAtDoor,
+)
 from checkin.domain.errors import (
     AlreadyRetested,
     RangeReversed,
@@ -45,6 +50,7 @@ CHECK_IN_REFUSALS = (
     UnknownBooking,
     BookingAlreadyAdmitted,
     BookingNotOpen,
+    VideoSessionNotAtDoor,
 )
 REPORT_REFUSALS = (RangeReversed, RangeTooLong)
 # Who is asking, and the database: any endpoint may answer these.
