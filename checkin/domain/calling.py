@@ -1,11 +1,14 @@
-"""Pure rules of the service floor: which step a called visitor may take at a booth, and the
-limits of a site's booths. No database, no clock; ``checkin.services.floor`` applies them.
+"""Pure rules of the service floor: which step a called visitor may take at a booth, the
+limits of a site's booths, and how video sessions share the officers' queue. No database, no
+clock; ``checkin.services.floor`` and ``checkin.services.video`` apply them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from checkin.domain import limits
 
 # An admitted visit's place on the floor: waiting for a call, called to a booth, being served,
 # then done or not come (no-show). Visits that were not admitted have no floor state.
@@ -84,7 +87,8 @@ def booth_labels(text: str, count: int) -> list[str]:
 # tried once more: the first unanswered call puts it back in the queue, the second closes it.
 NO_ANSWER = "no_answer"
 VIDEO_TRIES = 2
-VISIT, VIDEO = "visit", "video"
+# Who waits in the one queue: a visit admitted at the door (walk-in or booked) or a video session.
+VISIT, VIDEO = limits.BOOKING_KINDS
 VIDEO_STEPS = (START, NO_ANSWER, FINISH)
 # The states of a video session an officer is serving: each counts as one of their booths.
 IN_PROGRESS = AT_BOOTH

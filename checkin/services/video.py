@@ -83,9 +83,9 @@ _SESSION_START = (
 
 
 def _due(site: Site, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
-    """Return the conditions of the site's video sessions of today due at ``now`` and waiting:
-    ``calling.due_at`` as SQL, from the session's start in the
-    site's zone or, put back after a call not answered, from that moment (always past)."""
+    """Return the conditions of the site's video sessions of today waiting and due at ``now``:
+    ``calling.due_at`` as SQL, from the session's start in the site's zone or, put back after
+    a call not answered, from that moment (always past)."""
     local = now.astimezone(site.zone)
     return (
         Booking.site_id == site.id,
