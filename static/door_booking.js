@@ -56,7 +56,9 @@
     otherDay.hidden = booking.day === today();
     otherDay.textContent = otherDay.hidden ? "" : otherDay.dataset.words.replace("{day}", dayText(booking.day));
     var status = picked.querySelector("[data-picked-status]");
-    var said = status.dataset["status" + booking.status.charAt(0).toUpperCase() + booking.status.slice(1)];
+    // A video session is served from home: the door says so before anyone fills the check.
+    var said = booking.kind === "video" ? status.dataset.kindVideo
+      : status.dataset["status" + booking.status.charAt(0).toUpperCase() + booking.status.slice(1)];
     status.hidden = !said;
     status.textContent = said || "";
     picked.dataset.status = booking.status;

@@ -26,6 +26,7 @@ STATUS = {
         "unknown_account",
         "unknown_token",
         "unknown_booking",
+        "unknown_video_session",
     },
     409: {
         "retest_closed",
@@ -51,6 +52,8 @@ STATUS = {
         "database_in_use",
         "booking_already_admitted",
         "not_overridable",
+        "no_room_for_video",
+        "video_session_not_at_door",
     },
     429: {"pairing_locked", "booking_page_busy"},
     503: {
@@ -191,6 +194,7 @@ def test_the_document_lists_each_endpoint_s_codes():
                 "retest_too_early",
                 "booking_already_admitted",
                 "booking_not_open",
+                "video_session_not_at_door",
             ],
             "413": ["too_large"],
             "422": ["validation", "retest_not_waiting"],
@@ -218,6 +222,8 @@ def test_the_document_lists_each_endpoint_s_codes():
                 "session_over",
                 "booking_day_closed",
                 "booking_day_past",
+                "contact_on_visit",
+                "contact_invalid",
             ],
         },
         ("/bookings", "get"): everywhere | {"422": ["validation"]},

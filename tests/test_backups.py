@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -244,11 +245,17 @@ def truncated(path: Path) -> Path:
 
 
 def corrupted(path: Path) -> Path:
-    """Overwrite the middle of the visit table's pages: readable, but not whole."""
+    """Overwrite the visit table's first page: readable, but not whole. Found by its number, as
+    the middle of the file lands on another table's pages whenever the schema grows."""
     damaged = path.with_name("corrupted.sqlite3")
+    with contextlib.closing(sqlite3.connect(path)) as backup:
+        (page_size,) = backup.execute("PRAGMA page_size").fetchone()
+        (root,) = backup.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'visit'"
+        ).fetchone()
     data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 2048] = b"\xff" * 2048
+    start = (root - 1) * page_size
+    data[start : start + page_size] = b"\xff" * page_size
     damaged.write_bytes(bytes(data))
     return damaged
 

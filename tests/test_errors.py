@@ -33,6 +33,8 @@ EXAMPLES = [
     errors.BoothNotYours(3),
     errors.BoothBusy(3, 12),
     errors.NobodyWaiting(),
+    errors.NoRoomForVideo(5),
+    errors.UnknownVideoSession(),
     errors.WrongFloorState(),
     errors.RecallFirst(),
     errors.BoothsStillOpen((9, 10)),
@@ -84,6 +86,9 @@ EXAMPLES = [
     errors.BackupFromNewerVersion("0099", "0004"),
     errors.DatabaseInUse("4321, 4322"),
     booking_errors.UnknownBooking(),
+    booking_errors.VideoSessionNotAtDoor(),
+    booking_errors.ContactOnVisit(),
+    booking_errors.ContactInvalid(),
     booking_errors.BookingNotOpen(),
     booking_errors.BookingAlreadyAdmitted(
         datetime(2026, 11, 25, 8, 40, tzinfo=ZoneInfo("Asia/Jakarta"))

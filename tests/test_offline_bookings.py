@@ -266,7 +266,9 @@ def test_a_paired_tablet_gets_today_s_visits_and_no_more_of_a_visitor_than_the_d
 ):
     today = booked(site, 1, starts=LATE_MORNING)
     booked(site, 2, day=TOMORROW)
-    video = BookingData(**(vars(visitor(3, day=TODAY)) | {"kind": "video", "contact": "0812"}))
+    video = BookingData(
+        **(vars(visitor(3, day=TODAY)) | {"kind": "video", "contact": "0812 3456 7890"})
+    )
     bookings.book(site, video, at(7))
     db.session.commit()
     login(door_user)

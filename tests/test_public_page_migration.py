@@ -54,8 +54,9 @@ def test_upgrading_to_0016_keeps_the_page_off_and_the_bookings(empty_database, c
     bookings.set_public_page(site, True, None, clock.now)
     db.session.commit()
     assert bookings.setup_of(site).public_page is True
-    assert bookings.booking_coded(site, CODE).status == "booked"
     db.session.remove()
+    with db.engine.connect() as connection:  # the booking model has columns of later revisions
+        assert connection.scalar(sa.text("SELECT status FROM booking")) == "booked"
     flask_migrate.downgrade(revision="0015")
     assert applied_revision() == "0015" and "public_page" not in site_booking_columns()
     with db.engine.connect() as connection:

@@ -33,6 +33,7 @@ URL_ARGUMENTS = {
     "number": 1,
     "press": "open",
     "step": "start",
+    "booking_id": 1,
 }
 # Open to anyone: the login page, language choice, health checks, assets and the API's document.
 # The door's service worker and manifest hold no data: a worker must update after a logout too.

@@ -58,7 +58,8 @@ def in_shell_language(command: Callable) -> Callable:
 @in_shell_language
 def import_bookings(file: Path, site_code: str) -> None:
     """Import the bookings in FILE, a CSV whose first line is
-    date,session,name,phone,nik_last4,purpose,external_ref (all rows or none)."""
+    date,session,name,phone,nik_last4,purpose,external_ref, optionally followed by kind and
+    contact (all rows or none)."""
     site = sites.site_coded(site_code)
     with file.open("rb") as opened:
         content = opened.read(limits.MAX_IMPORT_BYTES + 1)

@@ -38,6 +38,25 @@ class BookingAlreadyAdmitted(ServiceError):
     admitted_at: datetime | None
 
 
+class VideoSessionNotAtDoor(ServiceError):
+    """The booking is a video session: it is served where the visitor is, never at the door."""
+
+    code, field = "video_session_not_at_door", "booking_code"
+    status = 409
+
+
+class ContactOnVisit(ServiceError):
+    """A contact (where a video session reaches the visitor) was given with a visit."""
+
+    code, field = "contact_on_visit", "contact"
+
+
+class ContactInvalid(ServiceError):
+    """A video session's contact is neither a phone number nor an https meeting link."""
+
+    code, field = "contact_invalid", "contact"
+
+
 @dataclass(eq=False)
 class UnknownSession(ServiceError):
     """The site has no session starting at this time."""

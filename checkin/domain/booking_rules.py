@@ -77,6 +77,53 @@ def phone_last4(phone: str) -> str:
     return phone_key(phone)[-4:]
 
 
+# What a video session's contact is: a phone to call (or write to on WhatsApp), or a link.
+PHONE_CONTACT, LINK_CONTACT = "phone", "link"
+
+
+def contact_kind(contact: str) -> str | None:
+    """Return whether a video session's contact is a phone number or an https meeting link;
+    None when it is neither (an http:// link, a javascript: one, a name)."""
+    if contact and re.fullmatch(limits.PHONE_PATTERN, contact):
+        return PHONE_CONTACT
+    if len(contact) <= limits.MAX_BOOKING_CONTACT and re.fullmatch(
+        limits.MEETING_LINK_PATTERN, contact
+    ):
+        return LINK_CONTACT
+    return None
+
+
+def international_phone(phone: str) -> str:
+    """Return a phone number as WhatsApp's wa.me links and tel: links take it: digits with the
+    country code, an Indonesian 08xx as 628xx ("0812-3456-789" -> "628123456789")."""
+    digits = phone_key(phone)
+    return "62" + digits[1:] if digits.startswith("0") else digits
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How the console reaches a video session's visitor: ``shown`` as text, and the links
+    made of it (a phone's tel: and WhatsApp links, or the meeting link), none for a contact
+    that is neither, so that nothing else is ever a link."""
+
+    shown: str
+    tel: str | None = None
+    whatsapp: str | None = None
+    meeting: str | None = None
+
+
+def reach(contact: str | None, phone: str) -> Reach:
+    """Return how to reach a video session's visitor: at its contact, else the booking's phone."""
+    given = contact or phone
+    kind = contact_kind(given)
+    if kind == PHONE_CONTACT:
+        number = international_phone(given)
+        return Reach(given, tel=f"tel:+{number}", whatsapp=f"https://wa.me/{number}")
+    if kind == LINK_CONTACT:
+        return Reach(given, meeting=given)
+    return Reach(given)
+
+
 def name_key(name: str) -> str:
     """Return a name as searches compare it: case folded, spaces collapsed."""
     return " ".join(name.split()).casefold()
@@ -182,6 +229,9 @@ NAME_INVALID = "name_invalid"
 PHONE_INVALID = "phone_invalid"
 NIK_LAST4_INVALID = "nik_last4_invalid"
 PURPOSE_UNKNOWN = "purpose_unknown"
+KIND_UNKNOWN = "kind_unknown"
+CONTACT_ON_VISIT = "contact_on_visit"
+CONTACT_INVALID = "contact_invalid"
 REF_INVALID = "ref_invalid"
 REF_REPEATED = "ref_repeated"
 PERSON_REPEATED = "person_repeated"
@@ -202,6 +252,8 @@ class RowProblem:
     column: str | None = None
     value: str | None = None
     first_line: int | None = None
+    # Of a row with the wrong number of cells: how many the header names.
+    columns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +269,8 @@ class ImportRow:
     nik_last4: str
     purpose: str | None
     external_ref: str
+    kind: str = "visit"
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +285,8 @@ class ReadFile:
 
 
 def read_import(text: str) -> ReadFile:
-    """Read a bookings CSV: a header naming ``BOOKING_CSV_HEADER``, then one booking a line.
+    """Read a bookings CSV: a header naming ``BOOKING_CSV_HEADER`` (and, if the file has them,
+    the kind and contact columns of ``BOOKING_CSV_HEADERS``), then one booking a line.
 
     Commas or semicolons (a spreadsheet in Indonesian writes semicolons) separate the
     columns. More than ``MAX_IMPORT_ROWS`` bookings refuse the whole file.
@@ -242,7 +297,7 @@ def read_import(text: str) -> ReadFile:
     try:
         lines = csv.reader(text.splitlines(), delimiter=delimiter, strict=True)
         header = tuple(cell.strip().casefold() for cell in next(lines, []))
-        if header != limits.BOOKING_CSV_HEADER:
+        if header not in limits.BOOKING_CSV_HEADERS:
             return ReadFile(problem=HEADER_WRONG, found=header)
         cells_of: list[tuple[int, list[str]]] = []
         for number, cells in enumerate(lines, start=2):
@@ -257,7 +312,7 @@ def read_import(text: str) -> ReadFile:
     first_of_ref: dict[str, int] = {}
     first_of_person: dict[tuple[date, str, str], int] = {}
     for number, cells in cells_of:
-        row, problems = read_row(number, cells)
+        row, problems = read_row(number, cells, header)
         if row is not None:
             ref_line = first_of_ref.setdefault(row.external_ref, number)
             person = (row.day, row.nik_last4, row.phone)
@@ -273,13 +328,16 @@ def read_import(text: str) -> ReadFile:
     return read
 
 
-def read_row(number: int, cells: list[str]) -> tuple[ImportRow | None, list[RowProblem]]:
-    """Check one row's cells; return the row read (None when a cell cannot be read) and
-    every problem found."""
-    columns = limits.BOOKING_CSV_HEADER
+def read_row(
+    number: int, cells: list[str], columns: tuple[str, ...] = limits.BOOKING_CSV_HEADER
+) -> tuple[ImportRow | None, list[RowProblem]]:
+    """Check one row's cells, in the file's ``columns``; return the row read (None when a cell
+    cannot be read) and every problem found."""
     if len(cells) != len(columns):
-        return None, [RowProblem(COLUMNS_WRONG, value=str(len(cells)))]
-    given = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
+        return None, [RowProblem(COLUMNS_WRONG, value=str(len(cells)), columns=len(columns))]
+    given = {"kind": "", "contact": ""} | {
+        column: cell.strip() for column, cell in zip(columns, cells, strict=True)
+    }
     problems = [
         RowProblem(FORMULA_CELL, column) for column, cell in given.items() if _formula(column, cell)
     ]
@@ -301,6 +359,13 @@ def read_row(number: int, cells: list[str]) -> tuple[ImportRow | None, list[RowP
             REF_INVALID,
             "external_ref",
         ),
+        (given["kind"] not in ("", *limits.BOOKING_KINDS), KIND_UNKNOWN, "kind"),
+        (
+            given["kind"] == "video" and given["contact"] and not contact_kind(given["contact"]),
+            CONTACT_INVALID,
+            "contact",
+        ),
+        (given["kind"] in ("", "visit") and bool(given["contact"]), CONTACT_ON_VISIT, "contact"),
     )
     problems = [
         RowProblem(code, column, given[column] if code != NAME_INVALID else None)
@@ -320,6 +385,8 @@ def read_row(number: int, cells: list[str]) -> tuple[ImportRow | None, list[RowP
             nik_last4=given["nik_last4"],
             purpose=given["purpose"] or None,
             external_ref=given["external_ref"],
+            kind=given["kind"] or "visit",
+            contact=given["contact"] or None,
         ),
         [],
     )
@@ -329,7 +396,7 @@ def _formula(column: str, cell: str) -> bool:
     """Tell whether a cell would start a formula in a spreadsheet; "+62 812..." is a phone."""
     if not cell.startswith(_FORMULA_STARTS):
         return False
-    return not (column == "phone" and _phone(cell))
+    return not (column in ("phone", "contact") and _phone(cell))
 
 
 def _phone(cell: str) -> bool:

@@ -1,11 +1,14 @@
-"""Pure rules of the service floor: which step a called visitor may take at a booth, and the
-limits of a site's booths. No database, no clock; ``checkin.services.floor`` applies them.
+"""Pure rules of the service floor: which step a called visitor may take at a booth, the
+limits of a site's booths, and how video sessions share the officers' queue. No database, no
+clock; ``checkin.services.floor`` and ``checkin.services.video`` apply them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from checkin.domain import limits
 
 # An admitted visit's place on the floor: waiting for a call, called to a booth, being served,
 # then done or not come (no-show). Visits that were not admitted have no floor state.
@@ -77,3 +80,59 @@ def booth_labels(text: str, count: int) -> list[str]:
     """Return one label per booth 1..``count`` from lines of text, blank for a missing line."""
     lines = [line.strip()[:MAX_BOOTH_LABEL] for line in text.splitlines()]
     return (lines + [""] * count)[:count]
+
+
+# Video sessions (bookings of kind "video", served where the visitor is) share the officers'
+# queue with the visitors admitted at the door. One that an officer calls and cannot reach is
+# tried once more: the first unanswered call puts it back in the queue, the second closes it.
+NO_ANSWER = "no_answer"
+VIDEO_TRIES = 2
+# Who waits in the one queue: a visit admitted at the door (walk-in or booked) or a video session.
+VISIT, VIDEO = limits.BOOKING_KINDS
+VIDEO_STEPS = (START, NO_ANSWER, FINISH)
+# The states of a video session an officer is serving: each counts as one of their booths.
+IN_PROGRESS = AT_BOOTH
+
+
+def video_step(step: str, calls: int) -> Step:
+    """Return what ``step`` does to a video session called ``calls`` times: started and done
+    as a visit at a booth; not answered, back to the queue after the first call (stamped
+    ``missed_at``: it waits again from then), closed as not come after the last."""
+    if step != NO_ANSWER:
+        return STEPS[step]
+    if calls < VIDEO_TRIES:
+        return Step((CALLED,), WAITING, stamp="missed_at")
+    return Step((CALLED,), NO_SHOW, stamp="finished_at")
+
+
+def video_steps_from(state: str | None) -> tuple[str, ...]:
+    """Return the steps a video session in ``state`` may take, in the order the console shows."""
+    return tuple(step for step in VIDEO_STEPS if state in video_step(step, 1).from_states)
+
+
+def due_at(session_start: datetime, missed_at: datetime | None) -> datetime:
+    """Return when a waiting video session joined the queue: its session's start, or, put
+    back after a call not answered, the moment of that call's outcome."""
+    return missed_at if missed_at is not None else session_start
+
+
+@dataclass(frozen=True)
+class InLine:
+    """The first of one kind in the queue: a visit (``since`` its admission at the door) or a
+    video session (``since`` it became due)."""
+
+    kind: str
+    id: int
+    since: datetime
+
+
+def next_in_line(visit: InLine | None, video: InLine | None, room_for_video: bool) -> InLine | None:
+    """Return whom an officer's "call next" at a free booth calls: of the first waiting visit
+    and the first due video session, the one waiting longer; a visitor in the building first
+    on a tie. A video session takes one of the officer's places (``room_for_video``): without
+    one, the visit is called, and the session waits for an officer with room."""
+    if video is None or not room_for_video:
+        return visit
+    if visit is None or video.since < visit.since:
+        return video
+    return visit

@@ -308,6 +308,23 @@ class NobodyWaiting(ServiceError):
     status = 409
 
 
+@dataclass(eq=False)
+class NoRoomForVideo(ServiceError):
+    """Only video sessions wait, and the officer's open booths and video sessions in progress
+    are as many as one officer may serve at once."""
+
+    code, field = "no_room_for_video", "booth"
+    status = 409
+    limit: int
+
+
+class UnknownVideoSession(ServiceError):
+    """The officer holds no video session with this id (another officer's, or none)."""
+
+    code, field = "unknown_video_session", "booking"
+    status = 404
+
+
 class WrongFloorState(ServiceError):
     """The visitor is not at this booth in a state that allows the step (changed meanwhile)."""
 

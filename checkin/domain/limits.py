@@ -151,13 +151,21 @@ BOOKING_CODE_TYPED_PATTERN = r"^[0-9A-Za-z -]*$"
 BOOKING_KINDS = ("visit", "video")
 # How far ahead the office's own public page books: today and the 13 days after it.
 PUBLIC_BOOKING_DAYS = 14
-# Where a video session reaches the visitor: a phone number or a meeting link.
+# Where a video session reaches the visitor: a phone number (PHONE_PATTERN) or a meeting
+# link. The console shows a link as one: https only, so never javascript:, data: or http:.
 MAX_BOOKING_CONTACT = 300
+MEETING_LINK_PATTERN = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s<>\"'`]*)?$"
 MAX_EXTERNAL_REF = 64
 # One import is one office's queue for some days: a larger file is a mistake (a whole year,
 # another office's), refused whole rather than half-read.
 MAX_IMPORT_ROWS = 5_000
 # A row is at most about 250 characters: a larger file cannot hold the rows one import takes.
 MAX_IMPORT_BYTES = MAX_IMPORT_ROWS * 1_000
-# The import's columns, in this order; the first line of the file names them.
+# The import's columns, in this order; the first line of the file names them. A file may add
+# the booking's kind (visit, the default, or video) and a video session's contact after them.
 BOOKING_CSV_HEADER = ("date", "session", "name", "phone", "nik_last4", "purpose", "external_ref")
+BOOKING_CSV_HEADERS = (
+    BOOKING_CSV_HEADER,
+    (*BOOKING_CSV_HEADER, "kind"),
+    (*BOOKING_CSV_HEADER, "kind", "contact"),
+)

@@ -8,11 +8,13 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from checkin.domain import booking_rules, limits
+from checkin.domain import booking_rules, calling, limits
 from checkin.extensions import db
 from checkin.models.base import UTCDateTime
 
 _HOLDING = sa.text(f"status IN {booking_rules.HOLDING!r}")
+# The floor states of a video session that an officer took: who took it stays on it.
+_HELD = (*calling.AT_BOOTH, calling.DONE)
 
 
 class SiteBooking(db.Model):
@@ -110,6 +112,16 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit.id"), unique=True)
+    # A video session on the service floor (``checkin.services.video``): waiting from its
+    # session's start, called by an officer, served, then done or not answered (no_show).
+    floor_state: Mapped[str | None] = mapped_column(sa.String(10))
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    calls: Mapped[int] = mapped_column(default=0, server_default="0")
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first call not answered: the session waits again from then.
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    serving_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[BookingSession] = relationship()
 
@@ -129,4 +141,17 @@ class Booking(db.Model):
             postgresql_where=_HOLDING,
         ),
         sa.Index("booking_site_day", "site_id", "day", "session_id"),
+        sa.CheckConstraint(
+            f"floor_state IN {calling.FLOOR_STATES!r}", name="booking_floor_state_known"
+        ),
+        sa.CheckConstraint(
+            "floor_state IS NULL OR kind = 'video'", name="booking_floor_video_only"
+        ),
+        # Two officers never hold one session: the one who called it is on it (the claim's
+        # conditional UPDATE decides who).
+        sa.CheckConstraint(
+            f"floor_state NOT IN {_HELD!r} OR officer_id IS NOT NULL", name="booking_floor_held"
+        ),
+        sa.CheckConstraint("calls >= 0", name="booking_calls"),
+        sa.Index("booking_floor", "site_id", "floor_state", "officer_id"),
     )

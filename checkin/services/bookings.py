@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
-from checkin.domain import booking_rules, limits
+from checkin.domain import booking_rules, calling, limits
 from checkin.domain.booking_errors import (
     AlreadyBooked,
     BookingAlreadyAdmitted,
@@ -28,6 +28,8 @@ from checkin.domain.booking_errors import (
     BookingDayTooFar,
     BookingNotOpen,
     BookingPageBusy,
+    ContactInvalid,
+    ContactOnVisit,
     ImportHeaderWrong,
     ImportNotCsv,
     ImportTooLarge,
@@ -36,6 +38,7 @@ from checkin.domain.booking_errors import (
     SessionOver,
     UnknownBooking,
     UnknownSession,
+    VideoSessionNotAtDoor,
 )
 from checkin.domain.booking_rules import RowProblem
 from checkin.extensions import db
@@ -65,6 +68,7 @@ _PAGE = "booking-page:"
 # Statement parameters at a time: SQLite's limit was 999 before 3.32.
 _CHUNK = 900
 _INSERT = {dialect.dialect.name: dialect.insert for dialect in (postgresql, sqlite)}
+VISIT, VIDEO = limits.BOOKING_KINDS
 
 
 @dataclass(frozen=True)
@@ -258,9 +262,11 @@ def _places_of(session: BookingSession, row: SessionDay | None) -> Places:
 def book(site: Site, data: BookingData, now: datetime) -> Booked:
     """Book a place of a session for a visitor, or return the booking of its ``external_ref``.
 
-    Refused on a closed or past day, for a session over or full, and for a second booking of
-    the same NIK-last-4 and phone on that day.
+    Refused on a closed or past day, for a session over or full, for a second booking of
+    the same NIK-last-4 and phone on that day, and for a contact that is not a video
+    session's phone number or https meeting link.
     """
+    _check_contact(data.kind, data.contact)
     if data.external_ref is not None:
         stored = _by_ref(site, data.external_ref)
         if stored is not None:
@@ -407,13 +413,16 @@ class AtTheDoor:
 def at_the_door(site: Site, typed_code: str, now: datetime) -> AtTheDoor:
     """Return the site's booking of the code typed and the rules its visitor meets at ``now``.
 
-    A booking admitted already admits nobody again (BookingAlreadyAdmitted); one cancelled or
-    released, or a visitor early, late or on another day, meets the walk-in rules.
+    A booking admitted already admits nobody again (BookingAlreadyAdmitted), nor does a video
+    session, served from home (VideoSessionNotAtDoor); one cancelled or released, or a visitor
+    early, late or on another day, meets the walk-in rules.
     """
     booking = booking_coded(site, typed_code)
     door = booking_rules.door_channel(
         booking.status, booking.day, booking.session.times, site.zone, now
     )
+    if booking.kind == VIDEO:
+        raise VideoSessionNotAtDoor()
     if door.channel == booking_rules.ALREADY_ADMITTED:
         raise BookingAlreadyAdmitted(booking.admitted_at)
     return AtTheDoor(booking, door)
@@ -544,8 +553,13 @@ def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
     given = 0
     for session in sessions:
         # One statement reads and changes the row: a booking or admission committed meanwhile
-        # is counted, never given away. SET reads the row as it was before the update.
-        keep = SessionDay.admitted if session.id in ended else SessionDay.booked
+        # is counted, never given away. SET reads the row as it was before the update. A video
+        # session in the officers' queue keeps its place: the office has still to call it.
+        keep = (
+            SessionDay.admitted + _in_queue(site, day, session.id)
+            if session.id in ended
+            else SessionDay.booked
+        )
         released = db.session.execute(
             sa.update(SessionDay)
             .where(
@@ -573,6 +587,7 @@ def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
                 Booking.day == day,
                 Booking.session_id.in_(ended),
                 Booking.status == booking_rules.BOOKED,
+                sa.func.coalesce(Booking.floor_state, "").not_in(_QUEUED),
             )
             .values(status=booking_rules.RELEASED),
             execution_options={"synchronize_session": False},
@@ -588,6 +603,25 @@ def release_unclaimed(site: Site, by: User | None, now: datetime) -> Released:
         audit.record(site, by, now, RELEASED, {"day": day.isoformat(), "places": given})
         log.info("site %s: %d booked places released to walk-ins on %s", site.code, given, day)
     return Released(day, given)
+
+
+# A video session's floor states while it waits for an officer or an answer.
+_QUEUED = (calling.WAITING, calling.CALLED)
+
+
+def _in_queue(site: Site, day: date, session_id: int) -> sa.ScalarSelect[int]:
+    """Return how many of a session's bookings of ``day`` are video sessions in the queue."""
+    return (
+        sa.select(sa.func.count())
+        .where(
+            Booking.site_id == site.id,
+            Booking.day == day,
+            Booking.session_id == session_id,
+            Booking.status == booking_rules.BOOKED,
+            Booking.floor_state.in_(_QUEUED),
+        )
+        .scalar_subquery()
+    )
 
 
 def release_due(now: datetime) -> list[tuple[Site, Released]]:
@@ -740,11 +774,29 @@ def _values(
         "phone": phone,
         "nik_last4": data.nik_last4,
         "purpose": data.purpose,
-        "contact": data.contact if data.kind == "video" else None,
+        "contact": data.contact,
         "external_ref": data.external_ref,
         "status": booking_rules.BOOKED,
         "created_at": now,
+        "floor_state": _floor_state(data.kind),
     }
+
+
+def _floor_state(kind: str) -> str | None:
+    """Return a new booking's floor state: a video session waits for an officer's call from
+    its session's start (``checkin.services.video``); a visit reaches the floor at the door."""
+    return calling.WAITING if kind == VIDEO else None
+
+
+def _check_contact(kind: str, contact: str | None) -> None:
+    """Refuse a contact on a visit, and a video session's contact that is neither a phone
+    number nor an https meeting link."""
+    if contact is None:
+        return
+    if kind != VIDEO:
+        raise ContactOnVisit()
+    if booking_rules.contact_kind(contact) is None:
+        raise ContactInvalid()
 
 
 def _ensure_row(site: Site, day: date, session: BookingSession) -> None:
@@ -869,19 +921,20 @@ def _insert_rows(
                 "site_id": site.id,
                 "day": row.day,
                 "session_id": session_id,
-                "kind": "visit",
+                "kind": row.kind,
                 "name": row.name,
                 "name_key": booking_rules.name_key(row.name),
                 "phone": row.phone,
                 "nik_last4": row.nik_last4,
                 "purpose": row.purpose,
-                "contact": None,
+                "contact": row.contact,
                 "external_ref": row.external_ref,
                 "code": booking_rules.new_code(),
                 "status": booking_rules.BOOKED,
                 "created_at": now,
                 "admitted_at": None,
                 "visit_id": None,
+                "floor_state": _floor_state(row.kind),
             }
             for row in rows
         ],

@@ -1,5 +1,6 @@
 """The service floor: officers open booths and call the visitors admitted at the door to them,
-lowest queue number of the day first, one visitor per booth at a time.
+lowest queue number of the day first, one visitor per booth at a time. Video sessions share the
+queue (``checkin.services.video``): "call next" gives the one waiting longer.
 
 A call claims its visitor with one conditional UPDATE (``floor_state = 'waiting'``), so two
 officers pressing "call next" at once never get the same visitor, across worker processes and
@@ -22,18 +23,19 @@ from checkin.domain.errors import (
     BoothNotYours,
     BoothTaken,
     NobodyWaiting,
+    NoRoomForVideo,
     RecallFirst,
     ServiceError,
     UnknownBooth,
     WrongFloorState,
 )
 from checkin.extensions import db
-from checkin.models import Booth, Site, User, UTCDateTime, Visit
+from checkin.models import Booking, Booth, Site, User, UTCDateTime, Visit
+from checkin.services import video
 
 # Statements built once: the console's buttons are pressed all day. The UPDATEs return the
 # changed row as the model, so that no SELECT follows them.
 _WAITING = sa.orm.aliased(Visit, name="waiting")
-_HELD = sa.orm.aliased(Booth, name="held")
 _NOW = sa.bindparam("now", type_=UTCDateTime())
 _NO_SYNC = {"synchronize_session": False}
 # The visitor a booth holds (called or being served), joined to the booth: made once, as an
@@ -42,8 +44,8 @@ _AT_BOOTH = sa.orm.aliased(Visit, name="at_booth")
 _AT_BOOTH_ON = sa.and_(_AT_BOOTH.booth_id == Booth.id, _AT_BOOTH.floor_state.in_(calling.AT_BOOTH))
 _RETURNED = _NO_SYNC | {"populate_existing": True}
 
-_FIRST_WAITING = (
-    sa.select(_WAITING.id)
+_IN_LINE = (
+    sa.select(_WAITING.id, _WAITING.checked_at)
     .where(
         _WAITING.site_id == sa.bindparam("site"),
         _WAITING.day == sa.bindparam("on_day"),
@@ -52,8 +54,8 @@ _FIRST_WAITING = (
     )
     .order_by(_WAITING.slot)
     .limit(1)
-    .scalar_subquery()
 )
+_FIRST_WAITING = _IN_LINE.with_only_columns(_WAITING.id).scalar_subquery()
 # The claim: the lowest waiting number, taken only while it is still waiting.
 _CALL_NEXT = (
     sa.update(Visit)
@@ -104,13 +106,8 @@ _OPEN = (
         Booth.number == sa.bindparam("booth_number"),
         Booth.in_use.is_(True),
         Booth.officer_id.is_(None),
-        sa.select(sa.func.count())
-        .where(
-            _HELD.site_id == sa.bindparam("site"),
-            _HELD.officer_id == sa.bindparam("acting_officer"),
-        )
-        .scalar_subquery()
-        < sa.bindparam("limit"),
+        # Video sessions in progress take the officer's places as booths do.
+        sa.bindparam("limit") > video.PLACES_TAKEN,
     )
     .values(officer_id=sa.bindparam("acting_officer"), opened_at=_NOW)
     .returning(Booth)
@@ -177,8 +174,10 @@ def close_booth(site: Site, officer: User, number: int, now: datetime) -> None:
     db.session.execute(_CLOSE, {"booth": booth_id}, execution_options=_NO_SYNC)
 
 
-def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
-    """Call the lowest waiting queue number of the site's day at ``now`` to a free booth."""
+def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit | Booking:
+    """Call, to a free booth of the officer, the lowest waiting queue number of the site's day
+    at ``now``, or the video session due first if it has waited longer and the officer has a
+    place for it (``calling.next_in_line``); the booth stays free for a video session."""
     booth_id = _hold(site, officer, number)
     _refuse_if_busy(booth_id, number)
     params = {
@@ -188,15 +187,27 @@ def call_next(site: Site, officer: User, number: int, now: datetime) -> Visit:
         "acting_officer": officer.id,
         "now": now,
     }
-    while (
-        called := db.session.execute(_CALL_NEXT, params, execution_options=_RETURNED).scalar()
-    ) is None:
+    while True:
+        first_video = video.first_due(site, now)
+        if first_video is not None:
+            first = db.session.execute(_IN_LINE, params).first()
+            visit = None if first is None else calling.InLine(calling.VISIT, *first)
+            chosen = calling.next_in_line(visit, first_video, video.has_room(site, officer))
+            if chosen is None:
+                raise NoRoomForVideo(site.booths_per_officer)
+            if chosen is first_video:
+                called = video.claim(site, officer, first_video.id, now)
+                if called is not None:
+                    return called
+                continue  # another officer took it (or this one's last place): look again
+        called = db.session.execute(_CALL_NEXT, params, execution_options=_RETURNED).scalar()
+        if called is not None:
+            return called
         # On PostgreSQL another officer's call may have claimed the visitor we picked and
         # committed while we waited for its row: the condition then updates nothing, and the
         # next attempt, a new statement, sees that claim. Each lost race is a visitor called.
         if queue(site, now).waiting == 0:
             raise NobodyWaiting()
-    return called
 
 
 def recall(site: Site, officer: User, number: int, visit_id: int, now: datetime) -> Visit:
@@ -220,17 +231,25 @@ def no_show(site: Site, officer: User, number: int, visit_id: int, now: datetime
 
 
 def queue(site: Site, now: datetime) -> Queue:
-    """Return how many of the site's visitors wait for a call today, and the longest wait."""
-    row = db.session.execute(
-        sa.select(sa.func.count(), sa.func.min(Visit.checked_at)).where(
+    """Return how many of the site's visitors and due video sessions wait for a call today,
+    and the longest wait; in one statement, as every console's poll asks it."""
+    waiting, first, videos, first_start, first_missed = db.session.execute(
+        sa.select(
+            sa.func.count(), sa.func.min(Visit.checked_at), *video.due_figures(site, now)
+        ).where(
             Visit.site_id == site.id,
             Visit.day == site.local_day(now),
             Visit.floor_state == WAITING,
             Visit.voided_at.is_(None),
         )
     ).one()
-    waiting, first = row
-    return Queue(waiting, calling.waited_minutes(first, now) if first is not None else None)
+    first = min(
+        filter(None, (first, video.waited_since(site, now, first_start, first_missed))),
+        default=None,
+    )
+    return Queue(
+        waiting + videos, calling.waited_minutes(first, now) if first is not None else None
+    )
 
 
 def still_inside() -> sa.ColumnElement[bool]:
@@ -263,7 +282,8 @@ def booth_states(site: Site) -> list[BoothState]:
 
 def booths_seen(site: Site) -> list[sa.Row]:
     """Return what a console's poll compares of each booth in use, by number: its label and
-    officer, and the id, state and calls of the visitor at it (None when it has none).
+    officer, and the id, state and calls of the visitor at it (None when it has none); then of
+    each video session in progress, with no booth number or label.
 
     The columns alone, not the rows as objects, in a statement built once: the poll asks this
     every few seconds from every console.
@@ -271,19 +291,19 @@ def booths_seen(site: Site) -> list[sa.Row]:
     return list(db.session.execute(_BOOTHS_SEEN, {"site_id": site.id}))
 
 
-_BOOTHS_SEEN = (
+_BOOTHS_SEEN = sa.union_all(
     sa.select(
-        Booth.number,
-        Booth.label,
-        Booth.officer_id,
-        _AT_BOOTH.id,
-        _AT_BOOTH.floor_state,
-        _AT_BOOTH.calls,
+        Booth.number.label("number"),
+        Booth.label.label("label"),
+        Booth.officer_id.label("officer_id"),
+        _AT_BOOTH.id.label("visit_id"),
+        _AT_BOOTH.floor_state.label("state"),
+        _AT_BOOTH.calls.label("calls"),
     )
     .outerjoin(_AT_BOOTH, _AT_BOOTH_ON)
-    .where(Booth.site_id == sa.bindparam("site_id"), Booth.in_use.is_(True))
-    .order_by(Booth.number)
-)
+    .where(Booth.site_id == sa.bindparam("site_id"), Booth.in_use.is_(True)),
+    video.SEEN,
+).order_by(sa.literal_column("number"), sa.literal_column("visit_id"))
 
 
 def _take_step(

@@ -24,6 +24,8 @@ BOOKING_REFUSALS = (
     booking_errors.AlreadyBooked,
     booking_errors.BookingDayClosed,
     booking_errors.BookingDayPast,
+    booking_errors.ContactOnVisit,
+    booking_errors.ContactInvalid,
 )
 CANCEL_REFUSALS = (
     booking_errors.UnknownBooking,

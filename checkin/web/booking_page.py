@@ -116,6 +116,8 @@ def booked(code: str):
         opens=opens,
         closes=closes,
         day_text=day_text,
+        video=booking.kind == bookings.VIDEO,
+        reach=booking_rules.reach(booking.contact, booking.phone),
     )
 
 

@@ -55,7 +55,8 @@ def session_time(description: str, **kwargs: Any) -> SessionTime:
 # stated as an anyOf, it crashes schemathesis' negative coverage (tests/schemathesis_hooks.py
 # excuses the 422 instead), and OpenAPI 3.0 has no if/then.
 NEW_BOOKING_RULES = {
-    "description": "A booking of a session; `contact` is given only when `kind` is `video`."
+    "description": "A booking of a session; `contact` is given only when `kind` is `video`:"
+    " a phone number or an `https://` meeting link (none: the office calls `phone`)."
 }
 
 

@@ -11,10 +11,11 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from checkin.domain import calling
-from checkin.domain.errors import ServiceError, UnknownBooth
+from checkin.domain import booking_rules, calling
+from checkin.domain.errors import ServiceError, UnknownBooth, UnknownVideoSession
 from checkin.domain.roles import Capability
-from checkin.services import booths, floor, transaction
+from checkin.models import Booking
+from checkin.services import booths, floor, transaction, video
 from checkin.web.common import acting_user, current_site, now, requires
 from checkin.web.forms.floor import BoothForm, StepForm
 from checkin.words.errors import error_text
@@ -34,6 +35,11 @@ STEPS: dict[str, Callable[..., Any]] = {
     calling.FINISH: floor.finish,
     calling.NO_SHOW_STEP: floor.no_show,
 }
+VIDEO_STEPS: dict[str, Callable[..., Any]] = {
+    calling.START: video.start,
+    calling.NO_ANSWER: video.no_answer,
+    calling.FINISH: video.finish,
+}
 
 
 def floor_state() -> dict[str, Any]:
@@ -47,7 +53,8 @@ def floor_state() -> dict[str, Any]:
     return {
         "waiting": queue.waiting,
         "longest_wait_minutes": queue.longest_wait_minutes,
-        # The page reloads when this changes: another officer took a booth, a void freed one.
+        # The page reloads when this changes: another officer took a booth or a video
+        # session, a void freed a booth.
         "booths": hashlib.sha256(json.dumps(booths_seen).encode()).hexdigest()[:16],
     }
 
@@ -59,15 +66,19 @@ def render_console(message: str | None = None, status: int = 200) -> tuple[str, 
         booths.booths_in_use(site)
     states = floor.booth_states(site)
     mine = [state for state in states if state.booth.officer_id == current_user.id]
+    videos = video.held_by(site, current_user)
     seen = floor_state()
     return render_template(
         "floor/console.html",
         site=site,
         mine=mine,
+        videos=videos,
+        reach=booking_rules.reach,
+        video_steps_from=calling.video_steps_from,
         others=[state for state in states if state.booth.officer_id != current_user.id],
         state=seen,
         queue_waiting=seen["waiting"] > 0,
-        may_open=len(mine) < site.booths_per_officer,
+        may_open=len(mine) + len(videos) < site.booths_per_officer,
         error=message,
         steps_from=calling.steps_from,
         hour_minute=hour_minute,
@@ -78,7 +89,8 @@ def render_console(message: str | None = None, status: int = 200) -> tuple[str, 
 
 def refused(error: ServiceError) -> tuple[str, int]:
     """Show the console again with why the press was refused."""
-    return render_console(error_text(error), 404 if isinstance(error, UnknownBooth) else 409)
+    missing = isinstance(error, (UnknownBooth, UnknownVideoSession))
+    return render_console(error_text(error), 404 if missing else 409)
 
 
 def stale_page() -> tuple[str, int]:
@@ -89,6 +101,11 @@ def stale_page() -> tuple[str, int]:
 def back_to(number: int) -> Response:
     """Return to the console at the booth just pressed (Post/Redirect/Get)."""
     return redirect(url_for(".console", _anchor=f"booth-{number}"), 303)
+
+
+def back_to_video(booking_id: int) -> Response:
+    """Return to the console at the video session just pressed (Post/Redirect/Get)."""
+    return redirect(url_for(".console", _anchor=f"video-{booking_id}"), 303)
 
 
 @bp.get("/")
@@ -115,16 +132,33 @@ def state() -> Response:
 @bp.post("/booths/<id:number>/<any(open, close, call):press>")
 @officers
 def press_booth(number: int, press: str):
-    """Open or close one of the site's booths, or call the next number to it."""
+    """Open or close one of the site's booths, or call the next in the queue to it (a video
+    session called goes to the officer's video sessions)."""
     if not BoothForm().validate_on_submit():
         return stale_page()
     action = {"open": floor.open_booth, "close": floor.close_booth, "call": floor.call_next}
     try:
         with transaction.owned():
-            action[press](current_site(), acting_user(), number, now())
+            done = action[press](current_site(), acting_user(), number, now())
     except ServiceError as error:
         return refused(error)
+    if isinstance(done, Booking):
+        return back_to_video(done.id)
     return back_to(number)
+
+
+@bp.post("/video/<id:booking_id>/<any(start, no_answer, done):step>")
+@officers
+def video_step(booking_id: int, step: str):
+    """Start serving, mark not answered, or finish a video session the officer holds."""
+    if not BoothForm().validate_on_submit():
+        return stale_page()
+    try:
+        with transaction.owned():
+            VIDEO_STEPS[step](current_site(), acting_user(), booking_id, now())
+    except ServiceError as error:
+        return refused(error)
+    return back_to_video(booking_id)
 
 
 @bp.post("/booths/<id:number>/<any(recall, start, done, no_show):step>")

@@ -11,7 +11,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from checkin.domain import limits
-from checkin.domain.booking_errors import BookingAlreadyAdmitted, BookingNotOpen, UnknownBooking
+from checkin.domain.booking_errors import (
+    BookingAlreadyAdmitted,
+    BookingNotOpen,
+    UnknownBooking,
+    VideoSessionNotAtDoor,
+)
 from checkin.domain.errors import (
     AlreadyRetested,
     NotOverridable,
@@ -49,6 +54,7 @@ CHECK_IN_REFUSALS = (
     UnknownBooking,
     BookingAlreadyAdmitted,
     BookingNotOpen,
+    VideoSessionNotAtDoor,
 )
 REPORT_REFUSALS = (RangeReversed, RangeTooLong)
 OVERRIDE_REFUSALS = (OverrideNoteMissing, NotOverridable)

@@ -78,6 +78,16 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "The file holds more than %(num)d bookings: split it, nothing was imported.",
         error.limit,
     ),
+    "video_session_not_at_door": lambda error: _(
+        "This booking is a video session: the office calls the visitor where they are, so it"
+        " is not checked in at the door."
+    ),
+    "contact_on_visit": lambda error: _(
+        "Only a video session has a contact: the office reaches a visit at the door."
+    ),
+    "contact_invalid": lambda error: _(
+        "Give a phone number, or a meeting link starting with https://."
+    ),
     "import_not_csv": lambda error: _(
         'This is not a CSV file in UTF-8: save it from the spreadsheet as "CSV UTF-8".'
     ),
@@ -85,8 +95,11 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
 
 # Why a row of an import is refused; ``value`` and ``line`` are the row's facts.
 ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
-    booking_rules.COLUMNS_WRONG: lambda problem: _(
-        "%(found)s columns where there are 7.", found=problem.value
+    booking_rules.COLUMNS_WRONG: lambda problem: ngettext(
+        "%(found)s columns where the first line names %(num)d column.",
+        "%(found)s columns where the first line names %(num)d columns.",
+        problem.columns,
+        found=problem.value,
     ),
     booking_rules.FORMULA_CELL: lambda problem: _(
         "%(column)s starts like a spreadsheet formula (=, +, -, @).", column=problem.column
@@ -111,6 +124,16 @@ ROW_TEXT: dict[str, Callable[[RowProblem], str]] = {
         "%(value)s is not a purpose: use jht_claim, jkk_claim, jkm_claim, jp_claim, jkp_claim, "
         "enquiry, other, or nothing.",
         value=problem.value,
+    ),
+    booking_rules.KIND_UNKNOWN: lambda problem: _(
+        "%(value)s is not a kind: use visit, video, or nothing (a visit).", value=problem.value
+    ),
+    booking_rules.CONTACT_INVALID: lambda problem: _(
+        "%(value)s is neither a phone number nor a meeting link starting with https://.",
+        value=problem.value,
+    ),
+    booking_rules.CONTACT_ON_VISIT: lambda problem: _(
+        "Only a video session has a contact: write video as its kind, or leave the contact out."
     ),
     booking_rules.REF_INVALID: lambda problem: _(
         "The external reference is missing, too long, or holds characters that cannot be stored."

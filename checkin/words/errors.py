@@ -75,6 +75,16 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         booth=error.booth,
     ),
     "nobody_waiting": lambda error: _("Nobody is waiting to be called."),
+    "no_room_for_video": lambda error: ngettext(
+        "A video session waits, but you serve %(num)d at once already (booths and video"
+        " sessions): finish one or close a booth first.",
+        "A video session waits, but you serve %(num)d at once already (booths and video"
+        " sessions): finish one or close a booth first.",
+        error.limit,
+    ),
+    "unknown_video_session": lambda error: _(
+        "You hold no such video session: look at the console again."
+    ),
     "wrong_floor_state": lambda error: _(
         "This visitor's state changed meanwhile: look at the booth again."
     ),

@@ -23,6 +23,7 @@ from checkin.cli.demo import seed_history
 from checkin.extensions import db
 from checkin.models import User, Visit, utcnow
 from checkin.services import accounts, bookings, checkins, display, transaction
+from checkin.services.bookings import BookingData
 from checkin.services.checkins import CheckInData
 from tests.browser.conftest import DOOR_ACCOUNTS, LiveServer, pair, sign_in
 from tests.conftest import PASSING, PASSWORD
@@ -159,6 +160,41 @@ def booking_made(page: Page, server: LiveServer) -> None:
     expect(page.locator("[data-booked]")).to_be_visible()
 
 
+def video_session_booked(page: Page, server: LiveServer) -> None:
+    """Book a video session on the public page, reached at a meeting link."""
+    booking_page(page, server)
+    page.fill("#name", "Budi Santoso")
+    page.fill("#phone", f"0813{random.randrange(10**8):08d}")
+    page.fill("#nik_last4", "1357")
+    page.check("input[name=kind][value=video]")
+    page.fill("#contact", "https://meet.example.org/budi")
+    page.click("button[type=submit].primary")
+    expect(page.locator("[data-reached-by]")).to_be_visible()
+
+
+def console_with_a_video_session(page: Page, server: LiveServer) -> None:
+    """Open the officer's console with a video session called to them, as the floor's service
+    leaves it (its columns set directly, as tests/floor_helpers.py does for visits)."""
+    with server.app.app_context():
+        site = server.site()
+        officer = db.session.scalar(sa.select(User).filter_by(username=OFFICER))
+        first = bookings.open_days(site, server.clock.now)[0]
+        data = BookingData(
+            day=first.day,
+            starts=first.places[0].session.starts,
+            name="Dewi Lestari",
+            phone=f"0857{random.randrange(10**8):08d}",
+            nik_last4="2468",
+            kind="video",
+        )
+        with transaction.owned():
+            booking = bookings.book(site, data, server.clock.now).booking
+            booking.floor_state, booking.officer_id = "called", officer.id
+            booking.called_at, booking.calls = server.clock.now, 1
+    page.goto(f"{server.url}/floor/")
+    expect(page.locator("article.video-card [data-reach=whatsapp]").first).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
     """One page in one state, seen by one account (None: nobody logged in)."""
@@ -197,10 +233,12 @@ SCREENS = (
     Screen("contact tracing", MANAGER, visit("/manage/tracing")),
     Screen("displays", MANAGER, visit("/manage/displays")),
     Screen("officer's console", OFFICER, visit("/floor/")),
+    Screen("officer's console, video session", OFFICER, console_with_a_video_session),
     Screen("head office", HEAD_OFFICE, visit("/headoffice")),
     Screen("waiting-room display", None, waiting_room_display),
     Screen("public booking page", None, booking_page),
     Screen("public booking made", None, booking_made),
+    Screen("public booking made, video session", None, video_session_booked),
 )
 
 

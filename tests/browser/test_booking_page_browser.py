@@ -79,3 +79,37 @@ def test_a_visitor_books_sees_the_code_and_its_qr_code_and_cancels(
     page.click("#cancel button[type=submit]")
     expect(page.locator("[data-notice]")).to_contain_text(typed)
     context.close()
+
+
+def test_a_visitor_books_a_video_session_from_home_and_is_told_how_they_are_reached(
+    browser, server, page_on
+):
+    context = browser.new_context(viewport={"width": 800, "height": 1280})
+    page = context.new_page()
+    page.goto(page_on)
+    page.click(".languages button[lang=en]")
+    page.click(f"[data-day='{TOMORROW.isoformat()}']")
+    page.check("input[name=session][value='13:00']")
+    page.fill("#name", "Budi Santoso")
+    page.fill("#phone", "0813 5555 6666")
+    page.fill("#nik_last4", "1357")
+    # The contact is asked of a video session only.
+    expect(page.locator("#contact")).to_be_hidden()
+    page.check("input[name=kind][value=video]")
+    expect(page.locator("#contact")).to_be_visible()
+    page.fill("#contact", "http://meet.example.org/budi")
+    page.click("button[type=submit].primary")
+    expect(page.locator("#contact")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("input[name=kind][value=video]")).to_be_checked()
+    screenshot(page, "booking-video-refused")
+    page.fill("#contact", "https://meet.example.org/budi")
+    page.click("button[type=submit].primary")
+    expect(page.locator("[data-reached-by=link]")).to_be_visible()
+    expect(page.locator("[data-contact]")).to_have_text("https://meet.example.org/budi")
+    expect(page.locator("[data-code]")).to_have_text(SHOWN_CODE)
+    expect(page.locator("img.qr")).to_have_count(0)
+    screenshot(page, "booking-video-made")
+    with server.app.app_context():
+        [booking] = db.session.scalars(sa.select(Booking)).all()
+        assert (booking.kind, booking.contact) == ("video", "https://meet.example.org/budi")
+    context.close()

@@ -112,3 +112,39 @@ def test_a_manager_at_the_door_admits_a_refused_visitor_past_the_full_quota(brow
     expect(page.locator(".flash.success")).to_contain_text("1")
     screenshot(page, "log-override")
     context.close()
+
+
+@pytest.fixture
+def video_code(server: LiveServer) -> Iterator[str]:
+    """Book a video session of today's 10:00-12:00 session; forget the bookings afterwards."""
+    with server.app.app_context():
+        site = server.site()
+        data = BookingData(
+            day=site.local_day(DEFAULT_NOW),
+            starts=time(10),
+            name="Dewi Lestari",
+            phone="0857 1111 2222",
+            nik_last4="2468",
+            kind="video",
+        )
+        with transaction.owned():
+            code = bookings.book(site, data, DEFAULT_NOW).booking.code
+    yield code
+    with server.app.app_context():
+        for model in (Booking, SessionDay, BookingSession):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+
+
+def test_the_door_says_a_video_session_is_served_from_home_and_refuses_it(
+    open_door, server, video_code
+):
+    page = open_door(width=1024, height=768)
+    page.fill("#booking-search", video_code)
+    page.press("#booking-search", "Enter")
+    expect(page.locator("[data-picked-status]")).to_contain_text("sesi video")
+    page.fill("#temperature", "36,6")
+    page.click("button.submit")
+    expect(page.locator(".flash.error").first).to_contain_text("sesi video")
+    with server.app.app_context():
+        assert db.session.scalar(sa.select(Booking.status)) == "booked"

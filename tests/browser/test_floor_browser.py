@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from checkin.extensions import db
-from checkin.models import Booth, User, utcnow
-from checkin.services import accounts, floor, transaction
+from checkin.models import (
+    Booking,
+    BookingSession,
+    Booth,
+    SessionDay,
+    SiteBooking,
+    User,
+    utcnow,
+)
+from checkin.services import accounts, bookings, floor, transaction
+from checkin.services.bookings import BookingData
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 
@@ -127,3 +137,64 @@ def test_door_counter_with_inside_now(open_door, server):
     door = open_door()
     expect(door.locator("#counter [data-inside]")).to_have_text("3")
     screenshot(door, "floor-door-counter")
+
+
+@pytest.fixture
+def video_session(server) -> Iterator[int]:
+    """Book a video session of today's 08:00 session (due before the visitors admitted at
+    10:00), reached at a phone; afterwards forget the site's bookings."""
+    with server.app.app_context():
+        site = server.site()
+        data = BookingData(
+            day=site.local_day(server.clock.now),
+            starts=time(8),
+            name="Dewi Lestari",
+            phone="0857 1111 2222",
+            nik_last4="2468",
+            kind="video",
+            contact="0812-3456-789",
+        )
+        with transaction.owned():
+            booking_id = bookings.book(site, data, server.clock.now).booking.id
+    yield booking_id
+    with server.app.app_context():
+        db.session.execute(sa.update(Booth).values(officer_id=None, opened_at=None))
+        for model in (Booking, SessionDay, BookingSession, SiteBooking):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+
+
+def test_an_officer_serving_two_booths_and_a_video_session_at_once(
+    open_console, server, video_session
+):
+    server.check_in(2)
+    page = open_console(1024, 768)
+    expect(page.locator("#queue [data-waiting]")).to_have_text("3")
+    for number in (1, 2):
+        page.click(f"#booth-{number} button:has-text('Open')")
+        expect(page.locator(f"article#booth-{number}")).to_be_visible()
+    # The video session has waited longest (since 08:00): the first call takes it, and the
+    # booth stays free for the next number.
+    page.locator("#booth-1 button.call").click()
+    video = page.locator(f"article#video-{video_session}")
+    expect(video).to_have_attribute("data-state", "called")
+    expect(video.locator("[data-reach=tel]")).to_have_attribute("href", "tel:+628123456789")
+    expect(video.locator("[data-reach=whatsapp]")).to_have_attribute(
+        "href", "https://wa.me/628123456789"
+    )
+    expect(page.locator("#booth-1 .called.free")).to_be_visible()
+    page.locator("#booth-1 button.call").click()
+    expect(page.locator("#booth-1 .number")).to_have_text("1")
+    page.locator("#booth-2 button.call").click()
+    expect(page.locator("#booth-2 .number")).to_have_text("2")
+    expect(page.locator("#queue [data-waiting]")).to_have_text("0")
+    video.locator("button.start").click()
+    expect(video).to_have_attribute("data-state", "serving")
+    expect(page.locator("article.booth-card")).to_have_count(3)
+    screenshot(page, "floor-console-video")
+    video.locator("button.done").click()
+    expect(video).to_have_count(0)
+    expect(page.locator("article.booth-card")).to_have_count(2)
+    with server.app.app_context():
+        done = db.session.get(Booking, video_session)
+        assert (done.floor_state, done.status) == ("done", "admitted")

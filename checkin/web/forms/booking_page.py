@@ -6,10 +6,10 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField
+from wtforms import DateField, RadioField, SelectChoice, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from checkin.domain import limits
+from checkin.domain import booking_rules, limits
 from checkin.services.bookings import BookingData
 from checkin.web.forms import Form, QueryForm, name_field, phone_field, purpose_field, stripped
 
@@ -51,16 +51,46 @@ class BookingForm(Form):
         filters=[stripped],
     )
     purpose = purpose_field()
+    kind = RadioField(
+        _l("How you are served"),
+        choices=[
+            SelectChoice("visit", _l("Come to the office")),
+            SelectChoice("video", _l("Video session from home")),
+        ],
+        default="visit",
+        validators=[DataRequired(_l("Choose how you are served."))],
+    )
+    contact = StringField(
+        _l("How the office reaches you (video session)"),
+        validators=[
+            Optional(),
+            Length(max=limits.MAX_BOOKING_CONTACT, message=_l("At most 300 characters.")),
+        ],
+        filters=[stripped],
+    )
+
+    def validate_contact(self, field: StringField) -> None:
+        """Refuse a video session's contact that is neither a phone nor an https link."""
+        video = self.kind.data == "video"
+        if video and field.data and booking_rules.contact_kind(field.data) is None:
+            raise ValidationError(
+                _("Give a phone number, or a meeting link starting with https://.")
+            )
 
     def booking_data(self) -> BookingData:
-        """Return the validated booking: a visit to the office."""
+        """Return the validated booking: a visit to the office, or a video session reached at
+        its contact (none given: at the phone). A contact typed before choosing a visit is
+        left out: a visit has none."""
+        video = self.kind.data == "video"
         return BookingData(
             day=self.day.data,
             starts=self.session.data,
             name=self.name.data,
             phone=self.phone.data,
             nik_last4=self.nik_last4.data,
+            kind=self.kind.data,
             purpose=self.purpose.data or None,
+            contact=(self.contact.data or None) if video else None,
         )
 
 
