@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError
 from checkin import create_app
 from checkin.extensions import db
 from checkin.models import ApiToken, Site, User, Visit
-from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in
+from tests.conftest import PASSWORD, IsolatedClient, csrf_token_in, on_tablet
 
 # A value for every URL argument of every route; a new argument fails the tests until added.
 URL_ARGUMENTS = {
@@ -134,20 +134,33 @@ def test_api_shows_a_manager_only_their_own_site(
     assert SECRET_NAME not in log.text + report.text + retest.text
 
 
-def test_pages_taking_a_visit_id_hide_other_sites_visits(app, make_visit, other_site, make_user):
+# Pages offered on a paired tablet only: each account opens them on a tablet of its own site.
+ON_PAIRED_TABLETS = {"door.admit_past_quota"}
+
+
+def test_pages_taking_a_visit_id_hide_other_sites_visits(
+    app, make_visit, site, other_site, make_user, pair_tablet
+):
     visit_id = make_visit(visitor_name=SECRET_NAME).visit.id
     checked = []
+
+    def browser(rule, site_: Site) -> FlaskClient:
+        client = logged_in(app, make_user(role_for(rule), site_))
+        if rule.endpoint in ON_PAIRED_TABLETS:
+            on_tablet(client, pair_tablet(site_))
+        return client
+
     for method in ("GET", "POST"):
         for rule in rules(app, method):
             if "visit_id" not in rule.arguments or rule.rule.startswith("/api"):
                 continue
             path = url(app, rule, visit_id=visit_id)
-            outsider = logged_in(app, make_user(role_for(rule), other_site))
+            outsider = browser(rule, other_site)
             # buffered: the contacts export streams, and must be read in the request's context.
             answer = outsider.open(path, method=method, buffered=True)
             assert answer.status_code in (403, 404), (method, path)
             assert SECRET_NAME not in answer.text
-            insider = logged_in(app, make_user(role_for(rule)))
+            insider = browser(rule, site)
             inside = insider.open(path, method=method, buffered=True)
             assert inside.status_code not in (403, 404), path
             checked.append(rule.endpoint)
