@@ -162,13 +162,14 @@ def kept_bookings(page) -> list:
     return kept[0]["items"] if kept else []
 
 
-def wait_for_kept_bookings(page, count: int) -> None:
-    """Wait until the tablet keeps a list of today's bookings with ``count`` of them."""
-    page.wait_for_function(
-        """count => window.checkinDoor.store.bookings(window.checkinDoor.sync.deviceId)
-            .then(list => Boolean(list) && list.items.length === count)""",
-        arg=count,
-    )
+def wait_for_kept_bookings(page, count: int, seconds: float = 30) -> None:
+    """Wait until the tablet keeps a list of today's bookings with ``count`` of them, reading
+    its store as the tablet's own code fills it (Playwright's wait_for_function does not wait
+    for a promise the page's function returns: it would be truthy at once)."""
+    deadline = time.monotonic() + seconds
+    while len(kept_bookings(page)) != count:
+        assert time.monotonic() < deadline, "the tablet never kept today's bookings"
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture
