@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from checkin.domain.errors import NotOverridable, NotSupervisor, UnknownSupervisor
 from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, LoginWindow, Visit
-from checkin.services import overrides, pairing, transaction
+from checkin.models import AuditEntry, DayQuota, Device, LoginWindow, User, Visit
+from checkin.services import accounts, logins, overrides, pairing, transaction
 from checkin.web import openapi
 from checkin.words.audit import describe_audit
 from tests.conftest import PASSWORD, on_tablet
@@ -107,10 +107,11 @@ def test_a_supervisor_s_pin_on_a_paired_tablet_admits_with_a_number_audited_with
     assert (entry.user_id, entry.visit_id, entry.detail) == (
         supervisor.id,
         refused.id,
-        {"reason": "other", "slot": 2, "device": "Pintu Utama"},
+        {"reason": "other", "slot": 2, "device": "Pintu Utama", "staff": door_user.username},
     )
     with app.test_request_context():
-        assert "Pintu Utama" in describe_audit(entry, refused.site)
+        said = describe_audit(entry, refused.site)
+    assert "Pintu Utama" in said and door_user.username in said
     # The check stays recorded by the door staff who measured; the supervisor admitted it.
     assert stored.recorded_by_id == door_user.id
 
@@ -244,11 +245,12 @@ def test_a_tablet_with_no_supervisor_pin_says_how_to_set_one(tablet, refused):
 
 
 def test_a_race_of_two_supervisors_admits_once(
-    app, database_url, refused, supervisor, make_user, paired, clock
+    app, database_url, refused, supervisor, make_user, paired, door_user, clock
 ):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite lets one writer in at a time: the race cannot happen there")
     second = make_user("manager")
+    tablet_id, staff_id = paired.device.id, door_user.id
     start = threading.Barrier(2)
     outcomes: Counter[str] = Counter()
 
@@ -259,9 +261,10 @@ def test_a_race_of_two_supervisors_admits_once(
             start.wait()
             try:
                 with transaction.owned():
-                    overrides.admit_past_quota(
-                        visit, user, "elderly", None, clock.now, paired.device
+                    on_tablet = overrides.OnTablet(
+                        db.session.get(Device, tablet_id), db.session.get(User, staff_id)
                     )
+                    overrides.admit_past_quota(visit, user, "elderly", None, clock.now, on_tablet)
             except NotOverridable:
                 outcomes["refused"] += 1
             else:
@@ -382,3 +385,41 @@ def test_the_openapi_document_lists_the_override_s_codes():
     operation = openapi.build().to_dict()["paths"]["/visits/{visit_id}/override"]["post"]
     assert {"404", "409", "422"} <= set(operation["responses"])
     assert "not_overridable" in operation["responses"]["409"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("role", "promoted_to"),
+    [("door", "manager"), ("manager", "door"), ("manager", "officer")],
+    ids=["door PIN on a promotion", "supervisor's PIN on a demotion", "to the floor"],
+)
+def test_a_pin_goes_with_the_old_role_so_no_one_admits_in_another_s_name(
+    app, site, make_user, manager_user, paired, clock, role, promoted_to
+):
+    """A door PIN a manager set must not become the supervisor's PIN of a promoted account
+    (the manager who set it would admit past the quota in its name), nor a supervisor's own
+    PIN a door log-in nobody set."""
+    account = make_user(role)
+    with transaction.owned():
+        if role == "door":
+            pairing.set_pin(site, account.id, PIN, manager_user, clock.now)
+        else:
+            pairing.set_supervisor_pin(account, PIN, clock.now)
+        pairing.check_pin(paired.device, account, "000000", clock.now)  # a wrong guess
+    admin = make_user("admin")
+    with transaction.owned():
+        accounts.change_account(account, promoted_to, site, admin, clock.now)
+    db.session.expire_all()
+    assert account.pin_hash is None
+    assert account not in pairing.supervisors_with_pin(site)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(LoginWindow)
+            .where(LoginWindow.username_digest == logins.pin_key(account.id))
+        )
+        == 0
+    )
+    said = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "account")).all()
+    assert [entry.detail["change"] for entry in said][-2:] == ["moved", "pin_dropped"]
+    with app.test_request_context():
+        assert all(describe_audit(entry, site) for entry in said)

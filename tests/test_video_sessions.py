@@ -27,7 +27,7 @@ from checkin.domain.errors import (
 )
 from checkin.extensions import db
 from checkin.models import Booking, SessionDay, Site, User, Visit
-from checkin.services import bookings, floor, reports, transaction, video
+from checkin.services import accounts, bookings, floor, reports, transaction, video
 from tests.test_bookings import AFTERNOON, LATE_MORNING, MORNING, TODAY, at, visitor
 
 MEET = "https://meet.example.org/abc-defg-hij"
@@ -280,6 +280,42 @@ def test_a_cancelled_video_session_leaves_the_queue(site):
     assert floor.queue(site, at(10)).waiting == 0
 
 
+def test_a_session_cancelled_after_its_call_frees_the_officer_s_place(site, officer):
+    booking = book_video(site, 1, starts=MORNING)
+    open_booths(site, officer, 1)
+    assert owned(floor.call_next, site, officer, 1, at(10)).id == booking.id
+    owned(bookings.cancel, site, booking.code, at(10, 1))
+    assert video.held_by(site, officer) == []
+    assert (fresh(booking).floor_state, fresh(booking).officer_id) == (None, None)
+    assert video.has_room(site, officer)
+
+
+@pytest.mark.parametrize(
+    "leaves",
+    [
+        lambda officer, admin: accounts.set_account_active(officer, False, admin, at(10, 1)),
+        lambda officer, admin: accounts.change_account(
+            officer, "door", officer.site, admin, at(10, 1)
+        ),
+    ],
+    ids=["deactivated", "given another role"],
+)
+def test_a_session_called_by_an_officer_who_leaves_the_floor_waits_again(
+    site, officer, make_user, leaves
+):
+    """No one else may step on a session an officer holds: when the officer's account leaves
+    the floor, the session goes back in the queue for another officer to call."""
+    booking = book_video(site, 1, starts=MORNING)
+    open_booths(site, officer, 1)
+    assert owned(floor.call_next, site, officer, 1, at(10)).id == booking.id
+    admin = make_user("admin")
+    owned(leaves, officer, admin)
+    assert (fresh(booking).floor_state, fresh(booking).officer_id) == (WAITING, None)
+    other = make_user("officer")
+    open_booths(site, other, 2)
+    assert owned(floor.call_next, site, other, 2, at(10, 2)).id == booking.id
+
+
 def test_the_release_keeps_the_place_of_a_video_session_still_in_the_queue(site):
     queued = book_video(site, 1, starts=MORNING)  # its window closed at 10:30
     with transaction.owned():
@@ -384,6 +420,38 @@ def racing_officers(site, make_user) -> list[User]:
         open_booths(site, racer, number)
     book_video(site, 1, starts=MORNING)
     return officers
+
+
+def test_one_officer_taking_two_places_at_once_stays_within_the_limit(
+    app, site, make_user, postgresql_only, widened
+):
+    """Two claims of one officer at once (two tabs, or a call beside an opening): their places
+    are counted over many rows, and the second claim counts the first's place as taken."""
+    site.booths_per_officer = 2
+    db.session.commit()
+    officer = make_user("officer")
+    open_booths(site, officer, 1)  # one place of two taken
+    sessions = [book_video(site, number, starts=MORNING) for number in (1, 2)]
+    site_id, officer_id = site.id, officer.id
+    start = threading.Barrier(2)
+    claimed: list[object] = []
+
+    def claim(booking_id: int) -> None:
+        with app.app_context():
+            where, who = db.session.get(Site, site_id), db.session.get(User, officer_id)
+            start.wait()
+            with transaction.owned():
+                claimed.append(video.claim(where, who, booking_id, at(10)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=claim, args=(booking.id,)) for booking in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answer is None for answer in claimed) == [False, True]
+    db.session.expire_all()
+    assert len(video.held_by(site, officer)) == 1
 
 
 def test_the_race_for_one_video_session_is_real(

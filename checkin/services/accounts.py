@@ -26,7 +26,7 @@ from checkin.domain.errors import (
 from checkin.domain.roles import Capability, Role
 from checkin.extensions import db
 from checkin.models import ROLES, TOKEN_SCOPES, ApiToken, Site, User, hash_token
-from checkin.services import audit, logins
+from checkin.services import audit, logins, video
 
 # An administrator may belong to no site; head office never does.
 ROLES_WITHOUT_SITE = (Role.ADMIN, Role.HEAD_OFFICE)
@@ -123,6 +123,7 @@ def set_account_active(user: User, active: bool, by: User, now: datetime) -> Non
     user.active = active
     if not active:
         end_sessions(user)
+        video.put_back_called_by(user)
     change = "reactivated" if active else "deactivated"
     audit.record(user.site, by, now, "account", {"account": user.username, "change": change})
 
@@ -148,12 +149,26 @@ def change_account(user: User, role: str, site: Site | None, by: User, now: date
     }
     user.role, user.site = role, site
     end_sessions(user)
+    video.put_back_called_by(user)
     # A token acts at its account's site, and a display shows it: none may follow the account
     # to another site or role (a TV would show the new site's calls, a tablet record there).
     _revoke_tokens(user, now)
+    changes = [detail]
+    if user.pin_hash is not None:
+        # A PIN was given for one role at one site: a door PIN a manager set must not become
+        # the supervisor's own PIN of a promoted account, nor a supervisor's a door log-in.
+        _drop_pin(user)
+        changes.append({"account": user.username, "change": "pin_dropped"})
     for where in [place for place in dict.fromkeys([before, site]) if place] or [None]:
-        audit.record(where, by, now, "account", detail)
+        for change in changes:
+            audit.record(where, by, now, "account", change)
     return True
+
+
+def _drop_pin(user: User) -> None:
+    """Take away the account's PIN and the count of its wrong guesses."""
+    user.pin_hash = None
+    logins.forget_pin_guesses(user.id)
 
 
 def reset_password(user: User, password: str, by: User, now: datetime) -> None:

@@ -310,10 +310,17 @@ def cancel(site: Site, typed_code: str, now: datetime, phone: str | None = None)
         raise UnknownBooking()
     if booking.day < site.local_day(now):
         raise BookingDayPast(booking.day)
+    # A video session leaves the officers' queue with it, and an officer who called it
+    # gets the place back; one closed as not answered keeps that record.
+    in_queue = Booking.floor_state.in_(_QUEUED)
     cancelled = db.session.execute(
         sa.update(Booking)
         .where(Booking.id == booking.id, Booking.status == booking_rules.BOOKED)
-        .values(status=booking_rules.CANCELLED),
+        .values(
+            status=booking_rules.CANCELLED,
+            floor_state=sa.case((in_queue, None), else_=Booking.floor_state),
+            officer_id=sa.case((in_queue, None), else_=Booking.officer_id),
+        ),
         execution_options={"synchronize_session": False},
     )
     if cancelled.rowcount != 1:

@@ -147,6 +147,7 @@ def open_booth(site: Site, officer: User, number: int, now: datetime) -> Booth:
 
     Opening a booth the officer holds already changes nothing (a second tap, another tab).
     """
+    video.hold_places_of(officer)
     opened = db.session.execute(
         _OPEN,
         {

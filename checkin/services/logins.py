@@ -96,6 +96,18 @@ def locked_until(keys: Keys, now: datetime) -> datetime | None:
     return max((lock for lock in locks if lock is not None), default=None)
 
 
+def pin_key(user_id: int) -> str:
+    """Return the throttle's key for PIN guesses at an account (no username has a colon)."""
+    return digest(f"pin:{user_id}")
+
+
+def forget_pin_guesses(user_id: int) -> None:
+    """Forget the wrong guesses at an account's PIN, with the PIN they were made against."""
+    db.session.execute(
+        sa.delete(LoginWindow).where(LoginWindow.username_digest == pin_key(user_id))
+    )
+
+
 def digest(text: str) -> str:
     """Return a keyed digest: typed names and client addresses are not kept as they are."""
     key = current_app.config["SECRET_KEY"].encode()

@@ -8,6 +8,7 @@ visitor does, and waits in the floor's one queue. The override is audited and ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -33,16 +34,25 @@ def overridable(visit: Visit, now: datetime) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class OnTablet:
+    """Where a supervisor's PIN admitted a visitor: the paired tablet, and the door staff
+    logged in on it, who typed the request (named in the audit, should a PIN leak)."""
+
+    tablet: Device
+    staff: User
+
+
 def admit_past_quota(
     visit: Visit,
     by: User | None,
     reason: str,
     note: str | None,
     now: datetime,
-    tablet: Device | None = None,
+    on_tablet: OnTablet | None = None,
 ) -> None:
-    """Admit the visitor of a check refused for the quota alone today; ``tablet`` is the paired
-    tablet a supervisor's PIN admitted it on, named in the audit.
+    """Admit the visitor of a check refused for the quota alone today; ``on_tablet`` says
+    where a supervisor's PIN admitted it, for the audit.
 
     The check is claimed first with one conditional UPDATE (refused for the quota, not voided,
     no override yet), so two managers pressing at once admit the visitor once; then the day row
@@ -89,8 +99,8 @@ def admit_past_quota(
         execution_options=_NO_SYNC,
     )
     detail = {"reason": reason, "slot": number}
-    if tablet is not None:
-        detail["device"] = tablet.label
+    if on_tablet is not None:
+        detail |= {"device": on_tablet.tablet.label, "staff": on_tablet.staff.username}
     audit.record(visit.site, by, now, ADMITTED_PAST_QUOTA, detail, visit)
     db.session.refresh(visit)
 

@@ -37,7 +37,7 @@ from checkin.domain.errors import (
 )
 from checkin.domain.roles import Capability, Role
 from checkin.extensions import db
-from checkin.models import Device, LoginWindow, PairingCode, Site, User, hash_token
+from checkin.models import Device, PairingCode, Site, User, hash_token
 from checkin.services import accounts, audit, leases, logins
 from checkin.services.logins import LoginResult
 
@@ -209,7 +209,7 @@ def set_pin(site: Site, user_id: int, pin: str, by: User, now: datetime) -> User
         raise InvalidPin()
     user.set_pin(pin)
     accounts.end_sessions(user)
-    db.session.execute(sa.delete(LoginWindow).where(LoginWindow.username_digest == _pin_key(user)))
+    logins.forget_pin_guesses(user.id)
     audit.record(site, by, now, "account", {"account": user.username, "change": "pin_set"})
     return user
 
@@ -239,7 +239,7 @@ def check_pin(device: Device, user: User, pin: str, now: datetime) -> LoginResul
         raise InvalidPin()
     tablet = logins.digest(f"tablet:{device.id}")
     keys = {
-        (_pin_key(user), tablet): PIN_GUESSES,
+        (logins.pin_key(user.id), tablet): PIN_GUESSES,
         (logins.EVERY_ACCOUNT, tablet): logins.ADDRESS_LIMIT,
     }
     refused_until = logins.take_attempt(keys, now)
@@ -303,12 +303,7 @@ def set_supervisor_pin(user: User, pin: str, now: datetime) -> User:
     if re.fullmatch(limits.PIN_PATTERN, pin) is None:
         raise InvalidPin()
     user.set_pin(pin)
-    db.session.execute(sa.delete(LoginWindow).where(LoginWindow.username_digest == _pin_key(user)))
+    logins.forget_pin_guesses(user.id)
     detail = {"account": user.username, "change": "supervisor_pin_set"}
     audit.record(user.site, user, now, "account", detail)
     return user
-
-
-def _pin_key(user: User) -> str:
-    """Return the throttle's key for PIN guesses at an account (no username has a colon)."""
-    return logins.digest(f"pin:{user.id}")

@@ -158,9 +158,22 @@ def has_room(site: Site, officer: User) -> bool:
     return taken < site.booths_per_officer
 
 
+# The officer's account row, locked: their places are counted over many rows (booths and
+# sessions), which a conditional UPDATE of one of them does not lock, so on PostgreSQL two
+# claims of one officer at once (two tabs; a call beside an opening) would each count the
+# other's place as free. SQLite lets one writer in at a time; FOR UPDATE is not written there.
+_HOLD_OFFICER = sa.select(User.id).where(User.id == sa.bindparam("account")).with_for_update()
+
+
+def hold_places_of(officer: User) -> None:
+    """Make the officer's other claims wait for this transaction before they count places."""
+    db.session.execute(_HOLD_OFFICER, {"account": officer.id})
+
+
 def claim(site: Site, officer: User, booking_id: int, now: datetime) -> Booking | None:
     """Call the video session to the officer, if it still waits and the officer has room;
     None when another officer took it first (or the officer's last place meanwhile)."""
+    hold_places_of(officer)
     return db.session.execute(
         _CLAIM,
         {
@@ -172,6 +185,18 @@ def claim(site: Site, officer: User, booking_id: int, now: datetime) -> Booking 
         },
         execution_options=_RETURNED,
     ).scalar()
+
+
+def put_back_called_by(officer: User) -> None:
+    """Put the video sessions the officer called and has not started back in the queue, in
+    their place: the account leaves the floor (deactivated, or given another role or site),
+    and no one else may step on a session it holds."""
+    db.session.execute(
+        sa.update(Booking)
+        .where(Booking.officer_id == officer.id, Booking.floor_state == CALLED)
+        .values(floor_state=WAITING, officer_id=None),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def held_by(site: Site, officer: User) -> list[Booking]:

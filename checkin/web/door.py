@@ -333,7 +333,12 @@ def admit_past_quota(visit_id: int):
             return refused_pin(refused, form, checked.locked_until)
         with transaction.owned():
             overrides.admit_past_quota(
-                refused, checked.user, form.reason.data, form.note.data, now(), tablet
+                refused,
+                checked.user,
+                form.reason.data,
+                form.note.data,
+                now(),
+                overrides.OnTablet(tablet, acting_user()),
             )
     except ServiceError as error:
         if error.field is None:  # admitted past the quota by a press just before this one

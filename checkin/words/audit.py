@@ -63,6 +63,7 @@ ACCOUNT_CHANGES = {
     "password_reset": _l("%(account)s: password reset"),
     "pin_set": _l("%(account)s: door PIN set"),
     "supervisor_pin_set": _l("%(account)s: supervisor's PIN set"),
+    "pin_dropped": _l("%(account)s: PIN taken away with the old role or site"),
     "renamed": _l("%(account)s: name staff see changed"),
 }
 

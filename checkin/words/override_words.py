@@ -40,12 +40,14 @@ AUDIT_LABELS = {"admitted_past_quota": _l("Admitted past the quota")}
 
 def audit_text(check: str, detail: dict[str, Any]) -> str:
     """Say what an override's audit entry records: the check, its number and reason, and the
-    tablet a supervisor's PIN admitted it on."""
+    tablet a supervisor's PIN admitted it on, with the door staff logged in there."""
     said = {"check": check, "slot": detail["slot"], "reason": REASON_LABELS[detail["reason"]]}
     if "device" in detail:
         return _(
-            "%(check)s (No. %(slot)d, %(reason)s), with a supervisor's PIN on %(device)s",
+            "%(check)s (No. %(slot)d, %(reason)s), with a supervisor's PIN on %(device)s,"
+            " where %(staff)s was logged in",
             device=detail["device"],
+            staff=detail["staff"],
             **said,
         )
     return _("%(check)s (No. %(slot)d, %(reason)s)", **said)
