@@ -457,3 +457,25 @@ def test_the_door_s_staff_buttons_show_display_names_and_usernames_without_one(
     assert "<h1>Budi Santoso</h1>" in tablet.get(f"/door/staff/{named.id}").text
     pin_login(tablet, named)
     assert 'Switch staff<span class="who">&nbsp;(Budi Santoso)' in in_english(tablet).get("/").text
+
+
+def test_wrong_pins_on_every_tablet_together_are_throttled_per_account(
+    site, door_user, manager_user, pair_tablet, clock
+):
+    """A guesser who moves from tablet to tablet gets no fresh window at the same PIN on each:
+    after twice one tablet's guesses in all, the right PIN waits on a tablet never guessed on."""
+    with transaction.owned():
+        pairing.set_pin(site, door_user.id, "135790", manager_user, clock.now)
+    tablets = [pair_tablet().device for _ in range(3)]
+    guesses = []
+    for number in range(pairing.PIN_GUESSES_ON_EVERY_TABLET):
+        tablet = tablets[number % 2]  # under each tablet's own limit
+        with transaction.owned():
+            guesses.append(pairing.check_pin(tablet, door_user, "000000", clock.now))
+    assert all(guess.user is None for guess in guesses)
+    with transaction.owned():
+        right = pairing.check_pin(tablets[2], door_user, "135790", clock.now)
+    assert (right.user, right.locked_until is not None) == (None, True)
+    clock.now += timedelta(minutes=15)
+    with transaction.owned():
+        assert pairing.check_pin(tablets[2], door_user, "135790", clock.now).user == door_user

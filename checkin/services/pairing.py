@@ -44,6 +44,11 @@ from checkin.services.logins import LoginResult
 CODE_VALID = timedelta(minutes=10)
 CODE_GUESSES = 10
 PIN_GUESSES = logins.LOCKOUT_AFTER
+# Wrong guesses at one account's PIN on all the site's tablets together: a few tablets must not
+# each give a guesser a window of their own at a 4-6 digit PIN (a supervisor's admits past the
+# quota). Twice one tablet's, so that one tablet in the wrong hands cannot lock it everywhere.
+PIN_GUESSES_ON_EVERY_TABLET = 2 * PIN_GUESSES
+_EVERY_TABLET = "every tablet"
 # A tablet is seen on every request; writing that down once a minute is enough for the list.
 LAST_SEEN_EVERY = timedelta(minutes=1)
 _PAIRING = "pair:"
@@ -232,14 +237,15 @@ def check_pin(device: Device, user: User, pin: str, now: datetime) -> LoginResul
     """Check ``user``'s PIN typed on a paired tablet if the windows allow it.
 
     Wrong PINs are counted per (tablet, account) and for all accounts per tablet, as password
-    failures are per (account, address) and per address. A wrong PIN is an answer, not an
-    error: the entry point commits the failure counted with it.
+    failures are per (account, address) and per address, and per account on every tablet. A
+    wrong PIN is an answer, not an error: the entry point commits the failure counted with it.
     """
     if re.fullmatch(limits.PIN_PATTERN, pin) is None:
         raise InvalidPin()
     tablet = logins.digest(f"tablet:{device.id}")
     keys = {
         (logins.pin_key(user.id), tablet): PIN_GUESSES,
+        (logins.pin_key(user.id), logins.digest(_EVERY_TABLET)): PIN_GUESSES_ON_EVERY_TABLET,
         (logins.EVERY_ACCOUNT, tablet): logins.ADDRESS_LIMIT,
     }
     refused_until = logins.take_attempt(keys, now)
