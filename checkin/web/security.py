@@ -28,7 +28,8 @@ HARDENING_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),
-    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    # The door reads a booked visitor's QR code with the tablet's camera: this site only.
+    ("Permissions-Policy", "camera=(self), microphone=(), geolocation=()"),
     # No other site may open a window onto ours or read our answers as embedded resources.
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Cross-Origin-Resource-Policy", "same-origin"),
