@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from checkin.extensions import db
 from checkin.models import Booking, Visit
 from tests.test_bookings import AFTERNOON, LATE_MORNING, at
+from tests.test_door import PASSING_FORM
 from tests.test_door_bookings import booked
 
 CHECK = {"temperature_c": 36.5, "hand_sanitiser": True, "mask": True, "distancing": True}
@@ -137,13 +138,7 @@ def test_the_door_form_admits_a_booking_and_refuses_it_again_in_words(
 ):
     booking = booked(site, starts=LATE_MORNING)
     login(door_user)
-    form = {
-        "temperature": "36,5",
-        "hand_sanitiser": "y",
-        "mask": "y",
-        "distancing": "y",
-        "booking_code": booking.code,
-    }
+    form = PASSING_FORM | {"temperature": "36,5", "booking_code": booking.code}
     admitted = client.post("/", data=form)
     assert admitted.status_code == 303
     page = client.get(admitted.location)

@@ -38,22 +38,24 @@ from tests.test_leases import assert_counters_equal_rows
 __all__ = ["postgresql_only", "widened_admissions"]  # fixtures the race tests ask for
 
 
-@pytest.fixture
-def paired(pair_tablet):
-    """Return a tablet of the default site, paired by its manager at 10:00 and holding a lease."""
-    made = pair_tablet(name="Pintu 1")
+def leasing(pair_tablet, name: str):
+    """Return a tablet of the default site, paired by its manager, holding a lease at 10:00."""
+    made = pair_tablet(name=name)
     with transaction.owned():
         leases.top_up(made.device, at(10))
     return made
+
+
+@pytest.fixture
+def paired(pair_tablet):
+    """Return a paired tablet of the default site, holding a lease."""
+    return leasing(pair_tablet, "Pintu 1")
 
 
 @pytest.fixture
 def other(pair_tablet):
     """Return a second paired tablet of the default site, holding a lease."""
-    made = pair_tablet(name="Pintu 2")
-    with transaction.owned():
-        leases.top_up(made.device, at(10))
-    return made
+    return leasing(pair_tablet, "Pintu 2")
 
 
 def admitted_offline(tablet, code: str, recorded_at: datetime, slot: int | None = None) -> tuple:

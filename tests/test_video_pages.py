@@ -19,6 +19,7 @@ from tests.test_booking_page import PAGE, SITI, code_on, page_on, stored
 from tests.test_bookings import HEADER, MORNING, TODAY, csv_of, row
 from tests.test_bookings_api import manager_headers
 from tests.test_display import board_of, display_link, manager, tv
+from tests.test_door import PASSING_FORM
 from tests.test_floor_pages import as_officer, officer
 from tests.test_video_sessions import MEET, book_video, fresh
 
@@ -234,13 +235,7 @@ def test_the_door_form_refuses_a_video_session_in_words_and_stores_nothing(
 ):
     booking = book_video(site, 1, starts=MORNING)
     login(door_user)
-    form = {
-        "temperature": "36,5",
-        "hand_sanitiser": "y",
-        "mask": "y",
-        "distancing": "y",
-        "booking_code": booking.code,
-    }
+    form = PASSING_FORM | {"temperature": "36,5", "booking_code": booking.code}
     refused = client.post("/?lang=en", data=form)
     assert refused.status_code == 409 and "video session" in refused.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0

@@ -4,6 +4,7 @@ its code, pick it, check the visitor, and the answer says they took their booked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time
 
 import pytest
@@ -29,26 +30,27 @@ from tests.conftest import DEFAULT_NOW
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def booking_code(server: LiveServer) -> Iterator[str]:
-    """Book Siti Aminah into today's 10:00-12:00 session; forget the bookings afterwards."""
+@contextmanager
+def booked_today(server: LiveServer, **visitor: str) -> Iterator[str]:
+    """Book ``visitor`` into today's 10:00-12:00 session and give its code; forget the
+    bookings afterwards."""
     with server.app.app_context():
         site = server.site()
-        data = BookingData(
-            day=site.local_day(DEFAULT_NOW),
-            starts=time(10),
-            name="Siti Aminah",
-            phone="0812 3456 7890",
-            nik_last4="1234",
-        )
+        data = BookingData(day=site.local_day(DEFAULT_NOW), starts=time(10), **visitor)
         with transaction.owned():
             code = bookings.book(site, data, DEFAULT_NOW).booking.code
-        db.session.commit()
     yield code
     with server.app.app_context():
         for model in (Booking, SessionDay, BookingSession):
             db.session.execute(sa.delete(model))
         db.session.commit()
+
+
+@pytest.fixture
+def booking_code(server: LiveServer) -> Iterator[str]:
+    """Siti Aminah's booking of today's 10:00-12:00 session."""
+    with booked_today(server, name="Siti Aminah", phone="0812 3456 7890", nik_last4="1234") as code:
+        yield code
 
 
 def test_door_staff_find_a_booking_pick_it_and_admit_the_visitor_to_it(
@@ -124,24 +126,11 @@ def test_a_manager_at_the_door_admits_a_refused_visitor_past_the_full_quota(brow
 
 @pytest.fixture
 def video_code(server: LiveServer) -> Iterator[str]:
-    """Book a video session of today's 10:00-12:00 session; forget the bookings afterwards."""
-    with server.app.app_context():
-        site = server.site()
-        data = BookingData(
-            day=site.local_day(DEFAULT_NOW),
-            starts=time(10),
-            name="Dewi Lestari",
-            phone="0857 1111 2222",
-            nik_last4="2468",
-            kind="video",
-        )
-        with transaction.owned():
-            code = bookings.book(site, data, DEFAULT_NOW).booking.code
-    yield code
-    with server.app.app_context():
-        for model in (Booking, SessionDay, BookingSession):
-            db.session.execute(sa.delete(model))
-        db.session.commit()
+    """A video session booked in today's 10:00-12:00 session."""
+    with booked_today(
+        server, name="Dewi Lestari", phone="0857 1111 2222", nik_last4="2468", kind="video"
+    ) as code:
+        yield code
 
 
 def test_the_door_says_a_video_session_is_served_from_home_and_refuses_it(

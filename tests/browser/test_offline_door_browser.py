@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -162,14 +163,21 @@ def kept_bookings(page) -> list:
     return kept[0]["items"] if kept else []
 
 
-def wait_for_kept_bookings(page, count: int, seconds: float = 30) -> None:
-    """Wait until the tablet keeps a list of today's bookings with ``count`` of them, reading
-    its store as the tablet's own code fills it (Playwright's wait_for_function does not wait
-    for a promise the page's function returns: it would be truthy at once)."""
+def wait_in_page(page, done: Callable[[], bool], never: str, seconds: float = 30) -> None:
+    """Wait until ``done()``, read from the tablet's stores as its own code changes them (its
+    sends answer at their own pace); Playwright's wait_for_function cannot do it, as it does
+    not wait for a promise the page's function returns (it would be truthy at once)."""
     deadline = time.monotonic() + seconds
-    while len(kept_bookings(page)) != count:
-        assert time.monotonic() < deadline, "the tablet never kept today's bookings"
+    while not done():
+        assert time.monotonic() < deadline, never
         page.wait_for_timeout(100)
+
+
+def wait_for_kept_bookings(page, count: int) -> None:
+    """Wait until the tablet keeps a list of today's bookings with ``count`` of them."""
+    wait_in_page(
+        page, lambda: len(kept_bookings(page)) == count, "the tablet never kept today's bookings"
+    )
 
 
 @pytest.fixture
@@ -524,13 +532,13 @@ def test_a_slot_given_back_while_deciding_offline_is_never_given_to_the_visitor_
     assert not returned & stored
 
 
-def wait_for_stores(page, settled, seconds: float = 30) -> None:
-    """Wait until the tablet's give-back and outbox stores are as ``settled`` says, reading
-    them as the tablet's own code changes them (its sends answer at their own pace)."""
-    deadline = time.monotonic() + seconds
-    while not settled(indexed_db(page, "giving"), indexed_db(page, "outbox")):
-        assert time.monotonic() < deadline, "the tablet's stores never settled"
-        page.wait_for_timeout(100)
+def wait_for_stores(page, settled) -> None:
+    """Wait until the tablet's give-back and outbox stores are as ``settled`` says."""
+    wait_in_page(
+        page,
+        lambda: settled(indexed_db(page, "giving"), indexed_db(page, "outbox")),
+        "the tablet's stores never settled",
+    )
 
 
 def test_a_name_the_server_cannot_store_is_refused_on_the_tablet_offline(open_door, server):
