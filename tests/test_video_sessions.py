@@ -345,6 +345,37 @@ def test_the_booked_channel_counts_a_served_session_as_came_and_an_unanswered_on
     assert (day.booked, day.came, day.no_shows) == (2, 1, 1)
 
 
+def test_the_floor_s_figures_count_video_sessions_waiting_from_their_session_s_start(
+    site, officer, make_visit
+):
+    served = book_video(site, 1, starts=MORNING)
+    unanswered = book_video(site, 2, starts=MORNING)
+    visit = make_visit(now=at(9, 50)).visit
+    open_booths(site, officer, 1)
+    assert owned(floor.call_next, site, officer, 1, at(10)).id == served.id  # due since 08:00
+    owned(video.start, site, officer, served.id, at(10, 1))
+    owned(video.finish, site, officer, served.id, at(10, 11))
+    assert owned(floor.call_next, site, officer, 1, at(10, 12)).id == unanswered.id
+    owned(video.no_answer, site, officer, unanswered.id, at(10, 13))
+    assert owned(floor.call_next, site, officer, 1, at(10, 14)).id == visit.id
+    owned(floor.start, site, officer, 1, visit.id, at(10, 15))
+    owned(floor.finish, site, officer, 1, visit.id, at(10, 20))
+    assert owned(floor.call_next, site, officer, 1, at(10, 30)).id == unanswered.id
+    owned(video.no_answer, site, officer, unanswered.id, at(10, 31))
+
+    figures = reports.floor_report(site, TODAY)
+    # Waits: 120 min (08:00 to 10:00), 150 (08:00 to the last call at 10:30), the visitor's 24.
+    assert figures.waiting.count == 3
+    assert figures.waiting.longest == 150
+    assert figures.service.count == 2  # the session served 10 min, the visit 5
+    assert figures.service.longest == 10
+    assert figures.no_shows == 1
+    assert figures.per_officer == {officer.username: 2}
+    assert figures.per_booth == {1: 1}  # a video session takes no booth
+    assert figures.waiting_by_hour[8].count == 2
+    assert reports.floor_by_day(site, TODAY, TODAY)[TODAY].waiting.count == 3
+
+
 # Two officers, one session.
 @pytest.fixture
 def postgresql_only(database_url: str) -> None:

@@ -3,7 +3,8 @@
 Definitions (Qmatic's, as the floor's reports use them):
 - waiting time = the last call - the check at the door; a recalled visitor waited until the
   call they answered (or missed), so only the last call counts; every called visit has one,
-  no-shows included (they waited that long before their number came up);
+  no-shows included (they waited that long before their number came up); a video session,
+  which never passes the door, waits from the start of its booked session;
 - service time = done - start of service, for visits served to the end;
 - a wait is over the KPI when it is longer than the site's ``wait_kpi_minutes``;
 - visitors per booth and per officer count the visits served there (done).
@@ -32,7 +33,8 @@ NOT_CALLED = "not_called"
 
 @dataclass(frozen=True)
 class FloorVisit:
-    """What the figures need of one admitted visit: times, its booth and officer, no names."""
+    """What the figures need of one admitted visit or video session: times, its booth and
+    officer, no names."""
 
     arrival_hour: int
     checked_at: datetime

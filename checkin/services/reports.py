@@ -6,14 +6,23 @@ Each figure has one reader here, for the pages, the exports, the API and head of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from checkin.domain import admission, limits
+from checkin.domain import admission, calling, limits
 from checkin.domain.floor_figures import FloorFigures, FloorVisit, floor_figures
 from checkin.extensions import db
-from checkin.models import Booth, DayQuota, SessionDay, Site, User, Visit
+from checkin.models import (
+    Booking,
+    BookingSession,
+    Booth,
+    DayQuota,
+    SessionDay,
+    Site,
+    User,
+    Visit,
+)
 from checkin.services import day_counter
 
 DAY, WEEK, MONTH = "day", "week", "month"
@@ -265,11 +274,14 @@ def range_summary(site: Site, start: date, end: date, today: date) -> RangeSumma
 
 
 def floor_visits(site: Site, start: date, end: date) -> list[tuple[date, FloorVisit]]:
-    """Return the admitted visits of ``start``..``end`` that reached the floor, by day.
+    """Return the admitted visits of ``start``..``end`` that reached the floor, and the video
+    sessions the officers' queue held, by day.
 
-    Times, booth numbers and the calling officer's account only: no visitor's details.
+    A video session never passes the door: it waits from its session's start (local time)
+    and is served without a booth. Times, booth numbers and the calling officer's account
+    only: no visitor's details.
     """
-    rows = db.session.execute(
+    visits = db.session.execute(
         sa.select(
             Visit.day,
             Visit.local_hour,
@@ -290,7 +302,40 @@ def floor_visits(site: Site, start: date, end: date) -> list[tuple[date, FloorVi
             Visit.floor_state.is_not(None),
         )
     )
-    return [(day, FloorVisit(*fields)) for day, *fields in rows]
+    sessions = db.session.execute(
+        sa.select(
+            Booking.day,
+            BookingSession.starts,
+            Booking.floor_state,
+            Booking.called_at,
+            Booking.serving_at,
+            Booking.finished_at,
+            User.username,
+        )
+        .join(BookingSession, Booking.session_id == BookingSession.id)
+        .outerjoin(User, Booking.officer_id == User.id)
+        .where(
+            Booking.site_id == site.id,
+            Booking.day.between(start, end),
+            Booking.kind == calling.VIDEO,
+            Booking.floor_state.is_not(None),
+        )
+    )
+    return [(day, FloorVisit(*fields)) for day, *fields in visits] + [
+        (
+            day,
+            FloorVisit(
+                starts.hour,
+                datetime.combine(day, starts, site.zone),
+                state,
+                called_at,
+                serving_at,
+                finished_at,
+                officer=officer,
+            ),
+        )
+        for day, starts, state, called_at, serving_at, finished_at, officer in sessions
+    ]
 
 
 def floor_report(site: Site, start: date, end: date | None = None) -> FloorFigures:
