@@ -189,3 +189,42 @@ def test_the_camera_reads_a_booking_s_qr_code_and_picks_it(browser, server, book
         assert page.evaluate("window.asked") == ["qr_code"]
     finally:
         camera_browser.close()
+
+
+def test_a_manager_imports_a_file_with_a_refused_line_then_the_file_fixed(browser, server):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    sign_in(page, MANAGER)
+    page.wait_for_load_state()
+    page.click("nav.manage-nav a[href$='/manage/bookings']")
+    header = page.locator("[data-header]").inner_text()
+    good = "2026-11-25,13:00,Siti Aminah,081234567890,1234,jht_claim,AO-1"
+    bad = "2026-11-25,13:00,Budi,12,5678,jht_claim,AO-2"
+
+    def upload(*rows: str) -> None:
+        content = "\n".join([header, *rows]) + "\n"
+        page.set_input_files(
+            "#file", {"name": "antrian.csv", "mimeType": "text/csv", "buffer": content.encode()}
+        )
+        page.click("form.import-form button[type=submit]")
+
+    upload(good, bad)
+    report = page.locator("[data-refused]")
+    expect(report).to_have_attribute("data-refused", "1")
+    refused = report.locator("[data-refused-line]")
+    expect(refused).to_have_attribute("data-refused-line", "3")
+    expect(refused).to_have_attribute("data-problems", "phone_invalid")
+    screenshot(page, "bookings-import-refused")
+    with server.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+    upload(good, bad.replace(",12,", ",081298765432,"))
+    expect(page.locator(".flash.success").first).to_be_visible()
+    expect(page.locator("[data-refused]")).to_have_count(0)
+    expect(page.locator("tr[data-session='13:00']")).to_have_attribute("data-booked", "2")
+    with server.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 2
+        for model in (Booking, SessionDay, BookingSession):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+    context.close()

@@ -221,6 +221,7 @@ MANAGER_PAGES = [
     "/manage/log",
     "/manage/reports",
     "/manage/summary",
+    "/manage/bookings",
     "/manage/tablets",
     "/manage/settings",
     "/manage/audit",
@@ -268,7 +269,7 @@ NAV_LINKS_OUT_OF_VIEW = """() => Array.from(document.querySelectorAll("nav.manag
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["id", "en"])
-@pytest.mark.parametrize(("username", "links"), [("manager", 8), ("admin", 10)])
+@pytest.mark.parametrize(("username", "links"), [("manager", 9), ("admin", 11)])
 def test_every_nav_item_is_in_view_at_1024x768_without_scrolling_sideways(
     browser, live_demo, username, links, lang
 ):

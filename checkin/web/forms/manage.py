@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -264,6 +265,15 @@ class BookingPageForm(Form):
     """Whether the site's public booking page takes bookings: a setting of its own."""
 
     public_page = BooleanField(_l("Visitors may book on the office's own page"))
+
+
+class BookingImportForm(Form):
+    """A CSV file of bookings to import, from the national queue or the office's own list."""
+
+    file = FileField(
+        _l("CSV file of bookings"),
+        validators=[FileRequired(_l("Choose the CSV file to import."))],
+    )
 
 
 class DisplayTokenForm(Form):

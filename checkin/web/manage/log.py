@@ -45,7 +45,7 @@ from checkin.web.forms.manage import (
     RangeForm,
     VoidForm,
 )
-from checkin.web.manage import displays, settings, tablets
+from checkin.web.manage import bookings, displays, settings, tablets
 from checkin.web.security import without_personal_data
 from checkin.words import charts, exports
 from checkin.words.audit import ACTION_LABELS, describe_audit
@@ -61,6 +61,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 bp.register_blueprint(settings.bp)
 bp.register_blueprint(displays.bp)
 bp.register_blueprint(tablets.bp)
+bp.register_blueprint(bookings.bp)
 
 LOG_PAGE_SIZE = 100
 AUDIT_PAGE_SIZE = 50
