@@ -266,6 +266,14 @@ class BookingPageForm(Form):
     public_page = BooleanField(_l("Visitors may book on the office's own page"))
 
 
+class PrivacyContactForm(Form):
+    """Whom the public page names for questions about personal data; the service checks it."""
+
+    privacy_contact = StringField(
+        _l("Contact for questions about personal data (optional)"), filters=[stripped]
+    )
+
+
 class DisplayTokenForm(Form):
     """Where a new waiting-room display hangs, so the manager can tell displays apart."""
 
