@@ -22,6 +22,7 @@ from tests.test_migrations import (
     drop_everything,
     insert_old_admitted_visit,
     insert_old_site,
+    site_as_migrated,
 )
 
 BOOKING_TABLES = {"site_booking", "booking_session", "session_day", "booking"}
@@ -142,7 +143,7 @@ def test_upgrading_to_0015_counts_the_no_shows_of_the_days_released_before(empty
             insert_old_booking(connection, clock.now, day, session_id, number, status)
     flask_migrate.upgrade(revision="0015")
     assert applied_revision() == "0015" and "no_shows" in session_day_columns()
-    site = db.session.scalar(sa.select(Site))
+    site = site_as_migrated()
     (totals,) = reports.daily_report(site, day, day, day + timedelta(days=1))
     assert (totals.booked, totals.came, totals.no_shows) == (3, 1, 2)
     db.session.remove()

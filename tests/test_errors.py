@@ -62,6 +62,7 @@ EXAMPLES = [
     errors.InvalidSiteCode("K D"),
     errors.UnknownSite("XXX"),
     errors.InvalidSiteName(120),
+    errors.InvalidPrivacyContact(200),
     errors.UnknownTimezone("Asia/Kediri"),
     errors.UsernameTaken("pintu1"),
     errors.InvalidUsername("a b"),

@@ -195,6 +195,11 @@ FORMS = {
     ),
     "holidays": ("manager", "/manage/settings/holidays", ("closed",)),
     "closed day": ("manager", "/manage/settings/closed", ("day", "label")),
+    "privacy contact": (
+        "manager",
+        "/manage/settings/privacy-contact",
+        ("privacy-privacy_contact",),
+    ),
     "site edit": ("admin", "/manage/admin/sites/{site}", ("name", "timezone", "daily_quota")),
     "account edit": ("admin", "/manage/admin/accounts/{account}", ("role", "site_id")),
     "void": ("manager", "/manage/visits/{first}/void", ("reason",)),

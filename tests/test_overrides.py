@@ -13,11 +13,16 @@ import sqlalchemy as sa
 from checkin.domain.calling import WAITING
 from checkin.domain.errors import NotOverridable, OverrideNoteMissing, OverrideReasonUnknown
 from checkin.extensions import db
-from checkin.models import AuditEntry, DayQuota, Site
+from checkin.models import AuditEntry, DayQuota
 from checkin.services import checkins, overrides, transaction
 from checkin.words.audit import describe_audit
 from tests.test_booking_migration import empty_database
-from tests.test_migrations import applied_revision, insert_old_admitted_visit, insert_old_site
+from tests.test_migrations import (
+    applied_revision,
+    insert_old_admitted_visit,
+    insert_old_site,
+    site_as_migrated,
+)
 
 __all__ = ["empty_database"]  # the fixture the migration test asks for
 
@@ -153,7 +158,7 @@ def test_upgrading_to_0014_counts_no_override_on_days_before_and_admits_past_the
         connection.execute(sa.text("UPDATE day_quota SET quota_limit = 1"))  # used up
     flask_migrate.upgrade(revision="0014")
     assert applied_revision() == "0014"
-    site = db.session.scalar(sa.select(Site))
+    site = site_as_migrated()
     assert db.session.get(DayQuota, (site.id, clock.now.date())).overrides == 0
     with transaction.owned():
         refused = checkins.check_in(

@@ -8,11 +8,10 @@ import flask_migrate
 import sqlalchemy as sa
 
 from checkin.extensions import db
-from checkin.models import Site
 from checkin.services import bookings
 from tests.test_booking_migration import empty_database
 from tests.test_bookings import TOMORROW
-from tests.test_migrations import applied_revision, insert_old_site
+from tests.test_migrations import applied_revision, insert_old_site, site_as_migrated
 
 __all__ = ["empty_database"]  # the fixture the test asks for
 CODE = "ABCDE23456"
@@ -49,7 +48,7 @@ def test_upgrading_to_0016_keeps_the_page_off_and_the_bookings(empty_database, c
         )
     flask_migrate.upgrade(revision="0016")
     assert applied_revision() == "0016" and "public_page" in site_booking_columns()
-    site = db.session.scalar(sa.select(Site))
+    site = site_as_migrated()
     assert bookings.setup_of(site).public_page is False
     bookings.set_public_page(site, True, None, clock.now)
     db.session.commit()

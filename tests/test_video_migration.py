@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from checkin.domain.calling import WAITING
 from checkin.extensions import db
-from checkin.models import Booking, Site
+from checkin.models import Booking
 from checkin.services import floor
 from tests.test_booking_migration import empty_database
 from tests.test_bookings import TODAY, at
-from tests.test_migrations import applied_revision, insert_old_site
+from tests.test_migrations import applied_revision, insert_old_site, site_as_migrated
 
 __all__ = ["empty_database"]  # the fixture the test asks for
 FLOOR_COLUMNS = {"floor_state", "officer_id", "calls", "called_at", "missed_at", "serving_at"}
@@ -57,7 +57,7 @@ def test_upgrading_to_0017_puts_booked_video_sessions_in_the_queue(empty_databas
     assert applied_revision() == "0017" and booking_columns() >= FLOOR_COLUMNS
     states = dict(db.session.execute(sa.select(Booking.kind, Booking.floor_state)).all())
     assert states == {"visit": None, "video": WAITING}
-    site = db.session.scalar(sa.select(Site))
+    site = site_as_migrated()
     assert floor.queue(site, at(10)).waiting == 1
     db.session.remove()
     flask_migrate.downgrade(revision="0016")

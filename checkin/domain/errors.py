@@ -416,6 +416,15 @@ class InvalidSiteName(ServiceError):
 
 
 @dataclass(eq=False)
+class InvalidPrivacyContact(ServiceError):
+    """A privacy contact that is too long, or holds line breaks, control or invisible
+    characters (the public page shows it as one line, as typed)."""
+
+    code, field = "invalid_privacy_contact", "privacy_contact"
+    max_length: int
+
+
+@dataclass(eq=False)
 class UnknownTimezone(ServiceError):
     """A time zone the IANA database does not have."""
 

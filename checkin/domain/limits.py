@@ -69,6 +69,9 @@ MAX_REPORT_DAYS = 3700
 # How long personal data is kept: purge-personal's default, and what the public booking
 # page's notice tells visitors.
 RETENTION_DAYS = 30
+# Whom a visitor asks about their personal data (a role, an e-mail address, a phone number),
+# one line of the public booking page's notice; a site without one names its staff instead.
+MAX_PRIVACY_CONTACT = 200
 # Exports write every check, not day totals: a year is about 20,000 rows at one branch.
 MAX_EXPORT_DAYS = 366
 

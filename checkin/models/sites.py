@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from checkin.domain import admission
+from checkin.domain import admission, limits
 from checkin.extensions import db
 from checkin.models.base import UTCDateTime, plausible, utcnow
 from checkin.models.floor import DEFAULT_BOOTHS_PER_OFFICER, DEFAULT_WAIT_KPI_MINUTES
@@ -34,6 +34,9 @@ class Site(db.Model):
     wait_kpi_minutes: Mapped[int] = mapped_column(
         default=DEFAULT_WAIT_KPI_MINUTES, server_default=str(DEFAULT_WAIT_KPI_MINUTES)
     )
+    # Whom the public booking page's notice names for questions about personal data; None:
+    # the notice tells visitors to ask the office's staff.
+    privacy_contact: Mapped[str | None] = mapped_column(sa.String(limits.MAX_PRIVACY_CONTACT))
 
     __table_args__ = (
         sa.CheckConstraint("daily_quota >= 0", name="site_quota_non_negative"),

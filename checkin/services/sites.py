@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from checkin.domain import admission, limits
 from checkin.domain.errors import (
+    InvalidPrivacyContact,
     InvalidSiteCode,
     InvalidSiteName,
     NegativeQuota,
@@ -158,3 +159,20 @@ def set_wait_kpi(site: Site, minutes: int, by: User | None, now: datetime) -> No
         change = {"wait_kpi_minutes": [site.wait_kpi_minutes, minutes]}
         audit.record(site, by, now, "settings", change)
         site.wait_kpi_minutes = minutes
+
+
+def set_privacy_contact(site: Site, typed: str | None, by: User | None, now: datetime) -> None:
+    """Set whom the public page names for questions about personal data; blank clears it.
+
+    The contact is shown to anyone as one line, as typed: line breaks, control characters and
+    invisible or direction-changing ones are refused, as is a contact too long to read there.
+    """
+    contact = (typed or "").strip() or None
+    if contact is not None and (
+        len(contact) > limits.MAX_PRIVACY_CONTACT or not limits.shown_as_typed(contact)
+    ):
+        raise InvalidPrivacyContact(limits.MAX_PRIVACY_CONTACT)
+    if contact != site.privacy_contact:
+        change = {"privacy_contact": [site.privacy_contact, contact]}
+        audit.record(site, by, now, "settings", change)
+        site.privacy_contact = contact

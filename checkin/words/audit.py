@@ -54,6 +54,7 @@ SETTING_LABELS = {
     "booths_per_officer": _l("Booths per officer"),
     "wait_kpi_minutes": _l("Waiting time target (minutes)"),
     "public_page": _l("Public booking page"),
+    "privacy_contact": _l("Contact for questions about personal data"),
 }
 SWITCHED = {True: _l("on"), False: _l("off")}
 ACCOUNT_CHANGES = {
@@ -142,7 +143,7 @@ def setting_text(name: str, value: Any) -> str:
         return calendar.weekday_quotas_text(value)
     if isinstance(value, bool):
         return str(SWITCHED[value])
-    return str(value) if value != "" else "–"
+    return "–" if value in ("", None) else str(value)
 
 
 def account_move_text(detail: dict[str, Any]) -> str:

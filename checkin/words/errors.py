@@ -156,6 +156,13 @@ ERROR_TEXT: dict[str, Callable[[Any], str]] = {
         "Give the site a name of at most %(num)d characters.",
         error.max_length,
     ),
+    "invalid_privacy_contact": lambda error: ngettext(
+        "Give the contact on one line, at most %(num)d character, without special or invisible"
+        " characters, or leave it empty.",
+        "Give the contact on one line, at most %(num)d characters, without special or invisible"
+        " characters, or leave it empty.",
+        error.max_length,
+    ),
     "unknown_timezone": lambda error: _(
         "%(zone)s is not a time zone: use one such as Asia/Jakarta, Asia/Makassar or "
         "Asia/Jayapura.",

@@ -276,6 +276,14 @@ class BookingImportForm(Form):
     )
 
 
+class PrivacyContactForm(Form):
+    """Whom the public page names for questions about personal data; the service checks it."""
+
+    privacy_contact = StringField(
+        _l("Contact for questions about personal data (optional)"), filters=[stripped]
+    )
+
+
 class DisplayTokenForm(Form):
     """Where a new waiting-room display hangs, so the manager can tell displays apart."""
 

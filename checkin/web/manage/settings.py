@@ -1,6 +1,6 @@
 """The manager's settings page, all of it: the quota and the door's rules, the weekdays'
 quotas, the office calendar (national holidays to close on, local closed days), the service
-floor's booths, and the waiting-time target.
+floor's booths, the waiting-time target, the public booking page and its privacy contact.
 
 A blueprint nested in the manager's (``manage.settings``): every form on the page posts here,
 and :func:`render_settings` draws the page for each of them.
@@ -28,6 +28,7 @@ from checkin.web.forms.manage import (
     UNUSUAL_CUTOFF,
     BookingPageForm,
     ClosedDayForm,
+    PrivacyContactForm,
     SettingsForm,
 )
 from checkin.web.security import without_personal_data
@@ -60,6 +61,7 @@ def render_settings(site: Site, status: int = 200, **parts: Any) -> tuple[str, i
         "floor_form": parts.get("floor_form") or floor_settings_form(site),
         "kpi_form": parts.get("kpi_form") or wait_kpi_form(site),
         "booking_page_form": parts.get("booking_page_form") or booking_page_form(site),
+        "privacy_form": parts.get("privacy_form") or privacy_contact_form(site),
         "confirm_cutoff": False,
         "holidays_error": None,
         **parts,
@@ -189,6 +191,30 @@ def booking_page():
     else:
         flash(_("The booking page is off: it takes no more bookings."), "success")
     return redirect(url_for("manage.settings.page", _anchor="booking-page"), 303)
+
+
+def privacy_contact_form(site: Site, formdata: Any = None) -> PrivacyContactForm:
+    """Return the privacy contact's form, filled with the site's contact unless posted."""
+    data = {"privacy_contact": site.privacy_contact}
+    return PrivacyContactForm(formdata, data=data, prefix="privacy")
+
+
+@bp.post("/privacy-contact")
+@managers
+def privacy_contact():
+    """Set or clear whom the public booking page names for questions about personal data."""
+    site = current_site()
+    form = privacy_contact_form(site, request.form)
+    if form.validate_on_submit():
+        try:
+            with transaction.owned():
+                sites.set_privacy_contact(site, form.privacy_contact.data, acting_user(), now())
+        except ServiceError as error:
+            show_error(form.privacy_contact, error)
+        else:
+            flash(_("Privacy contact saved."), "success")
+            return redirect(url_for("manage.settings.page", _anchor="privacy-contact"))
+    return render_settings(site, 400, privacy_form=form)
 
 
 @bp.post("/holidays")
