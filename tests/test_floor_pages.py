@@ -282,7 +282,8 @@ def test_booths_still_open_are_not_taken_out_of_use(client, login, manager_user,
         "/manage/settings/floor", data=floor_form(booths="5", booths_per_officer="5")
     )
     assert response.status_code == 409
-    assert "These booths are open: 8." in response.text
+    assert 'data-error="booths_still_open"' in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).where(Booth.in_use.is_(True))) == 10
 
 
 @pytest.mark.parametrize(
