@@ -226,18 +226,17 @@ def changes_and_access(client, as_manager, make_visit, clock):
 @pytest.mark.parametrize(
     ("query", "shown", "hidden"),
     [
-        ("", ["Check voided", "Check viewed", "Checks exported"], []),
-        ("?kind=changes", ["Check voided"], ["Check viewed", "Checks exported"]),
-        ("?kind=access", ["Check viewed", "Checks exported"], ["Check voided"]),
+        ("", ["void", "viewed", "exported"], []),
+        ("?kind=changes", ["void"], ["viewed", "exported"]),
+        ("?kind=access", ["viewed", "exported"], ["void"]),
     ],
 )
 def test_the_audit_page_filters_changes_from_access(
     client, changes_and_access, query, shown, hidden
 ):
-    page = client.get(f"/manage/audit{query}{'&' if query else '?'}lang=en").text
-    rows = page.split("<tbody>")[1]
-    assert [word for word in shown if word not in rows] == []
-    assert [word for word in hidden if word in rows] == []
+    rows = client.get(f"/manage/audit{query}").text.split("<tbody>")[1]
+    assert [action for action in shown if f'data-action="{action}"' not in rows] == []
+    assert [action for action in hidden if f'data-action="{action}"' in rows] == []
 
 
 @pytest.mark.parametrize(
@@ -297,7 +296,7 @@ def listed_rows(page: str) -> list[int]:
 
 def older_link(page: str) -> str | None:
     """Return the address of an audit page's "Older entries" link, if it has one."""
-    found = re.search(r'<a href="([^"]*)">Older entries', page)
+    found = re.search(r'<a href="([^"]*)" data-older>', page)
     return html.unescape(found[1]) if found else None
 
 
@@ -314,7 +313,7 @@ def test_the_audit_page_lists_50_a_page_and_every_older_one_is_reached(
         shown += listed_rows(page)
         pages += 1
     assert (shown, pages) == (list(range(201, 0, -1)), 5)
-    assert ">Newest entries</a>" in page
+    assert "data-newest>" in page
 
 
 @pytest.fixture
@@ -349,7 +348,7 @@ def three_days(site, clock, make_user, as_manager):
 def test_the_audit_page_filters_by_kind_days_and_account(client, three_days, query, rows, changes):
     page = client.get(f"/manage/audit?{query}&lang=en").text
     assert listed_rows(page) == rows
-    assert ("Display link changed" in page.split("<tbody>")[-1]) == changes
+    assert ('data-action="display_token"' in page.split("<tbody>")[-1]) == changes
 
 
 def test_the_kind_links_keep_the_other_filters(client, three_days):

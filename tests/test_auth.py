@@ -57,7 +57,7 @@ def test_a_wrong_password_is_answered_with_a_message(client, door_user):
     client.post("/lang/en")
     response = log_in(client, door_user.username, "wrong password")
     assert response.status_code == 401
-    assert "Wrong username or password." in response.text
+    assert 'data-error="wrong_login"' in response.text
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(client, door_user, clock):
@@ -67,7 +67,7 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(client, door_user, c
     assert log_in(client, door_user.username, "guess").status_code == 429
     locked = log_in(client, door_user.username)
     assert locked.status_code == 429
-    assert "locked for 15 minutes" in locked.text
+    assert 'data-error="login_locked"' in locked.text
     clock.now += timedelta(minutes=logins.LOCKOUT_MINUTES - 1)
     assert log_in(client, door_user.username).status_code == 429
     clock.now += timedelta(minutes=1, seconds=1)
@@ -127,8 +127,7 @@ def test_roles_decide_which_pages_open(client, make_user, login, role, path, sta
     response = client.get(path)
     assert response.status_code == status
     if status == 403:
-        assert "Not allowed" in response.text
-        assert "Your account may not open this page." in response.text
+        assert '<section class="card error-page" data-status="403">' in response.text
 
 
 @pytest.mark.parametrize(("role", "has_link"), [("door", False), ("manager", True)])
@@ -136,7 +135,7 @@ def test_the_header_links_managers_to_the_entry_log(client, make_user, login, ro
     login(make_user(role))
     client.post("/lang/en")
     page = client.get("/").text
-    assert ('<a class="button" href="/manage/log">Entry log</a>' in page) is has_link
+    assert ('<a class="button" href="/manage/log">' in page) is has_link
     assert "Kantor Cabang KDR" in page
 
 

@@ -85,7 +85,7 @@ def test_a_code_shown_to_a_manager_pairs_a_tablet_and_staff_log_in_by_name_and_p
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     shown = re.search(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4})</code>", page.text).group(1)
-    assert 'alt="QR code of the pairing address"' in page.text
+    assert "data-pairing-qr" in page.text
 
     response = pair(tablet, shown.lower().replace("-", " "), name="Front door")
     assert response.status_code == 302
@@ -122,7 +122,7 @@ def test_a_code_pairs_for_ten_minutes_and_then_is_refused(tablet, app, code, clo
     clock.now += pairing.CODE_VALID
     response = pair(tablet, code)
     assert response.status_code == 422
-    assert "This pairing code has expired" in response.text
+    assert 'data-error="pairing_code_expired"' in response.text
     assert tablet.get_cookie(TABLET_COOKIE) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Device)) == 0
 
@@ -137,7 +137,7 @@ def test_a_code_pairs_one_tablet_only(tablet, app, code):
     second = app.test_client()
     response = pair(second, code)
     assert response.status_code == 422
-    assert "Kode pemasangan ini sudah dipakai" in response.text
+    assert 'data-error="pairing_code_used"' in response.text
     assert second.get_cookie(TABLET_COOKIE) is None
 
 
@@ -163,7 +163,7 @@ def test_guessing_codes_is_throttled_so_even_the_right_code_waits(tablet, code, 
         assert pair(tablet, "ZZZZZZZZ").status_code == 422
     response = pair(tablet, code)
     assert response.status_code == 429
-    assert "Too many wrong codes from this tablet: try again in 15 minutes." in response.text
+    assert 'data-error="pairing_locked"' in response.text
     assert tablet.get_cookie(TABLET_COOKIE) is None
     clock.now += timedelta(minutes=15)
     # The code itself has expired meanwhile; the window has opened again.
@@ -218,11 +218,11 @@ def test_wrong_pins_are_throttled_per_tablet_so_even_the_right_one_waits(
     for _guess in range(pairing.PIN_GUESSES - 1):
         response = pin_login(tablet, door, "000000")
         assert response.status_code == 401
-        assert "Wrong PIN." in response.text
+        assert 'data-error="wrong_pin"' in response.text
     assert pin_login(tablet, door, "000000").status_code == 429
     response = pin_login(tablet, door)
     assert response.status_code == 429
-    assert "Too many wrong PINs: try again in 15 minutes" in response.text
+    assert 'data-error="pin_locked"' in response.text
     assert tablet.get("/").status_code == 302
 
     other = app.test_client()  # another paired tablet is not locked by this one's guesses
@@ -328,7 +328,7 @@ def test_a_manager_s_bad_pin_is_refused_with_its_reason_and_nothing_stored(
     login(manager_user)
     response = client.post(f"/manage/tablets/pins/{door_user.id}", data={"pin": typed})
     assert response.status_code == 422
-    assert "A PIN is 4 to 6 digits." in response.text or "Type the PIN." in response.text
+    assert f'id="pin-{door_user.id}-error"' in response.text
     db.session.refresh(door_user)
     assert door_user.pin_hash is None
 
@@ -341,7 +341,7 @@ def test_a_pin_is_never_given_to_a_manager_nor_to_staff_of_another_site(
     login(manager_user)
     response = client.post(f"/manage/tablets/pins/{other_manager.id}", data={"pin": "1234"})
     assert response.status_code == 422
-    assert "is not door staff of this site" in response.text
+    assert 'data-error="not_door_staff"' in response.text
     assert (
         client.post(f"/manage/tablets/pins/{stranger.id}", data={"pin": "1234"}).status_code == 404
     )
@@ -425,7 +425,7 @@ def test_pairing_and_unpairing_are_in_the_audit_log(client, tablet, login, manag
     login(manager_user)
     client.post(f"/manage/tablets/{device.public_id}/unpair")
     page = client.get("/manage/audit").text
-    assert "Tablet paired" in page and "Tablet unpaired" in page
+    assert 'data-action="tablet_paired"' in page and 'data-action="tablet_unpaired"' in page
     entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action.like("tablet_%")))
     assert [(e.action, e.user_id) for e in entries] == [
         ("tablet_paired", manager_user.id),
@@ -456,7 +456,7 @@ def test_the_door_s_staff_buttons_show_display_names_and_usernames_without_one(
     assert "satpam1" not in names
     assert "<h1>Budi Santoso</h1>" in tablet.get(f"/door/staff/{named.id}").text
     pin_login(tablet, named)
-    assert 'Switch staff<span class="who">&nbsp;(Budi Santoso)' in in_english(tablet).get("/").text
+    assert '<span class="who">&nbsp;(Budi Santoso)</span>' in in_english(tablet).get("/").text
 
 
 def test_wrong_pins_on_every_tablet_together_are_throttled_per_account(

@@ -151,9 +151,9 @@ def test_an_admin_edits_a_site_on_its_page(client, as_admin, site):
     form = {"name": "Kantor Kediri", "timezone": "Asia/Makassar", "daily_quota": "45"}
     assert client.post(f"/manage/admin/sites/{site.id}", data=form).status_code == 302
     assert stored(site) == ("Kantor Kediri", "Asia/Makassar", 45)
-    audit = client.get("/manage/audit?lang=en").text
-    assert "Name: Kantor Cabang KDR → Kantor Kediri" in audit
-    assert "Time zone: Asia/Jakarta → Asia/Makassar" in audit
+    [detail] = audit_details("settings")
+    assert detail["name"] == ["Kantor Cabang KDR", "Kantor Kediri"]
+    assert detail["timezone"] == ["Asia/Jakarta", "Asia/Makassar"]
 
 
 def test_a_zone_set_from_the_command_line_stays_choosable(client, as_admin, site, clock):
@@ -190,7 +190,7 @@ def test_a_quota_below_today_s_admissions_is_refused_on_the_page(
     form = {"name": "Kantor Cabang KDR", "timezone": "Asia/Jakarta", "daily_quota": "1"}
     response = client.post(f"/manage/admin/sites/{site.id}?lang=en", data=form)
     assert response.status_code == 400
-    assert "2 visitors are already admitted today" in response.text
+    assert 'data-error="quota_below_admitted"' in response.text
     assert stored(site)[2] == 60
 
 
@@ -207,8 +207,12 @@ def test_an_admin_moves_an_account_and_it_must_log_in_again(
     assert guard.get("/").status_code == 302  # sent to the login page
     db.session.expire_all()
     assert db.session.get(User, door.id).site_id == malang.id
-    audit = client.get("/manage/audit?lang=en").text
-    assert f"{door.username}: Door staff → Manager, KDR → MLG" in audit
+    assert {
+        "account": door.username,
+        "change": "moved",
+        "roles": ["door", "manager"],
+        "sites": ["KDR", "MLG"],
+    } in audit_details("account")
 
 
 def test_a_moved_managers_displays_and_tokens_stop(
@@ -264,7 +268,7 @@ def test_an_admin_cannot_leave_admin_on_the_page(client, as_admin, site):
     form = {"role": "manager", "site_id": str(site.id)}
     response = client.post(f"/manage/admin/accounts/{as_admin.id}?lang=en", data=form)
     assert response.status_code == 400
-    assert "cannot take your own administrator role away" in response.text
+    assert 'data-error="cannot_leave_admin"' in response.text
     assert client.get("/manage/admin").status_code == 200  # still an admin, still logged in
 
 

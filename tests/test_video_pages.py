@@ -96,15 +96,18 @@ def test_no_answer_on_the_console_puts_the_session_back_then_closes_it(
 
 
 @pytest.mark.parametrize(
-    ("path", "status"),
-    [("/floor/video/{id}/done", 409), ("/floor/video/999999/start", 404)],
+    ("path", "status", "code"),
+    [
+        ("/floor/video/{id}/done", 409, "wrong_floor_state"),
+        ("/floor/video/999999/start", 404, "unknown_video_session"),
+    ],
 )
 def test_a_refused_video_step_says_why_and_changes_nothing(
-    client, as_officer, site, clock, path, status
+    client, as_officer, site, clock, path, status, code
 ):
     booking = called_to_officer(client, site, None, clock)
     response = client.post(path.format(id=booking.id))
-    assert response.status_code == status and 'class="flash error"' in response.text
+    assert response.status_code == status and f'data-error="{code}"' in response.text
     assert fresh(booking).floor_state == CALLED
 
 
@@ -237,7 +240,8 @@ def test_the_door_form_refuses_a_video_session_in_words_and_stores_nothing(
     login(door_user)
     form = PASSING_FORM | {"temperature": "36,5", "booking_code": booking.code}
     refused = client.post("/?lang=en", data=form)
-    assert refused.status_code == 409 and "video session" in refused.text
+    assert refused.status_code == 409
+    assert 'data-error="video_session_not_at_door"' in refused.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
     assert fresh(booking).status == booking_rules.BOOKED
 

@@ -13,7 +13,7 @@ from checkin.domain.roles import Capability
 from checkin.extensions import db
 from checkin.models import Site, User
 from checkin.services import accounts, headoffice, reports, sites, transaction
-from checkin.web.common import acting_user, now, requires
+from checkin.web.common import acting_user, flash_refusal, now, requires
 from checkin.web.forms import Form, options, show_error
 from checkin.web.forms.admin import (
     AccountForm,
@@ -23,7 +23,6 @@ from checkin.web.forms.admin import (
     SiteEditForm,
     SiteForm,
 )
-from checkin.words.errors import error_text
 from checkin.words.labels import ROLE_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/manage/admin")
@@ -234,7 +233,7 @@ def set_active(user_id: int):
         with transaction.owned():
             accounts.set_account_active(account, active, acting_user(), now())
     except ServiceError as error:
-        flash(error_text(error), "error")
+        flash_refusal(error)
     else:
         if active:
             flash(_("%(name)s can log in again.", name=account.username), "success")
@@ -250,7 +249,7 @@ def reset_password(user_id: int):
     account = account_or_404(user_id)
     form = PasswordForm()
     if not form.validate():
-        flash(error_text(PasswordTooShort(limits.MIN_PASSWORD)), "error")
+        flash_refusal(PasswordTooShort(limits.MIN_PASSWORD))
         return redirect(url_for(".index"))
     with transaction.owned():
         accounts.reset_password(account, form.password.data, acting_user(), now())

@@ -7,7 +7,6 @@ from urllib.parse import unquote, urlsplit
 from flask import (
     Blueprint,
     abort,
-    flash,
     g,
     redirect,
     render_template,
@@ -28,7 +27,14 @@ from checkin.extensions import login_manager
 from checkin.models import User
 from checkin.services import accounts, logins, transaction
 from checkin.web import door
-from checkin.web.common import SESSION_TABLET, acting_user, now, paired_tablet, requested_path
+from checkin.web.common import (
+    SESSION_TABLET,
+    acting_user,
+    flash_error,
+    now,
+    paired_tablet,
+    requested_path,
+)
 from checkin.web.errors import wants_json
 from checkin.web.forms import Form, storable
 from checkin.words.labels import LANGUAGES
@@ -143,7 +149,7 @@ def login():
         if result.locked_until is not None:
             # The same words for an account and for a name no account has: nothing to learn.
             minutes = logins.minutes_until(result.locked_until, now())
-            flash(
+            flash_error(
                 ngettext(
                     "Too many failed attempts: this account is locked for %(num)d minute "
                     "on this device. Other devices can still log in.",
@@ -151,11 +157,11 @@ def login():
                     "on this device. Other devices can still log in.",
                     minutes,
                 ),
-                "error",
+                "login_locked",
             )
             status = 429
         else:
-            flash(_("Wrong username or password."), "error")
+            flash_error(_("Wrong username or password."), "wrong_login")
             status = 401
     elif form.is_submitted():
         status = 400

@@ -18,6 +18,7 @@ from checkin.domain.errors import ServiceError, UnknownSite
 from checkin.models import Booking, Site
 from checkin.services import bookings, sites, transaction
 from checkin.web.common import now, qr_code
+from checkin.web.forms import mark_error
 from checkin.web.forms.booking_page import BookingForm, CancelForm, DayForm
 from checkin.words.booking_words import cancelled_text, grouped_code, page_error_text
 from checkin.words.calendar import day_text
@@ -146,7 +147,7 @@ def cancel(code: str):
         with transaction.owned():
             cancelled = bookings.cancel_on_page(site, form.code.data, form.phone.data, now())
     except ServiceError as error:
-        form.code.errors = [page_error_text(error)]
+        mark_error(form.code, page_error_text(error), error.code)
         return render_page(site, error.status, cancel_form=form)
     return render_page(site, notice=cancelled_text(cancelled))
 

@@ -18,6 +18,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     request,
     send_file,
@@ -30,11 +31,13 @@ from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.security import safe_join
 
 from checkin.domain import limits
+from checkin.domain.errors import ServiceError
 from checkin.domain.roles import Capability
 from checkin.extensions import db
 from checkin.models import Device, Site, User, Visit
 from checkin.services import checkins, pairing, transaction
 from checkin.words import exports
+from checkin.words.errors import error_text
 
 # The paired tablet's credential (a cookie); the tablet a session was opened on (by PIN or
 # password), which it must keep coming from; and whether it was opened by PIN.
@@ -140,6 +143,16 @@ def door_tablet() -> Device | None:
     if tablet is None or not current_user.is_authenticated:
         return None
     return tablet if tablet.site_id == current_user.site_id else None
+
+
+def flash_error(message: str, code: str) -> None:
+    """Flash an error with the code of its cause, which base.html marks it with (data-error)."""
+    flash(message, f"error:{code}")
+
+
+def flash_refusal(error: ServiceError) -> None:
+    """Flash why a service refused, in the reader's words, marked with the error's code."""
+    flash_error(error_text(error), error.code)
 
 
 @lru_cache(maxsize=64)

@@ -41,6 +41,7 @@ from checkin.web.common import (
     acting_user,
     current_site,
     door_tablet,
+    flash_refusal,
     now,
     own_visit,
     qr_code,
@@ -54,7 +55,6 @@ from checkin.web.schemas import TabletRulesSchema
 from checkin.web.security import without_personal_data
 from checkin.words.booking_words import door_templates, door_text
 from checkin.words.calendar import holiday_language, weekday_names
-from checkin.words.errors import error_text
 from checkin.words.labels import hour_minute
 
 bp = Blueprint("door", __name__)
@@ -248,7 +248,7 @@ def check_in():
     try:
         result = record_check(current_site(), acting_user(), data)
     except ServiceError as error:  # the booking picked: unknown, or admitted already
-        flash(error_text(error), "error")
+        flash_refusal(error)
         return render_door(form, error.status)
     # Post/Redirect/Get: reloading the result page never records the visitor twice.
     return redirect(url_for("door.visit", visit_id=result.visit.id), 303)
@@ -301,7 +301,7 @@ def left_without_retest(visit_id: int):
         with transaction.owned():
             retests.record_left(first, now())
     except ServiceError as error:
-        flash(error_text(error), "error")
+        flash_refusal(error)
     else:
         time = hour_minute(first.checked_at, first.site)
         flash(_("The visitor measured at %(time)s left without a re-test.", time=time), "success")
@@ -323,7 +323,7 @@ def admit_past_quota(visit_id: int):
         return render_result(refused, ReadingForm(), 422, form)
     if not overrides.overridable(refused, now()):
         # Said before the PIN is checked: a second press spends no guess.
-        flash(error_text(NotOverridable()), "error")
+        flash_refusal(NotOverridable())
         return render_result(refused, ReadingForm(), NotOverridable.status)
     try:
         # A wrong PIN is an answer, not an error: the failure it counts is committed with it.
@@ -342,7 +342,7 @@ def admit_past_quota(visit_id: int):
             )
     except ServiceError as error:
         if error.field is None:  # admitted past the quota by a press just before this one
-            flash(error_text(error), "error")
+            flash_refusal(error)
         else:
             show_error(form[error.field], error)
         return render_result(refused, ReadingForm(), error.status, form)

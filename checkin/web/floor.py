@@ -59,8 +59,13 @@ def floor_state() -> dict[str, Any]:
     }
 
 
-def render_console(message: str | None = None, status: int = 200) -> tuple[str, int]:
-    """Render the console: the officer's booths as cards, the others to open, the queue."""
+def render_console(
+    message: str | None = None, status: int = 200, code: str | None = None
+) -> tuple[str, int]:
+    """Render the console: the officer's booths as cards, the others to open, the queue.
+
+    ``message`` says why a press was refused; ``code`` names the cause (data-error).
+    """
     site = current_site()
     with transaction.owned():  # a site made before the floor gets its booths now
         booths.booths_in_use(site)
@@ -80,6 +85,7 @@ def render_console(message: str | None = None, status: int = 200) -> tuple[str, 
         queue_waiting=seen["waiting"] > 0,
         may_open=len(mine) + len(videos) < site.booths_per_officer,
         error=message,
+        error_code=code,
         steps_from=calling.steps_from,
         hour_minute=hour_minute,
         booth_form=BoothForm(),
@@ -90,12 +96,14 @@ def render_console(message: str | None = None, status: int = 200) -> tuple[str, 
 def refused(error: ServiceError) -> tuple[str, int]:
     """Show the console again with why the press was refused."""
     missing = isinstance(error, (UnknownBooth, UnknownVideoSession))
-    return render_console(error_text(error), 404 if missing else 409)
+    return render_console(error_text(error), 404 if missing else 409, error.code)
 
 
 def stale_page() -> tuple[str, int]:
     """Show the console again after a press without a valid form (an old page, no token)."""
-    return render_console(_("Nothing was done: the page was out of date. Try again."), 400)
+    return render_console(
+        _("Nothing was done: the page was out of date. Try again."), 400, "stale_page"
+    )
 
 
 def back_to(number: int) -> Response:

@@ -30,7 +30,7 @@ from checkin.web.common import (
     session_tablet,
 )
 from checkin.web.errors import wants_json
-from checkin.web.forms import show_error
+from checkin.web.forms import mark_error, show_error
 from checkin.web.forms.pairing import PairForm, PinForm
 
 bp = Blueprint("tablet", __name__)
@@ -146,18 +146,20 @@ def pin(user_id: int):
             return redirect(url_for("door.index"))
         if result.locked_until is not None:
             minutes = logins.minutes_until(result.locked_until, now())
-            form.pin.errors = [
+            mark_error(
+                form.pin,
                 ngettext(
                     "Too many wrong PINs: try again in %(num)d minute, or log in with "
                     "your password.",
                     "Too many wrong PINs: try again in %(num)d minutes, or log in with "
                     "your password.",
                     minutes,
-                )
-            ]
+                ),
+                "pin_locked",
+            )
             status = 429
         else:
-            form.pin.errors = [_("Wrong PIN.")]
+            mark_error(form.pin, _("Wrong PIN."), "wrong_pin")
             status = 401
     elif form.is_submitted():
         status = 422

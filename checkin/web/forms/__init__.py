@@ -90,9 +90,15 @@ def stripped(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
+def mark_error(field: Field, words: str, code: str) -> None:
+    """Put ``words`` under ``field``, with the code of their cause for the page (data-error)."""
+    field.errors = [*field.errors, words]
+    field.error_code = code
+
+
 def show_error(field: Field, error: ServiceError) -> None:
     """Put a service's refusal under the form field it is about."""
-    field.errors = [*field.errors, error_text(error)]
+    mark_error(field, error_text(error), error.code)
 
 
 def name_field(presence: Any) -> StringField:

@@ -30,6 +30,7 @@ from checkin.services import checkins, entry_log, floor, overrides, reports, tra
 from checkin.web.common import (
     acting_user,
     current_site,
+    flash_refusal,
     managers,
     now,
     own_visit,
@@ -49,7 +50,7 @@ from checkin.web.manage import bookings, displays, settings, tablets
 from checkin.web.security import without_personal_data
 from checkin.words import charts, exports
 from checkin.words.audit import ACTION_LABELS, describe_audit
-from checkin.words.errors import conflict_text, error_text
+from checkin.words.errors import conflict_text
 from checkin.words.labels import (
     FLOOR_STATE_LABELS,
     hour_minute,
@@ -169,7 +170,7 @@ def void(visit_id: int):
         with transaction.owned():
             checkins.void_visit(mistaken, acting_user(), form.reason.data, now())
     except AlreadyVoided as error:
-        flash(error_text(error), "error")
+        flash_refusal(error)
     else:
         checked = hour_minute(mistaken.checked_at, mistaken.site)
         flash(_("The check at %(time)s is void.", time=checked), "success")

@@ -20,7 +20,7 @@ from checkin.domain import admission, calling, limits
 from checkin.domain.errors import QuotaBelowAdmitted, ServiceError
 from checkin.models import Site
 from checkin.services import bookings, booths, calendar, day_counter, sites, transaction
-from checkin.web.common import acting_user, current_site, managers, now
+from checkin.web.common import acting_user, current_site, flash_refusal, managers, now
 from checkin.web.forms import show_error
 from checkin.web.forms.calendar import weekday_quotas, weekdays_data
 from checkin.web.forms.floor import floor_settings_form, wait_kpi_form
@@ -265,7 +265,7 @@ def remove_closed_day(day: str):
         with transaction.owned():
             calendar.remove_closed_day(current_site(), reopened, acting_user(), now())
     except ServiceError as error:
-        flash(error_text(error), "error")
+        flash_refusal(error)
     else:
         flash(_("The office is open on %(day)s.", day=day_text(reopened)), "success")
     return redirect(url_for("manage.settings.page", _anchor="closed-days"))

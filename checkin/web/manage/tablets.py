@@ -13,10 +13,17 @@ from checkin.domain.errors import NotDoorStaff, UnknownAccount, UnknownDevice
 from checkin.domain.roles import Capability
 from checkin.models import Device
 from checkin.services import checkins, leases, pairing, transaction
-from checkin.web.common import acting_user, current_site, managers, now, qr_code, requires
+from checkin.web.common import (
+    acting_user,
+    current_site,
+    flash_refusal,
+    managers,
+    now,
+    qr_code,
+    requires,
+)
 from checkin.web.forms.pairing import SetPinForm
 from checkin.web.security import without_personal_data
-from checkin.words.errors import error_text
 
 bp = Blueprint("tablets", __name__, url_prefix="/tablets")
 
@@ -97,7 +104,7 @@ def set_pin(user_id: int):
         abort(404)
     except NotDoorStaff as error:
         # Not a row of the PIN table (which lists door staff only): said above the page.
-        flash(error_text(error), "error")
+        flash_refusal(error)
         return render_tablets(status=422)
     flash(_("%(name)s has a new PIN.", name=user.username), "success")
     return redirect(url_for(".index"))
