@@ -25,7 +25,7 @@ class Site(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(40), default="Asia/Jakarta")
     daily_quota: Mapped[int] = mapped_column(default=admission.DEFAULT_DAILY_QUOTA)
     fever_cutoff_dc: Mapped[int] = mapped_column(default=admission.DEFAULT_FEVER_CUTOFF_DC)
-    # Columns keep the word "recheck" they were made with; the code says re-test.
+    # The column and its check keep the word "recheck" they were made with; the code says re-test.
     retest_minutes: Mapped[int] = mapped_column(
         "recheck_minutes", default=admission.DEFAULT_RETEST_MINUTES
     )
@@ -95,7 +95,7 @@ class DayQuota(db.Model):
     issued: Mapped[int] = mapped_column(default=0)
     checks: Mapped[int] = mapped_column(default=0)
     refused: Mapped[int] = mapped_column(default=0)
-    retests: Mapped[int] = mapped_column("rechecks", default=0)  # the column's first name
+    retests: Mapped[int] = mapped_column("rechecks", default=0)  # the column's name as made
     refused_fever: Mapped[int] = mapped_column(default=0)
     refused_no_hand_sanitiser: Mapped[int] = mapped_column(default=0)
     refused_no_mask: Mapped[int] = mapped_column(default=0)

@@ -243,6 +243,7 @@ class CheckInSchema(Schema):
                     {name: ["Required for a check recorded offline."] for name in missing}
                 )
         if data["retest_of"] is not None and data["retest_of_ref"] is not None:
+            # The error names the field as clients send it.
             raise ValidationError("Name the first reading once.", "recheck_of_ref")
         if data["id_number"] and data["nik_last4"]:
             raise ValidationError("Give the NIK or its last 4 digits, not both.", "nik_last4")
