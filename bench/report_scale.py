@@ -1,7 +1,7 @@
 """Report queries at scale: years of visits generated with set-based SQL, then timed and explained.
 
 Every generated day follows the rules with the default policy (quota 60, cut-off 37.3 °C): of
-150 checks, 6 are first readings at 38.0 °C (re-check), 6 are refused for no mask, the first 60
+150 checks, 6 are first readings at 38.0 °C (re-test), 6 are refused for no mask, the first 60
 passing visitors get slots 1..60 and the other 78 are refused with ``quota_full``. The day rows
 are then rolled up from the visits with GROUP BY, so their counters equal the rows by construction.
 """

@@ -428,7 +428,7 @@ def counters_of_rows(site_id: int, day: date) -> dict[str, int]:
         "admitted": admitted,
         "checks": len(valid),
         "refused": sum(visit.status == "refused" for visit in valid),
-        "rechecks": sum(visit.status == "recheck" for visit in valid),
+        "retests": sum(visit.status == "recheck" for visit in valid),
     }
     for reason in admission.REASONS:
         counted[f"refused_{reason}"] = sum(

@@ -32,7 +32,7 @@ ast.parse = _one_parse_at_a_time
 # (method, path, field named by the 422) -> why no schema can express the rule.
 STATEFUL_RULES = {
     ("POST", "/checkins", "recheck_of"): (
-        "a re-test names a first reading that is waiting for one (a recheck of this site, not"
+        "a re-test names a first reading that is waiting for one (a re-test of this site, not"
         " re-tested yet): a fact of the database, not of the request"
     ),
     ("POST", "/checkins", "recheck_of_ref"): (

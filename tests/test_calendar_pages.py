@@ -13,7 +13,7 @@ from checkin.models import AuditEntry, ClosedDay, WeekdayQuota
 from checkin.services import calendar, transaction
 from checkin.web.forms.calendar import WEEKDAY_FIELDS
 from tests.test_office_calendar import CHRISTMAS, SUNDAY, local
-from tests.test_recheck_wait import SETTINGS
+from tests.test_retest_wait import SETTINGS
 
 PASSING_FORM = {"temperature": "36.5", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
 

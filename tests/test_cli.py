@@ -271,10 +271,10 @@ def test_demo_history_is_recorded_by_the_check_in_service(runner, clock):
             .order_by(Visit.checked_at, Visit.id)
         ).all()
         assert admitted == sorted(admitted), row.day
-    seconds = db.session.scalars(sa.select(Visit).where(Visit.recheck_of_id.is_not(None))).all()
+    seconds = db.session.scalars(sa.select(Visit).where(Visit.retest_of_id.is_not(None))).all()
     assert seconds, "the demo has no re-tests"
     for second in seconds:
-        first = second.recheck_of
+        first = second.retest_of
         assert second.checked_at >= retests.ready_at(first, site)
 
 

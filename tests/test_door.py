@@ -195,7 +195,7 @@ def test_the_re_test_is_linked_to_the_first_reading(door, clock, second_reading,
     assert f'class="verdict {status}"' in page
     assert "second reading; first was 37.6 °C at 10:00" in page
     first, second = stored_visits()
-    assert (second.recheck_of_id, second.status, second.slot) == (first.id, status, slot)
+    assert (second.retest_of_id, second.status, second.slot) == (first.id, status, slot)
     assert second.visitor_name == "Budi"
     if status == "refused":
         assert second.reasons == ["fever"]

@@ -50,7 +50,7 @@ EXAMPLES = [
     errors.NotSupervisor(),
     errors.NegativeQuota(),
     errors.QuotaBelowAdmitted(3, 2),
-    errors.RecheckWaitOutOfRange(1, 30),
+    errors.RetestWaitOutOfRange(1, 30),
     errors.NotAHoliday(date(2026, 12, 24)),
     errors.ClosedDayInPast(date(2026, 11, 1)),
     errors.AlreadyClosed(date(2026, 12, 26)),
@@ -175,7 +175,7 @@ def make_retest_refusal(code, make_visit, manager_user, clock):
         clock.now += timedelta(minutes=5)
     elif code == "already_retested":
         clock.now += timedelta(minutes=5)
-        make_visit(recheck_of=first.id)
+        make_visit(retest_of=first.id)
     return first.id
 
 

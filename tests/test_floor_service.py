@@ -85,7 +85,7 @@ def test_only_admitted_visits_wait_on_the_floor(make_visit):
 def test_an_admitted_retest_waits_on_the_floor(make_visit, clock):
     first = make_visit(temperature_dc=380).visit
     clock.now += timedelta(minutes=6)
-    second = make_visit(temperature_dc=365, recheck_of=first.id).visit
+    second = make_visit(temperature_dc=365, retest_of=first.id).visit
     assert (second.status, state_of(second.id).floor_state) == (admission.ADMITTED, WAITING)
 
 

@@ -162,7 +162,7 @@ FORM_EXAMPLES = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-# Who posts which form where; {first}, {recheck}, {account} and {site} are filled in by the test.
+# Who posts which form where; {first}, {retest}, {account} and {site} are filled in by the test.
 FORMS = {
     "check-in": (
         "door",
@@ -179,7 +179,7 @@ FORMS = {
             "client_ref",
         ),
     ),
-    "re-test": ("door", "/visits/{recheck}/retest", ("temperature", "client_ref")),
+    "re-test": ("door", "/visits/{retest}/retest", ("temperature", "client_ref")),
     "settings": (
         "manager",
         "/manage/settings",
@@ -237,7 +237,7 @@ def test_any_value_of_any_form_field_gets_a_page_not_a_server_error(
         login(make_user(role))
     path = path.format(
         first=make_visit().visit.id,
-        recheck=make_visit(temperature_dc=380).visit.id,
+        retest=make_visit(temperature_dc=380).visit.id,
         account=make_user("door").id,
         site=make_user("door").site_id,
     )

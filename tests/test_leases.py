@@ -54,7 +54,7 @@ def test_a_lease_takes_five_slots_from_the_counter(site, tablet, clock):
     lease = leases.top_up(tablet, clock.now)
     assert lease.slots == [1, 2, 3, 4, 5]
     assert (lease.quota.used, lease.quota.left, lease.quota.held) == (5, 55, 5)
-    assert (lease.rules.checks[0].at_least_dc, lease.rules.recheck_minutes) == (373, 5)
+    assert (lease.rules.checks[0].at_least_dc, lease.rules.retest_minutes) == (373, 5)
     assert leases.top_up(tablet, clock.now).slots == [1, 2, 3, 4, 5]
     row = db.session.get(DayQuota, (site.id, lease.day))
     assert (row.used, row.admitted, row.held, row.issued, row.checks) == (5, 0, 5, 5, 0)
@@ -220,8 +220,8 @@ def test_an_offline_re_test_names_its_first_reading_by_reference(site, clock, ta
         temperature_dc=376,
     )
     later = clock.now + timedelta(minutes=5)
-    second = upload(site, tablet, decision(tablet, later, slot=1), recheck_of_ref=first_ref)
-    assert (second.visit.recheck_of_id, second.visit.slot) == (first.visit.id, 1)
+    second = upload(site, tablet, decision(tablet, later, slot=1), retest_of_ref=first_ref)
+    assert (second.visit.retest_of_id, second.visit.slot) == (first.visit.id, 1)
     resting = upload(
         site, tablet, decision(tablet, clock.now, "recheck", ("fever",)), temperature_dc=380
     )
@@ -229,7 +229,7 @@ def test_an_offline_re_test_names_its_first_reading_by_reference(site, clock, ta
         site,
         tablet,
         decision(tablet, clock.now + timedelta(minutes=1), "refused", ("fever",)),
-        recheck_of_ref=resting.visit.client_ref,
+        retest_of_ref=resting.visit.client_ref,
         temperature_dc=380,
     )
     assert (too_early.visit, too_early.conflict.cause) == (None, "retest_too_early")
@@ -291,7 +291,7 @@ def test_only_the_paired_tablet_that_decided_a_check_offline_may_upload_it(site,
     [
         {"recorded_at": timedelta(minutes=6)},  # recorded in the future
         {"mask": False},  # decided otherwise than the rules
-        {"recheck_of_ref": "6f0f7c4e-1b1e-4a58-9f5e-0c1d2e3f4a5b"},  # a re-test of nothing
+        {"retest_of_ref": "6f0f7c4e-1b1e-4a58-9f5e-0c1d2e3f4a5b"},  # a re-test of nothing
     ],
 )
 def test_a_slot_given_in_a_check_kept_as_a_conflict_is_never_given_again(

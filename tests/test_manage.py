@@ -261,7 +261,7 @@ def test_check_page_shows_the_whole_check_and_the_form_to_void_it(
 ):
     first = make_visit(temperature_dc=375, visitor_name="Siti Aminah", phone="081234567890")
     clock.now += timedelta(minutes=6)
-    retest = make_visit(recheck_of=first.visit.id, visitor_name="Siti Aminah")
+    retest = make_visit(retest_of=first.visit.id, visitor_name="Siti Aminah")
     html = client.get(f"/manage/visits/{retest.visit.id}?lang=en").text
     assert "Check at 10:06" in html
     assert "Admitted" in html and "No. 1" in html

@@ -33,7 +33,7 @@ def test_upgrading_from_0005_keeps_today_open_and_counting(empty_database, clock
         connection.execute(sa.text(OLD_DAY), {"day": day})
     flask_migrate.upgrade()
     site = db.session.scalar(sa.select(Site))
-    assert site.recheck_minutes == 30  # held to the new range
+    assert site.retest_minutes == 30  # held to the new range
     row = db.session.get(DayQuota, (site.id, day))
     assert (row.closed, row.refused_closed, row.limit) == (False, 0, 60)
     with transaction.owned():

@@ -51,7 +51,7 @@ def test_periods_and_totals_add_up_to_the_days(site, make_visit, clock):
     assert report.total.checks == sum(day.checks for day in days) == 23
     assert report.total.admitted == sum(period.admitted for period in report.periods) == 12
     assert report.total.reasons["no_mask"] == 7
-    assert report.total.rechecks == 4
+    assert report.total.retests == 4
     # Every one of the ten days saw visitors, so the quota counts ten days of 60.
     assert (report.total.open_days, report.total.quota) == (10, 600)
     assert report.total.usage == pytest.approx(12 / 600)
@@ -66,7 +66,7 @@ def test_quiet_days_do_not_count_towards_the_quota(site, make_visit, clock):
 
 def test_arrivals_count_first_readings_per_local_hour(site, make_visit, manager_user, clock):
     first = make_visit(temperature_dc=380).visit
-    make_visit(now=clock.now + timedelta(minutes=6), recheck_of=first.id)
+    make_visit(now=clock.now + timedelta(minutes=6), retest_of=first.id)
     make_visit(now=clock.now + timedelta(hours=2), temperature_dc=360)
     mistake = make_visit(now=clock.now + timedelta(hours=2)).visit
     checkins.void_visit(mistake, manager_user, "typed twice", clock.now)

@@ -58,7 +58,7 @@ def test_sixty_first_passing_visitor_gets_quota_full(site, make_visit):
 @pytest.mark.parametrize(
     "failing", [{"mask": False}, {"hand_sanitiser": False}, {"temperature_dc": 373}]
 )
-def test_refused_and_recheck_visitors_take_no_slot(make_visit, failing):
+def test_refused_and_retest_visitors_take_no_slot(make_visit, failing):
     assert make_visit(**failing).quota.used == 0
     assert make_visit().visit.slot == 1
 
@@ -160,7 +160,7 @@ def test_day_counters_match_the_rows(site, make_visit, clock):
     counted = dict(
         db.session.execute(sa.select(Visit.status, sa.func.count()).group_by(Visit.status)).all()
     )
-    assert (row.used, row.refused, row.rechecks, row.checks) == (
+    assert (row.used, row.refused, row.retests, row.checks) == (
         counted["admitted"],
         counted["refused"],
         counted["recheck"],
@@ -252,8 +252,8 @@ def test_a_re_test_may_happen_from_the_whole_minute_staff_are_shown(
     first = make_visit(now=start + first_reading, temperature_dc=375).visit
     assert retests.ready_at(first, site) == start + ready
     with pytest.raises(RetestTooEarly):
-        make_visit(now=start + ready - timedelta(seconds=1), recheck_of=first.id)
-    assert make_visit(now=start + ready, recheck_of=first.id).visit.status == "admitted"
+        make_visit(now=start + ready - timedelta(seconds=1), retest_of=first.id)
+    assert make_visit(now=start + ready, retest_of=first.id).visit.status == "admitted"
 
 
 def test_a_visit_stored_by_the_core_insert_holds_every_column_the_model_defines(make_visit):

@@ -122,8 +122,8 @@ def _seed_day(
         data = _made_up_check(rng) if first is None else _second_reading(first, rng)
         visit = checkins.record(site, rng.choice(staff), data, checked_at).visit
         recorded += 1
-        if visit.status == admission.RECHECK:
-            rested = checked_at + timedelta(minutes=rng.randint(site.recheck_minutes, 15))
+        if visit.status == admission.RETEST:
+            rested = checked_at + timedelta(minutes=rng.randint(site.retest_minutes, 15))
             retest_at = max(rested, retests.ready_at(visit, site))
             heapq.heappush(queue, (retest_at, number, visit))
     return recorded

@@ -14,19 +14,19 @@ DEFAULT_FEVER_CUTOFF_DC = 373
 # 37.0 is still usual for offices that screen more strictly. The settings warning names this range.
 USUAL_CUTOFF_MIN_DC = 370
 USUAL_CUTOFF_MAX_DC = 380
-DEFAULT_RECHECK_MINUTES = 5
+DEFAULT_RETEST_MINUTES = 5
 # A visitor asked to rest who is not back this long after the first reading may be recorded as
 # gone, so that door staff stop waiting for them.
 LEFT_AFTER_MINUTES = 30
 # A visitor rests at least a minute; longer than half an hour, they would rather go home.
-MIN_RECHECK_MINUTES = 1
-MAX_RECHECK_MINUTES = 30
+MIN_RETEST_MINUTES = 1
+MAX_RETEST_MINUTES = 30
 DEFAULT_DAILY_QUOTA = 60
 
 ADMITTED = "admitted"
 REFUSED = "refused"
-RECHECK = "recheck"
-STATUSES = (ADMITTED, REFUSED, RECHECK)
+RETEST = "recheck"  # the status a visit stores: the word rows have held from the start
+STATUSES = (ADMITTED, REFUSED, RETEST)
 
 FEVER = "fever"
 NO_HAND_SANITISER = "no_hand_sanitiser"
@@ -102,7 +102,7 @@ class Reading:
     hand_sanitiser: bool
     mask: bool
     distancing: bool
-    is_recheck: bool = False
+    is_retest: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,8 @@ def screen(reading: Reading, policy: Policy) -> Screening:
     reasons = tuple(check.reason for check in checks(policy) if check.fails(reading))
     if not reasons:
         return Screening(ADMITTED, ())
-    if reasons == RETEST_WHEN_ONLY and not reading.is_recheck:
-        return Screening(RECHECK, reasons)
+    if reasons == RETEST_WHEN_ONLY and not reading.is_retest:
+        return Screening(RETEST, reasons)
     return Screening(REFUSED, reasons)
 
 

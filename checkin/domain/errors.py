@@ -32,7 +32,7 @@ class ServiceError(Exception):
         return {name: getattr(self, name) for name in getattr(self, "__dataclass_fields__", {})}
 
 
-# Re-tests
+# Re-tests. Their API field stays "recheck_of", the name clients send the first reading by.
 class RetestNotWaiting(ServiceError):
     """The reading named as the first is not one of the site's that asked for a re-test."""
 
@@ -203,9 +203,10 @@ class QuotaBelowAdmitted(ServiceError):
 
 
 @dataclass(eq=False)
-class RecheckWaitOutOfRange(ServiceError):
+class RetestWaitOutOfRange(ServiceError):
     """A re-test wait outside the minutes a visitor can sensibly rest."""
 
+    # The code and field keep the wire names API clients and the settings form know.
     code, field = "recheck_wait_out_of_range", "recheck_minutes"
     low: int
     high: int

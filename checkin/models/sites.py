@@ -25,7 +25,10 @@ class Site(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(40), default="Asia/Jakarta")
     daily_quota: Mapped[int] = mapped_column(default=admission.DEFAULT_DAILY_QUOTA)
     fever_cutoff_dc: Mapped[int] = mapped_column(default=admission.DEFAULT_FEVER_CUTOFF_DC)
-    recheck_minutes: Mapped[int] = mapped_column(default=admission.DEFAULT_RECHECK_MINUTES)
+    # The column and its check keep the word "recheck" they were made with; the code says re-test.
+    retest_minutes: Mapped[int] = mapped_column(
+        "recheck_minutes", default=admission.DEFAULT_RETEST_MINUTES
+    )
     online_service_url: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     booths_per_officer: Mapped[int] = mapped_column(
@@ -42,8 +45,8 @@ class Site(db.Model):
         sa.CheckConstraint("daily_quota >= 0", name="site_quota_non_negative"),
         sa.CheckConstraint(plausible("fever_cutoff_dc"), name="site_cutoff_plausible"),
         sa.CheckConstraint(
-            f"recheck_minutes BETWEEN {admission.MIN_RECHECK_MINUTES}"
-            f" AND {admission.MAX_RECHECK_MINUTES}",
+            f"recheck_minutes BETWEEN {admission.MIN_RETEST_MINUTES}"
+            f" AND {admission.MAX_RETEST_MINUTES}",
             name="site_recheck_minutes_range",
         ),
     )
@@ -95,7 +98,7 @@ class DayQuota(db.Model):
     issued: Mapped[int] = mapped_column(default=0)
     checks: Mapped[int] = mapped_column(default=0)
     refused: Mapped[int] = mapped_column(default=0)
-    rechecks: Mapped[int] = mapped_column(default=0)
+    retests: Mapped[int] = mapped_column("rechecks", default=0)  # the column's name as made
     refused_fever: Mapped[int] = mapped_column(default=0)
     refused_no_hand_sanitiser: Mapped[int] = mapped_column(default=0)
     refused_no_mask: Mapped[int] = mapped_column(default=0)
@@ -110,6 +113,7 @@ class DayQuota(db.Model):
     # Visitors a manager admitted past the full quota: counted apart, the quota's counts exact.
     overrides: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    # By attribute: a counter's column may be named otherwise (``retests`` is ``rechecks``).
     COUNTERS = (
         "used",
         "issued",
@@ -117,7 +121,7 @@ class DayQuota(db.Model):
         "admitted",
         "checks",
         "refused",
-        "rechecks",
+        "retests",
         *(f"refused_{reason}" for reason in admission.REASONS),
     )
 

@@ -40,7 +40,10 @@ class Visit(db.Model):
     status: Mapped[str] = mapped_column(sa.String(10))
     reason_codes: Mapped[str] = mapped_column("reasons", sa.String(120), default="")
     slot: Mapped[int | None]
-    recheck_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit.id"), unique=True)
+    # The column keeps the word "recheck" it was made with; the code says re-test.
+    retest_of_id: Mapped[int | None] = mapped_column(
+        "recheck_of_id", sa.ForeignKey("visit.id"), unique=True
+    )
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     void_reason: Mapped[str | None] = mapped_column(sa.String(200))
@@ -75,7 +78,7 @@ class Visit(db.Model):
     site: Mapped[Site] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
-    recheck_of: Mapped[Visit | None] = relationship(remote_side=[id])
+    retest_of: Mapped[Visit | None] = relationship(remote_side=[id])
     booth: Mapped[Booth | None] = relationship()
     called_by: Mapped[User | None] = relationship(foreign_keys=[called_by_id])
     booking: Mapped[Booking | None] = relationship(foreign_keys=[booking_id])

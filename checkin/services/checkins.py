@@ -49,16 +49,16 @@ class CheckInData:
     phone: str | None = None
     nik_last4: str | None = None
     purpose: str | None = None
-    recheck_of: int | None = None
+    retest_of: int | None = None
     client_ref: str | None = None
-    recheck_of_ref: str | None = None
+    retest_of_ref: str | None = None
     tablet_id: int | None = None
     booking_code: str | None = None
 
     @property
-    def is_recheck(self) -> bool:
+    def is_retest(self) -> bool:
         """Tell whether this is the second reading of a visitor asked to rest."""
-        return self.recheck_of is not None or self.recheck_of_ref is not None
+        return self.retest_of is not None or self.retest_of_ref is not None
 
 
 def second_reading(
@@ -74,7 +74,7 @@ def second_reading(
         phone=first.phone,
         nik_last4=first.nik_last4,
         purpose=first.purpose,
-        recheck_of=first.id,
+        retest_of=first.id,
         client_ref=client_ref,
         tablet_id=tablet_id,
         booking_code=first.booking.code if first.booking_id is not None else None,
@@ -134,7 +134,7 @@ def check_in(
     re-test's first reading, re-tested already, would refuse it, and an upload may have been
     kept as a conflict.
     """
-    if decided is not None or data.is_recheck:
+    if decided is not None or data.is_retest:
         stored = _stored(site, data.client_ref, now)
         if stored is not None:
             return stored
@@ -160,7 +160,7 @@ def after_lost_race(
     stored = _stored(site, data.client_ref, now)
     if stored is not None:
         return stored
-    if decided is None and data.is_recheck:
+    if decided is None and data.is_retest:
         raise AlreadyRetested() from lost
     if decided is None:
         raise lost
@@ -377,7 +377,7 @@ def conflicts(site: Site, limit: int = 100) -> list[UploadConflict]:
 
 def screen(site: Site, data: CheckInData, checked_at: datetime) -> admission.Screening:
     """Screen a check by the site's rules; a re-test first has to be allowed at ``checked_at``."""
-    if data.is_recheck:
+    if data.is_retest:
         refusal = retests.refusal(first_reading(site, data), site, checked_at)
         if refusal is not None:
             raise refusal
@@ -387,7 +387,7 @@ def screen(site: Site, data: CheckInData, checked_at: datetime) -> admission.Scr
             hand_sanitiser=data.hand_sanitiser,
             mask=data.mask,
             distancing=data.distancing,
-            is_recheck=data.is_recheck,
+            is_retest=data.is_retest,
         ),
         site.policy,
     )
@@ -395,9 +395,9 @@ def screen(site: Site, data: CheckInData, checked_at: datetime) -> admission.Scr
 
 def first_reading(site: Site, data: CheckInData) -> Visit | None:
     """Return the site's visit a re-test names, by id or by its client reference."""
-    if data.recheck_of is not None:
-        return site_visit(site, data.recheck_of)
-    return stored_check(site, data.recheck_of_ref)
+    if data.retest_of is not None:
+        return site_visit(site, data.retest_of)
+    return stored_check(site, data.retest_of_ref)
 
 
 def store(
@@ -410,7 +410,7 @@ def store(
     booking_id: int | None = None,
 ) -> Visit:
     """Insert the visit a check decided, in the caller's transaction."""
-    first = first_reading(site, data) if data.recheck_of_ref is not None else None
+    first = first_reading(site, data) if data.retest_of_ref is not None else None
     return _insert(
         site_id=site.id,
         day=site.local_day(checked_at),
@@ -428,7 +428,7 @@ def store(
         status=screening.status,
         reason_codes=",".join(screening.reasons),
         slot=slot if screening.passed else None,
-        recheck_of_id=first.id if first is not None else data.recheck_of,
+        retest_of_id=first.id if first is not None else data.retest_of,
         client_ref=data.client_ref,
         device_id=data.tablet_id,
         # Every admitted visitor waits for a call to a booth; the others never enter the floor.

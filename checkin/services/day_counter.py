@@ -210,6 +210,8 @@ _NEW_DAY_ROW = {
 }
 # The bind parameter that carries each counter's step, named once for statement and call.
 _STEP_PARAM = {name: f"add_{name}" for name in DayQuota.COUNTERS}
+# Each counter's column (a column may be named otherwise than its counter).
+_COUNTER_COLUMN = {name: sa.inspect(DayQuota).columns[name] for name in DayQuota.COUNTERS}
 _COUNTED = (
     _DAY_ROW.c.quota_limit,
     _DAY_ROW.c.used,
@@ -222,7 +224,12 @@ _COUNT_ON_DAY = (
     .where(
         _DAY_ROW.c.site_id == sa.bindparam("row_site"), _DAY_ROW.c.day == sa.bindparam("row_day")
     )
-    .values({name: _DAY_ROW.c[name] + sa.bindparam(param) for name, param in _STEP_PARAM.items()})
+    .values(
+        {
+            column: column + sa.bindparam(_STEP_PARAM[name])
+            for name, column in _COUNTER_COLUMN.items()
+        }
+    )
     .returning(*_COUNTED)
 )
 # The slots a claim takes (one for a visitor, a few for a tablet's lease) must all be free, on
@@ -277,8 +284,8 @@ def steps(status: str, reasons: tuple[str, ...] | list[str], step: int = 1) -> d
         moves["refused"] = step
         for reason in reasons:
             moves[f"refused_{reason}"] = step
-    elif status == admission.RECHECK:
-        moves["rechecks"] = step
+    elif status == admission.RETEST:
+        moves["retests"] = step
     return moves
 
 

@@ -49,7 +49,7 @@ class TabletRules:
     retest_when_only: tuple[str, ...]
     plausible_min_dc: int
     plausible_max_dc: int
-    recheck_minutes: int
+    retest_minutes: int
     timezone: str
 
     @classmethod
@@ -60,7 +60,7 @@ class TabletRules:
             admission.RETEST_WHEN_ONLY,
             admission.PLAUSIBLE_MIN_DC,
             admission.PLAUSIBLE_MAX_DC,
-            site.recheck_minutes,
+            site.retest_minutes,
             site.timezone,
         )
 

@@ -60,7 +60,7 @@ class Totals:
     checks: int = 0
     admitted: int = 0
     refused: int = 0
-    rechecks: int = 0
+    retests: int = 0
     reasons: dict[str, int] = field(default_factory=lambda: dict.fromkeys(admission.REASONS, 0))
     held: int = 0
     booked: int = 0
@@ -90,7 +90,7 @@ class Totals:
             self.checks + day.checks,
             self.admitted + day.admitted,
             self.refused + day.refused,
-            self.rechecks + day.rechecks,
+            self.retests + day.retests,
             {reason: count + day.reasons[reason] for reason, count in self.reasons.items()},
             self.held + day.held,
             self.booked + day.booked,
@@ -171,7 +171,7 @@ def daily_report(site: Site, start: date, end: date, today: date) -> list[Totals
                     checks=row.checks,
                     admitted=row.admitted,
                     refused=row.refused,
-                    rechecks=row.rechecks,
+                    retests=row.retests,
                     reasons=row.reason_counts(),
                     held=row.held,
                     overrides=row.overrides,
@@ -218,7 +218,7 @@ def arrivals(site: Site, start: date, end: date) -> Arrivals:
         .where(
             Visit.site_id == site.id,
             Visit.day.between(start, end),
-            Visit.recheck_of_id.is_(None),
+            Visit.retest_of_id.is_(None),
             Visit.voided_at.is_(None),
         )
         .group_by(Visit.local_hour)
@@ -409,7 +409,7 @@ class SiteTotals:
     checks: int
     admitted: int
     refused: int
-    rechecks: int
+    retests: int
     quota: int
     overrides: int
     booked: int = 0
@@ -449,7 +449,7 @@ def national_summary(start: date, end: date, today: date) -> list[SiteTotals]:
             sa.func.coalesce(sa.func.sum(DayQuota.checks), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.admitted), 0),
             sa.func.coalesce(sa.func.sum(DayQuota.refused), 0),
-            sa.func.coalesce(sa.func.sum(DayQuota.rechecks), 0),
+            sa.func.coalesce(sa.func.sum(DayQuota.retests), 0),
             # The slots offered on the days the office saw visitors, as Totals.plus counts them.
             sa.func.coalesce(
                 sa.func.sum(sa.case((DayQuota.checks > 0, DayQuota.limit), else_=0)), 0

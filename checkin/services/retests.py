@@ -26,14 +26,14 @@ from checkin.models import Site, Visit
 def ready_at(visit: Visit, site: Site) -> datetime:
     """Return when a visitor asked to rest may be measured again, on the next whole minute."""
     # Staff see the time as HH:MM: a re-test at the minute shown must never be "too early".
-    rested = visit.checked_at + timedelta(minutes=site.recheck_minutes)
+    rested = visit.checked_at + timedelta(minutes=site.retest_minutes)
     whole_minute = rested.replace(second=0, microsecond=0)
     return whole_minute if whole_minute == rested else whole_minute + timedelta(minutes=1)
 
 
 def second_of(visit: Visit) -> Visit | None:
     """Return the second reading taken for ``visit``, if it was re-tested."""
-    return db.session.scalar(sa.select(Visit).where(Visit.recheck_of_id == visit.id))
+    return db.session.scalar(sa.select(Visit).where(Visit.retest_of_id == visit.id))
 
 
 def still_open(visit: Visit, now: datetime) -> bool:
@@ -44,7 +44,7 @@ def still_open(visit: Visit, now: datetime) -> bool:
 
 def refusal(first: Visit | None, site: Site, now: datetime) -> ServiceError | None:
     """Return why ``first`` cannot have its second reading taken at ``now``; None if it can."""
-    if first is None or first.status != admission.RECHECK:
+    if first is None or first.status != admission.RETEST:
         return RetestNotWaiting()
     if first.voided or first.left_at is not None or first.day != site.local_day(now):
         return RetestClosed()
@@ -87,11 +87,11 @@ def waiting(site: Site, now: datetime) -> list[Visit]:
     return list(
         db.session.scalars(
             sa.select(Visit)
-            .outerjoin(second, second.recheck_of_id == Visit.id)
+            .outerjoin(second, second.retest_of_id == Visit.id)
             .where(
                 Visit.site_id == site.id,
                 Visit.day == site.local_day(now),
-                Visit.status == admission.RECHECK,
+                Visit.status == admission.RETEST,
                 Visit.voided_at.is_(None),
                 Visit.left_at.is_(None),
                 second.id.is_(None),

@@ -15,7 +15,7 @@ from checkin.domain.errors import (
     InvalidSiteCode,
     InvalidSiteName,
     NegativeQuota,
-    RecheckWaitOutOfRange,
+    RetestWaitOutOfRange,
     SiteCodeTaken,
     UnknownSite,
     UnknownTimezone,
@@ -92,6 +92,11 @@ def all_sites() -> list[Site]:
     return list(db.session.scalars(sa.select(Site).order_by(Site.code)))
 
 
+# A setting the audit log keeps under another name: rows stored since the start say
+# "recheck_minutes", and a site's history reads as one.
+AUDIT_KEYS = {"retest_minutes": "recheck_minutes"}
+
+
 @dataclass(frozen=True)
 class SiteSettings:
     """The settings a manager may change for their site.
@@ -103,7 +108,7 @@ class SiteSettings:
     daily_quota: int
     fever_cutoff_dc: int
     online_service_url: str
-    recheck_minutes: int = admission.DEFAULT_RECHECK_MINUTES
+    retest_minutes: int = admission.DEFAULT_RETEST_MINUTES
     weekday_quotas: Mapping[int, int | None] | None = None
 
 
@@ -114,28 +119,28 @@ def update_site_settings(
     if settings.daily_quota < 0:
         raise NegativeQuota()
     admission.check_plausible(settings.fever_cutoff_dc)
-    low, high = admission.MIN_RECHECK_MINUTES, admission.MAX_RECHECK_MINUTES
-    if not low <= settings.recheck_minutes <= high:
-        raise RecheckWaitOutOfRange(low, high)
+    low, high = admission.MIN_RETEST_MINUTES, admission.MAX_RETEST_MINUTES
+    if not low <= settings.retest_minutes <= high:
+        raise RetestWaitOutOfRange(low, high)
     before = SiteSettings(
         site.daily_quota,
         site.fever_cutoff_dc,
         site.online_service_url,
-        site.recheck_minutes,
+        site.retest_minutes,
         calendar.weekday_quotas(site),
     )
     wanted = settings
     if settings.weekday_quotas is None:
         wanted = replace(settings, weekday_quotas=before.weekday_quotas)
     changes = {
-        name: [audit_value(getattr(before, name)), audit_value(value)]
+        AUDIT_KEYS.get(name, name): [audit_value(getattr(before, name)), audit_value(value)]
         for name, value in vars(wanted).items()
         if getattr(before, name) != value
     }
     site.daily_quota = settings.daily_quota
     site.fever_cutoff_dc = settings.fever_cutoff_dc
     site.online_service_url = settings.online_service_url
-    site.recheck_minutes = settings.recheck_minutes
+    site.retest_minutes = settings.retest_minutes
     calendar.set_weekday_quotas(site, wanted.weekday_quotas)
     quota = calendar.apply_today(site, now)
     if changes:

@@ -162,7 +162,7 @@ def render_result(
         quota=quota,
         inside_now=floor.inside_now(site, moment),
         override_form=override_form,
-        retest=retests.second_of(visit) if visit.status == admission.RECHECK else None,
+        retest=retests.second_of(visit) if visit.status == admission.RETEST else None,
         booking_said=door_text(door) if (door := bookings.door_answer(visit)) else None,
         retest_at=hour_minute(retests.ready_at(visit, site), site),
         retest_ready_at=retests.ready_at(visit, site),

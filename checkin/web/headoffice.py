@@ -83,7 +83,7 @@ def month_export(extension: str):
             t.checks,
             t.admitted,
             t.refused,
-            t.rechecks,
+            t.retests,
             t.quota,
             t.overrides,
             t.booked,

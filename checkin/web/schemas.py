@@ -98,10 +98,14 @@ def plausible_temperature(value: float) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-def uuid_field(description: str) -> fields.String:
+def uuid_field(description: str, data_key: str | None = None) -> fields.String:
     """Return an optional id made by the tablet with crypto.randomUUID()."""
     return fields.String(
-        load_default=None, allow_none=True, validate=UUID, metadata={"description": description}
+        data_key=data_key,
+        load_default=None,
+        allow_none=True,
+        validate=UUID,
+        metadata={"description": description},
     )
 
 
@@ -179,7 +183,9 @@ class CheckInSchema(Schema):
     purpose = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(admission.PURPOSES)
     )
-    recheck_of = StrictInteger(
+    # The re-test's wire names keep "recheck", the word the API had first, for its clients.
+    retest_of = StrictInteger(
+        data_key="recheck_of",
         load_default=None,
         allow_none=True,
         validate=ID_RANGE,
@@ -195,8 +201,9 @@ class CheckInSchema(Schema):
         " paired browser making the request, and a passing visitor takes a slot of its lease"
         " first."
     )
-    recheck_of_ref = uuid_field(
-        "The client_ref of the first reading, for a re-test made offline before it had an id."
+    retest_of_ref = uuid_field(
+        "The client_ref of the first reading, for a re-test made offline before it had an id.",
+        data_key="recheck_of_ref",
     )
     booking_code = fields.String(
         load_default=None,
@@ -235,7 +242,8 @@ class CheckInSchema(Schema):
                 raise ValidationError(
                     {name: ["Required for a check recorded offline."] for name in missing}
                 )
-        if data["recheck_of"] is not None and data["recheck_of_ref"] is not None:
+        if data["retest_of"] is not None and data["retest_of_ref"] is not None:
+            # The error names the field as clients send it.
             raise ValidationError("Name the first reading once.", "recheck_of_ref")
         if data["id_number"] and data["nik_last4"]:
             raise ValidationError("Give the NIK or its last 4 digits, not both.", "nik_last4")
@@ -254,9 +262,9 @@ class CheckInSchema(Schema):
             phone=(data["phone"] or "").strip() or None,
             nik_last4=limits.nik_last4(data["id_number"]) or data["nik_last4"] or None,
             purpose=data["purpose"],
-            recheck_of=data["recheck_of"],
+            retest_of=data["retest_of"],
             client_ref=data["client_ref"],
-            recheck_of_ref=data["recheck_of_ref"],
+            retest_of_ref=data["retest_of_ref"],
             booking_code=data["booking_code"] or None,
         )
         decided = data["offline"]
@@ -324,8 +332,9 @@ class TabletRulesSchema(Schema):
     )
     plausible_min_dc = fields.Integer()
     plausible_max_dc = fields.Integer()
-    recheck_minutes = fields.Integer(
-        metadata={"description": "Re-test from the next whole minute this long after."}
+    retest_minutes = fields.Integer(
+        data_key="recheck_minutes",  # the wire name tablets store their lease's rules by
+        metadata={"description": "Re-test from the next whole minute this long after."},
     )
     timezone = fields.String(metadata={"description": "The site's time zone: its days start here."})
 
@@ -408,7 +417,7 @@ class VisitSchema(Schema):
     phone = fields.String(allow_none=True)
     id_number = fields.String(attribute="nik_masked", allow_none=True)
     purpose = fields.String(allow_none=True)
-    recheck_of = fields.Integer(attribute="recheck_of_id", allow_none=True)
+    retest_of = fields.Integer(attribute="retest_of_id", data_key="recheck_of", allow_none=True)
     recorded_by = fields.Function(
         lambda visit: visit.recorded_by.username if visit.recorded_by else None
     )
@@ -463,7 +472,7 @@ class CheckInResultSchema(VisitSchema):
     retest_ready_at = fields.Function(
         lambda visit: (
             retests.ready_at(visit, visit.site).isoformat()
-            if visit.status == admission.RECHECK
+            if visit.status == admission.RETEST
             else None
         ),
         metadata={
@@ -565,7 +574,7 @@ class DaySummarySchema(Schema):
     checks = fields.Integer()
     admitted = fields.Integer()
     refused = fields.Integer()
-    rechecks = fields.Integer()
+    retests = fields.Integer(data_key="rechecks")  # the wire name report clients read
     reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
     held = fields.Integer(
         metadata={"description": "Slots tablets leased and did not use: never reissued."}

@@ -46,7 +46,7 @@ SETTING_LABELS = {
     "timezone": _l("Time zone"),
     "daily_quota": _l("Walk-in quota per day"),
     "fever_cutoff_dc": _l("Fever cut-off"),
-    "recheck_minutes": _l("Re-test wait (minutes)"),
+    "recheck_minutes": _l("Re-test wait (minutes)"),  # the key audit rows store (AUDIT_KEYS)
     "weekday_quotas": _l("Quota by weekday"),
     "online_service_url": _l("Online service address"),
     "booths": _l("Booths"),

@@ -15,7 +15,7 @@ from checkin.words.labels import REASON_LABELS, reasons_to_show
 
 ADMITTED_GREEN = "#2e7d32"
 REFUSED_RED = "#c62828"
-RECHECK_AMBER = "#ef8f00"
+RETEST_AMBER = "#ef8f00"
 QUOTA_BLUE = "#1565c0"
 WIDTH, HEIGHT = 760, 360
 MAX_X_LABELS = 16
@@ -68,7 +68,7 @@ def time_axis(periods: int) -> dict:
 def decisions_chart(report: Report) -> pygal.Graph:
     """Stack admitted, refused and re-test readings per period."""
     chart = pygal.StackedBar(
-        style=style(ADMITTED_GREEN, REFUSED_RED, RECHECK_AMBER),
+        style=style(ADMITTED_GREEN, REFUSED_RED, RETEST_AMBER),
         title=_("Checks per %(period)s", period=period_word(report.granularity)),
         **time_axis(len(report.periods)),
         **BASE_CONFIG,
@@ -76,7 +76,7 @@ def decisions_chart(report: Report) -> pygal.Graph:
     chart.x_labels = [period_label(period, report.granularity) for period in report.periods]
     chart.add(_("Admitted"), [period.admitted for period in report.periods])
     chart.add(_("Refused"), [period.refused for period in report.periods])
-    chart.add(_("Re-test"), [period.rechecks for period in report.periods])
+    chart.add(_("Re-test"), [period.retests for period in report.periods])
     return chart
 
 

@@ -265,7 +265,7 @@ def write_summary(workbook: Workbook, sheet_of: SummarySheet) -> None:
         (_("Checks"), total.checks),
         (_("Admitted"), total.admitted),
         (_("Refused"), total.refused),
-        (_("Re-tests"), total.rechecks),
+        (_("Re-tests"), total.retests),
         (_("Quota"), total.quota),
     ]
     if total.held:

@@ -95,7 +95,7 @@ PURPOSE_SHORT_LABELS = {
 STATUS_LABELS = {
     admission.ADMITTED: _l("Admitted"),
     admission.REFUSED: _l("Refused"),
-    admission.RECHECK: _l("Re-test"),
+    admission.RETEST: _l("Re-test"),
 }
 
 

@@ -33,7 +33,7 @@
       return {status: "admitted", reasons: []};
     }
     if (!isRetest && reasons.join(",") === rules.retest_when_only.join(",")) {
-      return {status: "recheck", reasons: reasons};
+      return {status: "recheck", reasons: reasons};  // a re-test, by the status the server stores
     }
     return {status: "refused", reasons: reasons};
   }
@@ -51,7 +51,7 @@
   // As the server: a visitor rests the site's minutes, then may be measured again from the next
   // whole minute, so that the minute staff are shown is never too early.
   function readyAt(recordedAt, rules) {
-    var rested = recordedAt.getTime() + rules.recheck_minutes * 60000;
+    var rested = recordedAt.getTime() + rules.recheck_minutes * 60000;  // the lease's name for it
     return new Date(Math.ceil(rested / 60000) * 60000);
   }
 

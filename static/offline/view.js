@@ -93,6 +93,7 @@
     if (booking) {
       check.booking_code = booking;
     }
+    // recheck_of and recheck_of_ref: the API's names, which checks kept in the outbox carry too.
     if (retestOf && retestOf.id) {
       check.recheck_of = retestOf.id;
     } else if (retestOf) {

@@ -302,7 +302,7 @@ def test_the_tablet_decides_by_the_same_rules_as_the_server(open_door, server):
     for (tenths, ticks, retest), (read, plausible, status, reasons) in zip(
         grid, decided, strict=True
     ):
-        expected = admission.screen(admission.Reading(tenths, *ticks, is_recheck=retest), policy)
+        expected = admission.screen(admission.Reading(tenths, *ticks, is_retest=retest), policy)
         assert (read, plausible) == (tenths, True), tenths
         assert (status, tuple(reasons)) == (expected.status, expected.reasons), (tenths, ticks)
     assert len(decided) == 81 * 8 * 2
@@ -350,7 +350,7 @@ def test_an_offline_re_test_is_listed_from_the_tablet_through_a_reload(open_door
     page.context.set_offline(False)
     rows = stored_soon(server, 2)
     assert [(row[0], row[2]) for row in rows] == [
-        (admission.RECHECK, None),
+        (admission.RETEST, None),
         (admission.ADMITTED, 1),
     ]
     expect(page.locator("#connection")).to_contain_text("2 terkirim")
@@ -594,7 +594,7 @@ def test_the_outbox_keeps_its_order_when_one_send_fails(open_door, server):
         page.wait_for_timeout(1500)
     rows = stored_soon(server, 2)
     assert failed and [(row[0], row[2]) for row in rows] == [
-        (admission.RECHECK, None),
+        (admission.RETEST, None),
         (admission.ADMITTED, 1),
     ]
     with server.app.app_context():

@@ -199,11 +199,12 @@ class SettingsForm(Form):
             ),
         ],
     )
-    recheck_minutes = IntegerField(
+    retest_minutes = IntegerField(
         _l("Re-test wait (minutes)"),
+        name="recheck_minutes",  # the name the settings page has always posted
         validators=[
             InputRequired(),
-            NumberRange(admission.MIN_RECHECK_MINUTES, admission.MAX_RECHECK_MINUTES),
+            NumberRange(admission.MIN_RETEST_MINUTES, admission.MAX_RETEST_MINUTES),
         ],
     )
     online_service_url = URLField(

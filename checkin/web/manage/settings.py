@@ -45,7 +45,7 @@ def settings_form(site: Site) -> SettingsForm:
         data={
             "daily_quota": site.daily_quota,
             "fever_cutoff": Decimal(site.fever_cutoff_dc) / 10,
-            "recheck_minutes": site.recheck_minutes,
+            "retest_minutes": site.retest_minutes,
             "online_service_url": site.online_service_url,
             "weekdays": weekdays_data(calendar.weekday_quotas(site)),
         }
@@ -92,7 +92,7 @@ def page():
             daily_quota=form.daily_quota.data,
             fever_cutoff_dc=admission.to_decicelsius(form.fever_cutoff.data),
             online_service_url=form.online_service_url.data or "",
-            recheck_minutes=form.recheck_minutes.data,
+            retest_minutes=form.retest_minutes.data,
             weekday_quotas=weekday_quotas(form.weekdays.data),
         )
         if wanted.fever_cutoff_dc != site.fever_cutoff_dc:

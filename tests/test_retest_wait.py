@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin.domain.errors import RecheckWaitOutOfRange
+from checkin.domain.errors import RetestWaitOutOfRange
 from checkin.extensions import db
 from checkin.models import AuditEntry
 from checkin.services import sites
@@ -32,7 +32,7 @@ def settings_changes() -> list[AuditEntry]:
 
 
 def test_the_settings_show_the_wait_next_to_the_fever_cut_off(client, as_manager, site):
-    site.recheck_minutes = 7
+    site.retest_minutes = 7
     db.session.commit()
     html = client.get("/manage/settings?lang=en").text
     cutoff = html.index('name="fever_cutoff"')
@@ -45,7 +45,7 @@ def test_a_new_wait_is_saved_and_audited(client, as_manager, site):
     response = client.post("/manage/settings", data=SETTINGS | {"recheck_minutes": "10"})
     assert response.status_code == 302
     db.session.refresh(site)
-    assert site.recheck_minutes == 10
+    assert site.retest_minutes == 10
     [entry] = settings_changes()
     assert entry.detail == {"recheck_minutes": [5, 10]}
     audit = client.get("/manage/audit?lang=en").text
@@ -68,22 +68,22 @@ def test_a_wait_outside_1_to_30_minutes_is_refused(client, as_manager, site, wai
     assert message in response.text
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*name="recheck_minutes"', response.text)
     db.session.refresh(site)
-    assert site.recheck_minutes == 5
+    assert site.retest_minutes == 5
     assert settings_changes() == []
 
 
 @pytest.mark.parametrize("wait", [0, 31])
 def test_the_service_refuses_a_wait_outside_the_range(site, manager_user, clock, wait):
-    wanted = sites.SiteSettings(60, 373, "", recheck_minutes=wait)
-    with pytest.raises(RecheckWaitOutOfRange) as refused:
+    wanted = sites.SiteSettings(60, 373, "", retest_minutes=wait)
+    with pytest.raises(RetestWaitOutOfRange) as refused:
         sites.update_site_settings(site, wanted, manager_user, clock.now)
     assert (refused.value.low, refused.value.high) == (1, 30)
     db.session.refresh(site)
-    assert site.recheck_minutes == 5
+    assert site.retest_minutes == 5
 
 
 def test_the_door_asks_to_rest_for_the_site_s_wait(client, login, door_user, site, clock):
-    site.recheck_minutes = 12
+    site.retest_minutes = 12
     db.session.commit()
     login(door_user)
     data = {"temperature": "37.8", "hand_sanitiser": "y", "mask": "y", "distancing": "y"}
