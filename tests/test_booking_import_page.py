@@ -73,22 +73,29 @@ def test_a_refused_line_refuses_the_file_and_the_page_lists_it_with_why(client, 
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "code"),
     [
-        csv_of(row(1), header="tanggal,sesi,nama,hp,nik,keperluan,ref").encode(),
-        b"",
-        csv_of(row(1)).encode("utf-16"),
-        csv_of('2026-11-26,08:00,"Siti,08123').encode(),
-        csv_of(*(row(number) for number in range(1, limits.MAX_IMPORT_ROWS + 2))).encode(),
+        (
+            csv_of(row(1), header="tanggal,sesi,nama,hp,nik,keperluan,ref").encode(),
+            "import_header_wrong",
+        ),
+        (b"", "import_header_wrong"),
+        (csv_of(row(1)).encode("utf-16"), "import_not_csv"),
+        (csv_of('2026-11-26,08:00,"Siti,08123').encode(), "import_not_csv"),
+        (
+            csv_of(*(row(number) for number in range(1, limits.MAX_IMPORT_ROWS + 2))).encode(),
+            "import_too_large",
+        ),
     ],
     ids=["wrong-header", "empty", "not-utf8", "open-quote", "too-many-rows"],
 )
 def test_a_file_that_cannot_be_read_is_refused_on_the_form_with_nothing_stored(
-    client, manager, content
+    client, manager, content, code
 ):
     answer = posted(client, content)
     assert answer.status_code == 422
     assert 'aria-invalid="true"' in answer.text
+    assert f'data-error="{code}"' in answer.text
     assert stored_bookings() == 0
 
 
