@@ -87,8 +87,11 @@ def site_as_migrated() -> Site:
     """Return the one site, reading only the columns the applied revision gave it: the model
     has the columns of every revision, which a database of an earlier one does not."""
     there = {column["name"] for column in sa.inspect(db.engine).get_columns("site")}
+    # By attribute: an attribute may map a column named otherwise (retest_minutes).
     columns = [
-        getattr(Site, column.key) for column in Site.__table__.columns if column.key in there
+        getattr(Site, attribute.key)
+        for attribute in sa.inspect(Site).column_attrs
+        if attribute.columns[0].name in there
     ]
     return db.session.scalar(sa.select(Site).options(orm.load_only(*columns)))
 
