@@ -44,7 +44,7 @@ def changes(action: str) -> list[AuditEntry]:
 
 def test_the_settings_list_this_year_s_holidays_with_a_tick_each(client, as_manager):
     html = client.get("/manage/settings?lang=en").text
-    assert "National holidays and collective leave, 2026" in html
+    assert re.findall(r'data-holidays-of="(\d+)"', html) == ["2026"]
     assert "2027" not in html
     assert re.search(r'<input type="checkbox" name="closed" value="2026-12-25">', html)
     assert "Christmas Day" in html
@@ -57,7 +57,7 @@ def test_the_settings_list_this_year_s_holidays_with_a_tick_each(client, as_mana
 def test_in_december_the_settings_list_next_year_s_holidays_too(client, as_manager, clock):
     clock.now = datetime(2026, 12, 1, 3, tzinfo=UTC)
     html = client.get("/manage/settings?lang=en").text
-    assert "National holidays and collective leave, 2027" in html
+    assert re.findall(r'data-holidays-of="(\d+)"', html) == ["2026", "2027"]
     assert 'value="2027-01-01"' in html
 
 
@@ -132,7 +132,8 @@ def test_a_local_closed_day_is_added_shown_and_removed(client, as_manager, site)
     response = client.post("/manage/settings/closed?lang=en", data=form)
     assert response.status_code == 302
     html = client.get("/manage/settings?lang=en").text
-    assert "Wed, 2 Dec 2026" in html and "Banjir di Kediri" in html
+    assert 'action="/manage/settings/closed/2026-12-02/remove"' in html
+    assert "Banjir di Kediri" in html
     assert client.post("/manage/settings/closed/2026-12-02/remove").status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClosedDay)) == 0
     assert [entry.detail["opened"] for entry in changes("closed_days")] == [
@@ -144,13 +145,14 @@ def test_a_local_closed_day_is_added_shown_and_removed(client, as_manager, site)
 @pytest.mark.parametrize(
     ("form", "field", "message"),
     [
-        ({"day": "2026-11-24", "label": "Banjir"}, "day", "is past"),
+        ({"day": "2026-11-24", "label": "Banjir"}, "day", 'data-error="closed_day_in_past"'),
+        # WTForms' own refusals carry no code: their words tell them apart.
         ({"day": "", "label": "Banjir"}, "day", "This field is required"),
         ({"day": "tomorrow", "label": "Banjir"}, "day", "Not a valid date value"),
-        ({"day": "2199-01-01", "label": "Banjir"}, "day", "Choose a day in the years"),
+        ({"day": "2199-01-01", "label": "Banjir"}, "day", 'data-error="day_out_of_range"'),
         ({"day": "2026-12-02", "label": " "}, "label", "This field is required"),
         ({"day": "2026-12-02", "label": "x" * 121}, "label", "longer than 120"),
-        ({"day": "2026-12-02", "label": "\x1b[2J"}, "label", "special characters"),
+        ({"day": "2026-12-02", "label": "\x1b[2J"}, "label", 'data-error="special_characters"'),
     ],
 )
 def test_a_bad_closed_day_stores_nothing(client, as_manager, form, field, message):
@@ -192,7 +194,7 @@ def test_the_door_says_the_office_is_closed_on_a_holiday(client, login, door_use
     login(door_user)
     html = client.get("/?lang=en").text
     banner = re.search(r'<section[^>]*id="closed-today".*?</section>', html, re.S).group(0)
-    assert "The office is closed today." in banner and "Christmas Day" in banner
+    assert "Christmas Day" in banner  # the holiday's name
     assert "come back on a working day" in banner and "data:image/svg+xml" in banner
     assert 'id="quota-full"' not in html
     result = client.post("/?lang=en", data=PASSING_FORM)
@@ -239,7 +241,7 @@ def test_the_api_refuses_with_reason_closed(client, door_user, auth_headers, sit
 def test_reports_list_the_closed_reason_only_where_it_happened(
     client, as_manager, site, make_visit, clock
 ):
-    row = '<th scope="row">Office closed</th>'
+    row = '<tr data-reason="closed">'
     assert row not in client.get("/manage/log?lang=en").text
     with transaction.owned():
         calendar.add_closed_day(site, clock.now.date(), "Banjir", None, clock.now)

@@ -103,7 +103,6 @@ def test_an_admitted_visitor_gets_the_next_slot_and_the_counter_drops(door, make
     page = check(door, visitor_name="Siti Aminah")
     assert 'class="verdict admitted"' in page.text
     assert '<p class="slot" id="slot">2</p>' in page.text
-    assert "58 of 60 slots left today" in page.text
     assert counter_numbers(page.text) == (58, 60)
     assert "Siti Aminah" in page.text
 
@@ -178,7 +177,7 @@ def test_a_high_first_reading_asks_for_a_re_test_in_five_minutes(door):
     page = check(door, temperature="37.5").text
     assert 'class="verdict recheck"' in page
     assert "37.5 °C is at or above 37.3 °C." in page
-    assert "Re-test possible from 10:05" in page
+    assert 'data-ready-at="2026-11-25T03:05:00+00:00"' in page
     assert 'action="/visits/1/retest"' in page
 
 
@@ -193,7 +192,7 @@ def test_the_re_test_is_linked_to_the_first_reading(door, clock, second_reading,
     assert response.status_code == 303
     page = door.get(response.location).text
     assert f'class="verdict {status}"' in page
-    assert "second reading; first was 37.6 °C at 10:00" in page
+    assert 'data-first-reading="1"' in page
     first, second = stored_visits()
     assert (second.retest_of_id, second.status, second.slot) == (first.id, status, slot)
     assert second.visitor_name == "Budi"
@@ -206,7 +205,7 @@ def test_a_re_test_too_early_says_when_it_becomes_possible(door, clock):
     clock.now += timedelta(minutes=3)
     response = door.post("/visits/1/retest", data={"temperature": "36.8"})
     assert response.status_code == 422
-    assert "Too early: let the visitor rest until 10:05" in response.text
+    assert 'data-error="retest_too_early"' in response.text
     assert 'value="36.8"' in response.text
     assert len(stored_visits()) == 1
 
@@ -225,7 +224,7 @@ def test_yesterday_s_high_reading_offers_no_re_test(client, manager_user, login,
     assert 'action="/visits/1/retest"' not in page
     refused = door.post("/visits/1/retest", data={"temperature": "36.6"})
     assert refused.status_code == 422
-    assert "cannot be re-tested any more" in refused.text
+    assert 'data-error="retest_closed"' in refused.text
     assert len(stored_visits()) == 1
 
 
@@ -236,15 +235,15 @@ def test_a_re_tested_reading_links_its_second_reading_instead_of_offering_anothe
     page = door.get("/visits/1").text
     assert 'action="/visits/1/retest"' not in page
     assert re.search(r'<a href="/visits/2">Re-tested at 10:06: Admitted</a>', page)
-    assert "please rest" not in page
+    assert 'id="retest-at"' not in page
 
 
 @pytest.mark.parametrize(
     ("fields", "shown", "not_shown"),
     [
-        ({"mask": None}, "Not wearing a mask.", "queue again"),
+        ({"mask": None}, 'data-reason="no_mask"', 'data-advice="no_mask"'),
         # One thing to say: no re-test is offered when it could admit nobody (issue 15).
-        ({"temperature": "37.6"}, "RE-TEST", "please rest"),
+        ({"temperature": "37.6"}, 'class="verdict recheck"', 'id="retest-at"'),
     ],
 )
 def test_when_the_slots_are_gone_a_visitor_not_admitted_hears_so(
@@ -255,7 +254,7 @@ def test_when_the_slots_are_gone_a_visitor_not_admitted_hears_so(
     page = check(door, **fields).text
     assert shown in page
     assert not_shown is None or not_shown not in page
-    assert "data-no-slot" in page and "come back tomorrow" in page
+    assert 'data-no-slot="quota_full"' in page
     assert 'alt="QR code of the online service"' in page
 
 
@@ -270,7 +269,7 @@ def test_a_reading_is_re_tested_only_once(door, clock):
     assert door.post("/visits/1/retest", data={"temperature": "36.8"}).status_code == 303
     again = door.post("/visits/1/retest", data={"temperature": "36.7"})
     assert again.status_code == 422
-    assert "cannot be re-tested any more" in again.text
+    assert 'data-error="already_retested"' in again.text
     assert len(stored_visits()) == 2
 
 
@@ -292,7 +291,7 @@ def test_a_form_error_is_shown_next_to_its_field_keeping_what_was_typed(
 ):
     response = door.post("/", data=PASSING_FORM | fields)
     assert response.status_code == 422
-    error = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', response.text)
+    error = re.search(rf'<p class="error" id="{field}-error"[^>]*>([^<]*)</p>', response.text)
     assert error and message in error.group(1)
     typed = fields[field]
     if field != "purpose" and typed:
@@ -360,7 +359,7 @@ def test_a_result_of_another_site_is_not_found(door, make_site, make_visit):
 
 def test_the_result_screen_leads_back_to_an_empty_form(door):
     page = check(door, visitor_name="Agus").text
-    assert '<a class="button next primary" href="/" id="next">Next visitor</a>' in page
+    assert re.search(r'<a class="button next primary" href="/" id="next">', page)
     form = door.get("/").text
     assert 'value="Agus"' not in form
 
@@ -374,19 +373,17 @@ def test_today_s_list_shows_the_latest_checks_first(door, make_visit, clock):
     recent = page[page.index('<section class="recent"') :]
     names = re.findall(r'<span class="name">(\w+)</span>', recent)
     assert names == ["Third", "Second", "First"]
-    assert "tap to re-test" in recent
+    assert re.findall(r'data-what="([^"]*)"', recent) == ["retest", "no_mask", "slot"]
     assert "No. 1" in recent
-    assert "No mask" in recent
 
 
 def test_today_s_list_marks_a_re_tested_reading(door, clock):
     check(door, temperature="37.9")
-    assert "tap to re-test" in today_s_checks(door.get("/").text)
+    assert 'data-what="retest"' in today_s_checks(door.get("/").text)
     clock.now += timedelta(minutes=6)
     door.post("/visits/1/retest", data={"temperature": "36.9"})
     listed = today_s_checks(door.get("/").text)
-    assert "tap to re-test" not in listed
-    assert "re-tested" in listed
+    assert re.findall(r'data-what="([^"]*)"', listed) == ["slot", "retested"]
 
 
 def today_s_checks(page: str) -> str:
@@ -576,15 +573,15 @@ def test_a_visitor_gone_half_an_hour_is_recorded_as_left_and_leaves_the_panel(
     start = clock.now
     clock.now = start + timedelta(minutes=29)
     early = left_without_retest(door, first)
-    assert "may still be resting: they can be recorded as gone from 10:30" in early.text
+    assert 'data-error="too_soon_to_call_gone"' in early.text
     assert db.session.get(Visit, first.id).left_at is None
     clock.now = start + timedelta(minutes=30)
     page = left_without_retest(door, first).text
     assert "The visitor measured at 10:00 left without a re-test." in page
     assert db.session.get(Visit, first.id).left_at == clock.now
-    assert 'data-ready-at="' not in page and "left without re-test" in page
+    assert 'data-ready-at="' not in page and 'data-what="left"' in page
     again = left_without_retest(door, first)
-    assert "cannot be re-tested any more today" in again.text
+    assert 'data-error="retest_closed"' in again.text
     retest = door.post(f"/visits/{first.id}/retest", data={"temperature": "36.6"})
     assert retest.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import request
 from flask_babel import get_translations, lazy_ngettext
@@ -79,10 +79,16 @@ def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def refuse(field: Field, words: str, code: str) -> NoReturn:
+    """Refuse ``field``'s value in a validator, marked with its cause's code (data-error)."""
+    field.error_code = code
+    raise ValidationError(words)
+
+
 def storable(form: FlaskForm, field: StringField) -> None:
     """Refuse control characters, which no database column can hold."""
     if field.data and not limits.storable(field.data):
-        raise ValidationError(_("Remove the special characters."))
+        refuse(field, _("Remove the special characters."), "special_characters")
 
 
 def stripped(value: str | None) -> str | None:

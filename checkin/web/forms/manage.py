@@ -30,7 +30,7 @@ from checkin.domain import admission, limits, override_rules
 from checkin.domain.errors import RangeReversed, ServiceError
 from checkin.models.calendar import MAX_CLOSED_LABEL
 from checkin.services import audit
-from checkin.web.forms import Form, QueryForm, options, show_error, storable, stripped
+from checkin.web.forms import Form, QueryForm, options, refuse, show_error, storable, stripped
 from checkin.web.forms.calendar import WeekdaysForm
 from checkin.words import override_words
 from checkin.words.labels import REASON_LABELS, STATUS_LABELS, decimal_mark
@@ -56,12 +56,14 @@ class LogForm(QueryForm):
 def office_day(form: Form, field: DateField) -> None:
     """Refuse days the office cannot have data for: near year 1 or 9999 date arithmetic fails."""
     if field.data and not limits.FIRST_OFFICE_DAY <= field.data <= limits.LAST_OFFICE_DAY:
-        raise ValidationError(
+        refuse(
+            field,
             _(
                 "Choose a day in the years %(first)d to %(last)d.",
                 first=limits.FIRST_OFFICE_DAY.year,
                 last=limits.LAST_OFFICE_DAY.year,
-            )
+            ),
+            "day_out_of_range",
         )
 
 
