@@ -92,8 +92,15 @@ def stored(session_id: int) -> tuple[int, int]:
     return (row.booked if row else 0), rows
 
 
-def naive_book(number: int, session_id: int, now) -> Callable[[Site], None]:
-    """Return a booking that looks for room, then takes it: what the service must not do."""
+def naive_book(
+    number: int, session_id: int, now, counted: threading.Barrier
+) -> Callable[[Site], None]:
+    """Return a booking that looks for room, then takes it: what the service must not do.
+
+    Every racer counts before any inserts (``counted``): on a loaded machine a racer started
+    late would otherwise count after the first ones committed, and the control would pass by
+    luck of the scheduler rather than show what the database lets through.
+    """
 
     def book(site: Site) -> None:
         taken = db.session.scalar(
@@ -101,6 +108,7 @@ def naive_book(number: int, session_id: int, now) -> Callable[[Site], None]:
                 Booking.session_id == session_id, Booking.day == TOMORROW
             )
         )
+        counted.wait(timeout=10)
         if taken >= PLACES:
             raise bookings.SessionFull(time(8), TOMORROW)
         data = visitor(number)
@@ -115,7 +123,8 @@ def naive_book(number: int, session_id: int, now) -> Callable[[Site], None]:
 def test_control_counting_then_booking_overfills_a_session(
     app, postgresql_only, widened, site, small_session, clock
 ):
-    works = [naive_book(number, small_session, clock.now) for number in range(RACERS)]
+    counted = threading.Barrier(RACERS)
+    works = [naive_book(number, small_session, clock.now, counted) for number in range(RACERS)]
     ended = race(app, site.id, works)
     assert ended["booked"] > PLACES, ended
     assert stored(small_session)[1] > PLACES
