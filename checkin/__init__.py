@@ -31,7 +31,10 @@ ASSETS = PACKAGE if INSTALLED else PACKAGE.parent
 
 
 class App(Flask):
-    """Flask, logging an unexpected error without the values the request sent."""
+    """Flask, logging an unexpected error without the values the request sent, with requests
+    held to their size limits (``common.AppRequest``)."""
+
+    request_class = common.AppRequest
 
     def log_exception(self, exc_info: Any) -> None:
         """Log the error's type, request and code lines; its message may repeat a name."""

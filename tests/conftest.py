@@ -302,6 +302,13 @@ def door_user(make_user: Callable[..., User]) -> User:
 
 
 @pytest.fixture
+def csrf_app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """Turn CSRF protection on, as in production."""
+    app_config["WTF_CSRF_ENABLED"] = True
+    return app_config
+
+
+@pytest.fixture
 def manager_user(make_user: Callable[..., User]) -> User:
     """Return a manager account of the default site."""
     return make_user("manager")

@@ -13,6 +13,7 @@ from checkin.domain import booking_rules, limits
 from checkin.extensions import db
 from checkin.models import AuditEntry, Booking
 from checkin.services.bookings import IMPORTED
+from tests.conftest import PASSWORD, csrf_token_in
 from tests.test_bookings import HEADER, csv_of, row
 
 PAGE = "/manage/bookings"
@@ -108,6 +109,28 @@ def test_the_form_without_a_file_asks_for_one(client, manager):
 def test_a_request_larger_than_any_import_is_refused_before_it_is_read(client, manager):
     answer = posted(client, b"x" * (limits.MAX_IMPORT_BYTES + 64 * 1024))
     assert answer.status_code == 413
+    assert stored_bookings() == 0
+
+
+@pytest.mark.usefixtures("csrf_app_config")
+def test_with_csrf_on_a_file_past_the_app_s_form_limit_reaches_the_import(app, manager_user):
+    client = app.test_client()
+    client.post(
+        "/login",
+        data={
+            "username": manager_user.username,
+            "password": PASSWORD,
+            "csrf_token": csrf_token_in(client.get("/login").text),
+        },
+    )
+    token = csrf_token_in(client.get(PAGE).text)
+    # More than a session's places: read whole (the CSRF check reads the form first), refused.
+    content = csv_of(*(row(number) for number in range(1, 1001))).encode()
+    assert len(content) > app.config["MAX_CONTENT_LENGTH"]
+    data = {"csrf_token": token, "file": (io.BytesIO(content), "antrian.csv")}
+    answer = client.post(IMPORT, data=data, content_type="multipart/form-data")
+    assert answer.status_code == 422, answer.status_code
+    assert f'data-problems="{booking_rules.OVER_CAPACITY}"' in answer.text
     assert stored_bookings() == 0
 
 

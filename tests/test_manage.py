@@ -333,13 +333,6 @@ def test_door_staff_cannot_void(client, login, door_user, make_visit):
     assert db.session.get(Visit, visit.id).voided_at is None
 
 
-@pytest.fixture
-def csrf_app_config(app_config):
-    """Turn CSRF protection on, as in production."""
-    app_config["WTF_CSRF_ENABLED"] = True
-    return app_config
-
-
 @pytest.mark.usefixtures("csrf_app_config")
 def test_voiding_without_the_csrf_token_is_refused(app, make_visit, manager_user):
     client = app.test_client()

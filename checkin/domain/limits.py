@@ -43,10 +43,12 @@ MAX_VOID_REASON = 200
 # Unicode's control characters (category Cc): C0, DEL and C1. Free text refuses them.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 SURROGATES = re.compile("[\ud800-\udfff]")
-# Invisible or direction-changing characters (zero-width spaces, bidi controls, BOM): a name
-# made of them shows blank, or turns the words after it around, on every staff button.
+# Invisible or direction-changing characters (zero-width spaces, bidi controls, BOM, blank fillers,
+# tags, and the line and paragraph separators): a name made of them shows blank, or breaks or
+# turns the words after it around, on every staff button.
 INVISIBLE_CHARACTERS = re.compile(
-    "[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+    "[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\U000e0000-\U000e007f]"
 )
 
 # Indonesia's three time zones (WIB, WITA, WIT), plus Pontianak, which keeps WIB apart.
@@ -164,6 +166,8 @@ MAX_EXTERNAL_REF = 64
 MAX_IMPORT_ROWS = 5_000
 # A row is at most about 250 characters: a larger file cannot hold the rows one import takes.
 MAX_IMPORT_BYTES = MAX_IMPORT_ROWS * 1_000
+# A request carrying the largest file an import takes, with the form's other fields and framing.
+MAX_IMPORT_REQUEST_BYTES = MAX_IMPORT_BYTES + 16 * 1024
 # The import's columns, in this order; the first line of the file names them. A file may add
 # the booking's kind (visit, the default, or video) and a video session's contact after them.
 BOOKING_CSV_HEADER = ("date", "session", "name", "phone", "nik_last4", "purpose", "external_ref")

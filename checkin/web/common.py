@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 from flask import (
+    Request,
     Response,
     abort,
     current_app,
@@ -143,6 +144,26 @@ def door_tablet() -> Device | None:
     if tablet is None or not current_user.is_authenticated:
         return None
     return tablet if tablet.site_id == current_user.site_id else None
+
+
+# The view that takes a file of bookings (checkin.web.manage.bookings.import_file).
+IMPORT_ENDPOINT = "manage.bookings.import_file"
+
+
+class AppRequest(Request):
+    """A request held to the app's size limit (MAX_CONTENT_LENGTH, sized for forms), but for
+    the bookings import, whose file may be as large as an import takes.
+
+    Decided from the endpoint the request goes to, before anything reads the body: the CSRF
+    check, which runs before every view, reads the form.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        """Return the most bytes this request's body may hold."""
+        if self.endpoint == IMPORT_ENDPOINT:
+            return limits.MAX_IMPORT_REQUEST_BYTES
+        return super().max_content_length
 
 
 def flash_error(message: str, code: str) -> None:

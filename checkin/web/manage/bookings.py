@@ -7,7 +7,7 @@ line refused nothing is stored, and the page lists each refused line and why.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from checkin.domain import limits
 from checkin.domain.errors import ServiceError
@@ -20,8 +20,6 @@ from checkin.web.security import without_personal_data
 from checkin.words import booking_words
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
-# The form's other fields and the multipart framing, beside the largest file an import takes.
-IMPORT_REQUEST_BYTES = limits.MAX_IMPORT_BYTES + 16 * 1024
 
 
 @bp.get("")
@@ -62,9 +60,10 @@ def render_bookings(
 @bp.post("/import")
 @managers
 def import_file():
-    """Import a CSV of bookings: all rows, or none and each refused line with its reasons."""
-    # The app's request limit is sized for forms; only this page takes a file of bookings.
-    request.max_content_length = IMPORT_REQUEST_BYTES
+    """Import a CSV of bookings: all rows, or none and each refused line with its reasons.
+
+    Its request may be as large as the import takes (``web.common.AppRequest``).
+    """
     form = BookingImportForm()
     if not form.validate_on_submit():
         return render_bookings(form, status=400)
