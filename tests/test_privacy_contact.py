@@ -94,6 +94,10 @@ def test_the_audit_log_says_what_the_contact_was_and_became(app, site, manager_u
         "pdp@bpjs.example\x85021-555-0101",  # NEL, a line break of Unicode's
         "\u202epdp@bpjs.example",  # turns the line around
         "pdp@\u200bbpjs.example",  # invisible
+        "pdp@bpjs.example\u2028021-555-0101",  # Unicode's line separator
+        "pdp@bpjs.example\u2029021-555-0101",  # and its paragraph separator
+        "pdp@bpjs.example\U000e0041\U000e0042",  # tag characters, shown as nothing
+        "pdp@\u3164bpjs.example",  # a Hangul filler, blank
     ],
     ids=lambda typed: repr(typed[-24:]),
 )
