@@ -379,6 +379,9 @@
   }
 
   function setOnline(now) {
+    // An answer that arrives after the browser went offline (a poll in flight) does not bring
+    // the tablet back online: the next check would be posted to a network that is gone.
+    now = now && navigator.onLine;
     var returned = now && !online;
     online = now;
     document.documentElement.classList.toggle("offline", !online);

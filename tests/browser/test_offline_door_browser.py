@@ -541,11 +541,19 @@ def wait_for_stores(page, settled) -> None:
     )
 
 
-def test_a_name_the_server_cannot_store_is_refused_on_the_tablet_offline(open_door, server):
+@pytest.mark.parametrize("late_answer", [False, True], ids=["offline", "poll-answered-late"])
+def test_a_name_the_server_cannot_store_is_refused_on_the_tablet_offline(
+    open_door, server, late_answer
+):
+    """Also when a poll in flight as the connection dropped answers after the browser's
+    offline event: the tablet stays offline, and the check is decided here, never posted."""
     server.clock.now = datetime.now(UTC)
     page = open_door()
     expect(page.locator("#counter [data-holds]")).to_contain_text("5")
     page.context.set_offline(True)
+    if late_answer:
+        page.evaluate("window.checkinDoor.sync.setOnline(true)")
+        assert page.evaluate("window.checkinDoor.sync.isOnline()") is False
     page.fill("#temperature", "36,6")
     for toggle in TOGGLES:
         page.click(f"label[for={toggle}]")
